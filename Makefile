@@ -1,0 +1,29 @@
+# Two commands from a fresh clone (only Python >= 3.11 and pip needed):
+#   make run    set up .venv, rebuild the corpus, classify the bundled example requests
+#   make test   set up .venv and run the test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup run test lint benchmark clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	$(BIN)/python scripts/build_corpus.py corpus/r3/source.txt --policy-id r3 --out corpus/r3/
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check src tests scripts
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

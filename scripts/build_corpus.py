@@ -1,0 +1,7 @@
+"""Build the clause corpus of one policy version. See ``--help``."""
+
+import _bootstrap  # noqa: F401
+
+from classifier.cli import build_corpus_main
+
+raise SystemExit(build_corpus_main())

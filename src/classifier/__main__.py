@@ -1,0 +1,5 @@
+"""``python -m classifier COMMAND``."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,215 @@
+"""Corpus files of one policy version: write them from a parsed policy, read them back.
+
+Layout of ``corpus/<policy-id>/``::
+
+    source.txt        the raw policy text, byte-for-byte as published (never edited)
+    PROVENANCE.md     title, issuing body, date, sha256 of source.txt (written by hand)
+    summary_map.csv   reviewed: summary-slide bullet id -> policy labels it summarises
+    clauses.jsonl     generated: one Clause per line
+    clauses.csv       generated: the same for Excel (UTF-8 with BOM)
+    summary.jsonl     generated: summary-slide entries with their labels
+    artefacts.jsonl   generated: what was removed from the text as PDF furniture
+    corpus.json       generated: policy id, title, sha256 of source and of the files above
+
+Every generated file is a pure function of ``source.txt`` and ``summary_map.csv``, written
+with fixed key order and line endings, so rebuilding gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import asdict, fields
+from pathlib import Path
+
+from .errors import LabelError, PolicyParseError
+from .policy import Artefact, Clause, Policy, SummaryEntry, parse_policy
+
+SOURCE_NAME = "source.txt"
+SUMMARY_MAP_NAME = "summary_map.csv"
+CLAUSE_CSV_COLUMNS = (
+    "label", "parent", "level", "heading", "text", "path", "marker",
+    "line_start", "line_end", "is_target", "policy_id",
+)
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_policy_text(path: Path) -> str:
+    """Read a policy text file as UTF-8 (with or without BOM), with a clear error otherwise."""
+    data = Path(path).read_bytes()
+    if not data.strip():
+        raise PolicyParseError(f"{path}: the file is empty")
+    if b"\x00" in data[:4096]:
+        raise PolicyParseError(f"{path}: this is a binary file, not the policy text")
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise PolicyParseError(f"{path}: not readable as UTF-8 or Shift_JIS text")
+
+
+def read_summary_map(path: Path) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+    """Read ``summary_map.csv``: bullet id -> labels, and bullet id -> expected text start."""
+    labels: dict[str, tuple[str, ...]] = {}
+    starts: dict[str, str] = {}
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        for row in csv.DictReader(fh):
+            bullet = (row.get("bullet_id") or "").strip()
+            if not bullet:
+                continue
+            labels[bullet] = tuple(x.strip() for x in (row.get("labels") or "").split(";") if x.strip())
+            starts[bullet] = (row.get("text_start") or "").strip()
+    return labels, starts
+
+
+def check_summary_map(policy: Policy, starts: Mapping[str, str]) -> list[str]:
+    """Problems with the summary map: unknown labels raise, stale text only warns."""
+    known = set(policy.labels)
+    warnings: list[str] = []
+    by_id = {s.id: s for s in policy.summary}
+    for entry in policy.summary:
+        for label in entry.labels:
+            if label not in known:
+                raise LabelError(
+                    f"summary_map.csv: bullet {entry.id} names label {label!r}, "
+                    f"which this policy does not have"
+                )
+    for bullet, start in starts.items():
+        entry = by_id.get(bullet)
+        if entry is None:
+            warnings.append(f"summary_map.csv: bullet {bullet} is not on the summary slide")
+        elif start and not entry.text.startswith(start):
+            warnings.append(
+                f"summary_map.csv: bullet {bullet} now starts {entry.text[:15]!r}, "
+                f"not {start!r}; review the mapping"
+            )
+    return warnings
+
+
+def load_policy(source: Path, policy_id: str, summary_map: Path | None = None) -> tuple[Policy, list[str]]:
+    """Parse ``source`` (and its summary map, if any) into a Policy plus warnings."""
+    text = read_policy_text(source)
+    mapping, starts = read_summary_map(summary_map) if summary_map else (None, {})
+    policy = parse_policy(text, policy_id, mapping)
+    return policy, check_summary_map(policy, starts)
+
+
+def _jsonl(records: list[dict]) -> bytes:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
+
+
+def _clause_dict(c: Clause) -> dict:
+    d = asdict(c)
+    d["path"] = list(c.path)
+    d["lines"] = list(c.lines)
+    return d
+
+
+def clauses_csv_bytes(clauses: tuple[Clause, ...]) -> bytes:
+    """The clause table as UTF-8-with-BOM CSV so Excel shows the Japanese correctly."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(CLAUSE_CSV_COLUMNS)
+    for c in clauses:
+        row = _clause_dict(c)
+        row["path"] = " > ".join(c.path)
+        row["is_target"] = "1" if c.is_target else "0"
+        writer.writerow(["" if row[k] is None else row[k] for k in CLAUSE_CSV_COLUMNS])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file and rename, never leaving half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def corpus_files(policy: Policy, source_sha: str) -> dict[str, bytes]:
+    """Every generated corpus file, by name, as bytes."""
+    files = {
+        "clauses.jsonl": _jsonl([_clause_dict(c) for c in policy.clauses]),
+        "clauses.csv": clauses_csv_bytes(policy.clauses),
+        "summary.jsonl": _jsonl(
+            [{**asdict(s), "labels": list(s.labels)} for s in policy.summary]
+        ),
+        "artefacts.jsonl": _jsonl([asdict(a) for a in policy.artefacts]),
+    }
+    manifest = {
+        "policy_id": policy.policy_id,
+        "title": policy.title,
+        "source_sha256": source_sha,
+        "n_clauses": len(policy.clauses),
+        "n_targets": len(policy.targets),
+        "n_summary_entries": len(policy.summary),
+        "n_artefacts": len(policy.artefacts),
+        "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
+    }
+    files["corpus.json"] = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode()
+    return files
+
+
+def write_corpus(policy: Policy, source: Path, out_dir: Path) -> dict[str, bytes]:
+    """Copy the raw source into ``out_dir`` (if it is not already there) and write the files."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target_source = out_dir / SOURCE_NAME
+    raw = Path(source).read_bytes()
+    if not target_source.exists() or target_source.read_bytes() != raw:
+        atomic_write_bytes(target_source, raw)
+    files = corpus_files(policy, hashlib.sha256(raw).hexdigest())
+    for name, data in files.items():
+        atomic_write_bytes(out_dir / name, data)
+    return files
+
+
+def read_clauses(corpus_dir: Path) -> Policy:
+    """Load a built corpus back into a Policy (without re-parsing the source)."""
+    corpus_dir = Path(corpus_dir)
+    path = corpus_dir / "clauses.jsonl"
+    if not path.exists():
+        raise PolicyParseError(
+            f"{corpus_dir} has no clauses.jsonl; build it with "
+            f"`python scripts/build_corpus.py SOURCE.txt --policy-id ID --out {corpus_dir}`"
+        )
+    clause_fields = {f.name for f in fields(Clause)}
+    clauses = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        d = json.loads(line)
+        d["path"] = tuple(d["path"])
+        d["lines"] = tuple(d["lines"])
+        clauses.append(Clause(**{k: v for k, v in d.items() if k in clause_fields}))
+    summary = []
+    spath = corpus_dir / "summary.jsonl"
+    if spath.exists():
+        for line in spath.read_text(encoding="utf-8").splitlines():
+            d = json.loads(line)
+            d["labels"] = tuple(d["labels"])
+            summary.append(SummaryEntry(**d))
+    artefacts = []
+    apath = corpus_dir / "artefacts.jsonl"
+    if apath.exists():
+        artefacts = [Artefact(**json.loads(x)) for x in apath.read_text(encoding="utf-8").splitlines()]
+    manifest = json.loads((corpus_dir / "corpus.json").read_text(encoding="utf-8"))
+    return Policy(manifest["policy_id"], manifest["title"], tuple(clauses), tuple(summary), tuple(artefacts))

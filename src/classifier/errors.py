@@ -1,0 +1,27 @@
+"""Specific exceptions with messages written for analysts, not programmers.
+
+Each subclasses a built-in so callers that only know ``ValueError`` or ``OSError``
+still catch them; the CLI turns every one into a one-line message and exit code 2.
+"""
+
+from __future__ import annotations
+
+
+class ClassifierError(Exception):
+    """Base class for every error this package raises on purpose."""
+
+
+class PolicyParseError(ClassifierError, ValueError):
+    """The policy text is empty, binary, or has no recognisable item markers."""
+
+
+class InputFileError(ClassifierError, ValueError):
+    """An input file cannot be read (format, encoding, columns)."""
+
+
+class ModelLoadError(ClassifierError, ValueError):
+    """A saved model is missing, corrupt, or was made for other versions or another corpus."""
+
+
+class LabelError(ClassifierError, ValueError):
+    """A label does not exist in the policy it is used with."""

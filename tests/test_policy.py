@@ -1,0 +1,195 @@
+"""The FY2021 policy parses into exactly the tree analysts cite, with nothing lost."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from classifier.errors import PolicyParseError
+from classifier.policy import match_marker, parse_policy
+from classifier.textutil import non_ws
+
+# The target tree from the corpus issue, in document order.
+R3_TREE = [
+    ("preamble", "preamble"),
+    ("1", "section"),
+    ("2", "section"),
+    ("(1)", "area"), ("(1)①", "item"), ("(1)②", "item"), ("(1)③", "item"),
+    ("(2)", "area"),
+    ("(2)①", "item"), ("(2)①ⅰ", "subitem"), ("(2)①ⅱ", "subitem"), ("(2)①ⅲ", "subitem"),
+    ("(2)①ⅳ", "subitem"),
+    ("(2)②", "item"), ("(2)②ⅰ", "subitem"), ("(2)②ⅱ", "subitem"), ("(2)②ⅲ", "subitem"),
+    ("(2)③", "item"), ("(2)③ⅰ", "subitem"), ("(2)③ⅱ", "subitem"), ("(2)③ⅲ", "subitem"),
+    ("(2)④", "item"), ("(2)⑤", "item"), ("(2)⑥", "item"), ("(2)⑦", "item"),
+    ("(3)", "area"), ("(3)①", "item"), ("(3)②", "item"), ("(3)③", "item"),
+    ("(4)", "area"), ("(4)①", "item"), ("(4)②", "item"), ("(4)③", "item"),
+    ("(5)", "area"),
+    ("3", "section"),
+]
+
+# Checked by eye against corpus/r3/source.txt.
+R3_HEADINGS = {
+    "1": "基本的な考え方",
+    "2": "重点化を図るべき分野",
+    "3": "留意事項",
+    "(1)": "経済社会の活力の向上及び持続的発展",
+    "(1)①": "新たな価値創出を支えるサイバーセキュリティの推進",
+    "(2)③": "政府機関、独立行政法人等におけるセキュリティ強化・充実",
+    "(2)⑤": "東京2020大会とその後を見据えた取組",
+    "(3)③": "国際協力・連携",
+    "(4)": "横断的施策（人材育成等）",
+    "(5)": "推進体制",
+}
+
+
+def test_r3_tree_is_exactly_the_published_structure(r3_policy):
+    assert [(c.label, c.level) for c in r3_policy.clauses] == R3_TREE
+
+
+def test_r3_headings(r3_policy):
+    for label, heading in R3_HEADINGS.items():
+        assert r3_policy.clause(label).heading == heading
+    assert all(c.heading is None for c in r3_policy.clauses if c.level == "subitem")
+
+
+def test_r3_parents_and_paths(r3_policy):
+    c = r3_policy.clause("(2)③ⅱ")
+    assert c.parent == "(2)③"
+    assert r3_policy.clause("(2)③").parent == "(2)"
+    assert r3_policy.clause("(2)").parent == "2"
+    assert c.path == (
+        "重点化を図るべき分野",
+        "国民が安全で安心して暮らせる社会の実現",
+        "政府機関、独立行政法人等におけるセキュリティ強化・充実",
+    )
+    assert r3_policy.ancestors("(2)③ⅱ") == ("(2)③", "(2)", "2")
+
+
+def test_targets_are_leaves_plus_the_item_with_its_own_paragraph(r3_policy):
+    targets = [c.label for c in r3_policy.targets]
+    assert len(targets) == 25
+    assert "(2)③" in targets  # its GSOC paragraph is its own text
+    assert "(2)①" not in targets and "(2)" not in targets and "1" not in targets
+    assert "(5)" in targets
+
+
+def test_gsoc_paragraph_belongs_to_the_item_not_the_last_subitem(r3_policy):
+    item = r3_policy.clause("(2)③")
+    last = r3_policy.clause("(2)③ⅲ")
+    assert "GSOCシステムの構築及び運用" in item.text
+    assert "また、内閣官房における対策として" in item.text
+    assert "GSOC" not in last.text
+    assert last.text == "IT調達においてサプライチェーン・リスクに対応するために必要な措置を講じるものであること"
+    assert 272 in item.lines and 272 not in last.lines
+
+
+def test_artefacts_removed_and_recorded(r3_policy):
+    kinds = Counter(a.kind for a in r3_policy.artefacts)
+    assert kinds == {"page_label": 2, "footnote": 1, "footnote_marker": 1, "separator": 1}
+    everything = "".join((c.heading or "") + c.text for c in r3_policy.clauses)
+    for leaked in ("資料２－２", "資料２－１", "令和２年３月30日に", "東京パラリンピックは同年", "大会1"):
+        assert leaked not in non_ws(everything)
+    footnote = next(a for a in r3_policy.artefacts if a.kind == "footnote")
+    assert "開催されることが決定された。" in footnote.text and footnote.line == 358
+
+
+def test_text_joined_across_page_breaks_and_wraps(r3_policy):
+    assert "その自律的・組織的な取組を促進するものであること" in r3_policy.clause("(2)④").text
+    assert "サイバー空間のガバナンスのあり方を含めて" in r3_policy.clause("(3)①").text
+    assert "（令和元年５月23日サイバーセキュリティ戦略本部報告）" in r3_policy.clause("(4)②").text
+    assert "National CERT機能" in r3_policy.clause("(3)③").text  # Latin space kept
+    assert "「ＤＸ」" in r3_policy.clause("(1)①").text
+    assert r3_policy.clause("(2)③ⅰ").text.startswith("政府機関、独立行政法人等の情報システム")
+
+
+def test_paragraphs_are_separated(r3_policy):
+    paragraphs = r3_policy.clause("(4)①").text.split("\n")
+    assert len(paragraphs) == 2
+    assert paragraphs[1].startswith("政府機関におけるセキュリティ・IT人材")
+
+
+def test_nothing_lost(r3_text, r3_policy):
+    """Every non-space character of the file is in exactly one record or artefact."""
+    pieces: list[str] = []
+    for c in r3_policy.clauses:
+        pieces += [c.marker, c.heading or "", c.text]
+    for s in r3_policy.summary:
+        pieces += [s.marker, s.text]
+    pieces += [a.text for a in r3_policy.artefacts]
+    assert Counter(non_ws("".join(pieces))) == Counter(non_ws(r3_text))
+
+
+def test_line_spans_cover_the_body(r3_text, r3_policy):
+    content_lines = {
+        i for i, line in enumerate(r3_text.splitlines(), 1) if line.strip() and i >= 68
+    }
+    owned = set()
+    for c in r3_policy.clauses:
+        assert not owned & set(c.lines), c.label
+        owned |= set(c.lines)
+    artefact_lines = {a.line for a in r3_policy.artefacts if a.kind != "footnote_marker"}
+    assert content_lines - owned - artefact_lines == {360}  # the footnote's second line
+
+
+def test_summary_bullets_are_mapped(r3_policy):
+    bullets = {s.id: s for s in r3_policy.summary if s.kind == "bullet"}
+    assert len(bullets) == 21
+    assert bullets["S10"].labels == ("(2)③ⅰ", "(2)③", "(2)③ⅲ")
+    assert bullets["S18"].area == "(5)" and bullets["S18"].labels == ("(5)",)
+    assert bullets["S19"].area == "(4)"  # slide ④ is area (4), not item ④
+    headings = [s for s in r3_policy.summary if s.kind == "heading"]
+    assert [h.area for h in headings] == ["(1)", "(2)", "(3)", "(5)", "(4)"]
+    assert headings[0].text == "経済社会の活力の向上及び持続的発展"  # wrapped on the slide
+    targets = {c.label for c in r3_policy.targets}
+    covered = {lab for b in bullets.values() for lab in b.labels}
+    assert targets - covered == {
+        "(2)①ⅱ", "(2)①ⅲ", "(2)①ⅳ", "(2)②ⅱ", "(2)②ⅲ", "(2)③ⅱ",
+    }
+
+
+def test_summary_without_map_attaches_bullets_to_areas(r3_text):
+    policy = parse_policy(r3_text, "r3")
+    s05 = next(s for s in policy.summary if s.id == "S05")
+    assert s05.labels == ("(1)",)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("１ 基本的な考え方", ("num_space", 1, "基本的な考え方")),
+        ("第２　重点化を図るべき分野", ("dai", 2, "重点化を図るべき分野")),
+        ("(1) 経済社会", ("paren_num", 1, "経済社会")),
+        ("（３）国際", ("paren_num", 3, "国際")),
+        ("( ２ ) 国民", ("paren_num", 2, "国民")),
+        ("1. 経済社会", ("num_dot", 1, "経済社会")),
+        ("① 新たな価値", ("circled", 1, "新たな価値")),
+        ("ⅲ ）IT調達において", ("roman", 3, "IT調達において")),
+        ("(ⅱ)政府機関", ("roman", 2, "政府機関")),
+        ("iv) 深刻な", ("roman", 4, "深刻な")),
+        ("①", ("circled", 1, "")),
+    ],
+)
+def test_marker_grammar(line, expected):
+    mk = match_marker(line)
+    assert mk is not None
+    assert (mk.style, mk.value, mk.rest) == expected
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["24日サイバーセキュリティ戦略本部決定", "②の取組と連携し", "2020年東京オリンピック", "1.5倍に拡大", "ⅰから始まる"],
+)
+def test_text_that_is_not_a_marker(line):
+    assert match_marker(line) is None
+
+
+@pytest.mark.parametrize("text", ["", "   \n\n", "\x00\x01\x02binary" * 50])
+def test_empty_or_binary_text_is_refused(text):
+    with pytest.raises(PolicyParseError):
+        parse_policy(text, "x")
+
+
+def test_text_without_markers_is_refused():
+    with pytest.raises(PolicyParseError, match="no numbered sections"):
+        parse_policy("これは予算重点化方針ではない普通の文章です。\n二行目です。\n", "x")
