@@ -31,7 +31,9 @@ def test_build_twice_is_byte_identical_and_matches_committed_corpus(tmp_path, ca
     printed = capsys.readouterr().out
     assert "      (2)③  政府機関、独立行政法人等におけるセキュリティ強化・充実  *" in printed
     assert "        (2)③ⅱ" in printed
-    assert "5 artefacts removed (footnote 1, footnote_marker 1, page_label 2, separator 1)" in printed
+    assert (
+        "5 artefacts removed (footnote 1, footnote_marker 1, page_label 2, separator 1)" in printed
+    )
 
 
 def test_clauses_csv_opens_in_excel(tmp_path):
@@ -61,7 +63,10 @@ def test_bad_sources_exit_2_and_write_nothing(tmp_path, capsys, content, message
 
 
 def test_missing_source_and_help(tmp_path, capsys):
-    assert build_corpus_main([str(tmp_path / "nope.txt"), "--policy-id", "x", "--out", str(tmp_path)]) == 2
+    assert (
+        build_corpus_main([str(tmp_path / "nope.txt"), "--policy-id", "x", "--out", str(tmp_path)])
+        == 2
+    )
     assert "no such file" in capsys.readouterr().err
     assert build_corpus_main(["--help"]) == 0
     assert "example:" in capsys.readouterr().out

@@ -15,15 +15,36 @@ R3_TREE = [
     ("preamble", "preamble"),
     ("1", "section"),
     ("2", "section"),
-    ("(1)", "area"), ("(1)①", "item"), ("(1)②", "item"), ("(1)③", "item"),
+    ("(1)", "area"),
+    ("(1)①", "item"),
+    ("(1)②", "item"),
+    ("(1)③", "item"),
     ("(2)", "area"),
-    ("(2)①", "item"), ("(2)①ⅰ", "subitem"), ("(2)①ⅱ", "subitem"), ("(2)①ⅲ", "subitem"),
+    ("(2)①", "item"),
+    ("(2)①ⅰ", "subitem"),
+    ("(2)①ⅱ", "subitem"),
+    ("(2)①ⅲ", "subitem"),
     ("(2)①ⅳ", "subitem"),
-    ("(2)②", "item"), ("(2)②ⅰ", "subitem"), ("(2)②ⅱ", "subitem"), ("(2)②ⅲ", "subitem"),
-    ("(2)③", "item"), ("(2)③ⅰ", "subitem"), ("(2)③ⅱ", "subitem"), ("(2)③ⅲ", "subitem"),
-    ("(2)④", "item"), ("(2)⑤", "item"), ("(2)⑥", "item"), ("(2)⑦", "item"),
-    ("(3)", "area"), ("(3)①", "item"), ("(3)②", "item"), ("(3)③", "item"),
-    ("(4)", "area"), ("(4)①", "item"), ("(4)②", "item"), ("(4)③", "item"),
+    ("(2)②", "item"),
+    ("(2)②ⅰ", "subitem"),
+    ("(2)②ⅱ", "subitem"),
+    ("(2)②ⅲ", "subitem"),
+    ("(2)③", "item"),
+    ("(2)③ⅰ", "subitem"),
+    ("(2)③ⅱ", "subitem"),
+    ("(2)③ⅲ", "subitem"),
+    ("(2)④", "item"),
+    ("(2)⑤", "item"),
+    ("(2)⑥", "item"),
+    ("(2)⑦", "item"),
+    ("(3)", "area"),
+    ("(3)①", "item"),
+    ("(3)②", "item"),
+    ("(3)③", "item"),
+    ("(4)", "area"),
+    ("(4)①", "item"),
+    ("(4)②", "item"),
+    ("(4)③", "item"),
     ("(5)", "area"),
     ("3", "section"),
 ]
@@ -80,7 +101,10 @@ def test_gsoc_paragraph_belongs_to_the_item_not_the_last_subitem(r3_policy):
     assert "GSOCシステムの構築及び運用" in item.text
     assert "また、内閣官房における対策として" in item.text
     assert "GSOC" not in last.text
-    assert last.text == "IT調達においてサプライチェーン・リスクに対応するために必要な措置を講じるものであること"
+    assert (
+        last.text
+        == "IT調達においてサプライチェーン・リスクに対応するために必要な措置を講じるものであること"
+    )
     assert 272 in item.lines and 272 not in last.lines
 
 
@@ -88,7 +112,13 @@ def test_artefacts_removed_and_recorded(r3_policy):
     kinds = Counter(a.kind for a in r3_policy.artefacts)
     assert kinds == {"page_label": 2, "footnote": 1, "footnote_marker": 1, "separator": 1}
     everything = "".join((c.heading or "") + c.text for c in r3_policy.clauses)
-    for leaked in ("資料２－２", "資料２－１", "令和２年３月30日に", "東京パラリンピックは同年", "大会1"):
+    for leaked in (
+        "資料２－２",
+        "資料２－１",
+        "令和２年３月30日に",
+        "東京パラリンピックは同年",
+        "大会1",
+    ):
         assert leaked not in non_ws(everything)
     footnote = next(a for a in r3_policy.artefacts if a.kind == "footnote")
     assert "開催されることが決定された。" in footnote.text and footnote.line == 358
@@ -144,7 +174,12 @@ def test_summary_bullets_are_mapped(r3_policy):
     targets = {c.label for c in r3_policy.targets}
     covered = {lab for b in bullets.values() for lab in b.labels}
     assert targets - covered == {
-        "(2)①ⅱ", "(2)①ⅲ", "(2)①ⅳ", "(2)②ⅱ", "(2)②ⅲ", "(2)③ⅱ",
+        "(2)①ⅱ",
+        "(2)①ⅲ",
+        "(2)①ⅳ",
+        "(2)②ⅱ",
+        "(2)②ⅲ",
+        "(2)③ⅱ",
     }
 
 
@@ -178,7 +213,13 @@ def test_marker_grammar(line, expected):
 
 @pytest.mark.parametrize(
     "line",
-    ["24日サイバーセキュリティ戦略本部決定", "②の取組と連携し", "2020年東京オリンピック", "1.5倍に拡大", "ⅰから始まる"],
+    [
+        "24日サイバーセキュリティ戦略本部決定",
+        "②の取組と連携し",
+        "2020年東京オリンピック",
+        "1.5倍に拡大",
+        "ⅰから始まる",
+    ],
 )
 def test_text_that_is_not_a_marker(line):
     assert match_marker(line) is None

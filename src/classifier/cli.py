@@ -30,8 +30,11 @@ def _err(message: str) -> None:
     print(f"error: {message}", file=sys.stderr)
 
 
-def _run(func: Callable[[argparse.Namespace], int], parser: argparse.ArgumentParser,
-         argv: Sequence[str] | None) -> int:
+def _run(
+    func: Callable[[argparse.Namespace], int],
+    parser: argparse.ArgumentParser,
+    argv: Sequence[str] | None,
+) -> int:
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
@@ -66,7 +69,9 @@ def _build_corpus_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("source", type=Path, metavar="SOURCE.txt", help="policy text extracted from PDF")
     p.add_argument("--policy-id", required=True, help="short id of this policy version, e.g. r3")
-    p.add_argument("--out", type=Path, required=True, help="corpus folder to write, e.g. corpus/r3/")
+    p.add_argument(
+        "--out", type=Path, required=True, help="corpus folder to write, e.g. corpus/r3/"
+    )
     p.add_argument(
         "--summary-map",
         type=Path,
@@ -125,7 +130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
         names = ", ".join(COMMANDS)
-        print(f"usage: python -m classifier {{{names}}} ...  (each command has --help)",
-              file=sys.stderr if argv and argv[0] not in ("-h", "--help") else sys.stdout)
+        print(
+            f"usage: python -m classifier {{{names}}} ...  (each command has --help)",
+            file=sys.stderr if argv and argv[0] not in ("-h", "--help") else sys.stdout,
+        )
         return EXIT_OK if argv and argv[0] in ("-h", "--help") else EXIT_USAGE
     return COMMANDS[argv[0]](argv[1:])

@@ -33,8 +33,17 @@ from .policy import Artefact, Clause, Policy, SummaryEntry, parse_policy
 SOURCE_NAME = "source.txt"
 SUMMARY_MAP_NAME = "summary_map.csv"
 CLAUSE_CSV_COLUMNS = (
-    "label", "parent", "level", "heading", "text", "path", "marker",
-    "line_start", "line_end", "is_target", "policy_id",
+    "label",
+    "parent",
+    "level",
+    "heading",
+    "text",
+    "path",
+    "marker",
+    "line_start",
+    "line_end",
+    "is_target",
+    "policy_id",
 )
 
 
@@ -71,7 +80,9 @@ def read_summary_map(path: Path) -> tuple[dict[str, tuple[str, ...]], dict[str, 
             bullet = (row.get("bullet_id") or "").strip()
             if not bullet:
                 continue
-            labels[bullet] = tuple(x.strip() for x in (row.get("labels") or "").split(";") if x.strip())
+            labels[bullet] = tuple(
+                x.strip() for x in (row.get("labels") or "").split(";") if x.strip()
+            )
             starts[bullet] = (row.get("text_start") or "").strip()
     return labels, starts
 
@@ -100,7 +111,9 @@ def check_summary_map(policy: Policy, starts: Mapping[str, str]) -> list[str]:
     return warnings
 
 
-def load_policy(source: Path, policy_id: str, summary_map: Path | None = None) -> tuple[Policy, list[str]]:
+def load_policy(
+    source: Path, policy_id: str, summary_map: Path | None = None
+) -> tuple[Policy, list[str]]:
     """Parse ``source`` (and its summary map, if any) into a Policy plus warnings."""
     text = read_policy_text(source)
     mapping, starts = read_summary_map(summary_map) if summary_map else (None, {})
@@ -151,9 +164,7 @@ def corpus_files(policy: Policy, source_sha: str) -> dict[str, bytes]:
     files = {
         "clauses.jsonl": _jsonl([_clause_dict(c) for c in policy.clauses]),
         "clauses.csv": clauses_csv_bytes(policy.clauses),
-        "summary.jsonl": _jsonl(
-            [{**asdict(s), "labels": list(s.labels)} for s in policy.summary]
-        ),
+        "summary.jsonl": _jsonl([{**asdict(s), "labels": list(s.labels)} for s in policy.summary]),
         "artefacts.jsonl": _jsonl([asdict(a) for a in policy.artefacts]),
     }
     manifest = {
@@ -210,6 +221,10 @@ def read_clauses(corpus_dir: Path) -> Policy:
     artefacts = []
     apath = corpus_dir / "artefacts.jsonl"
     if apath.exists():
-        artefacts = [Artefact(**json.loads(x)) for x in apath.read_text(encoding="utf-8").splitlines()]
+        artefacts = [
+            Artefact(**json.loads(x)) for x in apath.read_text(encoding="utf-8").splitlines()
+        ]
     manifest = json.loads((corpus_dir / "corpus.json").read_text(encoding="utf-8"))
-    return Policy(manifest["policy_id"], manifest["title"], tuple(clauses), tuple(summary), tuple(artefacts))
+    return Policy(
+        manifest["policy_id"], manifest["title"], tuple(clauses), tuple(summary), tuple(artefacts)
+    )

@@ -20,7 +20,6 @@ Everything here is a pure function of the input text.
 from __future__ import annotations
 
 import re
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -46,7 +45,12 @@ _NOT_HEADING_START = set("のとをにがはやへでもより、。，．・）
 
 # (style, regex). The order matters only where two patterns could match the same line.
 _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("dai", re.compile(rf"^(第{_S}*(?:{_D}{{1,2}}|[一二三四五六七八九十]{{1,3}}))(?:{_S}+|[.．、]{_S}*|$)(.*)$")),
+    (
+        "dai",
+        re.compile(
+            rf"^(第{_S}*(?:{_D}{{1,2}}|[一二三四五六七八九十]{{1,3}}))(?:{_S}+|[.．、]{_S}*|$)(.*)$"
+        ),
+    ),
     ("paren_num", re.compile(rf"^({_OPEN}{_S}*{_D}{{1,2}}{_S}*{_CLOSE})(?:{_S}*)(.*)$")),
     ("num_dot", re.compile(rf"^({_D}{{1,2}}{_S}*[.．])(?!{_D}){_S}*(.*)$")),
     ("num_space", re.compile(rf"^({_D}{{1,2}}){_S}+(\S.*)$")),
@@ -58,11 +62,19 @@ _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
             rf"|[ｉｖｘ]{{1,4}}){_S}*{_CLOSE})(?:{_S}*)(.*)$"
         ),
     ),
-    ("roman_upper", re.compile(rf"^({_OPEN}?{_S}*[{_ROMAN_UPPER}]{_S}*(?:{_CLOSE}|[.．]|{_S}))(?:{_S}*)(.*)$")),
-    ("kana", re.compile(rf"^({_OPEN}{_S}*[{_KANA}]{_S}*{_CLOSE}|[{_KANA}]{_S}*{_CLOSE})(?:{_S}*)(.*)$")),
+    (
+        "roman_upper",
+        re.compile(rf"^({_OPEN}?{_S}*[{_ROMAN_UPPER}]{_S}*(?:{_CLOSE}|[.．]|{_S}))(?:{_S}*)(.*)$"),
+    ),
+    (
+        "kana",
+        re.compile(rf"^({_OPEN}{_S}*[{_KANA}]{_S}*{_CLOSE}|[{_KANA}]{_S}*{_CLOSE})(?:{_S}*)(.*)$"),
+    ),
 )
 
-_PAGE_LABEL = re.compile(rf"^資料{_S}*{_D}+{_S}*[-－‐−ー―]{_S}*{_D}+$")
+_PAGE_LABEL = re.compile(
+    rf"^(?:【)?(?:別添|別紙|参考)?資料{_S}*{_D}+(?:{_S}*[-－‐−ー―]{_S}*{_D}+)*(?:】)?$"
+)
 _PAGE_NUMBER = re.compile(rf"^[-－‐−―]{_S}*{_D}+{_S}*[-－‐−―]$")
 _RULE_LINE = re.compile(r"^[\s\u3000]*[-─━―_＿ー‐－]{5,}[\s\u3000]*$")
 _FOOTNOTE_START = re.compile(rf"^(?:※|注)?({_D}{{1,2}}){_S}+\S")
@@ -344,9 +356,13 @@ def _remove_footnote_markers(
             for m in pattern.finditer(ln.text):
                 before = ln.text[m.start() - 1] if m.start() > 0 else ""
                 after = ln.text[m.end()] if m.end() < len(ln.text) else ""
-                if before and not before.isspace() and before not in "第(（-－" and (
-                    before.isalpha() or before in "）)」』"
-                ) and after not in _COUNTERS:
+                if (
+                    before
+                    and not before.isspace()
+                    and before not in "第(（-－"
+                    and (before.isalpha() or before in "）)」』")
+                    and after not in _COUNTERS
+                ):
                     hit = m
             if hit is not None:
                 ln.text = ln.text[: hit.start()] + ln.text[hit.end() :]
@@ -478,11 +494,7 @@ class _StructureReader:
             return
         node = self.stack[-1]
         if LEVELS[node.depth] == "subitem" and node.parent is not None:
-            if (
-                not node.closed
-                and prev_ends
-                and _CONNECTIVES.match(ln.text)
-            ):
+            if not node.closed and prev_ends and _CONNECTIVES.match(ln.text):
                 node.closed = True
                 node.parent.has_trailing = True
                 node.parent.add_text(ln, new_paragraph=True)
@@ -504,7 +516,9 @@ def _canonical(node: _Node) -> str:
     if node.style == "circled":
         return _CIRCLED[node.value - 1]
     if node.style in ("roman", "roman_upper", "kana"):
-        return _ROMAN_SMALL[node.value - 1] if node.value <= len(_ROMAN_SMALL) else f"[{node.value}]"
+        return (
+            _ROMAN_SMALL[node.value - 1] if node.value <= len(_ROMAN_SMALL) else f"[{node.value}]"
+        )
     return f"({node.value})"
 
 
@@ -548,9 +562,18 @@ def _to_clauses(
         nos = tuple(ln.no for ln in preamble)
         clauses.append(
             Clause(
-                policy_id, PREAMBLE, None, PREAMBLE, "", title,
+                policy_id,
+                PREAMBLE,
+                None,
+                PREAMBLE,
+                "",
+                title,
                 _paragraph_text(_split_paragraphs(body, {b - 1 for b in breaks})),
-                (), min(nos), max(nos), nos, False,
+                (),
+                min(nos),
+                max(nos),
+                nos,
+                False,
             )
         )
 
@@ -560,9 +583,18 @@ def _to_clauses(
         is_target = in_target and node.depth >= 1 and (not node.children or node.has_trailing)
         clauses.append(
             Clause(
-                policy_id, node.label, node.parent.label if node.parent else None,
-                LEVELS[node.depth], node.marker, heading, _paragraph_text(node.paragraphs),
-                path, min(nos), max(nos), nos, is_target,
+                policy_id,
+                node.label,
+                node.parent.label if node.parent else None,
+                LEVELS[node.depth],
+                node.marker,
+                heading,
+                _paragraph_text(node.paragraphs),
+                path,
+                min(nos),
+                max(nos),
+                nos,
+                is_target,
             )
         )
         for child in node.children:
@@ -608,7 +640,14 @@ def _parse_summary(
     current: dict | None = None  # the entry that an unmarked line continues
 
     def new(kind: str, marker: str, text: str, no: int) -> dict:
-        entry = {"kind": kind, "marker": marker, "parts": [text], "area": area, "start": no, "end": no}
+        entry = {
+            "kind": kind,
+            "marker": marker,
+            "parts": [text],
+            "area": area,
+            "start": no,
+            "end": no,
+        }
         entries.append(entry)
         return entry
 
@@ -660,8 +699,15 @@ def _parse_summary(
                 labels = (entry["area"],)
         out.append(
             SummaryEntry(
-                policy_id, entry_id, entry["kind"], entry["marker"], join_lines(entry["parts"]),
-                entry["area"], labels, entry["start"], entry["end"],
+                policy_id,
+                entry_id,
+                entry["kind"],
+                entry["marker"],
+                join_lines(entry["parts"]),
+                entry["area"],
+                labels,
+                entry["start"],
+                entry["end"],
             )
         )
     return out, artefacts

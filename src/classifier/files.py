@@ -1,0 +1,458 @@
+"""Reading request tables and writing results: CSV/TSV (UTF-8, UTF-8 BOM, CP932), XLSX, JSONL.
+
+Inputs are streamed in chunks of rows so a file of any length is processed in bounded
+memory. Every input row comes out exactly once, in order, with its original cells
+untouched (CSV cells stay strings, Excel cells keep their types). A row that cannot be
+read (a CSV line with too many fields, a JSONL line that is not JSON) is still emitted,
+with a row error that the classifier turns into ``status = error: …``.
+
+Outputs are written to a temporary file beside the target and renamed into place when
+complete, so an interrupted run never leaves a partial file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import os
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from .errors import InputFileError
+
+FORMATS = ("csv", "tsv", "xlsx", "jsonl")
+_SUFFIX_FORMAT = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".txt": "tsv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
+# Column names, most specific first, that hold the request text when none is named.
+TEXT_COLUMN_CANDIDATES = (
+    "text",
+    "本文",
+    "事業概要",
+    "概要",
+    "事業内容",
+    "内容",
+    "説明",
+    "description",
+)
+ID_COLUMN_CANDIDATES = ("id", "request_id", "ID", "番号", "事業番号", "No", "No.")
+CHUNK_ROWS = 2000
+
+
+@dataclass
+class Row:
+    """One input row: its original cells and, if it could not be read properly, why."""
+
+    number: int  # 1-based data row number (header excluded)
+    cells: list[Any]
+    error: str | None = None
+    extra: dict[str, Any] | None = None  # JSONL: the original object
+
+
+@dataclass
+class InputTable:
+    """An opened input: its format, header, encoding and a one-pass row iterator."""
+
+    path: str
+    format: str
+    columns: list[str]
+    encoding: str | None
+    rows: Iterator[Row]
+    sheet: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def chunks(self, size: int = CHUNK_ROWS) -> Iterator[list[Row]]:
+        chunk: list[Row] = []
+        for row in self.rows:
+            chunk.append(row)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+
+def detect_format(path: str, explicit: str | None = None) -> str:
+    """The table format from ``--format`` or the file suffix (``-`` means CSV)."""
+    if explicit:
+        if explicit not in FORMATS:
+            raise InputFileError(f"unknown format {explicit!r}; use one of {', '.join(FORMATS)}")
+        return explicit
+    if path == "-":
+        return "csv"
+    suffix = Path(path).suffix.lower()
+    if suffix == ".xls":
+        raise InputFileError(
+            f"{path}: old Excel .xls files cannot be read; in Excel use 'Save As' → .xlsx or CSV"
+        )
+    fmt = _SUFFIX_FORMAT.get(suffix)
+    if fmt is None:
+        raise InputFileError(
+            f"{path}: cannot tell the format from the name; use .csv, .tsv, .xlsx or .jsonl "
+            f"(or --format)"
+        )
+    return fmt
+
+
+def _detect_encoding(sample_stream: IO[bytes]) -> str:
+    """UTF-8 (with or without BOM) or CP932, checked over the whole stream."""
+    head = sample_stream.read(4)
+    sample_stream.seek(0)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for encoding in ("utf-8", "cp932"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            for block in iter(lambda: sample_stream.read(1 << 20), b""):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+            sample_stream.seek(0)
+            return encoding
+        except UnicodeDecodeError:
+            sample_stream.seek(0)
+    raise InputFileError(
+        "the file is neither UTF-8 nor Shift_JIS (CP932); save it from Excel as "
+        "'CSV UTF-8' or name the encoding with --encoding"
+    )
+
+
+def _open_binary(path: str) -> IO[bytes]:
+    if path == "-":
+        return io.BytesIO(sys.stdin.buffer.read())
+    p = Path(path)
+    if not p.exists():
+        raise InputFileError(f"{path}: no such file")
+    if p.is_dir():
+        raise InputFileError(f"{path}: is a folder, not a file")
+    return open(p, "rb")
+
+
+def open_table(
+    path: str, fmt: str | None = None, encoding: str | None = None, sheet: str | None = None
+) -> InputTable:
+    """Open a request table for streaming. Raises :class:`InputFileError` with a clear message."""
+    fmt = detect_format(path, fmt)
+    if fmt in ("csv", "tsv"):
+        return _open_delimited(path, fmt, encoding)
+    if fmt == "xlsx":
+        return _open_xlsx(path, sheet)
+    return _open_jsonl(path, encoding)
+
+
+def _open_delimited(path: str, fmt: str, encoding: str | None) -> InputTable:
+    binary = _open_binary(path)
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError as exc:
+            raise InputFileError(
+                f"unknown encoding {encoding!r} (try utf-8, utf-8-sig or cp932)"
+            ) from exc
+        used = encoding
+    else:
+        used = _detect_encoding(binary)
+    text = io.TextIOWrapper(binary, encoding=used, errors="strict", newline="")
+    reader = csv.reader(text, delimiter="\t" if fmt == "tsv" else ",")
+    try:
+        header = next(reader, None)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise InputFileError(
+            f"{path}: cannot read the header row ({exc}); check --encoding"
+        ) from exc
+    if header is None or not any(h.strip() for h in header):
+        raise InputFileError(f"{path}: the file is empty (no header row)")
+    if fmt == "csv" and len(header) == 1 and "\t" in header[0]:
+        raise InputFileError(f"{path}: this looks tab-separated; name it .tsv or use --format tsv")
+    header = [h.strip() for h in header]
+    width = len(header)
+
+    def rows() -> Iterator[Row]:
+        number = 0
+        try:
+            for cells in reader:
+                if not cells:
+                    continue  # a truly empty line is not a row (Excel never writes one)
+                number += 1
+                if len(cells) > width and any(c.strip() for c in cells[width:]):
+                    yield Row(
+                        number,
+                        cells[:width],
+                        error=f"row has {len(cells)} fields but the header has {width}",
+                    )
+                else:
+                    yield Row(number, (cells + [""] * width)[:width])
+        except UnicodeDecodeError as exc:
+            raise InputFileError(
+                f"{path}: text is not valid {used} after row {number}; name the encoding with --encoding"
+            ) from exc
+        except csv.Error as exc:
+            raise InputFileError(f"{path}: broken CSV after row {number}: {exc}") from exc
+        finally:
+            binary.close()
+
+    return InputTable(path, fmt, header, used, rows())
+
+
+def _open_xlsx(path: str, sheet: str | None) -> InputTable:
+    from openpyxl import load_workbook
+
+    binary = _open_binary(path)
+    try:
+        wb = load_workbook(binary, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
+        raise InputFileError(
+            f"{path}: not a readable Excel .xlsx file (damaged or truncated?): {exc}"
+        ) from exc
+    names = wb.sheetnames
+    if sheet is None:
+        ws = wb[names[0]]
+    elif sheet in names:
+        ws = wb[sheet]
+    elif sheet.isdigit() and 1 <= int(sheet) <= len(names):
+        ws = wb[names[int(sheet) - 1]]
+    else:
+        raise InputFileError(f"{path}: no sheet {sheet!r}; the sheets are: {', '.join(names)}")
+    it = ws.iter_rows(values_only=True)
+    header: list[str] | None = None
+    try:
+        for values in it:
+            if any(v is not None and str(v).strip() for v in values):
+                header = ["" if v is None else str(v).strip() for v in values]
+                break
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
+        raise InputFileError(f"{path}: the sheet cannot be read (damaged file?): {exc}") from exc
+    if header is None:
+        raise InputFileError(f"{path}: sheet {ws.title!r} is empty")
+    while header and not header[-1]:
+        header.pop()
+    header = [h or f"column_{i + 1}" for i, h in enumerate(header)]
+    width = len(header)
+    notes = []
+    if len(names) > 1 and sheet is None:
+        notes.append(
+            f"read sheet {ws.title!r} (the file has {len(names)}: {', '.join(names)}; choose with --sheet)"
+        )
+
+    def rows() -> Iterator[Row]:
+        number = 0
+        try:
+            for values in it:
+                if not any(v is not None and str(v).strip() for v in values):
+                    continue  # blank spreadsheet rows are layout, not requests
+                number += 1
+                cells = list(values[:width]) + [None] * (width - len(values))
+                extra = [v for v in values[width:] if v is not None and str(v).strip()]
+                yield Row(
+                    number,
+                    cells,
+                    error=f"row has {len(extra)} values beyond the header" if extra else None,
+                )
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
+            raise InputFileError(f"{path}: the sheet is damaged after row {number}: {exc}") from exc
+        finally:
+            wb.close()
+            binary.close()
+
+    return InputTable(path, "xlsx", header, None, rows(), sheet=ws.title, notes=notes)
+
+
+def _open_jsonl(path: str, encoding: str | None) -> InputTable:
+    binary = _open_binary(path)
+    used = encoding or _detect_encoding(binary)
+    text = io.TextIOWrapper(binary, encoding=used, errors="strict", newline=None)
+    lines = iter(text)
+    first: dict | None = None
+    pending: list[tuple[str, dict | None, str | None]] = []
+    for line in lines:
+        if not line.strip():
+            continue
+        obj, err = _json_object(line)
+        pending.append((line, obj, err))
+        if obj is not None:
+            first = obj
+            break
+    if not pending:
+        raise InputFileError(f"{path}: the file is empty")
+    if first is None:
+        raise InputFileError(f"{path}: no line is a JSON object; is this a .jsonl file?")
+    columns = [str(k) for k in first]
+
+    def rows() -> Iterator[Row]:
+        number = 0
+        try:
+            for line, obj, err in _chain(pending, lines):
+                number += 1
+                if obj is None:
+                    yield Row(
+                        number, [None] * len(columns), error=err, extra={"_raw": line.rstrip("\n")}
+                    )
+                else:
+                    yield Row(number, [obj.get(c) for c in columns], extra=obj)
+        except UnicodeDecodeError as exc:
+            raise InputFileError(f"{path}: text is not valid {used} after line {number}") from exc
+        finally:
+            binary.close()
+
+    return InputTable(path, "jsonl", columns, used, rows())
+
+
+def _chain(pending, lines) -> Iterator[tuple[str, dict | None, str | None]]:
+    yield from pending
+    for line in lines:
+        if line.strip():
+            yield (line, *_json_object(line))
+
+
+def _json_object(line: str) -> tuple[dict | None, str | None]:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return None, f"not valid JSON ({exc.msg})"
+    if not isinstance(obj, dict):
+        return None, "JSON line is not an object"
+    return obj, None
+
+
+def pick_column(
+    columns: list[str], wanted: list[str] | None, candidates: tuple[str, ...], what: str
+) -> list[str]:
+    """Resolve ``--text-column``/``--id-column`` names, or pick the single obvious one."""
+    if wanted:
+        missing = [w for w in wanted if w not in columns]
+        if missing:
+            raise InputFileError(
+                f"no column named {', '.join(map(repr, missing))}; the columns are: {', '.join(columns)}"
+            )
+        return wanted
+    for name in candidates:
+        if name in columns:
+            return [name]
+    lowered = {c.lower(): c for c in columns}
+    for name in candidates:
+        if name.lower() in lowered:
+            return [lowered[name.lower()]]
+    raise InputFileError(
+        f"cannot tell which column holds the {what}; name it with --text-column. "
+        f"The columns are: {', '.join(columns)}"
+    )
+
+
+# --------------------------------------------------------------------------- output
+
+
+def default_output_path(input_path: str, fmt: str) -> Path:
+    """``requests.csv`` → ``requests.classified.csv`` beside the input."""
+    p = Path(input_path)
+    suffix = {"csv": ".csv", "tsv": ".tsv", "xlsx": ".xlsx", "jsonl": ".jsonl"}[fmt]
+    return p.with_name(p.stem + ".classified" + suffix)
+
+
+class TableWriter:
+    """Writes rows to a temporary file; :meth:`commit` renames it into place.
+
+    Used as a context manager: leaving the block by an exception (or Ctrl-C) deletes the
+    temporary file, so no partial output is ever left behind.
+    """
+
+    def __init__(
+        self, path: str | Path | None, fmt: str, columns: list[str], encoding: str = "utf-8-sig"
+    ) -> None:
+        self.path = None if path in (None, "-") else Path(path)
+        self.fmt = fmt
+        self.columns = columns
+        self.encoding = encoding
+        self._tmp: Path | None = None
+        self._fh: IO[Any] | None = None
+        self._writer: Any = None
+        self._wb: Any = None
+        self._ws: Any = None
+
+    def __enter__(self) -> TableWriter:
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent
+            )
+            os.close(fd)
+            self._tmp = Path(tmp)
+        if self.fmt == "xlsx":
+            from openpyxl import Workbook
+
+            if self.path is None:
+                raise InputFileError("Excel output cannot go to standard output; give -o FILE.xlsx")
+            self._wb = Workbook(write_only=True)
+            self._ws = self._wb.create_sheet("classified")
+            self._ws.append(self.columns)
+            return self
+        if self.path is None:
+            self._fh = io.TextIOWrapper(
+                sys.stdout.buffer, encoding="utf-8", newline="", write_through=True
+            )
+        else:
+            assert self._tmp is not None
+            encoding = "utf-8" if self.fmt == "jsonl" else self.encoding
+            self._fh = open(self._tmp, "w", encoding=encoding, newline="", errors="strict")
+        if self.fmt in ("csv", "tsv"):
+            self._writer = csv.writer(
+                self._fh, delimiter="\t" if self.fmt == "tsv" else ",", lineterminator="\r\n"
+            )
+            self._writer.writerow(self.columns)
+        return self
+
+    def write(self, cells: list[Any], obj: dict | None = None) -> None:
+        if self.fmt == "xlsx":
+            self._ws.append([_excel_safe(c) for c in cells])
+        elif self.fmt == "jsonl":
+            assert self._fh is not None
+            record = obj if obj is not None else dict(zip(self.columns, cells, strict=True))
+            self._fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        else:
+            self._writer.writerow(["" if c is None else c for c in cells])
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                self._finish()
+        finally:
+            if self._fh is not None and self.path is not None and not self._fh.closed:
+                self._fh.close()
+            if self._tmp is not None and self._tmp.exists():
+                self._tmp.unlink()
+
+    def _finish(self) -> None:
+        if self.fmt == "xlsx":
+            assert self._tmp is not None
+            self._wb.save(self._tmp)
+        elif self._fh is not None:
+            if self.path is None:
+                self._fh.flush()
+                self._fh.detach()
+                self._fh = None
+            else:
+                self._fh.close()
+        if self.path is not None and self._tmp is not None:
+            os.replace(self._tmp, self.path)
+
+
+def _excel_safe(value: Any) -> Any:
+    # openpyxl refuses control characters in cells; an analyst's export may contain them.
+    if isinstance(value, str):
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
