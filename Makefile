@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test lint benchmark clean
+.PHONY: setup run train test lint benchmark clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,12 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP)
 
 run: setup
-	$(BIN)/python scripts/build_corpus.py corpus/r3/source.txt --policy-id r3 --out corpus/r3/
+	$(BIN)/python scripts/build_corpus.py corpus/r3/source.txt --policy-id r3 --out corpus/r3/ --quiet
+	$(BIN)/python scripts/classify.py corpus/examples/requests_example.csv -o out/requests_example.classified.csv
+	$(BIN)/python scripts/show_results.py out/requests_example.classified.csv
+
+train: setup
+	$(BIN)/python scripts/train.py --policy r3
 
 test: setup
 	$(BIN)/python -m pytest -q

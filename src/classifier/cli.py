@@ -118,10 +118,235 @@ def build_corpus_main(argv: Sequence[str] | None = None) -> int:
     return _run(_build_corpus, _build_corpus_parser(), argv)
 
 
+# --------------------------------------------------------------------------- shared
+
+
+def project_root() -> Path:
+    """The folder holding ``corpus/`` and ``models/``: the working directory or the checkout."""
+    cwd = Path.cwd()
+    if (cwd / "corpus").is_dir():
+        return cwd
+    checkout = Path(__file__).resolve().parents[2]
+    return checkout if (checkout / "corpus").is_dir() else cwd
+
+
+def default_model_dir(policy_id: str = "r3") -> Path:
+    return project_root() / "models" / policy_id
+
+
+# --------------------------------------------------------------------------- train
+
+
+def _train_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="train.py",
+        description="Train the classifier for one policy version and write models/<policy-id>/.",
+        epilog=(
+            "examples:\n"
+            "  python scripts/train.py                              # policy r3, bundled labels\n"
+            "  python scripts/train.py --labelled review.xlsx       # add an analyst's reviewed sheet\n"
+            "  python scripts/train.py --policy r4 --clause-only    # a new policy before labels exist\n\n"
+            "Only rows of the 'dev' split (or without a split column) are learnt from; 'test'\n"
+            "rows are scored once for the model card. Labels are checked against the policy;\n"
+            "unknown labels are reported by row and those rows are left out."
+        ),
+    )
+    p.add_argument(
+        "--policy", default="r3", help="policy id (folder under corpus/ and models/); default r3"
+    )
+    p.add_argument("--corpus", type=Path, help="corpus folder (default corpus/<policy>)")
+    p.add_argument(
+        "--labelled",
+        type=Path,
+        nargs="*",
+        default=None,
+        help="labelled request files (CSV/TSV/XLSX/JSONL); default corpus/labelled/requests.csv. "
+        "A review sheet from `classify --review` is read through its accepted_label column",
+    )
+    p.add_argument(
+        "--no-default-labelled",
+        action="store_true",
+        help="do not add corpus/labelled/requests.csv to the files given with --labelled",
+    )
+    p.add_argument(
+        "--thesaurus", type=Path, help="domain thesaurus CSV (default corpus/thesaurus.csv)"
+    )
+    p.add_argument("--out", type=Path, help="model folder to write (default models/<policy>)")
+    p.add_argument("--clause-only", action="store_true", help="learn from the policy text alone")
+    p.add_argument(
+        "--min-confidence",
+        type=float,
+        default=None,
+        help="confidence below which a prediction is flagged low_confidence (default 0.35)",
+    )
+    return p
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .corpus import read_clauses
+    from .labels import read_labelled_files
+    from .pipeline import DEFAULT_THESAURUS, train
+    from .predict import DEFAULT_MIN_CONFIDENCE
+    from .store import save_model
+
+    root = project_root()
+    corpus_dir = args.corpus or root / "corpus" / args.policy
+    policy = read_clauses(corpus_dir)
+    default_labelled = root / "corpus" / "labelled" / "requests.csv"
+    files = list(args.labelled or [])
+    if (
+        not args.no_default_labelled
+        and default_labelled.is_file()
+        and default_labelled not in files
+    ):
+        files.insert(0, default_labelled)
+    requests, problems, left_out = (
+        read_labelled_files(files, policy) if not args.clause_only else ([], [], 0)
+    )
+    for problem in problems[:20]:
+        print(f"warning: {problem}", file=sys.stderr)
+    if len(problems) > 20:
+        print(f"warning: … and {len(problems) - 20} more label problems", file=sys.stderr)
+    if left_out:
+        print(
+            f"warning: {left_out} labelled rows were left out because their labels are not items "
+            f"of policy {args.policy} (map them with a reviewed crosswalk to use them)",
+            file=sys.stderr,
+        )
+    min_conf = DEFAULT_MIN_CONFIDENCE if args.min_confidence is None else args.min_confidence
+    n_in = sum(1 for r in requests if r.labels and r.split != "test")
+    clause_only = args.clause_only or n_in == 0
+    if clause_only and not args.clause_only:
+        print("warning: no usable labelled requests; training a clause-only model", file=sys.stderr)
+    thesaurus = args.thesaurus or (root / DEFAULT_THESAURUS)
+    result = train(
+        args.policy, corpus_dir, requests, files, thesaurus, min_conf, clause_only=clause_only
+    )
+    out = args.out or root / "models" / args.policy
+    save_model(result.model, out, result.card)
+    print(
+        f"trained {args.policy}: {len(result.model.classes_)} targets, "
+        f"{result.model.n_examples_} labelled requests learnt from -> {out}"
+    )
+    for name, m in result.card["metrics"].items():
+        if "top1" in m:
+            print(
+                f"  {name:<20} top1 {m['top1']:.3f}  top3 {m['top3']:.3f}  area {m['area_top1']:.3f}  "
+                f"ECE {m['ece']:.3f}  out-of-scope recall {m['out_of_scope']['recall']:.3f}  "
+                f"in-scope flagged {m['out_of_scope']['in_scope_flagged_out']:.3f}  (n={m['n']})"
+            )
+        else:
+            for split, mm in m.items():
+                print(
+                    f"  {name + ' ' + split:<20} top1 {mm['top1']:.3f}  top3 {mm['top3']:.3f}  "
+                    f"area {mm['area_top1']:.3f}  ECE {mm['ece']:.3f}"
+                )
+    return EXIT_OK
+
+
+def train_main(argv: Sequence[str] | None = None) -> int:
+    """``train.py [--policy ID] [--labelled FILE ...]``."""
+    return _run(_train, _train_parser(), argv)
+
+
+# --------------------------------------------------------------------------- classify
+
+
+def _classify_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="classify",
+        description="Classify budget requests against the policy items they most likely support.",
+        epilog=(
+            "examples:\n"
+            "  classify requests.csv                       # writes requests.classified.csv\n"
+            "  classify export.xlsx --text-column 事業名 事業概要 -o result.xlsx\n"
+            "  classify requests.csv --review review.xlsx  # also a sheet to correct, most uncertain first\n"
+            "  cat requests.csv | classify - > result.csv\n\n"
+            "Output: every input row, in order, with its original columns, then label_1, heading_1,\n"
+            "confidence_1, … label_K, heading_K, confidence_K, evidence_1 and status (ok,\n"
+            "low_confidence, out_of_scope, empty_text or 'error: …'). CSV is written as UTF-8\n"
+            "with BOM, which Excel opens directly. Exit 0 when the file was processed, 2 when it\n"
+            "could not be read."
+        ),
+    )
+    p.add_argument("input", help="CSV, TSV, XLSX or JSONL file, or - for standard input (CSV)")
+    p.add_argument(
+        "-o", "--output", help="output file (default: INPUT.classified.<ext> beside the input)"
+    )
+    p.add_argument(
+        "--text-column",
+        nargs="+",
+        metavar="COL",
+        help="column(s) holding the request text; several are joined (default: the obvious one)",
+    )
+    p.add_argument(
+        "--id-column",
+        metavar="COL",
+        help="column identifying a request (shown in the review sheet)",
+    )
+    p.add_argument(
+        "--top-k", type=int, default=3, metavar="K", help="labels per request (default 3)"
+    )
+    p.add_argument(
+        "--min-confidence",
+        type=float,
+        default=None,
+        metavar="X",
+        help="flag predictions below this confidence as low_confidence (default: the model's, 0.35)",
+    )
+    p.add_argument("--model", type=Path, metavar="DIR", help="model folder (default models/r3)")
+    p.add_argument(
+        "--encoding", help="encoding of a CSV/TSV input (default: detect UTF-8, UTF-8 BOM or CP932)"
+    )
+    p.add_argument(
+        "--output-encoding",
+        default="utf-8-sig",
+        help="encoding of a CSV/TSV output (default utf-8-sig; cp932 for old tools)",
+    )
+    p.add_argument("--sheet", help="Excel sheet name or number (default: the first)")
+    p.add_argument(
+        "--format",
+        choices=("csv", "tsv", "xlsx", "jsonl"),
+        help="input format if the name does not tell",
+    )
+    p.add_argument(
+        "--output-format",
+        choices=("csv", "tsv", "xlsx", "jsonl"),
+        help="output format (default: from -o, else the input's)",
+    )
+    p.add_argument(
+        "--level",
+        choices=("subitem", "item", "area"),
+        default="subitem",
+        help="report sub-items (default), or roll scores up to items or areas",
+    )
+    p.add_argument(
+        "--review",
+        metavar="REVIEW.xlsx",
+        help="also write an Excel review sheet, most uncertain rows first, with empty "
+        "accepted_label and comment columns for the analyst",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    return p
+
+
+def _classify(args: argparse.Namespace) -> int:
+    from .classify import run_classify
+
+    return run_classify(args, default_model_dir())
+
+
+def classify_main(argv: Sequence[str] | None = None) -> int:
+    """``classify INPUT [-o OUTPUT] [--text-column COL ...] ...``."""
+    return _run(_classify, _classify_parser(), argv)
+
+
 # --------------------------------------------------------------------------- dispatcher
 
 COMMANDS: dict[str, Callable[[Sequence[str] | None], int]] = {
     "build-corpus": build_corpus_main,
+    "train": train_main,
+    "classify": classify_main,
 }
 
 

@@ -424,6 +424,13 @@ class TableWriter:
         else:
             self._writer.writerow(["" if c is None else c for c in cells])
 
+    def add_sheet(self, name: str, header: list[str], rows: list[list[Any]]) -> None:
+        """Excel output only: append another sheet (e.g. the list of valid labels)."""
+        ws = self._wb.create_sheet(name)
+        ws.append(header)
+        for row in rows:
+            ws.append([_excel_safe(c) for c in row])
+
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
             if exc_type is None:

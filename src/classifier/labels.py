@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import InputFileError, LabelError
@@ -110,11 +110,18 @@ def read_labelled(
 ) -> LabelledFileReport:
     """Read labelled requests from CSV/TSV/XLSX/JSONL.
 
-    Rows whose label cell is empty are skipped (counted in ``unlabelled``). With a policy,
+    The label column defaults to ``accepted_label`` in a review sheet written by
+    ``classify --review`` and ``labels`` otherwise. Rows whose label cell is empty are
+    skipped (counted in ``unlabelled``). With a policy,
     each label is checked against it and bad rows are reported by row number; ``strict``
     turns any problem into a :class:`LabelError`.
     """
     table = open_table(str(path))
+    is_review = REVIEW_LABEL_COLUMN in table.columns
+    if label_column is None:
+        label_column = REVIEW_LABEL_COLUMN if is_review else "labels"
+    if text_columns is None:
+        text_columns = ("text",) if is_review and "text" in table.columns else TEXT_FIELDS
     if label_column not in table.columns:
         raise InputFileError(
             f"{path}: no {label_column!r} column; the columns are: {', '.join(table.columns)}"
@@ -167,3 +174,29 @@ def _number(value: object) -> float | None:
         return float(str(value).replace(",", ""))
     except (TypeError, ValueError):
         return None
+
+
+REVIEW_LABEL_COLUMN = "accepted_label"
+
+
+def read_labelled_files(
+    paths: Iterable[str | Path], policy: Policy
+) -> tuple[list[LabelledRequest], list[str], int]:
+    """Read several labelled files (or reviewed sheets) against one policy.
+
+    Returns the usable requests, the per-row problems, and how many labelled rows were
+    left out because of them. Rows of different files never replace each other: an id
+    seen before is prefixed with its file's name.
+    """
+    requests: list[LabelledRequest] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for path in paths:
+        report = read_labelled(path, policy)
+        problems.extend(report.problems)
+        for r in report.requests:
+            if r.id in seen:
+                r = replace(r, id=f"{Path(str(path)).stem}:{r.id}")
+            seen.add(r.id)
+            requests.append(r)
+    return requests, problems, len(problems)

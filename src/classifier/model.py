@@ -137,6 +137,7 @@ class PolicyClassifier:
     def fit(self, policy: Policy, examples: Sequence[LabelledRequest] = ()) -> PolicyClassifier:
         """Learn from the policy's clauses and (optionally) labelled requests."""
         self.tokenizer_ = JapaneseTokenizer(self.tokenizer_settings)
+        self.policy_ = policy
         self.policy_id_ = policy.policy_id
         self.classes_ = np.array([c.label for c in policy.targets])
         known = set(self.classes_)
@@ -209,7 +210,11 @@ class PolicyClassifier:
         lr = None
         lr_columns = np.zeros(0, dtype=int)
         if self.has_examples_:
-            lr = LogisticRegression(C=self.C, max_iter=2000)
+            import os
+
+            lr = LogisticRegression(
+                C=self.C, max_iter=2000, class_weight=os.environ.get("CW") or None
+            )
             lr.fit(vectorizer.transform(lr_docs), np.array(lr_y), sample_weight=np.array(lr_w))
             lr_columns = lr.classes_.astype(int)
         return _Fitted(
@@ -288,10 +293,23 @@ class PolicyClassifier:
         out[:, 0] = np.asarray(X @ fitted.proto.T)
         if fitted.knn_vectors.shape[0]:
             sims = (X @ fitted.knn_vectors.T).toarray()  # (n, n_refs)
-            for c in range(n_classes):
-                owners = fitted.knn_owner[:, c] > 0
-                if owners.any():
-                    out[:, 1, c] = sims[:, owners].max(axis=1)
+            import os
+
+            mode = os.environ.get("KNN", "max")
+            if mode == "centroid":
+                cent = fitted.knn_owner.T @ fitted.knn_vectors.toarray()
+                cent = cent + fitted.proto
+                cent /= np.linalg.norm(cent, axis=1, keepdims=True) + 1e-12
+                out[:, 1] = np.asarray(X @ cent.T)
+            else:
+                for c in range(n_classes):
+                    owners = fitted.knn_owner[:, c] > 0
+                    if owners.any():
+                        if mode == "max":
+                            out[:, 1, c] = sims[:, owners].max(axis=1)
+                        else:
+                            k = min(int(mode), owners.sum())
+                            out[:, 1, c] = np.sort(sims[:, owners], axis=1)[:, -k:].mean(axis=1)
         if fitted.lr is not None:
             logp = np.full((n, n_classes), -20.0)
             logp[:, fitted.lr_columns] = np.log(np.clip(fitted.lr.predict_proba(X), 1e-9, 1.0))

@@ -9,6 +9,7 @@ import numpy as np
 
 from .model import PolicyClassifier
 from .policy import Policy
+from .tokens import clean_text
 
 STATUSES = ("ok", "low_confidence", "out_of_scope", "empty_text")
 HIERARCHY_LEVELS = ("subitem", "item", "area")
@@ -57,6 +58,13 @@ def rollup_matrix(
     return columns, m
 
 
+def has_text(value: object) -> bool:
+    """Whether a cell holds any visible text (NaN, None and blanks do not)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return False
+    return bool(clean_text(value).strip())
+
+
 class Predictor:
     """Turns a fitted model into :class:`Prediction` records for batches of texts."""
 
@@ -84,28 +92,43 @@ class Predictor:
         analysed = [self.model.tokenizer_.analyze(t) for t in texts]
         docs = [[f for f, _ in pairs] for pairs in analysed]
         proba, p_in, X = self.model.score_docs(docs)
+        return self.from_scores(texts, proba, p_in, analysed, X)
+
+    def from_scores(
+        self,
+        texts: Sequence[object],
+        proba: np.ndarray,
+        p_in: np.ndarray,
+        analysed: Sequence[list[tuple[str, str]]] | None = None,
+        X=None,
+    ) -> list[Prediction]:
+        """Predictions from already computed class probabilities and in-scope probabilities.
+
+        Without ``analysed``/``X`` (e.g. out-of-fold scores) no evidence is given.
+        """
         rolled = proba @ self._rollup
         out = []
         for i, text in enumerate(texts):
-            out.append(
-                self._one(text, analysed[i], docs[i], proba[i], rolled[i], float(p_in[i]), X[i])
-            )
+            pairs = analysed[i] if analysed is not None else None
+            x = X[i] if X is not None else None
+            out.append(self._one(text, pairs, proba[i], rolled[i], float(p_in[i]), x))
         return out
 
-    def _one(self, text, pairs, doc, proba, rolled, p_in, x) -> Prediction:
+    def _one(self, text, pairs, proba, rolled, p_in, x) -> Prediction:
         order = np.argsort(-rolled, kind="stable")[: self.top_k]
         labels = tuple(self.columns[j] for j in order)
         confidences = tuple(round(float(rolled[j]), 3) for j in order)
         headings = tuple(self._headings[lab] for lab in labels)
-        if not pairs:
-            has_text = bool(str(text).strip()) if text is not None and text == text else False
-            status = "out_of_scope" if has_text else "empty_text"
-            if status == "empty_text":
-                return Prediction((), (), (), (), 0.0, status)
-            return Prediction(labels, headings, confidences, (), 0.0, status)
-        best_class = int(np.argmax(proba * (self._rollup[:, order[0]] > 0)))
-        evidence = self._evidence(pairs, x, best_class)
-        if p_in < self.model.oos_threshold_ or x.nnz == 0:
+        if not has_text(text):
+            return Prediction((), (), (), (), 0.0, "empty_text")
+        if pairs is not None and not pairs:
+            # Text without a single content word the tokeniser knows (digits, symbols).
+            return Prediction(labels, headings, confidences, (), 0.0, "out_of_scope")
+        evidence: tuple[str, ...] = ()
+        if pairs is not None and x is not None:
+            best_class = int(np.argmax(proba * (self._rollup[:, order[0]] > 0)))
+            evidence = self._evidence(pairs, x, best_class)
+        if p_in < self.model.oos_threshold_ or (x is not None and x.nnz == 0):
             status = "out_of_scope"
         elif confidences[0] < self.min_confidence:
             status = "low_confidence"
@@ -120,4 +143,15 @@ class Predictor:
             if feature in contrib:
                 by_surface[surface] = max(by_surface.get(surface, 0.0), contrib[feature])
         ranked = sorted(by_surface.items(), key=lambda kv: (-kv[1], kv[0]))
-        return tuple(s for s, _ in ranked[: self.n_evidence])
+        shown: list[str] = []
+        for surface, _ in ranked:
+            # One-character words (府, 別) mean little to a reader; a word inside a longer
+            # shown term (国立大学 in 国立大学法人) repeats it.
+            if len(surface) < 2 and not surface.isascii():
+                continue
+            if any(surface in other or other in surface for other in shown):
+                continue
+            shown.append(surface)
+            if len(shown) == self.n_evidence:
+                break
+        return tuple(shown)

@@ -119,7 +119,7 @@ def load_model(
     return model, card
 
 
-def policy_dir_for(model_dir: Path, card: dict[str, Any], root: Path) -> Path:
+def policy_dir_for(card: dict[str, Any], root: Path) -> Path:
     """The corpus folder a model belongs to (from its card), relative to the project root."""
     corpus = card.get("corpus", {}).get("dir")
     return (root / corpus) if corpus else root / "corpus" / card.get("policy_id", "")

@@ -37,6 +37,7 @@ STOP_WORDS = frozenset(
     必要 重要 所要 一層 各 当該 本 今後 現行 様々 一般 全体 関連 事業
     予算 経費 要求 概算 令和 平成 年度 年 月 日 方針 決定 改定 本部
     戦略 つながる 繋がる 含める 含む 用いる
+    つく 付く よる 因る おく 応じる 通じる 伴う 関わる 際する 渡る 当たる 対象 別 府
     """.split()
 )
 
@@ -119,6 +120,7 @@ class TokenizerSettings:
     max_synonym_groups: int = 2  # words in many groups (職員: 5) are too ambiguous to expand
     # Domain thesaurus, (term as requests write it, the policy's word): 市町村 → 地方公共団体.
     thesaurus: tuple[tuple[str, str], ...] = ()
+    char_ngrams: int = 0  # also emit character n-grams of content words longer than n
 
 
 class JapaneseTokenizer:
@@ -224,13 +226,15 @@ class JapaneseTokenizer:
                 ids = m.synonym_group_ids()
                 if 0 < len(ids) <= self.settings.max_synonym_groups:
                     groups = tuple(ids)
-            cached = _word_features(m.normalized_form(), subwords, groups)
+            cached = _word_features(
+                m.normalized_form(), subwords, groups, self.settings.char_ngrams
+            )
             sudachi.cache[word_id] = cached
         return cached
 
 
 def _word_features(
-    norm: str, subwords: tuple[str, ...], groups: tuple[int, ...]
+    norm: str, subwords: tuple[str, ...], groups: tuple[int, ...], char_ngrams: int = 0
 ) -> tuple[str, ...]:
     norm = norm.lower()
     if norm in STOP_WORDS or (len(norm) == 1 and not norm.isalnum()) or not squeeze(norm):
@@ -238,4 +242,6 @@ def _word_features(
     feats = [f"w:{norm}"]
     feats += [f"a:{s.lower()}" for s in subwords if s not in STOP_WORDS and s.lower() != norm]
     feats += [f"s:{g}" for g in groups]
+    if char_ngrams and len(norm) > char_ngrams:
+        feats += [f"c:{norm[i : i + char_ngrams]}" for i in range(len(norm) - char_ngrams + 1)]
     return tuple(feats)

@@ -1,0 +1,244 @@
+"""The classify command: a request table in, the same table with predictions out.
+
+Rows stream through in chunks (read → tokenise → score → write), so memory stays flat
+however long the file is. Every input row is written exactly once, in order, with its
+original cells first; a row that cannot be processed gets ``status = error: <reason>``
+instead of stopping the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from .errors import InputFileError
+from .files import (
+    ID_COLUMN_CANDIDATES,
+    TEXT_COLUMN_CANDIDATES,
+    Row,
+    TableWriter,
+    default_output_path,
+    detect_format,
+    open_table,
+    pick_column,
+)
+from .predict import DEFAULT_MIN_CONFIDENCE, Prediction, Predictor, has_text
+from .store import load_model, policy_dir_for, read_card
+from .tokens import clean_text
+
+TITLE_COLUMNS = ("事業名", "件名", "title")
+
+
+def output_columns(top_k: int) -> list[str]:
+    """The columns classify appends, in order."""
+    cols = []
+    for k in range(1, top_k + 1):
+        cols += [f"label_{k}", f"heading_{k}", f"confidence_{k}"]
+    return [*cols, "evidence_1", "status"]
+
+
+def prediction_cells(pred: Prediction, top_k: int) -> list[Any]:
+    """The appended cells of one row (empty where there are fewer than K labels)."""
+    cells: list[Any] = []
+    for k in range(top_k):
+        if k < len(pred.labels):
+            cells += [pred.labels[k], pred.headings[k], pred.confidences[k]]
+        else:
+            cells += ["", "", ""]
+    return [*cells, "、".join(pred.evidence), pred.status]
+
+
+def error_prediction(reason: str) -> Prediction:
+    return Prediction((), (), (), (), 0.0, f"error: {reason}")
+
+
+def row_text(row: Row, indexes: list[int]) -> str:
+    """The request text of a row: its text cells joined, blanks and NaN skipped."""
+    return "\n".join(clean_text(row.cells[i]) for i in indexes if has_text(row.cells[i]))
+
+
+def _resolve_text_columns(columns: list[str], wanted: list[str] | None) -> list[str]:
+    chosen = pick_column(columns, wanted, TEXT_COLUMN_CANDIDATES, "request text")
+    if wanted is None and chosen[0] in ("事業概要", "概要", "事業内容"):
+        # The programme name carries as much signal as the description; use both.
+        title = next((c for c in TITLE_COLUMNS if c in columns), None)
+        if title:
+            chosen = [title, *chosen]
+    return chosen
+
+
+class _Progress:
+    """A one-line progress display on stderr, only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool, total_bytes: int | None) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.total = total_bytes
+        self.start = time.perf_counter()
+
+    def update(self, rows: int, fraction: float | None) -> None:
+        if not self.enabled:
+            return
+        rate = rows / max(time.perf_counter() - self.start, 1e-9)
+        if fraction is not None:
+            filled = int(30 * min(fraction, 1.0))
+            bar = "█" * filled + "·" * (30 - filled)
+            sys.stderr.write(f"\r{bar} {fraction:5.1%}  {rows:,} rows  {rate:,.0f}/s ")
+        else:
+            sys.stderr.write(f"\r{rows:,} rows  {rate:,.0f}/s ")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r" + " " * 72 + "\r")
+            sys.stderr.flush()
+
+
+def run_classify(args: argparse.Namespace, default_model_dir: Path) -> int:
+    """Run the classify command; returns the exit code."""
+    from .cli import project_root
+
+    if args.top_k < 1:
+        raise InputFileError("--top-k must be at least 1")
+    if args.min_confidence is not None and not 0.0 <= args.min_confidence <= 1.0:
+        raise InputFileError("--min-confidence must be between 0 and 1")
+    t0 = time.perf_counter()
+    model_dir = args.model or default_model_dir
+    card = read_card(model_dir)
+    model, card = load_model(model_dir, policy_dir_for(card, project_root()))
+    top_k = min(args.top_k, len(model.classes_))
+    min_conf = args.min_confidence
+    if min_conf is None:
+        min_conf = card.get("parameters", {}).get("min_confidence", DEFAULT_MIN_CONFIDENCE)
+    predictor = Predictor(
+        model, model.policy_, top_k=top_k, min_confidence=min_conf, level=args.level
+    )
+
+    table = open_table(args.input, args.format, args.encoding, args.sheet)
+    text_columns = _resolve_text_columns(table.columns, args.text_column)
+    id_column = None
+    if args.id_column:
+        id_column = pick_column(table.columns, [args.id_column], (), "id")[0]
+    else:
+        id_column = next((c for c in ID_COLUMN_CANDIDATES if c in table.columns), None)
+    added = output_columns(top_k)
+    clash = [c for c in added if c in table.columns]
+    if clash:
+        raise InputFileError(
+            f"the input already has column(s) {', '.join(clash)} — is it a classified file? "
+            f"Classify the original export, or rename those columns"
+        )
+    out_fmt = args.output_format or (
+        detect_format(args.output) if args.output and args.output != "-" else table.format
+    )
+    if args.output:
+        out_path: Path | None = None if args.output == "-" else Path(args.output)
+    elif args.input == "-":
+        out_path = None
+    else:
+        out_path = default_output_path(args.input, out_fmt)
+    if (
+        out_path is not None
+        and args.input != "-"
+        and out_path.resolve() == Path(args.input).resolve()
+    ):
+        raise InputFileError("the output would overwrite the input; choose another -o")
+    text_idx = [table.columns.index(c) for c in text_columns]
+    id_idx = table.columns.index(id_column) if id_column else None
+
+    statuses: Counter[str] = Counter()
+    review: list[tuple] = []
+    total = 0
+    progress = _Progress(not args.quiet, None)
+    with TableWriter(
+        out_path, out_fmt, table.columns + added, encoding=args.output_encoding
+    ) as writer:
+        for chunk in table.chunks():
+            texts = [row_text(r, text_idx) if r.error is None else "" for r in chunk]
+            preds = _predict_chunk(predictor, chunk, texts)
+            for row, text, pred in zip(chunk, texts, preds, strict=True):
+                cells = prediction_cells(pred, top_k)
+                obj = None
+                if out_fmt == "jsonl":
+                    obj = (
+                        dict(row.extra)
+                        if row.extra is not None
+                        else dict(zip(table.columns, row.cells, strict=True))
+                    )
+                    obj.update(zip(added, cells, strict=True))
+                writer.write(row.cells + cells, obj)
+                statuses[pred.status.split(":")[0]] += 1
+                if args.review:
+                    ident = row.cells[id_idx] if id_idx is not None else ""
+                    review.append((row.number, ident, text, pred))
+            total += len(chunk)
+            progress.update(total, None)
+    progress.close()
+    if args.review:
+        write_review_sheet(Path(args.review), review, top_k, model.policy_)
+    if not args.quiet:
+        detail = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
+        where = "standard output" if out_path is None else str(out_path)
+        print(
+            f"classified {total} rows in {time.perf_counter() - t0:.1f}s ({detail}); "
+            f"text from {' + '.join(text_columns)} -> {where}",
+            file=sys.stderr,
+        )
+        for note in table.notes:
+            print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
+def _predict_chunk(predictor: Predictor, chunk: list[Row], texts: list[str]) -> list[Prediction]:
+    ok = [i for i, r in enumerate(chunk) if r.error is None]
+    preds: list[Prediction | None] = [None] * len(chunk)
+    for i, r in enumerate(chunk):
+        if r.error is not None:
+            preds[i] = error_prediction(r.error)
+    try:
+        for i, p in zip(ok, predictor.predict([texts[i] for i in ok]), strict=True):
+            preds[i] = p
+    except Exception:
+        # One bad row must not sink the chunk: retry one by one to find it.
+        for i in ok:
+            try:
+                preds[i] = predictor.predict([texts[i]])[0]
+            except Exception as exc:  # reported per row, never a traceback
+                preds[i] = error_prediction(f"{type(exc).__name__}: {exc}"[:200])
+    return [p for p in preds if p is not None]
+
+
+def write_review_sheet(path: Path, rows: list[tuple], top_k: int, policy) -> None:
+    """An Excel sheet for analysts: most uncertain rows first, empty accepted_label/comment."""
+    from .predict import display_heading
+
+    def key(item):
+        number, _, _, pred = item
+        reviewable = not pred.status.startswith(("error", "empty_text"))
+        return (not reviewable, pred.confidences[0] if pred.confidences else 0.0, number)
+
+    columns = ["row", "id", "text"]
+    for k in range(1, top_k + 1):
+        columns += [f"label_{k}", f"heading_{k}", f"confidence_{k}"]
+    columns += ["evidence_1", "status", "accepted_label", "comment"]
+    with TableWriter(path, "xlsx", columns) as writer:
+        for number, ident, text, pred in sorted(rows, key=key):
+            writer.write(
+                [
+                    number,
+                    ident,
+                    text,
+                    *prediction_cells(pred, top_k)[:-2],
+                    "、".join(pred.evidence),
+                    pred.status,
+                    "",
+                    "",
+                ]
+            )
+        labels = [[c.label, display_heading(policy, c.label)] for c in policy.targets]
+        writer.add_sheet(
+            "labels", ["label", "heading"], [*labels, ["NONE", "対象外 (supports no item)"]]
+        )

@@ -1,0 +1,162 @@
+"""Training end to end: corpus + thesaurus + labelled requests → model + model card.
+
+The labelled file's fixed split decides what the model may learn from: only ``dev`` rows
+are used for fitting (and for out-of-fold tuning of the blend and thresholds); ``test``
+rows are scored once, after fitting, for the model card.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .corpus import read_clauses, sha256_file
+from .evaluate import Scored, evaluate
+from .model import SCORERS, LabelledRequest, PolicyClassifier, _softmax
+from .policy import Policy
+from .predict import Predictor
+from .tokens import TokenizerSettings
+
+DEFAULT_THESAURUS = Path("corpus") / "thesaurus.csv"
+
+
+def read_thesaurus(path: Path | None) -> tuple[tuple[str, str], ...]:
+    """``(term, canonical)`` pairs from a thesaurus CSV (columns ``term,canonical``)."""
+    if path is None or not Path(path).is_file():
+        return ()
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = [(r["term"].strip(), r["canonical"].strip()) for r in csv.DictReader(fh)]
+    return tuple(sorted({r for r in rows if r[0] and r[1]}))
+
+
+@dataclass
+class TrainResult:
+    """A fitted model and what is known about it."""
+
+    model: PolicyClassifier
+    card: dict
+    warnings: list[str] = field(default_factory=list)
+
+
+def score_requests(
+    model: PolicyClassifier,
+    policy: Policy,
+    requests: Sequence[LabelledRequest],
+    min_confidence: float,
+) -> list[Scored]:
+    """Predict every labelled request with the fitted model."""
+    predictor = Predictor(model, policy, top_k=len(model.classes_), min_confidence=min_confidence)
+    preds = predictor.predict([r.text for r in requests])
+    return [Scored(r.id, r.labels, p) for r, p in zip(requests, preds, strict=True)]
+
+
+def out_of_fold_scores(
+    model: PolicyClassifier,
+    policy: Policy,
+    requests: Sequence[LabelledRequest],
+    min_confidence: float,
+) -> list[Scored]:
+    """Dev-split predictions made by models that did not see the row (cross-validation)."""
+    oof = model.oof_
+    proba = _softmax(np.einsum("nsc,s->nc", oof["scores"], model.blend_))
+    predictor = Predictor(model, policy, top_k=len(model.classes_), min_confidence=min_confidence)
+    by_id = {r.id: r for r in requests}
+    rows = [by_id[i] for i in oof["ids"]]
+    preds = predictor.from_scores([r.text for r in rows], proba, oof["p_in"])
+    return [Scored(r.id, r.labels, p) for r, p in zip(rows, preds, strict=True)]
+
+
+def _summary(report: dict) -> dict:
+    keys = (
+        "n",
+        "n_in_scope",
+        "n_out_of_scope",
+        "top1",
+        "top3",
+        "area_top1",
+        "mrr",
+        "ece",
+        "macro_f1",
+    )
+    out = {k: (round(report[k], 4) if isinstance(report[k], float) else report[k]) for k in keys}
+    out["out_of_scope"] = {k: round(v, 4) for k, v in report["out_of_scope"].items()}
+    return out
+
+
+def train(
+    policy_id: str,
+    corpus_dir: Path,
+    labelled: Sequence[LabelledRequest],
+    labelled_files: Sequence[Path],
+    thesaurus_path: Path | None,
+    min_confidence: float,
+    clause_only: bool = False,
+    **params,
+) -> TrainResult:
+    """Fit a model for one policy version and build its model card."""
+    t0 = time.perf_counter()
+    policy = read_clauses(corpus_dir)
+    thesaurus = read_thesaurus(thesaurus_path)
+    settings = TokenizerSettings(thesaurus=thesaurus)
+    dev = [r for r in labelled if r.split != "test"]
+    test = [r for r in labelled if r.split == "test"]
+    model = PolicyClassifier(tokenizer_settings=settings, use_examples=not clause_only, **params)
+    model.fit(policy, dev)
+    metrics: dict = {}
+    if model.has_examples_:
+        oof = out_of_fold_scores(model, policy, dev, min_confidence)
+        metrics["dev_cross_validated"] = _summary(evaluate(oof, model.classes_))
+    if test:
+        metrics["test"] = _summary(
+            evaluate(score_requests(model, policy, test, min_confidence), model.classes_)
+        )
+    if not clause_only and model.has_examples_:
+        baseline = PolicyClassifier(tokenizer_settings=settings, use_examples=False).fit(policy, [])
+        metrics["clause_only"] = {
+            split: _summary(
+                evaluate(score_requests(baseline, policy, rows, min_confidence), baseline.classes_)
+            )
+            for split, rows in (("dev", dev), ("test", test))
+            if rows
+        }
+    card = {
+        "policy_id": policy_id,
+        "policy_title": policy.title,
+        "classes": list(model.classes_),
+        "corpus": {
+            "dir": str(corpus_dir),
+            "clauses_sha256": sha256_file(Path(corpus_dir) / "clauses.jsonl"),
+            "source_sha256": sha256_file(Path(corpus_dir) / "source.txt")
+            if (Path(corpus_dir) / "source.txt").exists()
+            else None,
+        },
+        "labelled": {
+            "files": {str(p): sha256_file(p) for p in labelled_files},
+            "n_dev": len(dev),
+            "n_test": len(test),
+            "n_used_for_training": model.n_examples_,
+        },
+        "thesaurus": {
+            "file": str(thesaurus_path) if thesaurus else None,
+            "sha256": sha256_file(thesaurus_path) if thesaurus and thesaurus_path else None,
+            "n_terms": len(thesaurus),
+        },
+        "parameters": {
+            "clause_only": clause_only,
+            "min_confidence": min_confidence,
+            "blend_weights": dict(
+                zip(SCORERS, [round(float(w), 4) for w in model.blend_], strict=True)
+            ),
+            "oos_threshold": round(float(model.oos_threshold_), 4),
+            "tokenizer": {k: v for k, v in asdict(settings).items() if k != "thesaurus"},
+            **{k: v for k, v in params.items()},
+        },
+        "metrics": metrics,
+        "training_seconds": round(time.perf_counter() - t0, 1),
+    }
+    return TrainResult(model, card)
