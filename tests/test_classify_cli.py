@@ -1,0 +1,277 @@
+"""classify end to end through the CLI function, on the committed model and real policy."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from classifier.cli import classify_main
+
+from .conftest import ROOT
+
+HEADER = ["番号", "府省庁", "事業名", "事業概要", "要求額"]
+ROWS = [
+    [
+        "001",
+        "総務省",
+        "自治体情報セキュリティクラウドの高度化",
+        "都道府県と市町村が共同利用するセキュリティクラウドの監視機能を強化する。",
+        "420",
+    ],
+    [
+        "002",
+        "国土交通省",
+        "道路橋の修繕",
+        "老朽化した橋梁の補修を行う地方公共団体に補助する。",
+        "35000",
+    ],
+    ["003", "内閣官房", "", "", ""],
+    [
+        "004",
+        "警察庁",
+        "サイバー犯罪捜査の高度化",
+        "不正アクセスやフィッシング事案の捜査用解析機材を整備する。",
+        "0900",
+    ],
+]
+ADDED = [
+    "label_1",
+    "heading_1",
+    "confidence_1",
+    "label_2",
+    "heading_2",
+    "confidence_2",
+    "label_3",
+    "heading_3",
+    "confidence_3",
+    "evidence_1",
+    "status",
+]
+
+
+def _write_csv(path, rows, encoding="utf-8", delimiter=","):
+    with open(path, "w", encoding=encoding, newline="") as fh:
+        writer = csv.writer(fh, delimiter=delimiter)
+        writer.writerow(HEADER)
+        writer.writerows(rows)
+
+
+def _read_csv(path, delimiter=","):
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.reader(fh, delimiter=delimiter))
+
+
+def _check_table(table):
+    header, body = table[0], table[1:]
+    assert header == HEADER + ADDED
+    assert [r[:5] for r in body] == ROWS  # every row, in order, cells untouched ("0900" too)
+    status = [r[-1] for r in body]
+    assert status == ["ok", "out_of_scope", "empty_text", "ok"]
+    assert body[0][5] == "(2)②ⅲ" and body[3][5] == "(2)①ⅳ"
+    assert "市町村" in body[0][-2] or "自治体" in body[0][-2]  # evidence in the analyst's words
+    assert body[1][5]  # a flagged row still carries its best guess
+    return body
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp932"])
+def test_csv_round_trip(tmp_path, encoding):
+    src = tmp_path / "requests.csv"
+    _write_csv(src, ROWS, encoding)
+    before = src.read_bytes()
+    assert classify_main([str(src), "-q"]) == 0
+    out = tmp_path / "requests.classified.csv"
+    body = _check_table(_read_csv(out))
+    assert 0.0 <= float(body[0][7]) <= 1.0
+    assert src.read_bytes() == before  # the input is never modified
+
+
+def test_tsv_round_trip(tmp_path):
+    src = tmp_path / "requests.tsv"
+    _write_csv(src, ROWS, "cp932", delimiter="\t")
+    assert classify_main([str(src), "-q"]) == 0
+    _check_table(_read_csv(tmp_path / "requests.classified.tsv", delimiter="\t"))
+
+
+def test_xlsx_round_trip_keeps_cell_types_and_picks_sheet(tmp_path):
+    src = tmp_path / "requests.xlsx"
+    wb = Workbook()
+    wb.active.title = "表紙"
+    wb.active.append(["令和３年度 概算要求一覧"])
+    ws = wb.create_sheet("一覧")
+    ws.append(HEADER)
+    for r in ROWS:
+        ws.append([*r[:4], int(r[4]) if r[4] else None])
+    wb.save(src)
+    assert classify_main([str(src), "--sheet", "一覧", "-q"]) == 0
+    out = load_workbook(tmp_path / "requests.classified.xlsx", read_only=True)
+    values = list(out.active.iter_rows(values_only=True))
+    assert list(values[0]) == HEADER + ADDED
+    assert [v[4] for v in values[1:]] == [420, 35000, None, 900]  # numbers stay numbers
+    assert [v[-1] for v in values[1:]] == ["ok", "out_of_scope", "empty_text", "ok"]
+
+
+def test_jsonl_round_trip_and_bad_line(tmp_path):
+    src = tmp_path / "requests.jsonl"
+    lines = [json.dumps(dict(zip(HEADER, r, strict=True)), ensure_ascii=False) for r in ROWS]
+    lines.insert(2, "{not json")
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert classify_main([str(src), "-q"]) == 0
+    out = [
+        json.loads(x)
+        for x in (tmp_path / "requests.classified.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    assert len(out) == 5
+    assert out[2]["_raw"] == "{not json" and out[2]["status"].startswith("error: not valid JSON")
+    assert [o["番号"] for o in out if "番号" in o] == ["001", "002", "003", "004"]
+    assert [o["status"] for o in out] == [
+        "ok",
+        "out_of_scope",
+        out[2]["status"],
+        "empty_text",
+        "ok",
+    ]
+
+
+def test_each_status(tmp_path):
+    src = tmp_path / "mixed.csv"
+    with open(src, "w", encoding="utf-8", newline="") as fh:
+        fh.write("text\n")
+        fh.write("市町村の情報セキュリティ対策として職員の標的型メール訓練を行う。\n")
+        fh.write("河川の堤防を改修する。\n")
+        fh.write('""\n')
+        fh.write('"政府機関の情報システムの監視",extra,cells\n')
+        fh.write("大学と自治体と中小企業向けのセキュリティ研修\n")
+    out = tmp_path / "out.csv"
+    assert classify_main([str(src), "-o", str(out), "--min-confidence", "0.999", "-q"]) == 0
+    rows = _read_csv(out)[1:]
+    status = [r[-1] for r in rows]
+    assert status[1] == "out_of_scope"
+    assert status[2] == "empty_text"
+    assert status[3] == "error: row has 3 fields but the header has 1"
+    assert status[4] == "low_confidence"  # a mixed request, far from 0.999 sure
+    for r in (rows[0], rows[4]):  # the flag follows the threshold exactly
+        assert (r[-1] == "low_confidence") == (float(r[3]) < 0.999)
+
+
+def test_top_k_and_level(tmp_path):
+    src = tmp_path / "r.csv"
+    _write_csv(src, ROWS)
+    out = tmp_path / "o.csv"
+    assert classify_main([str(src), "-o", str(out), "--top-k", "5", "--level", "area", "-q"]) == 0
+    table = _read_csv(out)
+    assert table[0][-3:] == ["confidence_5", "evidence_1", "status"]
+    assert table[1][5] == "(2)" and table[4][5] == "(2)"
+    assert all(r[5] in ("", "(1)", "(2)", "(3)", "(4)", "(5)") for r in table[1:])
+
+
+def test_stdin_to_stdout(monkeypatch, capsysbinary):
+    data = io.StringIO()
+    csv.writer(data).writerows([HEADER, *ROWS])
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data.getvalue().encode("utf-8"))))
+    assert classify_main(["-", "-q"]) == 0
+    text = capsysbinary.readouterr().out.decode("utf-8")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == HEADER + ADDED and len(rows) == 5
+
+
+def test_review_sheet_orders_uncertain_first(tmp_path):
+    src = tmp_path / "r.csv"
+    _write_csv(src, ROWS)
+    review = tmp_path / "review.xlsx"
+    assert classify_main([str(src), "--review", str(review), "-q"]) == 0
+    wb = load_workbook(review, read_only=True)
+    rows = list(wb["classified"].iter_rows(values_only=True))
+    header = list(rows[0])
+    assert header[:3] == ["row", "id", "text"] and header[-2:] == ["accepted_label", "comment"]
+    conf = [
+        r[header.index("confidence_1")]
+        for r in rows[1:]
+        if r[header.index("status")] != "empty_text"
+    ]
+    assert conf == sorted(conf)
+    assert all(r[-2] is None and r[-1] is None for r in rows[1:])
+    assert ("(2)③", "政府機関、独立行政法人等におけるセキュリティ強化・充実") in list(
+        wb["labels"].iter_rows(values_only=True)
+    )
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        (lambda p: None, "no such file"),
+        (lambda p: p.write_bytes(b""), "empty"),
+        (lambda p: p.write_bytes("a,b\n1,2\n".encode()), "cannot tell which column"),
+        (
+            lambda p: p.write_bytes(b"\x81\x00\xff\xfe\x00garbage\xff"),
+            "neither UTF-8 nor Shift_JIS",
+        ),
+    ],
+)
+def test_unreadable_input_exits_2_with_message(tmp_path, capsys, setup, message):
+    src = tmp_path / "bad.csv"
+    setup(src)
+    assert classify_main([str(src)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "bad.classified.csv").exists()
+
+
+def test_corrupt_xlsx_and_missing_sheet(tmp_path, capsys):
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(b"PK\x03\x04 truncated")
+    assert classify_main([str(bad)]) == 2
+    assert "not a readable Excel" in capsys.readouterr().err
+    good = tmp_path / "good.xlsx"
+    wb = Workbook()
+    wb.active.append(["text"])
+    wb.save(good)
+    assert classify_main([str(good), "--sheet", "nope"]) == 2
+    assert "no sheet 'nope'" in capsys.readouterr().err
+
+
+def test_never_overwrites_input_and_classified_input_refused(tmp_path, capsys):
+    src = tmp_path / "r.csv"
+    _write_csv(src, ROWS)
+    assert classify_main([str(src), "-o", str(src)]) == 2
+    assert "overwrite the input" in capsys.readouterr().err
+    assert classify_main([str(src), "-q"]) == 0
+    assert classify_main([str(tmp_path / "r.classified.csv"), "-o", str(tmp_path / "x.csv")]) == 2
+    assert "already has column" in capsys.readouterr().err
+
+
+def test_bad_model_folder(tmp_path, capsys):
+    src = tmp_path / "r.csv"
+    _write_csv(src, ROWS)
+    assert classify_main([str(src), "--model", str(tmp_path / "nomodel")]) == 2
+    assert "train one with" in capsys.readouterr().err
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    card = json.loads((ROOT / "models" / "r3" / "model_card.json").read_text(encoding="utf-8"))
+    (broken / "model_card.json").write_text(json.dumps(card), encoding="utf-8")
+    (broken / "model.joblib").write_bytes(
+        (ROOT / "models" / "r3" / "model.joblib").read_bytes()[:1000]
+    )
+    assert classify_main([str(src), "--model", str(broken)]) == 2
+    assert "damaged" in capsys.readouterr().err
+    card["environment"]["scikit-learn"] = "0.1.0"
+    (broken / "model_card.json").write_text(json.dumps(card), encoding="utf-8")
+    assert classify_main([str(src), "--model", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert "other versions" in err and "retrain" in err
+
+
+def test_deterministic_output(tmp_path):
+    src = tmp_path / "r.csv"
+    _write_csv(src, ROWS)
+    assert classify_main([str(src), "-o", str(tmp_path / "a.csv"), "-q"]) == 0
+    assert classify_main([str(src), "-o", str(tmp_path / "b.csv"), "-q"]) == 0
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+
+
+def test_help_has_example(capsys):
+    assert classify_main(["--help"]) == 0
+    assert "examples:" in capsys.readouterr().out
