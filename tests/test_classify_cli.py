@@ -204,7 +204,7 @@ def test_review_sheet_orders_uncertain_first(tmp_path):
     [
         (lambda p: None, "no such file"),
         (lambda p: p.write_bytes(b""), "empty"),
-        (lambda p: p.write_bytes("a,b\n1,2\n".encode()), "cannot tell which column"),
+        (lambda p: p.write_bytes(b"a,b\n1,2\n"), "cannot tell which column"),
         (
             lambda p: p.write_bytes(b"\x81\x00\xff\xfe\x00garbage\xff"),
             "neither UTF-8 nor Shift_JIS",
