@@ -61,7 +61,8 @@ def row_text(row: Row, indexes: list[int]) -> str:
     return "\n".join(clean_text(row.cells[i]) for i in indexes if has_text(row.cells[i]))
 
 
-def _resolve_text_columns(columns: list[str], wanted: list[str] | None) -> list[str]:
+def resolve_text_columns(columns: list[str], wanted: list[str] | None) -> list[str]:
+    """The text columns to read: the named ones, or the obvious one (plus 事業名 if present)."""
     chosen = pick_column(columns, wanted, TEXT_COLUMN_CANDIDATES, "request text")
     if wanted is None and chosen[0] in ("事業概要", "概要", "事業内容"):
         # The programme name carries as much signal as the description; use both.
@@ -118,7 +119,7 @@ def run_classify(args: argparse.Namespace, default_model_dir: Path) -> int:
     )
 
     table = open_table(args.input, args.format, args.encoding, args.sheet)
-    text_columns = _resolve_text_columns(table.columns, args.text_column)
+    text_columns = resolve_text_columns(table.columns, args.text_column)
     id_column = None
     if args.id_column:
         id_column = pick_column(table.columns, [args.id_column], (), "id")[0]

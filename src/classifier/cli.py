@@ -341,12 +341,203 @@ def classify_main(argv: Sequence[str] | None = None) -> int:
     return _run(_classify, _classify_parser(), argv)
 
 
+# --------------------------------------------------------------------------- evaluate
+
+
+def _evaluate_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="evaluate",
+        description="Measure the classifier on labelled requests: accuracy, ranking, calibration.",
+        epilog=(
+            "examples:\n"
+            "  evaluate corpus/labelled/requests.csv --gold-column labels --split test \\\n"
+            "           --report test_report.json --misclassified misses.csv\n"
+            "  evaluate reviewed.xlsx --gold-column accepted_label --level item\n\n"
+            "Gold labels: several separated by ';' (a hit is a prediction among them), NONE for\n"
+            "out of scope. The JSON report has top1, top3, area_top1, ece, macro_f1, mrr, n,\n"
+            "out-of-scope precision/recall, accuracy per confidence band and a confusion table."
+        ),
+    )
+    p.add_argument("input", help="labelled CSV, TSV, XLSX or JSONL file")
+    p.add_argument(
+        "--gold-column", required=True, metavar="COL", help="column with the gold labels"
+    )
+    p.add_argument(
+        "--text-column", nargs="+", metavar="COL", help="text column(s) (default: as classify)"
+    )
+    p.add_argument(
+        "--id-column", metavar="COL", help="row id column (default: request_id/id if present)"
+    )
+    p.add_argument("--model", type=Path, metavar="DIR", help="model folder (default models/r3)")
+    p.add_argument(
+        "--report", type=Path, metavar="REPORT.json", help="write the full report as JSON"
+    )
+    p.add_argument(
+        "--misclassified", type=Path, metavar="OUT.csv", help="write the misclassified rows"
+    )
+    p.add_argument("--split", help="only rows whose 'split' column has this value (e.g. test)")
+    p.add_argument(
+        "--level",
+        choices=("subitem", "item", "area"),
+        default="subitem",
+        help="evaluate at sub-item (default), item or area level, with roll-up scores",
+    )
+    p.add_argument("--encoding", help="encoding of a CSV/TSV input (default: detect)")
+    p.add_argument("--sheet", help="Excel sheet name or number")
+    p.add_argument(
+        "--min-confidence",
+        type=float,
+        default=None,
+        metavar="X",
+        help="low-confidence threshold (default: the model's)",
+    )
+    return p
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from .classify import resolve_text_columns, row_text
+    from .errors import InputFileError
+    from .evaluate import Scored, evaluate
+    from .files import ID_COLUMN_CANDIDATES, open_table, pick_column
+    from .labels import check_labels, parse_labels
+    from .predict import DEFAULT_MIN_CONFIDENCE, Predictor, level_of
+    from .store import load_model, policy_dir_for, read_card
+
+    model_dir = args.model or default_model_dir()
+    card = read_card(model_dir)
+    model, card = load_model(model_dir, policy_dir_for(card, project_root()))
+    policy = model.policy_
+    table = open_table(args.input, None, args.encoding, args.sheet)
+    gold_col = pick_column(table.columns, [args.gold_column], (), "gold labels")[0]
+    text_idx = [
+        table.columns.index(c) for c in resolve_text_columns(table.columns, args.text_column)
+    ]
+    id_col = args.id_column or next((c for c in ID_COLUMN_CANDIDATES if c in table.columns), None)
+    split_idx = None
+    if args.split:
+        if "split" not in table.columns:
+            raise InputFileError("--split needs a 'split' column in the input")
+        split_idx = table.columns.index("split")
+    ids, texts, golds, problems = [], [], [], []
+    for row in table.rows:
+        if split_idx is not None and str(row.cells[split_idx]).strip() != args.split:
+            continue
+        try:
+            gold = parse_labels(row.cells[table.columns.index(gold_col)])
+        except Exception as exc:
+            problems.append(f"row {row.number + 1}: {exc}")
+            continue
+        if gold is None:
+            continue
+        bad = check_labels(gold, policy)
+        if bad:
+            problems.extend(f"row {row.number + 1}: {b}" for b in bad)
+            continue
+        ids.append(str(row.cells[table.columns.index(id_col)]) if id_col else str(row.number))
+        texts.append(row_text(row, text_idx))
+        golds.append(gold)
+    for p in problems:
+        print(f"warning: {p} (row left out)", file=sys.stderr)
+    if not texts:
+        raise InputFileError("no labelled rows to evaluate")
+    min_conf = args.min_confidence
+    if min_conf is None:
+        min_conf = card.get("parameters", {}).get("min_confidence", DEFAULT_MIN_CONFIDENCE)
+    predictor = Predictor(
+        model, policy, top_k=len(model.classes_), min_confidence=min_conf, level=args.level
+    )
+    preds = predictor.predict(texts)
+    if args.level != "subitem":
+        golds = [
+            tuple(dict.fromkeys(level_of(policy, g, args.level) for g in gold)) for gold in golds
+        ]
+    scored = [Scored(i, g, p) for i, g, p in zip(ids, golds, preds, strict=True)]
+    report = evaluate(scored, predictor.columns)
+    report["level"] = args.level
+    report["model"] = {
+        "dir": str(model_dir),
+        "policy_id": card.get("policy_id"),
+        "model_sha256": card.get("model_sha256"),
+    }
+    if args.report:
+        from .corpus import atomic_write_bytes
+
+        atomic_write_bytes(
+            args.report, (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode()
+        )
+    if args.misclassified:
+        write_misclassified(args.misclassified, scored, texts)
+    oos = report["out_of_scope"]
+    print(
+        f"n={report['n']} (in scope {report['n_in_scope']}, out of scope {report['n_out_of_scope']})  "
+        f"top1 {report['top1']:.3f}  top3 {report['top3']:.3f}  area_top1 {report['area_top1']:.3f}  "
+        f"macro_f1 {report['macro_f1']:.3f}  mrr {report['mrr']:.3f}  ece {report['ece']:.3f}\n"
+        f"out of scope: recall {oos['recall']:.3f}  precision {oos['precision']:.3f}  "
+        f"in-scope flagged {oos['in_scope_flagged_out']:.3f}"
+    )
+    return EXIT_OK
+
+
+def write_misclassified(path: Path, scored, texts) -> None:
+    """CSV of rows the classifier got wrong, with gold, predictions, confidences and evidence."""
+    from .files import TableWriter
+
+    columns = [
+        "id",
+        "text",
+        "gold",
+        "error",
+        "label_1",
+        "confidence_1",
+        "label_2",
+        "confidence_2",
+        "label_3",
+        "confidence_3",
+        "evidence_1",
+        "status",
+    ]
+    with TableWriter(path, "csv", columns) as writer:
+        for s, text in zip(scored, texts, strict=True):
+            p = s.prediction
+            first = p.labels[0] if p.labels else ""
+            if s.gold:
+                if first in s.gold and p.status != "out_of_scope":
+                    continue
+                error = "flagged out of scope" if p.status == "out_of_scope" else "wrong item"
+            else:
+                if p.status == "out_of_scope":
+                    continue
+                error = "out of scope not flagged"
+            cells = []
+            for k in range(3):
+                cells += [p.labels[k], p.confidences[k]] if k < len(p.labels) else ["", ""]
+            writer.write(
+                [
+                    s.id,
+                    text,
+                    ";".join(s.gold) or "NONE",
+                    error,
+                    *cells,
+                    "、".join(p.evidence),
+                    p.status,
+                ]
+            )
+
+
+def evaluate_main(argv: Sequence[str] | None = None) -> int:
+    """``evaluate INPUT --gold-column COL [...]``."""
+    return _run(_evaluate, _evaluate_parser(), argv)
+
+
 # --------------------------------------------------------------------------- dispatcher
 
 COMMANDS: dict[str, Callable[[Sequence[str] | None], int]] = {
     "build-corpus": build_corpus_main,
     "train": train_main,
     "classify": classify_main,
+    "evaluate": evaluate_main,
 }
 
 

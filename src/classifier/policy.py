@@ -270,7 +270,7 @@ def _strip_artefacts(raw_lines: Sequence[str], start: int) -> tuple[list[_Line],
     """Body lines with page labels, footnote blocks and separators removed."""
     content: list[_Line] = []
     artefacts: list[Artefact] = []
-    footnotes: list[tuple[int, int]] = []  # (footnote number, line of its block)
+    footnotes: list[tuple[int, int]] = []  # (footnote number, separator line of its block)
     i = start
     n = len(raw_lines)
     while i < n:
@@ -280,10 +280,11 @@ def _strip_artefacts(raw_lines: Sequence[str], start: int) -> tuple[list[_Line],
             fn = _FOOTNOTE_START.match(raw_lines[nxt].strip()) if nxt is not None else None
             if fn is not None and nxt is not None and not raw_lines[nxt][:1].isspace():
                 artefacts.append(Artefact("separator", raw.strip(), i + 1))
+                separator_line = i + 1
                 i, blocks = _take_footnotes(raw_lines, nxt)
                 for number, first_line, text in blocks:
                     artefacts.append(Artefact("footnote", text, first_line))
-                    footnotes.append((number, first_line))
+                    footnotes.append((number, separator_line))
                 continue
             if raw.strip():
                 artefacts.append(Artefact("separator", raw.strip(), i + 1))
@@ -347,8 +348,11 @@ def _remove_footnote_markers(
 ) -> list[Artefact]:
     """Delete ``東京2020大会1``-style markers: the nearest match before each footnote block."""
     removed: list[Artefact] = []
-    floor = 0
+    floor = 0  # markers of a block are searched after the previous block only
+    previous_block = 0
     for number, block_line in footnotes:
+        if block_line != previous_block:
+            floor, previous_block = previous_block, block_line
         pattern = re.compile(rf"(?<![0-9０-９]){number}(?![0-9０-９])")
         candidates = [ln for ln in content if floor < ln.no < block_line]
         for ln in reversed(candidates):
@@ -361,14 +365,15 @@ def _remove_footnote_markers(
                     and not before.isspace()
                     and before not in "第(（-－"
                     and (before.isalpha() or before in "）)」』")
-                    and after not in _COUNTERS
+                    # After a Latin word (IoT1機器) a digit is not a quantity; after kanji
+                    # it may be (３月21日), unless no counter follows.
+                    and (before.isascii() or after not in _COUNTERS)
                 ):
                     hit = m
             if hit is not None:
                 ln.text = ln.text[: hit.start()] + ln.text[hit.end() :]
                 removed.append(Artefact("footnote_marker", hit.group(0), ln.no))
                 break
-        floor = block_line
     for ln in content:
         for m in _SUPERSCRIPTS.finditer(ln.text):
             removed.append(Artefact("footnote_marker", m.group(0), ln.no))
