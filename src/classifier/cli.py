@@ -177,7 +177,7 @@ def _train_parser() -> argparse.ArgumentParser:
         "--min-confidence",
         type=float,
         default=None,
-        help="confidence below which a prediction is flagged low_confidence (default 0.35)",
+        help="confidence below which a prediction is flagged low_confidence (default 0.30)",
     )
     return p
 
@@ -292,7 +292,7 @@ def _classify_parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         metavar="X",
-        help="flag predictions below this confidence as low_confidence (default: the model's, 0.35)",
+        help="flag predictions below this confidence as low_confidence (default: the model's, 0.30)",
     )
     p.add_argument("--model", type=Path, metavar="DIR", help="model folder (default models/r3)")
     p.add_argument(

@@ -15,7 +15,7 @@ import numpy as np
 
 from .predict import Prediction
 
-CONFIDENCE_BANDS = ((0.0, 0.35), (0.35, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 1.0001))
+CONFIDENCE_BANDS = ((0.0, 0.3), (0.3, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 1.0001))
 
 
 @dataclass(frozen=True)

@@ -26,11 +26,11 @@ DEFAULT_THESAURUS = Path("corpus") / "thesaurus.csv"
 
 
 def read_thesaurus(path: Path | None) -> tuple[tuple[str, str], ...]:
-    """``(term, canonical)`` pairs from a thesaurus CSV (columns ``term,canonical``)."""
+    """``(term, canonical)`` pairs from a thesaurus CSV (columns ``term,concept``)."""
     if path is None or not Path(path).is_file():
         return ()
     with open(path, encoding="utf-8-sig", newline="") as fh:
-        rows = [(r["term"].strip(), r["canonical"].strip()) for r in csv.DictReader(fh)]
+        rows = [(r["term"].strip(), r["concept"].strip()) for r in csv.DictReader(fh)]
     return tuple(sorted({r for r in rows if r[0] and r[1]}))
 
 

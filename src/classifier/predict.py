@@ -13,7 +13,7 @@ from .tokens import clean_text
 
 STATUSES = ("ok", "low_confidence", "out_of_scope", "empty_text")
 HIERARCHY_LEVELS = ("subitem", "item", "area")
-DEFAULT_MIN_CONFIDENCE = 0.35
+DEFAULT_MIN_CONFIDENCE = 0.30
 
 
 @dataclass(frozen=True)
