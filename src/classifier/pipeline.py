@@ -8,7 +8,6 @@ rows are scored once, after fitting, for the model card.
 from __future__ import annotations
 
 import csv
-import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -99,7 +98,6 @@ def train(
     **params,
 ) -> TrainResult:
     """Fit a model for one policy version and build its model card."""
-    t0 = time.perf_counter()
     policy = read_clauses(corpus_dir)
     thesaurus = read_thesaurus(thesaurus_path)
     settings = TokenizerSettings(thesaurus=thesaurus)
@@ -157,6 +155,5 @@ def train(
             **{k: v for k, v in params.items()},
         },
         "metrics": metrics,
-        "training_seconds": round(time.perf_counter() - t0, 1),
     }
     return TrainResult(model, card)
