@@ -171,6 +171,18 @@ def _train_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--thesaurus", type=Path, help="domain thesaurus CSV (default corpus/thesaurus.csv)"
     )
+    p.add_argument(
+        "--labels-policy",
+        default="r3",
+        help="policy the labelled files are keyed to (default r3); review sheets are "
+        "always keyed to --policy",
+    )
+    p.add_argument(
+        "--crosswalk",
+        type=Path,
+        help="reviewed crosswalk for --labels-policy -> --policy "
+        "(default corpus/<policy>/crosswalk_from_<labels-policy>.csv)",
+    )
     p.add_argument("--out", type=Path, help="model folder to write (default models/<policy>)")
     p.add_argument("--clause-only", action="store_true", help="learn from the policy text alone")
     p.add_argument(
@@ -182,9 +194,57 @@ def _train_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _labelled_for_policy(args: argparse.Namespace, root: Path, policy, files: list[Path]) -> list:
+    """Labelled requests usable for ``policy``: direct, or carried over a reviewed crosswalk.
+
+    Review sheets (with an accepted_label column) are keyed to the policy being trained;
+    other labelled files to ``--labels-policy``.
+    """
+    from .corpus import read_clauses
+    from .labels import is_review_sheet, read_labelled_files
+    from .revision import carry_labels, read_crosswalk
+
+    direct = [f for f in files if args.policy == args.labels_policy or is_review_sheet(f)]
+    old_keyed = [f for f in files if f not in direct]
+    requests, problems, left_out = read_labelled_files(direct, policy)
+    for problem in problems[:20]:
+        print(f"warning: {problem}", file=sys.stderr)
+    if len(problems) > 20:
+        print(f"warning: … and {len(problems) - 20} more label problems", file=sys.stderr)
+    if left_out:
+        print(
+            f"warning: {left_out} labelled rows were left out because of the problems above",
+            file=sys.stderr,
+        )
+    if not old_keyed:
+        return requests
+    old_policy = read_clauses(root / "corpus" / args.labels_policy)
+    old_requests, old_problems, _ = read_labelled_files(old_keyed, old_policy)
+    n_old = len(old_requests) + len(old_problems)
+    crosswalk_path = args.crosswalk or (
+        root / "corpus" / args.policy / f"crosswalk_from_{args.labels_policy}.csv"
+    )
+    if not Path(crosswalk_path).is_file():
+        print(
+            f"warning: {n_old} labelled rows keyed to policy {args.labels_policy} were left out: "
+            f"there is no reviewed crosswalk {crosswalk_path}. Propose one with "
+            f"`python scripts/revise.py crosswalk --old {args.labels_policy} --new {args.policy}`, "
+            f"review it, and train again",
+            file=sys.stderr,
+        )
+        return requests
+    report = carry_labels(old_requests, read_crosswalk(Path(crosswalk_path), policy))
+    print(
+        f"carried over from {args.labels_policy}: {report.carried} unchanged, {report.remapped} "
+        f"remapped, {report.dropped} dropped (their items were removed), {report.unmapped} left "
+        f"out (crosswalk rows not yet reviewed), {len(old_problems)} with invalid labels",
+        file=sys.stderr,
+    )
+    return requests + list(report.requests)
+
+
 def _train(args: argparse.Namespace) -> int:
     from .corpus import read_clauses
-    from .labels import read_labelled_files
     from .pipeline import DEFAULT_THESAURUS, train
     from .predict import DEFAULT_MIN_CONFIDENCE
     from .store import save_model
@@ -200,19 +260,9 @@ def _train(args: argparse.Namespace) -> int:
         and default_labelled not in files
     ):
         files.insert(0, default_labelled)
-    requests, problems, left_out = (
-        read_labelled_files(files, policy) if not args.clause_only else ([], [], 0)
-    )
-    for problem in problems[:20]:
-        print(f"warning: {problem}", file=sys.stderr)
-    if len(problems) > 20:
-        print(f"warning: … and {len(problems) - 20} more label problems", file=sys.stderr)
-    if left_out:
-        print(
-            f"warning: {left_out} labelled rows were left out because their labels are not items "
-            f"of policy {args.policy} (map them with a reviewed crosswalk to use them)",
-            file=sys.stderr,
-        )
+    requests: list = []
+    if not args.clause_only:
+        requests = _labelled_for_policy(args, root, policy, files)
     min_conf = DEFAULT_MIN_CONFIDENCE if args.min_confidence is None else args.min_confidence
     n_in = sum(1 for r in requests if r.labels and r.split != "test")
     clause_only = args.clause_only or n_in == 0
@@ -531,6 +581,114 @@ def evaluate_main(argv: Sequence[str] | None = None) -> int:
     return _run(_evaluate, _evaluate_parser(), argv)
 
 
+# --------------------------------------------------------------------------- revise
+
+
+def _revise_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="revise.py",
+        description="Compare two policy versions, and propose the old → new label crosswalk.",
+        epilog=(
+            "examples:\n"
+            "  python scripts/revise.py diff --old r3 --new r4                 # what changed\n"
+            "  python scripts/revise.py crosswalk --old r3 --new r4            # writes corpus/r4/crosswalk_from_r3.csv\n\n"
+            "The crosswalk proposes, for every old item, the new item it most likely became\n"
+            "(by text similarity), with the runner-up and a proposal: mapped, ambiguous or\n"
+            "removed. Review it in Excel: correct new_label where needed (empty or NONE for\n"
+            "a removed item) and put 'yes' in the reviewed column. train.py applies only\n"
+            "reviewed rows."
+        ),
+    )
+    p.add_argument("action", choices=("diff", "crosswalk"))
+    p.add_argument("--old", required=True, help="old policy id (or corpus folder)")
+    p.add_argument("--new", required=True, help="new policy id (or corpus folder)")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="CSV to write (diff: optional report; crosswalk: default corpus/<new>/crosswalk_from_<old>.csv)",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite an existing crosswalk (it may hold a review!)",
+    )
+    return p
+
+
+def _corpus_dir(ref: str) -> Path:
+    path = Path(ref)
+    return path if (path / "clauses.jsonl").is_file() else project_root() / "corpus" / ref
+
+
+def _revise(args: argparse.Namespace) -> int:
+    import csv
+    import io
+
+    from .corpus import atomic_write_bytes, read_clauses
+    from .errors import InputFileError
+    from .revision import crosswalk_csv, diff_policies, propose_crosswalk
+
+    old = read_clauses(_corpus_dir(args.old))
+    new = read_clauses(_corpus_dir(args.new))
+    if args.action == "diff":
+        changes = diff_policies(old, new)
+        counts: dict[str, int] = {}
+        for ch in changes:
+            counts[ch.kind] = counts.get(ch.kind, 0) + 1
+            if ch.kind != "unchanged":
+                print(
+                    f"{ch.kind:<20} {ch.old_label or '-':<8} -> {ch.new_label or '-':<8} "
+                    f"{ch.similarity:.2f}  {ch.new_heading or ch.old_heading or ''}"
+                )
+        print(", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+        if args.output:
+            buf = io.StringIO()
+            writer = csv.writer(buf, lineterminator="\r\n")
+            writer.writerow(
+                ["kind", "old_label", "new_label", "similarity", "old_heading", "new_heading"]
+            )
+            for ch in changes:
+                writer.writerow(
+                    [
+                        ch.kind,
+                        ch.old_label or "",
+                        ch.new_label or "",
+                        ch.similarity,
+                        ch.old_heading or "",
+                        ch.new_heading or "",
+                    ]
+                )
+            atomic_write_bytes(args.output, ("\ufeff" + buf.getvalue()).encode("utf-8"))
+        return EXIT_OK
+    out = args.output or _corpus_dir(args.new) / f"crosswalk_from_{old.policy_id}.csv"
+    if out.exists() and not args.force:
+        raise InputFileError(
+            f"{out} exists and may hold an analyst's review; use --force to replace it"
+        )
+    rows = propose_crosswalk(old, new)
+    atomic_write_bytes(out, crosswalk_csv(rows))
+    kinds: dict[str, int] = {}
+    for r in rows:
+        kinds[r["proposal"]] = kinds.get(r["proposal"], 0) + 1
+        if r["proposal"] != "mapped" or r["old_label"] != r["new_label"]:
+            print(
+                f"{r['proposal']:<10} {r['old_label']:<8} -> {r['new_label'] or '(removed)':<10} "
+                f"score {r['score']}  runner-up {r['runner_up']} {r['runner_up_score']}"
+            )
+    print(
+        f"{len(rows)} old items: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
+        + f" -> {out} (review it, then mark rows reviewed=yes)"
+    )
+    return EXIT_OK
+
+
+def revise_main(argv: Sequence[str] | None = None) -> int:
+    """``revise.py {diff,crosswalk} --old ID --new ID``."""
+    return _run(_revise, _revise_parser(), argv)
+
+
 # --------------------------------------------------------------------------- dispatcher
 
 COMMANDS: dict[str, Callable[[Sequence[str] | None], int]] = {
@@ -538,6 +696,7 @@ COMMANDS: dict[str, Callable[[Sequence[str] | None], int]] = {
     "train": train_main,
     "classify": classify_main,
     "evaluate": evaluate_main,
+    "revise": revise_main,
 }
 
 

@@ -74,6 +74,12 @@ class InputTable:
     sheet: str | None = None
     notes: list[str] = field(default_factory=list)
 
+    def close(self) -> None:
+        """Release the file when the rows will not be read to the end."""
+        close = getattr(self.rows, "close", None)
+        if close is not None:
+            close()
+
     def chunks(self, size: int = CHUNK_ROWS) -> Iterator[list[Row]]:
         chunk: list[Row] = []
         for row in self.rows:

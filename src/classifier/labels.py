@@ -103,8 +103,8 @@ class LabelledFileReport:
 def read_labelled(
     path: str | Path,
     policy: Policy | None = None,
-    label_column: str = "labels",
-    text_columns: tuple[str, ...] = TEXT_FIELDS,
+    label_column: str | None = None,
+    text_columns: tuple[str, ...] | None = None,
     id_column: str | None = None,
     strict: bool = False,
 ) -> LabelledFileReport:
@@ -200,3 +200,12 @@ def read_labelled_files(
             seen.add(r.id)
             requests.append(r)
     return requests, problems, len(problems)
+
+
+def is_review_sheet(path: str | Path) -> bool:
+    """Whether a labelled file is a review sheet written by ``classify --review``."""
+    table = open_table(str(path))
+    try:
+        return REVIEW_LABEL_COLUMN in table.columns
+    finally:
+        table.close()

@@ -1,0 +1,235 @@
+"""Between two policy versions: what changed, and how old labels map to new ones.
+
+Clauses are matched by text, not by number: each clause's heading and own text become a
+character n-gram TF-IDF vector (no tokeniser needed, robust to small rewording), and an
+optimal one-to-one assignment pairs old and new clauses whose similarity clears a floor.
+
+* :func:`diff_policies` lists clauses added, removed, renumbered and reworded.
+* :func:`propose_crosswalk` proposes, for every old target label, the new label it most
+  likely became, with scores and the runner-up, as rows for an analyst to review. Nothing
+  is applied until a row is marked reviewed (:func:`read_crosswalk`).
+* :func:`carry_labels` rewrites labelled requests through a reviewed crosswalk and counts
+  what was carried unchanged, remapped, and dropped; nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from .errors import InputFileError
+from .model import LabelledRequest
+from .policy import Clause, Policy
+from .textutil import non_ws
+
+MATCH_FLOOR = 0.35  # below this a pairing is not the same clause
+AMBIGUOUS_MARGIN = 0.08  # runner-up this close: the analyst must decide
+CROSSWALK_COLUMNS = (
+    "old_label",
+    "old_heading",
+    "new_label",
+    "new_heading",
+    "score",
+    "runner_up",
+    "runner_up_score",
+    "proposal",
+    "reviewed",
+    "comment",
+)
+
+
+@dataclass(frozen=True)
+class ClauseChange:
+    """One line of a diff between two policy versions."""
+
+    kind: str  # unchanged | reworded | renumbered | renumbered+reworded | added | removed
+    old_label: str | None
+    new_label: str | None
+    similarity: float
+    old_heading: str | None = None
+    new_heading: str | None = None
+
+
+def _doc(c: Clause) -> str:
+    return non_ws((c.heading or "") + c.text)
+
+
+def _comparable(policy: Policy) -> list[Clause]:
+    return [c for c in policy.clauses if c.depth >= 1]
+
+
+def similarity(old: Sequence[Clause], new: Sequence[Clause]) -> np.ndarray:
+    """Cosine similarity of every old clause to every new clause (character 2–3-grams)."""
+    vec = TfidfVectorizer(analyzer="char", ngram_range=(2, 3), sublinear_tf=True)
+    vec.fit([_doc(c) for c in (*old, *new)])
+    a = vec.transform([_doc(c) for c in old])
+    b = vec.transform([_doc(c) for c in new])
+    sim = (a @ b.T).toarray()
+    # Same depth (item vs item) is the normal case; crossing levels needs more evidence.
+    depth_old = np.array([c.depth for c in old])[:, None]
+    depth_new = np.array([c.depth for c in new])[None, :]
+    return sim * np.where(depth_old == depth_new, 1.0, 0.85)
+
+
+def _assignment(sim: np.ndarray) -> dict[int, int]:
+    rows, cols = linear_sum_assignment(-sim)
+    return {int(r): int(c) for r, c in zip(rows, cols, strict=True) if sim[r, c] >= MATCH_FLOOR}
+
+
+def diff_policies(old: Policy, new: Policy) -> list[ClauseChange]:
+    """Clauses added, removed, renumbered and reworded between ``old`` and ``new``."""
+    a, b = _comparable(old), _comparable(new)
+    sim = similarity(a, b)
+    pairs = _assignment(sim)
+    changes: list[ClauseChange] = []
+    matched_new = set(pairs.values())
+    for i, c in enumerate(a):
+        if i not in pairs:
+            best = float(sim[i].max()) if sim.shape[1] else 0.0
+            changes.append(ClauseChange("removed", c.label, None, round(best, 3), c.heading, None))
+            continue
+        d = b[pairs[i]]
+        same_text = _doc(c) == _doc(d)
+        if c.label == d.label:
+            kind = "unchanged" if same_text else "reworded"
+        else:
+            kind = "renumbered" if same_text else "renumbered+reworded"
+        changes.append(
+            ClauseChange(
+                kind, c.label, d.label, round(float(sim[i, pairs[i]]), 3), c.heading, d.heading
+            )
+        )
+    for j, d in enumerate(b):
+        if j not in matched_new:
+            best = float(sim[:, j].max()) if sim.shape[0] else 0.0
+            changes.append(ClauseChange("added", None, d.label, round(best, 3), None, d.heading))
+    return changes
+
+
+def propose_crosswalk(old: Policy, new: Policy) -> list[dict[str, str]]:
+    """A reviewable old → new mapping of every old classification target."""
+    a, b = list(old.targets), list(new.targets)
+    sim = similarity(a, b)
+    pairs = _assignment(sim)
+    rows = []
+    for i, c in enumerate(a):
+        order = np.argsort(-sim[i], kind="stable")
+        best = int(order[0]) if len(order) else None
+        chosen = pairs.get(i, best)
+        runner = next((int(j) for j in order if int(j) != chosen), None)
+        score = float(sim[i, chosen]) if chosen is not None else 0.0
+        runner_score = float(sim[i, runner]) if runner is not None else 0.0
+        if chosen is None or score < MATCH_FLOOR:
+            proposal, new_label = "removed", ""
+        elif score - runner_score < AMBIGUOUS_MARGIN:
+            proposal, new_label = "ambiguous", b[chosen].label
+        else:
+            proposal, new_label = "mapped", b[chosen].label
+        rows.append(
+            {
+                "old_label": c.label,
+                "old_heading": c.heading or c.text[:40],
+                "new_label": new_label,
+                "new_heading": (b[chosen].heading or b[chosen].text[:40]) if new_label else "",
+                "score": f"{score:.3f}",
+                "runner_up": b[runner].label if runner is not None else "",
+                "runner_up_score": f"{runner_score:.3f}",
+                "proposal": proposal,
+                "reviewed": "",
+                "comment": "",
+            }
+        )
+    return rows
+
+
+def crosswalk_csv(rows: Iterable[dict[str, str]]) -> bytes:
+    """The crosswalk as UTF-8-with-BOM CSV (opens in Excel for review)."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, CROSSWALK_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Crosswalk:
+    """The reviewed part of a crosswalk: old label → new label (``None`` = item removed)."""
+
+    mapping: dict[str, str | None]
+    unreviewed: tuple[str, ...]
+
+
+def read_crosswalk(path: Path, new: Policy) -> Crosswalk:
+    """Read a crosswalk CSV; only rows with ``reviewed`` = yes/y/1/済 are applied."""
+    if not Path(path).is_file():
+        raise InputFileError(f"{path}: no such crosswalk file")
+    known = {c.label for c in new.targets}
+    mapping: dict[str, str | None] = {}
+    unreviewed = []
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        for n, row in enumerate(csv.DictReader(fh), start=2):
+            old = (row.get("old_label") or "").strip()
+            if not old:
+                continue
+            if (row.get("reviewed") or "").strip().lower() not in (
+                "yes",
+                "y",
+                "1",
+                "済",
+                "ok",
+                "true",
+            ):
+                unreviewed.append(old)
+                continue
+            target = (row.get("new_label") or "").strip()
+            if target and target.upper() != "NONE" and target not in known:
+                raise InputFileError(
+                    f"{path} row {n}: new_label {target!r} is not a target of the new policy"
+                )
+            mapping[old] = target if target and target.upper() != "NONE" else None
+    return Crosswalk(mapping, tuple(unreviewed))
+
+
+@dataclass(frozen=True)
+class CarryReport:
+    """What happened to each labelled request when moved to the new policy."""
+
+    requests: tuple[LabelledRequest, ...]
+    carried: int  # every label kept its spelling
+    remapped: int  # at least one label was renamed
+    dropped: int  # no label survived: the request is left out
+    labels_dropped: int  # individual labels that mapped to a removed item
+    unmapped: int  # requests left out because a label's crosswalk row is not reviewed
+
+
+def carry_labels(requests: Sequence[LabelledRequest], crosswalk: Crosswalk) -> CarryReport:
+    """Rewrite labels through a reviewed crosswalk. Out-of-scope requests carry as they are."""
+    out: list[LabelledRequest] = []
+    carried = remapped = dropped = labels_dropped = unmapped = 0
+    for r in requests:
+        if not r.labels:
+            out.append(r)
+            carried += 1
+            continue
+        if any(lab not in crosswalk.mapping for lab in r.labels):
+            unmapped += 1
+            continue
+        new_labels = [crosswalk.mapping[lab] for lab in r.labels]
+        kept = tuple(dict.fromkeys(lab for lab in new_labels if lab))
+        labels_dropped += sum(1 for lab in new_labels if not lab)
+        if not kept:
+            dropped += 1
+            continue
+        if kept == r.labels:
+            carried += 1
+        else:
+            remapped += 1
+        out.append(replace(r, labels=kept))
+    return CarryReport(tuple(out), carried, remapped, dropped, labels_dropped, unmapped)

@@ -1,0 +1,143 @@
+"""The yearly revision cycle on a revised policy: corpus, crosswalk, carried labels, model.
+
+The revised policy is derived from the FY2021 text the way a real revision reads: item
+(2)⑤ (東京2020大会) is removed, (2)⑥/(2)⑦ move up to (2)⑤/(2)⑥, a new (2)⑦ is added and
+the heading of (1)① is reworded. The derived text is written to a temporary folder; the
+raw source in corpus/ is never touched.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+
+import pytest
+
+from classifier.cli import build_corpus_main, classify_main, revise_main, train_main
+from classifier.labels import parse_labels
+
+from .conftest import ROOT
+
+REMOVED = {"(2)⑤"}
+RENAMED = {"(2)⑥": "(2)⑤", "(2)⑦": "(2)⑥"}
+
+
+def derive_revision(text: str) -> str:
+    out = []
+    lines = text.split("\n")
+    for no, line in enumerate(lines, 1):
+        if 297 <= no <= 328:  # item ⑤ of area (2), heading to last line
+            continue
+        if line.startswith("⑥ 従来の枠"):
+            line = line.replace("⑥", "⑤", 1)
+        elif line.startswith("⑦ 大規模サイバー"):
+            line = line.replace("⑦", "⑥", 1)
+        elif line.startswith("① 新たな価値創出を支える"):
+            line = "① 新たな価値創出を支えるサイバーセキュリティの一層の推進 "
+        out.append(line)
+        if no == 345:
+            out += [
+                "",
+                "⑦ 能動的なサイバー防御の検討 ",
+                "",
+                "重要な電子計算機に対する攻撃を未然に排除し、被害の拡大を防止するため",
+                "",
+                "の能動的なサイバー防御の導入に向けた体制整備に資するものであること ",
+                "",
+            ]
+    return "\n".join(out)
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A scratch project root with a copy of the corpus (so nothing in the repo changes)."""
+    shutil.copytree(ROOT / "corpus", tmp_path / "corpus")
+    monkeypatch.chdir(tmp_path)
+    source = tmp_path / "r4_policy.txt"
+    source.write_text(
+        derive_revision((ROOT / "corpus" / "r3" / "source.txt").read_text(encoding="utf-8")),
+        encoding="utf-8",
+    )
+    assert build_corpus_main([str(source), "--policy-id", "r4", "--out", "corpus/r4", "-q"]) == 0
+    return tmp_path
+
+
+def _expected_counts():
+    carried = remapped = dropped = 0
+    with open(
+        ROOT / "corpus" / "labelled" / "requests.csv", encoding="utf-8-sig", newline=""
+    ) as fh:
+        for row in csv.DictReader(fh):
+            labels = parse_labels(row["labels"])
+            if not labels:
+                carried += 1
+            elif set(labels) <= REMOVED:
+                dropped += 1
+            elif set(labels) & (REMOVED | set(RENAMED)):
+                remapped += 1
+            else:
+                carried += 1
+    return carried, remapped, dropped
+
+
+def test_diff_lists_the_changes(project, capsys):
+    assert revise_main(["diff", "--old", "r3", "--new", "r4", "-o", "diff.csv"]) == 0
+    out = capsys.readouterr().out
+    assert "added 1, removed 1, renumbered 2, reworded 1, unchanged 27" in out
+    with open("diff.csv", encoding="utf-8-sig") as fh:
+        rows = {(r["kind"], r["old_label"], r["new_label"]) for r in csv.DictReader(fh)}
+    assert {
+        ("removed", "(2)⑤", ""),
+        ("renumbered", "(2)⑥", "(2)⑤"),
+        ("renumbered", "(2)⑦", "(2)⑥"),
+        ("added", "", "(2)⑦"),
+        ("reworded", "(1)①", "(1)①"),
+    } <= rows
+
+
+def test_full_revision_cycle(project, capsys):
+    # Before any review: a clause-only model, and a warning saying how many rows were left out.
+    assert train_main(["--policy", "r4"]) == 0
+    err = capsys.readouterr().err
+    assert "806 labelled rows keyed to policy r3 were left out" in err
+    assert "training a clause-only model" in err
+
+    # The proposed crosswalk, checked before the "analyst" marks it reviewed.
+    assert revise_main(["crosswalk", "--old", "r3", "--new", "r4"]) == 0
+    path = project / "corpus" / "r4" / "crosswalk_from_r3.csv"
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    proposal = {r["old_label"]: (r["new_label"], r["proposal"]) for r in rows}
+    assert proposal["(2)⑤"] == ("", "removed")
+    assert proposal["(2)⑥"] == ("(2)⑤", "mapped") and proposal["(2)⑦"] == ("(2)⑥", "mapped")
+    assert all(v == (k, "mapped") for k, v in proposal.items() if k not in REMOVED | set(RENAMED))
+    assert revise_main(["crosswalk", "--old", "r3", "--new", "r4"]) == 2  # never clobbers a review
+    for r in rows:
+        r["reviewed"] = "yes"
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.DictWriter(fh, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+    assert train_main(["--policy", "r4"]) == 0
+    err = capsys.readouterr().err
+    carried, remapped, dropped = _expected_counts()
+    assert (carried, remapped, dropped) == (716, 77, 13)  # counted from requests.csv above
+    assert (
+        f"carried over from r3: {carried} unchanged, {remapped} remapped, {dropped} dropped" in err
+    )
+
+    requests = project / "new.csv"
+    requests.write_text(
+        "事業名,事業概要\n"
+        "サイバーセキュリティ協議会の運営,協議会の構成員間で脅威情報を迅速に共有する体制を強化する。\n"
+        "能動的サイバー防御の体制整備,重要な電子計算機への攻撃を未然に排除するための体制を整備する。\n",
+        encoding="utf-8",
+    )
+    assert classify_main([str(requests), "--model", "models/r4", "-q"]) == 0
+    with open(project / "new.classified.csv", encoding="utf-8-sig", newline="") as fh:
+        out = list(csv.DictReader(fh))
+    assert out[0]["label_1"] == "(2)⑤"  # the council item, renumbered
+    assert out[1]["label_1"] == "(2)⑦"  # the new item
+    assert (project / "models" / "r3").exists() is False  # versions live side by side; r3 untouched
+    assert (ROOT / "models" / "r3" / "model.joblib").exists()
