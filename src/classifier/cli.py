@@ -512,7 +512,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         "model_sha256": card.get("model_sha256"),
     }
     if args.report:
-        from .corpus import atomic_write_bytes
+        from .files import atomic_write_bytes
 
         atomic_write_bytes(
             args.report, (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode()
@@ -625,8 +625,9 @@ def _revise(args: argparse.Namespace) -> int:
     import csv
     import io
 
-    from .corpus import atomic_write_bytes, read_clauses
+    from .corpus import read_clauses
     from .errors import InputFileError
+    from .files import atomic_write_bytes
     from .revision import crosswalk_csv, diff_policies, propose_crosswalk
 
     old = read_clauses(_corpus_dir(args.old))

@@ -21,13 +21,12 @@ import csv
 import hashlib
 import io
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, fields
 from pathlib import Path
 
 from .errors import LabelError, PolicyParseError
+from .files import atomic_write_bytes
 from .policy import Artefact, Clause, Policy, SummaryEntry, parse_policy
 
 SOURCE_NAME = "source.txt"
@@ -143,20 +142,6 @@ def clauses_csv_bytes(clauses: tuple[Clause, ...]) -> bytes:
         row["is_target"] = "1" if c.is_target else "0"
         writer.writerow(["" if row[k] is None else row[k] for k in CLAUSE_CSV_COLUMNS])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file and rename, never leaving half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def corpus_files(policy: Policy, source_sha: str) -> dict[str, bytes]:

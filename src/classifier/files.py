@@ -361,6 +361,34 @@ def pick_column(
 # --------------------------------------------------------------------------- output
 
 
+def _umask_mode() -> int:
+    # mkstemp creates files readable by the owner only; give a finished output the
+    # permissions any new file would get.
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def publish(tmp: Path, path: Path) -> None:
+    """Rename a completed temporary file over ``path`` with normal file permissions."""
+    os.chmod(tmp, _umask_mode())
+    os.replace(tmp, path)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file and rename, never leaving half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        publish(Path(tmp), path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def default_output_path(input_path: str, fmt: str) -> Path:
     """``requests.csv`` → ``requests.classified.csv`` beside the input."""
     p = Path(input_path)
@@ -459,7 +487,7 @@ class TableWriter:
             else:
                 self._fh.close()
         if self.path is not None and self._tmp is not None:
-            os.replace(self._tmp, self.path)
+            publish(self._tmp, self.path)
 
 
 def _excel_safe(value: Any) -> Any:

@@ -27,14 +27,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import minimize
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
 
 from .policy import Policy
 from .tokens import JapaneseTokenizer, TokenizerSettings
@@ -97,14 +93,71 @@ def clause_sentences(policy: Policy) -> list[tuple[str, str]]:
 
 
 @dataclass
-class _Fitted:
-    """The fitted scorers of one training set (used for CV folds and the final model)."""
+class _Scorers:
+    """Fitted scorers as plain arrays.
 
-    vectorizer: TfidfVectorizer
-    proto: np.ndarray  # (n_classes, V) dense, rows L2-normalised
-    centroid: np.ndarray  # (n_classes, V) dense, rows L2-normalised
-    lr: LogisticRegression | None
-    lr_columns: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    scikit-learn is used to fit, then only its coefficients are kept: predicting needs
+    numpy and scipy.sparse alone, which keeps the saved model small, quick to load and
+    independent of scikit-learn's pickle format.
+    """
+
+    vocabulary: dict[str, int]
+    feature_names: np.ndarray  # (V,) str, in vocabulary order
+    idf: np.ndarray  # (V,)
+    proto: np.ndarray  # (n_classes, V), rows L2-normalised
+    centroid: np.ndarray  # (n_classes, V), rows L2-normalised
+    lr_coef: np.ndarray | None = None  # (n_classes, V); absent classes have coef 0
+    lr_intercept: np.ndarray | None = None  # (n_classes,); absent classes -inf-like
+    oos_coef: np.ndarray | None = None  # (V,): in-scope vs out-of-scope
+    oos_intercept: float = 0.0
+
+    def transform(self, docs: Sequence[list[str]]) -> sparse.csr_matrix:
+        """Sublinear-tf × idf vectors, L2-normalised (features not in the vocabulary drop)."""
+        vocab = self.vocabulary
+        indptr = [0]
+        indices: list[int] = []
+        counts: list[int] = []
+        for doc in docs:
+            row: dict[int, int] = {}
+            for f in doc:
+                j = vocab.get(f)
+                if j is not None:
+                    row[j] = row.get(j, 0) + 1
+            for j in sorted(row):
+                indices.append(j)
+                counts.append(row[j])
+            indptr.append(len(indices))
+        idx = np.asarray(indices, dtype=np.int32)
+        data = (1.0 + np.log(np.asarray(counts, dtype=np.float64))) * self.idf[idx]
+        X = sparse.csr_matrix(
+            (data, idx, np.asarray(indptr, dtype=np.int64)), shape=(len(docs), len(self.idf))
+        )
+        norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        X.data /= np.repeat(norms, np.diff(X.indptr))
+        return X
+
+    def lr_log_proba(self, X: sparse.csr_matrix) -> np.ndarray:
+        z = np.asarray(X @ self.lr_coef.T) + self.lr_intercept
+        z -= z.max(axis=1, keepdims=True)
+        return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+    def p_in(self, X: sparse.csr_matrix) -> np.ndarray:
+        if self.oos_coef is None:
+            return np.ones(X.shape[0])
+        return 1.0 / (1.0 + np.exp(-(np.asarray(X @ self.oos_coef).ravel() + self.oos_intercept)))
+
+
+def _vocabulary(docs: Sequence[list[str]]) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+    """Sorted vocabulary, feature names and smoothed idf (as scikit-learn defines it)."""
+    df: dict[str, int] = {}
+    for doc in docs:
+        for f in set(doc):
+            df[f] = df.get(f, 0) + 1
+    names = np.array(sorted(df))
+    n = len(docs)
+    idf = np.log((1.0 + n) / (1.0 + np.array([df[f] for f in names], dtype=np.float64))) + 1.0
+    return {f: i for i, f in enumerate(names)}, names, idf
 
 
 class PolicyClassifier:
@@ -169,18 +222,17 @@ class PolicyClassifier:
             self.blend_ = np.array([0.0, self.clause_only_temperature, 0.0])
             self.oos_threshold_ = 0.0
         self.fitted_ = self._fit_scorers(examples, example_docs)
-        self.oos_ = self._fit_oos(examples, example_docs, self.fitted_)
         self.min_similarity_ = 0.02
         return self
 
-    def _fit_scorers(self, examples: Sequence[LabelledRequest], docs: list[list[str]]) -> _Fitted:
+    def _fit_scorers(self, examples: Sequence[LabelledRequest], docs: list[list[str]]) -> _Scorers:
+        from sklearn.linear_model import LogisticRegression
+
         n_classes = len(self.classes_)
         index = {lab: i for i, lab in enumerate(self.classes_)}
-        vectorizer = TfidfVectorizer(
-            analyzer=_identity, sublinear_tf=True, norm="l2", lowercase=False, dtype=np.float64
-        )
-        vectorizer.fit(self.class_docs_ + self.sentence_docs_ + docs)
-        proto = vectorizer.transform(self.class_docs_).toarray()
+        vocabulary, names, idf = _vocabulary(self.class_docs_ + self.sentence_docs_ + docs)
+        scorers = _Scorers(vocabulary, names, idf, np.zeros(0), np.zeros(0))
+        proto = scorers.transform(self.class_docs_).toarray()
         # Centroid: the clause description plus every clause sentence and labelled request
         # of the class, each a unit vector, summed and re-normalised (Rocchio).
         member_docs: list[list[str]] = []
@@ -208,15 +260,20 @@ class PolicyClassifier:
             members.append(weights)
         centroid = proto.copy()
         if member_docs:
-            centroid += np.array(members).T @ vectorizer.transform(member_docs).toarray()
+            centroid += np.array(members).T @ scorers.transform(member_docs).toarray()
         centroid /= np.linalg.norm(centroid, axis=1, keepdims=True) + 1e-12
-        lr = None
-        lr_columns = np.zeros(0, dtype=int)
+        scorers.proto, scorers.centroid = proto, centroid
         if self.has_examples_:
             lr = LogisticRegression(C=self.C, max_iter=2000)
-            lr.fit(vectorizer.transform(lr_docs), np.array(lr_y), sample_weight=np.array(lr_w))
-            lr_columns = lr.classes_.astype(int)
-        return _Fitted(vectorizer, proto, centroid, lr, lr_columns)
+            lr.fit(scorers.transform(lr_docs), np.array(lr_y), sample_weight=np.array(lr_w))
+            coef = np.zeros((n_classes, len(idf)))
+            intercept = np.full(n_classes, -30.0)  # a class absent from a CV fold
+            coef[lr.classes_.astype(int)] = lr.coef_
+            intercept[lr.classes_.astype(int)] = lr.intercept_
+            scorers.lr_coef, scorers.lr_intercept = coef, intercept
+        if any(not e.in_scope for e in examples):
+            self._fit_oos(scorers, examples, docs)
+        return scorers
 
     def _out_of_fold(self, examples: Sequence[LabelledRequest], docs: list[list[str]]) -> dict:
         n = len(examples)
@@ -226,6 +283,8 @@ class PolicyClassifier:
             counts[s] = counts.get(s, 0) + 1
         # Strata too small for k folds are pooled so StratifiedKFold can still split.
         strata = [s if counts[s] >= self.cv_folds else "_rare" for s in strata]
+        from sklearn.model_selection import StratifiedKFold
+
         folds = StratifiedKFold(self.cv_folds, shuffle=True, random_state=self.random_state)
         scores = np.zeros((n, len(SCORERS), len(self.classes_)))
         p_in = np.zeros(n)
@@ -233,10 +292,9 @@ class PolicyClassifier:
             train_ex = [examples[i] for i in train_idx]
             train_docs = [docs[i] for i in train_idx]
             fitted = self._fit_scorers(train_ex, train_docs)
-            X = fitted.vectorizer.transform([docs[i] for i in test_idx])
+            X = fitted.transform([docs[i] for i in test_idx])
             scores[test_idx] = self._scores(fitted, X)
-            oos = self._fit_oos(train_ex, train_docs, fitted)
-            p_in[test_idx] = _oos_p_in(oos, X)
+            p_in[test_idx] = fitted.p_in(X)
         index = {lab: i for i, lab in enumerate(self.classes_)}
         gold = np.zeros((n, len(self.classes_)), dtype=bool)
         for i, e in enumerate(examples):
@@ -252,21 +310,20 @@ class PolicyClassifier:
         }
         return self.oof_
 
-    def _fit_oos(self, examples: Sequence[LabelledRequest], docs: list[list[str]], fitted: _Fitted):
-        if not any(not e.in_scope for e in examples):
-            return None
-        X_sent = fitted.vectorizer.transform(self.sentence_docs_)
-        X_ex = fitted.vectorizer.transform(docs)
-        X = sparse.vstack([X_sent, X_ex]).tocsr()
-        y = np.concatenate(
-            [np.ones(X_sent.shape[0]), [1.0 if e.in_scope else 0.0 for e in examples]]
-        )
-        w = np.concatenate(
-            [np.full(X_sent.shape[0], self.clause_sentence_weight), np.ones(len(examples))]
-        )
+    def _fit_oos(
+        self, scorers: _Scorers, examples: Sequence[LabelledRequest], docs: list[list[str]]
+    ) -> None:
+        from sklearn.linear_model import LogisticRegression
+
+        X = scorers.transform(self.sentence_docs_ + docs)
+        n_sent = len(self.sentence_docs_)
+        y = np.concatenate([np.ones(n_sent), [1.0 if e.in_scope else 0.0 for e in examples]])
+        w = np.concatenate([np.full(n_sent, self.clause_sentence_weight), np.ones(len(examples))])
         clf = LogisticRegression(C=self.C, max_iter=2000, class_weight="balanced")
         clf.fit(X, y, sample_weight=w)
-        return clf
+        sign = 1.0 if clf.classes_[1] == 1.0 else -1.0
+        scorers.oos_coef = sign * clf.coef_[0]
+        scorers.oos_intercept = float(sign * clf.intercept_[0])
 
     def _choose_oos_threshold(self, p_in: np.ndarray, is_in: np.ndarray) -> float:
         """The threshold that flags ``max_in_scope_flagged`` of in-scope requests (out of fold)."""
@@ -278,21 +335,19 @@ class PolicyClassifier:
 
     # ------------------------------------------------------------------ scoring
 
-    def _scores(self, fitted: _Fitted, X: sparse.csr_matrix) -> np.ndarray:
+    def _scores(self, fitted: _Scorers, X: sparse.csr_matrix) -> np.ndarray:
         """(n, n_scorers, n_classes) raw scores."""
         n, n_classes = X.shape[0], len(self.classes_)
         out = np.zeros((n, len(SCORERS), n_classes))
         out[:, 0] = np.asarray(X @ fitted.proto.T)
         out[:, 1] = np.asarray(X @ fitted.centroid.T)
-        if fitted.lr is not None:
-            logp = np.full((n, n_classes), -20.0)
-            logp[:, fitted.lr_columns] = np.log(np.clip(fitted.lr.predict_proba(X), 1e-9, 1.0))
-            out[:, 2] = logp
+        if fitted.lr_coef is not None:
+            out[:, 2] = np.maximum(fitted.lr_log_proba(X), -20.0)
         return out
 
     def transform(self, docs: Sequence[list[str]]) -> sparse.csr_matrix:
         """TF-IDF vectors of already-tokenised documents."""
-        return self.fitted_.vectorizer.transform(docs)
+        return self.fitted_.transform(docs)
 
     def score_docs(
         self, docs: Sequence[list[str]]
@@ -301,8 +356,8 @@ class PolicyClassifier:
         X = self.transform(docs)
         raw = self._scores(self.fitted_, X)
         proba = _softmax(np.einsum("nsc,s->nc", raw, self.blend_))
-        if self.oos_ is not None:
-            p_in = _oos_p_in(self.oos_, X)
+        if self.fitted_.oos_coef is not None:
+            p_in = self.fitted_.p_in(X)
         else:
             # Clause-only: a request sharing (almost) no vocabulary with any clause is out.
             p_in = np.where(raw[:, 0].max(axis=1) > self.min_similarity_, 1.0, 0.0)
@@ -317,29 +372,26 @@ class PolicyClassifier:
         return self.classes_[self.predict_proba(texts).argmax(axis=1)]
 
     def contributions(self, x: sparse.csr_matrix, class_index: int) -> dict[str, float]:
-        """How much each feature of one TF-IDF row pushed it towards ``class_index``."""
+        """How much each feature of one TF-IDF row pushed it towards ``class_index``.
+
+        Each scorer is linear in the request vector, so a feature's push is its value times
+        the blended weight of that feature for the class (the logistic regression's weight
+        measured against the mean over classes, since only differences move a softmax).
+        """
         fitted = self.fitted_
-        names = fitted.vectorizer.get_feature_names_out()
         row = x.tocsr()
-        weights = self.blend_[0] * fitted.proto[class_index]
-        if fitted.lr is not None:
-            pos = np.searchsorted(fitted.lr_columns, class_index)
-            if pos < len(fitted.lr_columns) and fitted.lr_columns[pos] == class_index:
-                coef = fitted.lr.coef_[pos] - fitted.lr.coef_.mean(axis=0)
-                weights = weights + self.blend_[2] * coef
-        out = {}
-        for j, v in zip(row.indices, row.data, strict=True):
-            contribution = v * weights[j]
-            if contribution > 0:
-                out[names[j]] = float(contribution)
-        return out
-
-
-def _oos_p_in(clf: LogisticRegression | None, X: sparse.csr_matrix) -> np.ndarray:
-    if clf is None:
-        return np.ones(X.shape[0])
-    col = list(clf.classes_).index(1.0)
-    return clf.predict_proba(X)[:, col]
+        cols = row.indices
+        weights = self.blend_[0] * fitted.proto[class_index, cols]
+        weights = weights + self.blend_[1] * fitted.centroid[class_index, cols]
+        if fitted.lr_coef is not None:
+            coef = fitted.lr_coef[:, cols]
+            weights = weights + self.blend_[2] * (coef[class_index] - coef.mean(axis=0))
+        pushes = row.data * weights
+        return {
+            str(fitted.feature_names[j]): float(v)
+            for j, v in zip(cols, pushes, strict=True)
+            if v > 0
+        }
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -358,6 +410,8 @@ def _fit_blend(scores: np.ndarray, gold: np.ndarray) -> np.ndarray:
         return float(
             -np.log(np.clip((p * G).sum(axis=1), 1e-12, None)).mean() + 1e-5 * (w**2).sum()
         )
+
+    from scipy.optimize import minimize
 
     result = minimize(
         nll, x0=np.array([5.0, 5.0, 0.5]), method="L-BFGS-B", bounds=[(0.0, 200.0)] * len(SCORERS)

@@ -14,8 +14,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .corpus import atomic_write_bytes, sha256_file
+from .corpus import sha256_file
 from .errors import ModelLoadError
+from .files import atomic_write_bytes
 from .model import PolicyClassifier
 
 MODEL_FILE = "model.joblib"
