@@ -21,14 +21,15 @@ from .files import (
     TEXT_COLUMN_CANDIDATES,
     Row,
     TableWriter,
+    check_encoding,
     default_output_path,
     detect_format,
     open_table,
     pick_column,
 )
-from .predict import DEFAULT_MIN_CONFIDENCE, Prediction, Predictor, has_text
+from .predict import DEFAULT_MIN_CONFIDENCE, Prediction, Predictor
 from .store import load_model, policy_dir_for, read_card
-from .tokens import clean_text
+from .textutil import cell_text
 
 TITLE_COLUMNS = ("事業名", "件名", "title")
 
@@ -57,8 +58,12 @@ def error_prediction(reason: str) -> Prediction:
 
 
 def row_text(row: Row, indexes: list[int]) -> str:
-    """The request text of a row: its text cells joined, blanks and NaN skipped."""
-    return "\n".join(clean_text(row.cells[i]) for i in indexes if has_text(row.cells[i]))
+    """The request text of a row: its text cells joined, blanks and NaN skipped.
+
+    Cleaning (NFKC, control characters) is left to the tokeniser, which does it once.
+    """
+    parts = [cell_text(row.cells[i]) for i in indexes]
+    return "\n".join(p for p in parts if p.strip())
 
 
 def resolve_text_columns(columns: list[str], wanted: list[str] | None) -> list[str]:
@@ -104,6 +109,9 @@ def run_classify(args: argparse.Namespace, default_model_dir: Path) -> int:
 
     if args.top_k < 1:
         raise InputFileError("--top-k must be at least 1")
+    if args.jobs < 1:
+        raise InputFileError("--jobs must be at least 1")
+    check_encoding(args.output_encoding)
     if args.min_confidence is not None and not 0.0 <= args.min_confidence <= 1.0:
         raise InputFileError("--min-confidence must be between 0 and 1")
     t0 = time.perf_counter()
@@ -154,12 +162,13 @@ def run_classify(args: argparse.Namespace, default_model_dir: Path) -> int:
     review: list[tuple] = []
     total = 0
     progress = _Progress(not args.quiet, None)
+    source = _predicted_chunks(
+        table, text_idx, predictor, args.jobs, model_dir, top_k, min_conf, args.level
+    )
     with TableWriter(
         out_path, out_fmt, table.columns + added, encoding=args.output_encoding
     ) as writer:
-        for chunk in table.chunks():
-            texts = [row_text(r, text_idx) if r.error is None else "" for r in chunk]
-            preds = _predict_chunk(predictor, chunk, texts)
+        for chunk, texts, preds in source:
             for row, text, pred in zip(chunk, texts, preds, strict=True):
                 cells = prediction_cells(pred, top_k)
                 obj = None
@@ -169,6 +178,17 @@ def run_classify(args: argparse.Namespace, default_model_dir: Path) -> int:
                         if row.extra is not None
                         else dict(zip(table.columns, row.cells, strict=True))
                     )
+                    taken = [
+                        k
+                        for k in added
+                        if k in obj and row.extra is not None and "_raw" not in row.extra
+                    ]
+                    if taken:
+                        # Same rule as for a CSV header, checked where JSONL reveals it.
+                        raise InputFileError(
+                            f"input row {row.number} already has field(s) {', '.join(taken)}; "
+                            f"rename them or classify the original export (nothing was written)"
+                        )
                     obj.update(zip(added, cells, strict=True))
                 writer.write(row.cells + cells, obj)
                 statuses[pred.status.split(":")[0]] += 1
@@ -193,12 +213,12 @@ def run_classify(args: argparse.Namespace, default_model_dir: Path) -> int:
     return 0
 
 
-def _predict_chunk(predictor: Predictor, chunk: list[Row], texts: list[str]) -> list[Prediction]:
-    ok = [i for i, r in enumerate(chunk) if r.error is None]
-    preds: list[Prediction | None] = [None] * len(chunk)
-    for i, r in enumerate(chunk):
-        if r.error is not None:
-            preds[i] = error_prediction(r.error)
+def predict_texts(
+    predictor: Predictor, texts: list[str], errors: list[str | None]
+) -> list[Prediction]:
+    """Predictions for one chunk; rows that could not be read keep their error."""
+    ok = [i for i, e in enumerate(errors) if e is None]
+    preds: list[Prediction] = [error_prediction(e) if e is not None else _PENDING for e in errors]
     try:
         for i, p in zip(ok, predictor.predict([texts[i] for i in ok]), strict=True):
             preds[i] = p
@@ -209,7 +229,73 @@ def _predict_chunk(predictor: Predictor, chunk: list[Row], texts: list[str]) -> 
                 preds[i] = predictor.predict([texts[i]])[0]
             except Exception as exc:  # reported per row, never a traceback
                 preds[i] = error_prediction(f"{type(exc).__name__}: {exc}"[:200])
-    return [p for p in preds if p is not None]
+    return preds
+
+
+_PENDING = Prediction((), (), (), (), 0.0, "error: not processed")
+# Below this many rows a worker pool costs more to start than it saves.
+POOL_MIN_ROWS = 6000
+_worker: Predictor | None = None
+
+
+def _start_worker(model_dir: str, top_k: int, min_conf: float, level: str) -> None:
+    """Worker process initialiser: load the model once; Sudachi is built on first use."""
+    global _worker
+    model, _ = load_model(Path(model_dir))
+    _worker = Predictor(model, model.policy_, top_k=top_k, min_confidence=min_conf, level=level)
+
+
+def _work(payload: tuple[list[str], list[str | None]]) -> list[Prediction]:
+    assert _worker is not None
+    return predict_texts(_worker, *payload)
+
+
+def _predicted_chunks(table, text_idx, predictor, jobs, model_dir, top_k, min_conf, level):
+    """Yield ``(rows, texts, predictions)`` per chunk, in input order.
+
+    With ``jobs > 1`` and a large input, chunks go to persistent worker processes (each
+    with its own model and Sudachi tokenizer) with at most two chunks per worker in
+    flight, so memory stays bounded however long the file is.
+    """
+    chunks = table.chunks()
+
+    def prepared(chunk):
+        texts = [row_text(r, text_idx) if r.error is None else "" for r in chunk]
+        return chunk, texts, [r.error for r in chunk]
+
+    head = []
+    rows = 0
+    if jobs > 1:
+        for chunk in chunks:
+            head.append(prepared(chunk))
+            rows += len(chunk)
+            if rows >= POOL_MIN_ROWS:
+                break
+    if jobs <= 1 or rows < POOL_MIN_ROWS:
+        for chunk, texts, errors in head:
+            yield chunk, texts, predict_texts(predictor, texts, errors)
+        for chunk in chunks:
+            chunk, texts, errors = prepared(chunk)
+            yield chunk, texts, predict_texts(predictor, texts, errors)
+        return
+    import itertools
+    import multiprocessing as mp
+    from collections import deque
+
+    ctx = mp.get_context("spawn")  # fresh processes: nothing of Sudachi is inherited
+    with ctx.Pool(
+        jobs, initializer=_start_worker, initargs=(str(model_dir), top_k, min_conf, level)
+    ) as pool:
+        pending: deque = deque()
+        source = itertools.chain(iter(head), (prepared(c) for c in chunks))
+        for chunk, texts, errors in source:
+            pending.append((chunk, texts, pool.apply_async(_work, ((texts, errors),))))
+            if len(pending) >= 2 * jobs:
+                done_chunk, done_texts, result = pending.popleft()
+                yield done_chunk, done_texts, result.get()
+        while pending:
+            done_chunk, done_texts, result = pending.popleft()
+            yield done_chunk, done_texts, result.get()
 
 
 def write_review_sheet(path: Path, rows: list[tuple], top_k: int, policy) -> None:

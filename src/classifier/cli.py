@@ -7,6 +7,7 @@ Exit codes: 0 done (flagged rows included), 2 usage or unreadable input, 1 unexp
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -50,6 +51,14 @@ def _run(
     except OSError as exc:
         _err(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
         return EXIT_USAGE
+    except Exception as exc:
+        if os.environ.get("CLASSIFIER_DEBUG"):
+            raise
+        _err(
+            f"unexpected {type(exc).__name__}: {exc}. This is a bug in the tool, not in your "
+            f"file; please report it (set CLASSIFIER_DEBUG=1 to see the details)"
+        )
+        return EXIT_BUG
 
 
 # --------------------------------------------------------------------------- build-corpus
@@ -375,6 +384,13 @@ def _classify_parser() -> argparse.ArgumentParser:
         metavar="REVIEW.xlsx",
         help="also write an Excel review sheet, most uncertain rows first, with empty "
         "accepted_label and comment columns for the analyst",
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="worker processes for large inputs (default 1; small files always use one)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     return p

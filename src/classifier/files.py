@@ -17,9 +17,11 @@ import csv
 import io
 import json
 import os
+import re
 import sys
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +52,21 @@ TEXT_COLUMN_CANDIDATES = (
 )
 ID_COLUMN_CANDIDATES = ("id", "request_id", "ID", "番号", "事業番号", "No", "No.")
 CHUNK_ROWS = 2000
+# What a damaged .xlsx can raise from inside openpyxl: zip, zlib, XML and key errors.
+_XLSX_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    SyntaxError,
+    KeyError,
+    OSError,
+    ValueError,
+    EOFError,
+    TypeError,
+    AttributeError,
+    IndexError,
+)
+# Request texts pasted from documents can be long; the csv module's default cap is 128 KB.
+csv.field_size_limit(2**31 - 1)
 
 
 @dataclass
@@ -148,11 +165,22 @@ def _open_binary(path: str) -> IO[bytes]:
     return open(p, "rb")
 
 
+def check_encoding(name: str) -> str:
+    """``name`` if Python knows the encoding, else a clear error."""
+    try:
+        codecs.lookup(name)
+    except LookupError as exc:
+        raise InputFileError(f"unknown encoding {name!r} (try utf-8, utf-8-sig or cp932)") from exc
+    return name
+
+
 def open_table(
     path: str, fmt: str | None = None, encoding: str | None = None, sheet: str | None = None
 ) -> InputTable:
     """Open a request table for streaming. Raises :class:`InputFileError` with a clear message."""
     fmt = detect_format(path, fmt)
+    if encoding:
+        check_encoding(encoding)
     if fmt in ("csv", "tsv"):
         return _open_delimited(path, fmt, encoding)
     if fmt == "xlsx":
@@ -162,16 +190,7 @@ def open_table(
 
 def _open_delimited(path: str, fmt: str, encoding: str | None) -> InputTable:
     binary = _open_binary(path)
-    if encoding:
-        try:
-            codecs.lookup(encoding)
-        except LookupError as exc:
-            raise InputFileError(
-                f"unknown encoding {encoding!r} (try utf-8, utf-8-sig or cp932)"
-            ) from exc
-        used = encoding
-    else:
-        used = _detect_encoding(binary)
+    used = encoding or _detect_encoding(binary)
     text = io.TextIOWrapper(binary, encoding=used, errors="strict", newline="")
     reader = csv.reader(text, delimiter="\t" if fmt == "tsv" else ",")
     try:
@@ -184,7 +203,7 @@ def _open_delimited(path: str, fmt: str, encoding: str | None) -> InputTable:
         raise InputFileError(f"{path}: the file is empty (no header row)")
     if fmt == "csv" and len(header) == 1 and "\t" in header[0]:
         raise InputFileError(f"{path}: this looks tab-separated; name it .tsv or use --format tsv")
-    header = [h.strip() for h in header]
+    header = [h.lstrip("\ufeff").strip() for h in header]  # a BOM read as text (--encoding utf-8)
     width = len(header)
 
     def rows() -> Iterator[Row]:
@@ -220,7 +239,7 @@ def _open_xlsx(path: str, sheet: str | None) -> InputTable:
     binary = _open_binary(path)
     try:
         wb = load_workbook(binary, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
+    except _XLSX_ERRORS as exc:
         raise InputFileError(
             f"{path}: not a readable Excel .xlsx file (damaged or truncated?): {exc}"
         ) from exc
@@ -233,6 +252,10 @@ def _open_xlsx(path: str, sheet: str | None) -> InputTable:
         ws = wb[names[int(sheet) - 1]]
     else:
         raise InputFileError(f"{path}: no sheet {sheet!r}; the sheets are: {', '.join(names)}")
+    if not hasattr(ws, "iter_rows"):
+        raise InputFileError(
+            f"{path}: sheet {ws.title!r} is a chart, not a table; choose another with --sheet"
+        )
     it = ws.iter_rows(values_only=True)
     header: list[str] | None = None
     try:
@@ -240,7 +263,7 @@ def _open_xlsx(path: str, sheet: str | None) -> InputTable:
             if any(v is not None and str(v).strip() for v in values):
                 header = ["" if v is None else str(v).strip() for v in values]
                 break
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
+    except _XLSX_ERRORS as exc:
         raise InputFileError(f"{path}: the sheet cannot be read (damaged file?): {exc}") from exc
     if header is None:
         raise InputFileError(f"{path}: sheet {ws.title!r} is empty")
@@ -268,7 +291,7 @@ def _open_xlsx(path: str, sheet: str | None) -> InputTable:
                     cells,
                     error=f"row has {len(extra)} values beyond the header" if extra else None,
                 )
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
+        except _XLSX_ERRORS as exc:
             raise InputFileError(f"{path}: the sheet is damaged after row {number}: {exc}") from exc
         finally:
             wb.close()
@@ -329,6 +352,8 @@ def _json_object(line: str) -> tuple[dict | None, str | None]:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
         return None, f"not valid JSON ({exc.msg})"
+    except (ValueError, RecursionError) as exc:  # a 5,000-digit number, absurd nesting
+        return None, f"not readable JSON ({type(exc).__name__})"
     if not isinstance(obj, dict):
         return None, "JSON line is not an object"
     return obj, None
@@ -435,12 +460,20 @@ class TableWriter:
             return self
         if self.path is None:
             self._fh = io.TextIOWrapper(
-                sys.stdout.buffer, encoding="utf-8", newline="", write_through=True
+                sys.stdout.buffer,
+                encoding="utf-8",
+                newline="",
+                write_through=True,
+                errors="backslashreplace",
             )
         else:
             assert self._tmp is not None
             encoding = "utf-8" if self.fmt == "jsonl" else self.encoding
-            self._fh = open(self._tmp, "w", encoding=encoding, newline="", errors="strict")
+            # A character the output encoding cannot hold (a lone surrogate from a JSON
+            # escape, an emoji in CP932) is written as a visible \\uXXXX escape.
+            self._fh = open(
+                self._tmp, "w", encoding=encoding, newline="", errors="backslashreplace"
+            )
         if self.fmt in ("csv", "tsv"):
             self._writer = csv.writer(
                 self._fh, delimiter="\t" if self.fmt == "tsv" else ",", lineterminator="\r\n"
@@ -450,13 +483,24 @@ class TableWriter:
 
     def write(self, cells: list[Any], obj: dict | None = None) -> None:
         if self.fmt == "xlsx":
-            self._ws.append([_excel_safe(c) for c in cells])
+            self._ws.append([self._excel_cell(c) for c in cells])
         elif self.fmt == "jsonl":
             assert self._fh is not None
             record = obj if obj is not None else dict(zip(self.columns, cells, strict=True))
             self._fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
         else:
-            self._writer.writerow(["" if c is None else c for c in cells])
+            self._writer.writerow([_csv_cell(c) for c in cells])
+
+    def _excel_cell(self, value: Any) -> Any:
+        value = _excel_safe(value)
+        if isinstance(value, str) and value.startswith("="):
+            # Text that looks like a formula must stay text, never be evaluated by Excel.
+            from openpyxl.cell import WriteOnlyCell
+
+            cell = WriteOnlyCell(self._ws, value=value)
+            cell.data_type = "s"
+            return cell
+        return value
 
     def add_sheet(self, name: str, header: list[str], rows: list[list[Any]]) -> None:
         """Excel output only: append another sheet (e.g. the list of valid labels)."""
@@ -490,10 +534,28 @@ class TableWriter:
             publish(self._tmp, self.path)
 
 
-def _excel_safe(value: Any) -> Any:
-    # openpyxl refuses control characters in cells; an analyst's export may contain them.
-    if isinstance(value, str):
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
+
+def _excel_safe(value: Any) -> Any:
+    # XML (and so .xlsx) cannot hold control characters, lone surrogates or U+FFFE/FFFF;
+    # an analyst's export may contain them. A formula-looking text stays text.
+    if isinstance(value, str):
+        return _XML_INVALID.sub("", value)
+    return value
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return str(value)
+        except ValueError:  # over Python's 4,300-digit guard: write it out anyway
+            limit = sys.get_int_max_str_digits()
+            sys.set_int_max_str_digits(0)
+            try:
+                return str(value)
+            finally:
+                sys.set_int_max_str_digits(limit)
     return value

@@ -223,6 +223,8 @@ class PolicyClassifier:
             self.oos_threshold_ = 0.0
         self.fitted_ = self._fit_scorers(examples, example_docs)
         self.min_similarity_ = 0.02
+        # Tokenised training text is not needed to predict; keep the saved model lean.
+        del self.class_docs_, self.sentence_docs_, self.sentence_labels_
         return self
 
     def _fit_scorers(self, examples: Sequence[LabelledRequest], docs: list[list[str]]) -> _Scorers:
@@ -371,27 +373,25 @@ class PolicyClassifier:
         """Most likely label per text."""
         return self.classes_[self.predict_proba(texts).argmax(axis=1)]
 
-    def contributions(self, x: sparse.csr_matrix, class_index: int) -> dict[str, float]:
-        """How much each feature of one TF-IDF row pushed it towards ``class_index``.
+    def evidence_weights(self) -> np.ndarray:
+        """(n_classes, V): how much one unit of each feature pushes a request to each class.
 
         Each scorer is linear in the request vector, so a feature's push is its value times
-        the blended weight of that feature for the class (the logistic regression's weight
-        measured against the mean over classes, since only differences move a softmax).
+        its blended weight for the class (for the logistic regression, measured against the
+        mean over classes, since only differences move a softmax).
         """
         fitted = self.fitted_
-        row = x.tocsr()
-        cols = row.indices
-        weights = self.blend_[0] * fitted.proto[class_index, cols]
-        weights = weights + self.blend_[1] * fitted.centroid[class_index, cols]
+        weights = self.blend_[0] * fitted.proto + self.blend_[1] * fitted.centroid
         if fitted.lr_coef is not None:
-            coef = fitted.lr_coef[:, cols]
-            weights = weights + self.blend_[2] * (coef[class_index] - coef.mean(axis=0))
-        pushes = row.data * weights
-        return {
-            str(fitted.feature_names[j]): float(v)
-            for j, v in zip(cols, pushes, strict=True)
-            if v > 0
-        }
+            weights = weights + self.blend_[2] * (fitted.lr_coef - fitted.lr_coef.mean(axis=0))
+        return weights
+
+    def contributions(self, x: sparse.csr_matrix, class_index: int) -> dict[str, float]:
+        """How much each feature of one TF-IDF row pushed it towards ``class_index``."""
+        row = x.tocsr()
+        pushes = row.data * self.evidence_weights()[class_index, row.indices]
+        names = self.fitted_.feature_names
+        return {str(names[j]): float(v) for j, v in zip(row.indices, pushes, strict=True) if v > 0}
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:

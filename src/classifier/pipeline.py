@@ -24,6 +24,16 @@ from .tokens import TokenizerSettings
 DEFAULT_THESAURUS = Path("corpus") / "thesaurus.csv"
 
 
+def portable_path(path: Path) -> str:
+    """``path`` relative to the working directory (the project root) when it is inside it,
+    so a model card means the same in every checkout."""
+    resolved = Path(path).resolve()
+    try:
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return resolved.as_posix()
+
+
 def read_thesaurus(path: Path | None) -> tuple[tuple[str, str], ...]:
     """``(term, canonical)`` pairs from a thesaurus CSV (columns ``term,concept``)."""
     if path is None or not Path(path).is_file():
@@ -127,20 +137,20 @@ def train(
         "policy_title": policy.title,
         "classes": list(model.classes_),
         "corpus": {
-            "dir": str(corpus_dir),
+            "dir": portable_path(corpus_dir),
             "clauses_sha256": sha256_file(Path(corpus_dir) / "clauses.jsonl"),
             "source_sha256": sha256_file(Path(corpus_dir) / "source.txt")
             if (Path(corpus_dir) / "source.txt").exists()
             else None,
         },
         "labelled": {
-            "files": {str(p): sha256_file(p) for p in labelled_files},
+            "files": {portable_path(p): sha256_file(p) for p in labelled_files},
             "n_dev": len(dev),
             "n_test": len(test),
             "n_used_for_training": model.n_examples_,
         },
         "thesaurus": {
-            "file": str(thesaurus_path) if thesaurus else None,
+            "file": portable_path(thesaurus_path) if thesaurus and thesaurus_path else None,
             "sha256": sha256_file(thesaurus_path) if thesaurus and thesaurus_path else None,
             "n_terms": len(thesaurus),
         },

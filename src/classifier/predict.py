@@ -9,6 +9,7 @@ import numpy as np
 
 from .model import PolicyClassifier
 from .policy import Policy
+from .textutil import cell_text
 from .tokens import clean_text
 
 STATUSES = ("ok", "low_confidence", "out_of_scope", "empty_text")
@@ -60,13 +61,16 @@ def rollup_matrix(
 
 def has_text(value: object) -> bool:
     """Whether a cell holds any visible text (NaN, None and blanks do not)."""
-    if value is None or (isinstance(value, float) and value != value):
-        return False
-    return bool(clean_text(value).strip())
+    text = cell_text(value)
+    return bool(text.strip()) and bool(clean_text(text).strip())
 
 
 class Predictor:
-    """Turns a fitted model into :class:`Prediction` records for batches of texts."""
+    """Turns a fitted model into :class:`Prediction` records for batches of texts.
+
+    Work is done per batch with array operations wherever possible; the per-row Python
+    that remains is what has to be per row (evidence words, status).
+    """
 
     def __init__(
         self,
@@ -84,14 +88,15 @@ class Predictor:
         self.level = level
         self.n_evidence = n_evidence
         self.columns, self._rollup = rollup_matrix(policy, list(model.classes_), level)
-        self._headings = {lab: display_heading(policy, lab) for lab in self.columns}
-        self._class_index = {lab: i for i, lab in enumerate(model.classes_)}
+        self._headings = tuple(display_heading(policy, lab) for lab in self.columns)
+        self._weights = model.evidence_weights()
+        self._names = model.fitted_.feature_names
 
     def predict(self, texts: Sequence[object]) -> list[Prediction]:
         """One prediction per text, in order."""
-        analysed = [self.model.tokenizer_.analyze(t) for t in texts]
-        docs = [[f for f, _ in pairs] for pairs in analysed]
-        proba, p_in, X = self.model.score_docs(docs)
+        analyse = self.model.tokenizer_.analyze
+        analysed = [analyse(t) for t in texts]
+        proba, p_in, X = self.model.score_docs([[f for f, _ in pairs] for pairs in analysed])
         return self.from_scores(texts, proba, p_in, analysed, X)
 
     def from_scores(
@@ -106,48 +111,58 @@ class Predictor:
 
         Without ``analysed``/``X`` (e.g. out-of-fold scores) no evidence is given.
         """
+        n = len(texts)
         rolled = proba @ self._rollup
-        out = []
-        for i, text in enumerate(texts):
+        order = np.argsort(-rolled, axis=1, kind="stable")[:, : self.top_k]
+        conf = np.round(np.take_along_axis(rolled, order, axis=1), 3)
+        # The sub-item behind the top rolled-up label gives the evidence.
+        inside = self._rollup[:, order[:, 0]].T > 0
+        best = np.argmax(np.where(inside, proba, -1.0), axis=1)
+        columns, headings = self.columns, self._headings
+        threshold = self.model.oos_threshold_
+        out: list[Prediction] = []
+        for i in range(n):
+            if not has_text(texts[i]):
+                out.append(Prediction((), (), (), (), 0.0, "empty_text"))
+                continue
+            idx = order[i]
+            labels = tuple(columns[j] for j in idx)
+            heads = tuple(headings[j] for j in idx)
+            confs = tuple(float(c) for c in conf[i])
             pairs = analysed[i] if analysed is not None else None
-            x = X[i] if X is not None else None
-            out.append(self._one(text, pairs, proba[i], rolled[i], float(p_in[i]), x))
+            nnz = X.indptr[i + 1] - X.indptr[i] if X is not None else 1
+            if pairs is not None and (not pairs or nnz == 0):
+                # No word the model knows (digits, symbols, or all words unseen).
+                out.append(
+                    Prediction(labels, heads, confs, (), round(float(p_in[i]), 3), "out_of_scope")
+                )
+                continue
+            evidence = self._evidence(pairs, X, i, int(best[i])) if pairs is not None else ()
+            if p_in[i] < threshold:
+                status = "out_of_scope"
+            elif confs[0] < self.min_confidence:
+                status = "low_confidence"
+            else:
+                status = "ok"
+            out.append(Prediction(labels, heads, confs, evidence, round(float(p_in[i]), 3), status))
         return out
 
-    def _one(self, text, pairs, proba, rolled, p_in, x) -> Prediction:
-        order = np.argsort(-rolled, kind="stable")[: self.top_k]
-        labels = tuple(self.columns[j] for j in order)
-        confidences = tuple(round(float(rolled[j]), 3) for j in order)
-        headings = tuple(self._headings[lab] for lab in labels)
-        if not has_text(text):
-            return Prediction((), (), (), (), 0.0, "empty_text")
-        if pairs is not None and not pairs:
-            # Text without a single content word the tokeniser knows (digits, symbols).
-            return Prediction(labels, headings, confidences, (), 0.0, "out_of_scope")
-        evidence: tuple[str, ...] = ()
-        if pairs is not None and x is not None:
-            best_class = int(np.argmax(proba * (self._rollup[:, order[0]] > 0)))
-            evidence = self._evidence(pairs, x, best_class)
-        if p_in < self.model.oos_threshold_ or (x is not None and x.nnz == 0):
-            status = "out_of_scope"
-        elif confidences[0] < self.min_confidence:
-            status = "low_confidence"
-        else:
-            status = "ok"
-        return Prediction(labels, headings, confidences, evidence, round(p_in, 3), status)
-
-    def _evidence(self, pairs, x, class_index: int) -> tuple[str, ...]:
-        contrib = self.model.contributions(x, class_index)
-        by_surface: dict[str, float] = {}
-        for feature, surface in pairs:
-            if feature in contrib:
-                by_surface[surface] = max(by_surface.get(surface, 0.0), contrib[feature])
-        ranked = sorted(by_surface.items(), key=lambda kv: (-kv[1], kv[0]))
+    def _evidence(self, pairs, X, i: int, class_index: int) -> tuple[str, ...]:
+        start, end = X.indptr[i], X.indptr[i + 1]
+        cols = X.indices[start:end]
+        pushes = X.data[start:end] * self._weights[class_index, cols]
+        top = np.argsort(-pushes, kind="stable")
+        surfaces: dict[str, str] = {}
+        for f, surface in pairs:
+            surfaces.setdefault(f, surface)
         shown: list[str] = []
-        for surface, _ in ranked:
+        for k in top:
+            if pushes[k] <= 0:
+                break
+            surface = surfaces.get(str(self._names[cols[k]]))
             # One-character words (府, 別) mean little to a reader; a word inside a longer
             # shown term (国立大学 in 国立大学法人) repeats it.
-            if len(surface) < 2 and not surface.isascii():
+            if surface is None or (len(surface) < 2 and not surface.isascii()):
                 continue
             if any(surface in other or other in surface for other in shown):
                 continue

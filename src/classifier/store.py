@@ -69,9 +69,14 @@ def read_card(model_dir: Path) -> dict[str, Any]:
             f"`python scripts/train.py --policy <policy-id>`"
         )
     try:
-        return json.loads(card_path.read_text(encoding="utf-8"))
+        card = json.loads(card_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ModelLoadError(f"{card_path} is damaged ({exc}); retrain the model") from exc
+    if not isinstance(card, dict) or not all(
+        isinstance(card.get(k, {}), dict) for k in ("environment", "corpus", "parameters")
+    ):
+        raise ModelLoadError(f"{card_path} is not a model card; retrain the model")
+    return card
 
 
 def load_model(

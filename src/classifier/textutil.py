@@ -49,3 +49,21 @@ def join_lines(lines: list[str]) -> str:
 def non_ws(s: str) -> str:
     """``s`` with all whitespace removed (used to compare texts across line wrapping)."""
     return _WS.sub("", s)
+
+
+def cell_text(value: object) -> str:
+    """The text of a spreadsheet cell: ``""`` for None/NaN, ``str()`` of anything else.
+
+    A number too long for ``str()`` (Python refuses over 4,300 digits) is not a request
+    text; it becomes ``""`` rather than an error.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and value != value:  # NaN from pandas
+        return ""
+    try:
+        return str(value)
+    except ValueError:
+        return ""

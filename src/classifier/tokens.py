@@ -27,7 +27,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
-from .textutil import squeeze
+from .textutil import cell_text, squeeze
 
 # Policy boilerplate and function-like nouns that say nothing about the topic.
 STOP_WORDS = frozenset(
@@ -59,12 +59,7 @@ def clean_text(text: object) -> str:
 
     Non-strings (NaN, None, numbers from a spreadsheet cell) become ``""`` or their text.
     """
-    if text is None:
-        return ""
-    if not isinstance(text, str):
-        if isinstance(text, float) and text != text:  # NaN from pandas
-            return ""
-        text = str(text)
+    text = cell_text(text)
     text = _SURROGATE.sub("", text)
     text = unicodedata.normalize("NFKC", text)
     text = _ZERO_WIDTH.sub("", text)
@@ -164,7 +159,7 @@ class JapaneseTokenizer:
                 concepts.setdefault(surface, set()).add(f"t:{clean_text(concept)}")
         terms = sorted(concepts, key=lambda t: (-len(t), t))
         pattern = re.compile("|".join(re.escape(t) for t in terms))
-        return pattern, {t: tuple(sorted(f)) for t, f in concepts.items()}
+        return pattern, {t: tuple((f, t) for f in sorted(fs)) for t, fs in concepts.items()}
 
     def raw_tokenize(self, text: str) -> int:
         """Tokenise with Sudachi only (no feature extraction); returns the morpheme count.
@@ -177,18 +172,23 @@ class JapaneseTokenizer:
     def analyze(self, text: object) -> list[tuple[str, str]]:
         """``(feature, surface)`` pairs for the content words of ``text``, in text order."""
         sudachi = self._sudachi()
+        cache = sudachi.cache
         out: list[tuple[str, str]] = []
         cleaned = clean_text(text)
+        # The hot loop: one cheap call per morpheme, then a dictionary lookup. Everything
+        # about a dictionary word (POS filter, normalised form, features, the surface shown
+        # as evidence) is worked out once per process and cached under its word id.
         for piece in chunks(cleaned):
             for m in sudachi.tokenizer.tokenize(piece):
-                feats = self._features(sudachi, m)
-                if feats:
-                    surface = m.surface()
-                    out.extend((f, surface) for f in feats)
+                pairs = cache.get(m.word_id())
+                if pairs is None:
+                    pairs = self._pairs(sudachi, m)
+                if pairs:
+                    out.extend(pairs)
         pattern, expansions = sudachi.thesaurus
         if pattern is not None:
             for hit in pattern.finditer(cleaned):
-                out.extend((f, hit.group(0)) for f in expansions[hit.group(0)])
+                out.extend(expansions[hit.group(0)])
         return out
 
     def features(self, text: object) -> list[str]:
@@ -197,20 +197,19 @@ class JapaneseTokenizer:
 
     __call__ = features
 
-    def _features(self, sudachi, m) -> tuple[str, ...]:
+    def _pairs(self, sudachi, m) -> tuple[tuple[str, str], ...]:
+        """Features of one morpheme with its surface; cached unless it is out of vocabulary."""
         pos_id = m.part_of_speech_id()
         keep = sudachi.pos_ok.get(pos_id)
         if keep is None:
             pos = m.part_of_speech()
             keep = pos[0] in _KEEP_POS and pos[1] not in _DROP_SUB_POS
             sudachi.pos_ok[pos_id] = keep
-        if not keep:
-            return ()
-        if m.is_oov():
-            return _word_features(m.normalized_form(), (), ())
-        word_id = m.word_id()
-        cached = sudachi.cache.get(word_id)
-        if cached is None:
+        if m.is_oov():  # unknown words share ids: never cache them
+            feats = _word_features(m.normalized_form(), (), ()) if keep else ()
+            return tuple((f, m.surface()) for f in feats)
+        feats: tuple[str, ...] = ()
+        if keep:
             subwords: tuple[str, ...] = ()
             if self.settings.subwords:
                 parts = m.split(sudachi.split_a)
@@ -223,9 +222,11 @@ class JapaneseTokenizer:
                 ids = m.synonym_group_ids()
                 if 0 < len(ids) <= self.settings.max_synonym_groups:
                     groups = tuple(ids)
-            cached = _word_features(m.normalized_form(), subwords, groups)
-            sudachi.cache[word_id] = cached
-        return cached
+            feats = _word_features(m.normalized_form(), subwords, groups)
+        surface = m.surface()
+        pairs = tuple((f, surface) for f in feats)
+        sudachi.cache[m.word_id()] = pairs
+        return pairs
 
 
 def _word_features(

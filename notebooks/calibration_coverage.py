@@ -1,0 +1,327 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 確信度の較正と方針項目のカバレッジ — calibration and coverage
+#
+# 1. **Calibration**: is `confidence_1` (the top label's probability) on the **test
+#    split** as often right as it says? A reliability diagram with the expected
+#    calibration error (ECE), and accuracy per confidence band. As in
+#    `classifier.evaluate`, these are over in-scope requests, and a hit is a top label
+#    among the request's gold labels.
+# 2. **Coverage**: how much budget (要求額, 百万円) and how many requests support each
+#    policy item, over **all** labelled in-scope requests (dev and test) by their primary
+#    label, and which items have no supporting request at all.
+#
+# Figures are written to `$NOTEBOOK_OUTPUT_DIR` (default: a new temporary folder).
+
+# %%
+BINS = 10  # equal-width confidence bins of the reliability diagram
+SPLIT = "test"  # split for calibration (the model was trained on "dev")
+
+# %%
+# ruff: noqa: E402 (matplotlib.use() must run before pyplot is imported)
+import importlib.util
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from IPython.display import Image, display
+from matplotlib import font_manager
+
+from classifier.evaluate import (
+    CONFIDENCE_BANDS,
+    Scored,
+    evaluate,
+    expected_calibration_error,
+    reliability,
+)
+from classifier.labels import read_labelled
+from classifier.predict import DEFAULT_MIN_CONFIDENCE, Predictor, display_heading
+from classifier.store import load_model
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above ``start`` that holds both ``corpus/`` and ``models/``."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "corpus").is_dir() and (folder / "models").is_dir():
+            return folder
+    raise FileNotFoundError(f"no folder with corpus/ and models/ at or above {here}")
+
+
+def use_japanese_font() -> str:
+    """Use IPAexGothic, the font japanize-matplotlib ships, for every figure.
+
+    The font file is registered directly: importing ``japanize_matplotlib`` itself needs
+    ``distutils``, which Python 3.12 removed.
+    """
+    spec = importlib.util.find_spec("japanize_matplotlib")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(
+            "japanize-matplotlib is not installed; `pip install -c constraints.txt -e '.[dev]'`"
+        )
+    ttf = Path(next(iter(spec.submodule_search_locations))) / "fonts" / "ipaexg.ttf"
+    font_manager.fontManager.addfont(str(ttf))
+    name = font_manager.FontProperties(fname=str(ttf)).get_name()
+    plt.rcParams["font.family"] = [name, "DejaVu Sans"]
+    plt.rcParams["axes.unicode_minus"] = False
+    # A glyph missing from every font would be drawn as a box: fail instead.
+    warnings.filterwarnings("error", message=r"Glyph .* missing from")
+    return name
+
+
+ROOT = find_root()
+OUT = Path(os.environ.get("NOTEBOOK_OUTPUT_DIR") or tempfile.mkdtemp(prefix="notebook-figures-"))
+OUT.mkdir(parents=True, exist_ok=True)
+FONT = use_japanese_font()
+pd.set_option("display.width", 200)
+print(f"root: {ROOT}\nfigures: {OUT}\nfont: {FONT}")
+
+# %%
+POLICY_ID = "r3"
+model, card = load_model(ROOT / "models" / POLICY_ID, ROOT / "corpus" / POLICY_ID)
+policy = model.policy_
+min_confidence = card.get("parameters", {}).get("min_confidence", DEFAULT_MIN_CONFIDENCE)
+predictor = Predictor(model, policy, top_k=3, min_confidence=min_confidence)
+requests = read_labelled(ROOT / "corpus" / "labelled" / "requests.csv", policy).requests
+
+
+def heading(label: str, width: int | None = None) -> str:
+    """Label and readable heading, e.g. ``(2)③ⅰ 政府機関、独立行政法人等の…``."""
+    text = display_heading(policy, label)
+    if width is not None and len(text) > width:
+        text = text[: width - 1] + "…"
+    return f"{label} {text}"
+
+
+# %% [markdown]
+# ## Reliability diagram
+
+# %%
+split = [r for r in requests if r.split == SPLIT]
+predictions = predictor.predict([r.text for r in split])
+report = evaluate(
+    [Scored(r.id, r.labels, p) for r, p in zip(split, predictions, strict=True)], predictor.columns
+)
+
+inside = [(r, p) for r, p in zip(split, predictions, strict=True) if r.in_scope]
+confidence = np.array([p.confidences[0] if p.confidences else 0.0 for _, p in inside])
+hit = np.array([bool(p.labels) and p.labels[0] in r.labels for r, p in inside], dtype=float)
+ece = expected_calibration_error(confidence, hit, bins=BINS)
+assert BINS != 10 or np.isclose(ece, report["ece"]), (ece, report["ece"])
+print(
+    f"{SPLIT}: {len(split)} requests, {len(inside)} in scope; top-1 accuracy "
+    f"{hit.mean():.3f}, mean confidence_1 {confidence.mean():.3f}, ECE {ece:.4f}"
+)
+
+bins = pd.DataFrame(reliability(confidence, hit, bins=BINS))
+bins["lo"] = [b[0] for b in bins["bin"]]
+bins["hi"] = [b[1] for b in bins["bin"]]
+display(bins[["lo", "hi", "n", "confidence", "accuracy"]].round(3))
+
+# %%
+fig, (ax, ax_n) = plt.subplots(
+    2, 1, figsize=(6.5, 7.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+)
+width = 1.0 / BINS
+filled = bins[bins["n"] > 0]
+ax.bar(
+    filled["lo"],
+    filled["accuracy"],
+    width=width,
+    align="edge",
+    color="#4C72B0",
+    edgecolor="white",
+    label="正解率",
+)
+ax.bar(
+    filled["lo"],
+    filled["confidence"] - filled["accuracy"],
+    bottom=filled["accuracy"],
+    width=width,
+    align="edge",
+    color="none",
+    edgecolor="#C44E52",
+    hatch="//",
+    lw=0.8,
+    label="確信度との差",
+)
+ax.plot([0, 1], [0, 1], ls="--", color="0.4", label="完全な較正")
+for _, b in filled.iterrows():
+    ax.text(
+        b["lo"] + width / 2,
+        max(b["accuracy"], b["confidence"]) + 0.012,
+        f"n={b['n']}",
+        ha="center",
+        va="bottom",
+        fontsize=7,
+    )
+ax.set_xlim(0, 1)
+ax.set_ylim(0, 1.1)
+ax.set_ylabel("正解率 (上位1件が正解ラベル)")
+split_name = {"test": "テスト", "dev": "開発"}.get(SPLIT, SPLIT)
+ax.set_title(f"信頼性図 ({split_name}分割・対象内 {len(inside)} 件)  ECE = {ece:.3f}")
+ax.legend(loc="upper left", fontsize=8)
+ax_n.bar(bins["lo"], bins["n"], width=width, align="edge", color="0.6", edgecolor="white")
+ax_n.set_ylabel("件数")
+ax_n.set_xlabel("確信度 (confidence_1)")
+fig.tight_layout()
+reliability_png = OUT / "reliability_diagram.png"
+fig.savefig(reliability_png, dpi=120)
+plt.close(fig)
+display(Image(filename=str(reliability_png)))
+
+# %% [markdown]
+# ## Accuracy per confidence band
+#
+# The bands are those of `classifier.evaluate.CONFIDENCE_BANDS`; the model's
+# `min_confidence` (below which a prediction gets the `low_confidence` status) is shown
+# for reference. Out-of-scope flags are counted per band too: a request flagged out of
+# scope is not shown to the analyst as a label even when its confidence is high.
+
+# %%
+flagged = np.array([p.status == "out_of_scope" for _, p in inside])
+band_rows = []
+for (lo, hi), from_report in zip(CONFIDENCE_BANDS, report["confidence_bands"], strict=True):
+    mask = (confidence >= lo) & (confidence < hi)
+    band_rows.append(
+        {
+            "band": f"{lo:.1f}–{min(hi, 1.0):.1f}",
+            "n": int(mask.sum()),
+            "share": mask.mean().round(3),
+            "mean_confidence": confidence[mask].mean().round(3) if mask.any() else np.nan,
+            "accuracy": hit[mask].mean().round(3) if mask.any() else np.nan,
+            "flagged_out_of_scope": int(flagged[mask].sum()),
+        }
+    )
+    assert band_rows[-1]["n"] == from_report["n"]
+bands = pd.DataFrame(band_rows)
+bands["gap (conf−acc)"] = (bands["mean_confidence"] - bands["accuracy"]).round(3)
+print(f"min_confidence = {min_confidence}")
+display(bands)
+
+# %% [markdown]
+# ## Coverage: budget and requests per policy item
+#
+# All labelled in-scope requests, dev and test, counted under their **primary** label
+# (the first one an analyst gave). Secondary labels are listed separately for context;
+# they do not add to the amounts, so no yen is counted twice.
+
+
+# %%
+def coverage_table(policy, labelled) -> pd.DataFrame:
+    """Per target item, in document order: requests and 要求額 (百万円) by primary label."""
+    rows = []
+    for c in policy.targets:
+        primary = [r for r in labelled if r.labels and r.labels[0] == c.label]
+        amounts = [r.amount for r in primary if r.amount is not None and r.amount == r.amount]
+        rows.append(
+            {
+                "label": c.label,
+                "heading": display_heading(policy, c.label),
+                "requests": len(primary),
+                "amount": float(sum(amounts)),
+                "amount_unknown": len(primary) - len(amounts),
+                "secondary": sum(c.label in r.labels[1:] for r in labelled),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def unsupported(coverage: pd.DataFrame) -> list[str]:
+    """Items no labelled request supports as its primary label."""
+    return list(coverage.loc[coverage["requests"] == 0, "label"])
+
+
+in_scope = [r for r in requests if r.in_scope]
+coverage = coverage_table(policy, in_scope)
+empty = unsupported(coverage)
+print(
+    f"{len(in_scope)} in-scope labelled requests, 要求額 {coverage['amount'].sum():,.0f} 百万円 "
+    f"over {len(coverage)} policy items"
+)
+print("items with no supporting request:", ", ".join(heading(lab) for lab in empty) or "none")
+display(coverage.assign(share=(coverage["amount"] / coverage["amount"].sum()).round(3)))
+
+# %% [markdown]
+# The empty-item path, checked on data that certainly has an empty item (the first
+# target's requests left out), so it is exercised even while every item is covered:
+
+# %%
+dropped = policy.targets[0].label
+check = coverage_table(policy, [r for r in in_scope if r.labels[0] != dropped])
+assert dropped in unsupported(check), unsupported(check)
+assert check.loc[check["label"] == dropped, "amount"].item() == 0.0
+print(f"without {dropped}'s requests, unsupported items: {unsupported(check)}")
+
+
+# %%
+def plot_coverage(coverage: pd.DataFrame, path: Path, title: str) -> Path:
+    """Horizontal bars of 要求額 and request count per item; items with none marked in red."""
+    n = len(coverage)
+    y = np.arange(n)
+    empty = coverage["requests"] == 0
+    colours = np.where(empty, "#C44E52", "#4C72B0")
+    fig, (ax_a, ax_n) = plt.subplots(
+        1, 2, figsize=(13, 0.36 * n + 1.8), sharey=True, gridspec_kw={"width_ratios": [3, 1.4]}
+    )
+    ax_a.barh(y, coverage["amount"], color=colours)
+    ax_n.barh(y, coverage["requests"], color=colours)
+    for i in np.flatnonzero(empty.to_numpy()):
+        for ax in (ax_a, ax_n):
+            ax.text(0, i, " 要求なし", va="center", ha="left", color="#C44E52", fontsize=8)
+    for i, (a, k, unknown) in enumerate(
+        zip(coverage["amount"], coverage["requests"], coverage["amount_unknown"], strict=True)
+    ):
+        if k:
+            note = f" (額不明 {unknown} 件)" if unknown else ""
+            ax_a.text(a, i, f" {a:,.0f}{note}", va="center", fontsize=7)
+            ax_n.text(k, i, f" {k}", va="center", fontsize=7)
+    labels = [heading(lab, 26) for lab in coverage["label"]]
+    ax_a.set_yticks(y, labels, fontsize=8)
+    for tick, is_empty in zip(ax_a.get_yticklabels(), empty, strict=True):
+        if is_empty:
+            tick.set_color("#C44E52")
+    ax_a.invert_yaxis()
+    ax_a.set_xlabel("要求額 (百万円)")
+    ax_n.set_xlabel("要求件数")
+    ax_a.set_xlim(0, max(coverage["amount"].max(), 1) * 1.15)
+    ax_n.set_xlim(0, max(coverage["requests"].max(), 1) * 1.2)
+    n_empty = int(empty.sum())
+    fig.suptitle(
+        f"{title}  (要求のない項目: {n_empty} 件"
+        + (f" — {', '.join(coverage.loc[empty, 'label'])}" if n_empty else "")
+        + ")"
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+coverage_png = plot_coverage(
+    coverage,
+    OUT / "coverage_by_item.png",
+    f"方針項目ごとの要求額と件数 (ラベル付き対象内 {len(in_scope)} 件、主ラベル)",
+)
+display(Image(filename=str(coverage_png)))

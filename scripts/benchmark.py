@@ -1,0 +1,163 @@
+"""Speed and memory of classify, as ratios against baselines measured in the same run.
+
+    python scripts/benchmark.py                 # 100k and 10k rows, --jobs 1 and 2
+    python scripts/benchmark.py --rows 20000    # quicker
+
+Measures, on the same generated request texts:
+  (a) raw Sudachi tokenisation throughput (mode C, the irreducible cost), in-process;
+  (b) end-to-end classify throughput, file to file, in a fresh process (startup included);
+  their ratio; --jobs 2 against single process; cold start for a one-row CSV against
+  `python -c "import sklearn, sudachipy"`; peak RSS of the big run; 100k vs 10k time.
+Prints each figure with its target. Not a test: machines are noisy, so read the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+
+def make_rows(n: int, seed: int = 20261126) -> list[tuple[str, str, str]]:
+    """N request rows recombined from the bundled labelled requests (deterministic)."""
+    with open(
+        ROOT / "corpus" / "labelled" / "requests.csv", encoding="utf-8-sig", newline=""
+    ) as fh:
+        source = list(csv.DictReader(fh))
+    names = [r["事業名"] for r in source]
+    sentences = [s + "。" for r in source for s in r["事業概要"].split("。") if s.strip()]
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        body = "".join(rng.choice(sentences) for _ in range(rng.randint(1, 3)))
+        rows.append((f"R{i:06d}", rng.choice(names), body))
+    return rows
+
+
+def write_csv(path: Path, rows) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "事業名", "事業概要"])
+        writer.writerows(rows)
+
+
+def raw_sudachi(rows) -> float:
+    """Seconds to tokenise every row's text (事業名 + 事業概要) with Sudachi alone."""
+    from sudachipy import Dictionary, SplitMode
+
+    tokenizer = Dictionary(dict="core").tokenizer(SplitMode.C)
+    texts = [f"{name}\n{body}" for _, name, body in rows]
+    start = time.perf_counter()
+    for text in texts:
+        tokenizer.tokenize(text)
+    return time.perf_counter() - start
+
+
+def run(cmd: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KB) of a child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{err}")
+    return elapsed, usage.ru_maxrss
+
+
+def classify(inp: Path, out: Path, jobs: int) -> tuple[float, int]:
+    return run([PY, "scripts/classify.py", str(inp), "-o", str(out), "-q", "--jobs", str(jobs)])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--small", type=int, default=10_000)
+    ap.add_argument("--repeat", type=int, default=5, help="cold-start repetitions (median)")
+    args = ap.parse_args()
+    rows = make_rows(args.rows)
+    small = rows[: args.small]
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpd = Path(tmp)
+        big_csv, small_csv, one_csv = tmpd / "big.csv", tmpd / "small.csv", tmpd / "one.csv"
+        write_csv(big_csv, rows)
+        write_csv(small_csv, small)
+        write_csv(one_csv, rows[:1])
+        print(
+            f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        )
+        print(
+            f"rows: {len(rows):,} (mean {statistics.mean(len(b) for _, _, b in rows):.0f} chars of 事業概要)"
+        )
+
+        raw = raw_sudachi(rows)
+        raw_rate = len(rows) / raw
+        t1, rss1 = classify(big_csv, tmpd / "o1.csv", 1)
+        e2e_rate = len(rows) / t1
+        t2, rss2 = classify(big_csv, tmpd / "o2.csv", 2)
+        same = (tmpd / "o1.csv").read_bytes() == (tmpd / "o2.csv").read_bytes()
+        ts, _ = classify(small_csv, tmpd / "os.csv", 1)
+        base = statistics.median(
+            run([PY, "-c", "import sklearn, sudachipy"])[0] for _ in range(args.repeat)
+        )
+        cold = statistics.median(
+            classify(one_csv, tmpd / "o.csv", 1)[0] for _ in range(args.repeat)
+        )
+
+        results = [
+            ("raw Sudachi tokenisation", f"{raw_rate:,.0f} rows/s", "", None),
+            ("classify end to end, --jobs 1", f"{e2e_rate:,.0f} rows/s ({t1:.1f} s)", "", None),
+            (
+                "  end-to-end / raw Sudachi",
+                f"{e2e_rate / raw_rate:.2f}",
+                ">= 0.75",
+                e2e_rate / raw_rate >= 0.75,
+            ),
+            ("classify --jobs 2", f"{len(rows) / t2:,.0f} rows/s ({t2:.1f} s)", "", None),
+            ("  --jobs 2 / --jobs 1", f"{t1 / t2:.2f}", ">= 1.7", t1 / t2 >= 1.7),
+            ("  output identical across --jobs", str(same), "True", same),
+            ("cold start, one-row CSV", f"{cold:.2f} s", "", None),
+            ("  import sklearn, sudachipy", f"{base:.2f} s", "", None),
+            ("  cold start / import", f"{cold / base:.2f}", "<= 1.5", cold / base <= 1.5),
+            (
+                f"peak RSS, {len(rows):,} rows, --jobs 1",
+                f"{rss1 / 1024:.0f} MB",
+                "<= 800 MB",
+                rss1 / 1024 <= 800,
+            ),
+            (
+                f"peak RSS, {len(rows):,} rows, --jobs 2 (main process)",
+                f"{rss2 / 1024:.0f} MB",
+                "",
+                None,
+            ),
+            (
+                f"time {len(rows):,} / {len(small):,} rows",
+                f"{t1 / ts:.2f} ({t1:.1f} s / {ts:.1f} s)",
+                f"<= {1.1 * len(rows) / len(small):.0f}",
+                t1 / ts <= 1.1 * len(rows) / len(small),
+            ),
+        ]
+    width = max(len(r[0]) for r in results)
+    for name, value, target, ok in results:
+        mark = "" if ok is None else ("  ok" if ok else "  MISSED")
+        print(f"{name:<{width}}  {value:<28} {target:<10}{mark}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

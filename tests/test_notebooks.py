@@ -1,0 +1,108 @@
+"""The exploration notebooks run headless from the repository root and write their figures.
+
+Each notebook in ``notebooks/`` is executed with nbclient (an error in any cell fails the
+test), must save the PNG figures listed in ``FIGURES`` into ``$NOTEBOOK_OUTPUT_DIR``, and
+must be committed without outputs and in sync with its jupytext ``py:percent`` pair.
+The notebooks turn matplotlib's missing-glyph warning into an error, so a figure whose
+Japanese text would render as boxes fails here too.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = ROOT / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+PAIRED_SCRIPTS = sorted(NOTEBOOK_DIR.glob("*.py"))
+PAIRING = "ipynb,py:percent"
+
+# The figures each notebook must write; a new notebook is added here with its figures.
+FIGURES = {
+    "misclassified": ("confusion_heatmap.png",),
+    "calibration_coverage": ("reliability_diagram.png", "coverage_by_item.png"),
+}
+MIN_PNG_BYTES = 20_000
+MIN_PNG_SIDE = 400
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk (and a check that it is a PNG at all)."""
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n", f"{path.name} is not a PNG file"
+    assert head[12:16] == b"IHDR", f"{path.name} has no IHDR chunk"
+    return struct.unpack(">II", head[16:24])
+
+
+def code_cells(nb) -> list[str]:
+    return [cell.source.strip() for cell in nb.cells if cell.cell_type == "code"]
+
+
+def test_notebooks_are_found():
+    assert NOTEBOOKS, f"no notebooks in {NOTEBOOK_DIR}"
+    assert {nb.stem for nb in NOTEBOOKS} == set(FIGURES), (
+        "FIGURES must list the figures of exactly the notebooks in notebooks/"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_and_writes_figures(path: Path, tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("NOTEBOOK_OUTPUT_DIR", str(tmp_path))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=120,
+        kernel_name="python3",
+        allow_errors=False,
+        resources={"metadata": {"path": str(ROOT)}},
+    )
+    client.execute()  # raises CellExecutionError, with the traceback, if any cell fails
+    errors = [
+        output
+        for cell in nb.cells
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "error"
+    ]
+    assert not errors, errors
+
+    for name in FIGURES[path.stem]:
+        png = tmp_path / name
+        assert png.is_file(), f"{path.name} did not write {name} into NOTEBOOK_OUTPUT_DIR"
+        assert png.stat().st_size >= MIN_PNG_BYTES, f"{name} is only {png.stat().st_size} bytes"
+        width, height = png_size(png)
+        assert min(width, height) >= MIN_PNG_SIDE, f"{name} is only {width}×{height} pixels"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_committed_without_outputs(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{path.name}: a code cell has saved outputs"
+            assert cell.execution_count is None, f"{path.name}: a code cell has an execution count"
+
+
+@pytest.mark.parametrize(
+    "stem", sorted({p.stem for p in NOTEBOOKS} | {p.stem for p in PAIRED_SCRIPTS})
+)
+def test_notebook_and_script_are_paired_and_in_sync(stem: str):
+    ipynb, script = NOTEBOOK_DIR / f"{stem}.ipynb", NOTEBOOK_DIR / f"{stem}.py"
+    assert ipynb.is_file() and script.is_file(), (
+        f"{stem}: both .ipynb and .py must exist (`jupytext --set-formats {PAIRING}`)"
+    )
+    from_ipynb = jupytext.read(ipynb)
+    from_script = jupytext.read(script, fmt="py:percent")
+    for nb, name in ((from_ipynb, ipynb.name), (from_script, script.name)):
+        formats = nb.metadata.get("jupytext", {}).get("formats")
+        assert formats == PAIRING, f"{name}: jupytext formats is {formats!r}, not {PAIRING!r}"
+    assert code_cells(from_ipynb) == code_cells(from_script), (
+        f"{stem}: code cells differ between .ipynb and .py; run `jupytext --sync {ipynb}`"
+    )
