@@ -288,19 +288,19 @@ def _train(args: argparse.Namespace) -> int:
         f"{result.model.n_examples_} labelled requests learnt from -> {out}"
     )
     for name, m in result.card["metrics"].items():
-        if "top1" in m:
+        for label, mm in [(name, m)] if "top1" in m else [(f"{name} {k}", v) for k, v in m.items()]:
+            oos = mm["out_of_scope"]
             print(
-                f"  {name:<20} top1 {m['top1']:.3f}  top3 {m['top3']:.3f}  area {m['area_top1']:.3f}  "
-                f"ECE {m['ece']:.3f}  out-of-scope recall {m['out_of_scope']['recall']:.3f}  "
-                f"in-scope flagged {m['out_of_scope']['in_scope_flagged_out']:.3f}  (n={m['n']})"
+                f"  {label:<20} top1 {_num(mm['top1'])}  top3 {_num(mm['top3'])}  "
+                f"area {_num(mm['area_top1'])}  ECE {_num(mm['ece'])}  "
+                f"out-of-scope recall {_num(oos['recall'])}  "
+                f"in-scope flagged {_num(oos['in_scope_flagged_any'])}  (n={mm['n']})"
             )
-        else:
-            for split, mm in m.items():
-                print(
-                    f"  {name + ' ' + split:<20} top1 {mm['top1']:.3f}  top3 {mm['top3']:.3f}  "
-                    f"area {mm['area_top1']:.3f}  ECE {mm['ece']:.3f}"
-                )
     return EXIT_OK
+
+
+def _num(value: float | None) -> str:
+    return "  n/a" if value is None else f"{value:.3f}"
 
 
 def train_main(argv: Sequence[str] | None = None) -> int:
@@ -465,7 +465,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     from .classify import resolve_text_columns, row_text
     from .errors import InputFileError
-    from .evaluate import Scored, evaluate
+    from .evaluate import Scored, evaluate, json_safe
     from .files import ID_COLUMN_CANDIDATES, open_table, pick_column
     from .labels import check_labels, parse_labels
     from .predict import DEFAULT_MIN_CONFIDENCE, Predictor, level_of
@@ -531,7 +531,10 @@ def _evaluate(args: argparse.Namespace) -> int:
         from .files import atomic_write_bytes
 
         atomic_write_bytes(
-            args.report, (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode()
+            args.report,
+            (
+                json.dumps(json_safe(report), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+            ).encode(),
         )
     if args.misclassified:
         write_misclassified(args.misclassified, scored, texts)

@@ -162,3 +162,14 @@ def confusion(rows: Sequence[Scored]) -> list[dict]:
 
 def _mean(a: np.ndarray) -> float:
     return float(a.mean()) if len(a) else float("nan")
+
+
+def json_safe(value):
+    """``value`` with NaN replaced by None, so the report is valid JSON."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value

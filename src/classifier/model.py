@@ -113,28 +113,28 @@ class _Scorers:
 
     def transform(self, docs: Sequence[list[str]]) -> sparse.csr_matrix:
         """Sublinear-tf × idf vectors, L2-normalised (features not in the vocabulary drop)."""
-        vocab = self.vocabulary
-        indptr = [0]
-        indices: list[int] = []
-        counts: list[int] = []
+        get = self.vocabulary.get
+        cols: list[int] = []
+        lengths: list[int] = []
         for doc in docs:
-            row: dict[int, int] = {}
-            for f in doc:
-                j = vocab.get(f)
-                if j is not None:
-                    row[j] = row.get(j, 0) + 1
-            for j in sorted(row):
-                indices.append(j)
-                counts.append(row[j])
-            indptr.append(len(indices))
-        idx = np.asarray(indices, dtype=np.int32)
-        data = (1.0 + np.log(np.asarray(counts, dtype=np.float64))) * self.idf[idx]
-        X = sparse.csr_matrix(
-            (data, idx, np.asarray(indptr, dtype=np.int64)), shape=(len(docs), len(self.idf))
+            idx = [j for j in map(get, doc) if j is not None]
+            cols.extend(idx)
+            lengths.append(len(idx))
+        rows = np.repeat(np.arange(len(docs)), lengths)
+        # Duplicates are summed on conversion: the term counts.
+        X = sparse.coo_matrix(
+            (np.ones(len(cols)), (rows, np.asarray(cols, dtype=np.int64))),
+            shape=(len(docs), len(self.idf)),
+        ).tocsr()
+        X.sum_duplicates()
+        X.data = (1.0 + np.log(X.data)) * self.idf[X.indices]
+        per_row = np.diff(X.indptr)
+        norms = np.sqrt(
+            np.bincount(
+                np.repeat(np.arange(len(docs)), per_row), weights=X.data**2, minlength=len(docs)
+            )
         )
-        norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
-        norms[norms == 0] = 1.0
-        X.data /= np.repeat(norms, np.diff(X.indptr))
+        X.data /= np.repeat(norms, per_row)
         return X
 
     def lr_log_proba(self, X: sparse.csr_matrix) -> np.ndarray:
@@ -190,6 +190,12 @@ class PolicyClassifier:
     def fit(self, policy: Policy, examples: Sequence[LabelledRequest] = ()) -> PolicyClassifier:
         """Learn from the policy's clauses and (optionally) labelled requests."""
         self.tokenizer_ = JapaneseTokenizer(self.tokenizer_settings)
+        self.tokenizer_.learn_lexicon(
+            [
+                *(p for parts in clause_descriptions(policy).values() for p in parts),
+                *(e.text for e in examples),
+            ]
+        )
         self.policy_ = policy
         self.policy_id_ = policy.policy_id
         self.classes_ = np.array([c.label for c in policy.targets])

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .corpus import read_clauses, sha256_file
-from .evaluate import Scored, evaluate
+from .evaluate import Scored, evaluate, json_safe
 from .model import SCORERS, LabelledRequest, PolicyClassifier, _softmax
 from .policy import Policy
 from .predict import Predictor
@@ -94,7 +94,7 @@ def _summary(report: dict) -> dict:
     )
     out = {k: (round(report[k], 4) if isinstance(report[k], float) else report[k]) for k in keys}
     out["out_of_scope"] = {k: round(v, 4) for k, v in report["out_of_scope"].items()}
-    return out
+    return json_safe(out)
 
 
 def train(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 
@@ -90,13 +91,14 @@ class Predictor:
         self.columns, self._rollup = rollup_matrix(policy, list(model.classes_), level)
         self._headings = tuple(display_heading(policy, lab) for lab in self.columns)
         self._weights = model.evidence_weights()
-        self._names = model.fitted_.feature_names
+        self._names = model.fitted_.feature_names.tolist()
 
     def predict(self, texts: Sequence[object]) -> list[Prediction]:
         """One prediction per text, in order."""
         analyse = self.model.tokenizer_.analyze
         analysed = [analyse(t) for t in texts]
-        proba, p_in, X = self.model.score_docs([[f for f, _ in pairs] for pairs in analysed])
+        first = itemgetter(0)
+        proba, p_in, X = self.model.score_docs([list(map(first, pairs)) for pairs in analysed])
         return self.from_scores(texts, proba, p_in, analysed, X)
 
     def from_scores(
@@ -122,14 +124,14 @@ class Predictor:
         threshold = self.model.oos_threshold_
         out: list[Prediction] = []
         for i in range(n):
-            if not has_text(texts[i]):
+            pairs = analysed[i] if analysed is not None else None
+            if not pairs and not has_text(texts[i]):
                 out.append(Prediction((), (), (), (), 0.0, "empty_text"))
                 continue
             idx = order[i]
             labels = tuple(columns[j] for j in idx)
             heads = tuple(headings[j] for j in idx)
             confs = tuple(float(c) for c in conf[i])
-            pairs = analysed[i] if analysed is not None else None
             nnz = X.indptr[i + 1] - X.indptr[i] if X is not None else 1
             if pairs is not None and (not pairs or nnz == 0):
                 # No word the model knows (digits, symbols, or all words unseen).
@@ -152,14 +154,12 @@ class Predictor:
         cols = X.indices[start:end]
         pushes = X.data[start:end] * self._weights[class_index, cols]
         top = np.argsort(-pushes, kind="stable")
-        surfaces: dict[str, str] = {}
-        for f, surface in pairs:
-            surfaces.setdefault(f, surface)
+        surfaces = dict(pairs)
         shown: list[str] = []
         for k in top:
             if pushes[k] <= 0:
                 break
-            surface = surfaces.get(str(self._names[cols[k]]))
+            surface = surfaces.get(self._names[cols[k]])
             # One-character words (府, 別) mean little to a reader; a word inside a longer
             # shown term (国立大学 in 国立大学法人) repeats it.
             if surface is None or (len(surface) < 2 and not surface.isascii()):

@@ -55,7 +55,8 @@ def save_model(model: PolicyClassifier, out_dir: Path, card: dict[str, Any]) -> 
     }
     atomic_write_bytes(out_dir / MODEL_FILE, data)
     atomic_write_bytes(
-        out_dir / CARD_FILE, (json.dumps(card, ensure_ascii=False, indent=2) + "\n").encode()
+        out_dir / CARD_FILE,
+        (json.dumps(card, ensure_ascii=False, indent=2, allow_nan=False) + "\n").encode(),
     )
     return out_dir / MODEL_FILE
 

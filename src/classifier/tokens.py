@@ -24,8 +24,9 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
+from itertools import chain
 
 from .textutil import cell_text, squeeze
 
@@ -65,6 +66,12 @@ def clean_text(text: object) -> str:
     text = _ZERO_WIDTH.sub("", text)
     text = _CONTROL.sub(" ", text)
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+
+
+def _protect_spaces(text: str) -> str:
+    # An ASCII space becomes U+3000: Sudachi treats both as blank, and then the
+    # space-joined string of surfaces can be split back without ambiguity.
+    return text.replace(" ", "\u3000") if " " in text else text
 
 
 def chunks(text: str, max_bytes: int = MAX_CHUNK_BYTES) -> Iterator[str]:
@@ -126,15 +133,38 @@ class JapaneseTokenizer:
 
     def __init__(self, settings: TokenizerSettings | None = None) -> None:
         self.settings = settings or TokenizerSettings()
+        self.lexicon: dict[str, tuple[tuple[str, str], ...] | None] = {}
         self._local = threading.local()
 
-    # Pickle only the settings: Sudachi objects cannot be pickled or shared across threads.
+    # Pickle only settings and the lexicon: Sudachi objects cannot be pickled or shared
+    # across threads, so each process or thread builds its own on first use.
     def __getstate__(self) -> dict:
-        return {"settings": asdict(self.settings)}
+        return {"settings": asdict(self.settings), "lexicon": self.lexicon}
 
     def __setstate__(self, state: dict) -> None:
         self.settings = TokenizerSettings(**state["settings"])
+        self.lexicon = state.get("lexicon", {})
         self._local = threading.local()
+
+    def learn_lexicon(self, texts: Iterable[object]) -> None:
+        """Freeze surface → features for every surface that always analyses the same way.
+
+        Looking a surface up is several times cheaper than asking Sudachi about each
+        morpheme, and fixing the table at training time keeps predictions deterministic.
+        A surface seen with more than one analysis (は as particle or as 葉) stays out, as
+        does every surface not seen here: those are analysed in context, morpheme by
+        morpheme.
+        """
+        sudachi = self._sudachi()
+        seen: dict[str, set[tuple[tuple[str, str], ...]]] = {}
+        for text in texts:
+            for piece in chunks(clean_text(text)):
+                for m in sudachi.tokenizer.tokenize(_protect_spaces(piece)):
+                    pairs = sudachi.cache.get(m.word_id())
+                    if pairs is None:
+                        pairs = self._pairs(sudachi, m)
+                    seen.setdefault(m.surface(), set()).add(pairs)
+        self.lexicon = {s: next(iter(p)) for s, p in sorted(seen.items()) if len(p) == 1}
 
     def _sudachi(self):
         local = self._local
@@ -172,24 +202,30 @@ class JapaneseTokenizer:
     def analyze(self, text: object) -> list[tuple[str, str]]:
         """``(feature, surface)`` pairs for the content words of ``text``, in text order."""
         sudachi = self._sudachi()
-        cache = sudachi.cache
+        lookup = self.lexicon.get
         out: list[tuple[str, str]] = []
         cleaned = clean_text(text)
-        # The hot loop: one cheap call per morpheme, then a dictionary lookup. Everything
-        # about a dictionary word (POS filter, normalised form, features, the surface shown
-        # as evidence) is worked out once per process and cached under its word id.
         for piece in chunks(cleaned):
-            for m in sudachi.tokenizer.tokenize(piece):
-                pairs = cache.get(m.word_id())
-                if pairs is None:
-                    pairs = self._pairs(sudachi, m)
-                if pairs:
-                    out.extend(pairs)
+            morphemes = sudachi.tokenizer.tokenize(_protect_spaces(piece))
+            # One call returns every surface, space-separated; spaces inside the text were
+            # made ideographic above, so the split lines up with the morphemes.
+            surfaces = str(morphemes).split(" ")
+            if len(surfaces) != len(morphemes):
+                surfaces = [m.surface() for m in morphemes]
+            found = list(map(lookup, surfaces))
+            if None in found:  # ambiguous or unseen surfaces: ask about those in context
+                for k in [k for k, pairs in enumerate(found) if pairs is None]:
+                    found[k] = self._in_context(sudachi, morphemes[k])
+            out.extend(chain.from_iterable(found))
         pattern, expansions = sudachi.thesaurus
         if pattern is not None:
             for hit in pattern.finditer(cleaned):
                 out.extend(expansions[hit.group(0)])
         return out
+
+    def _in_context(self, sudachi, m) -> tuple[tuple[str, str], ...]:
+        pairs = sudachi.cache.get(m.word_id())
+        return pairs if pairs is not None else self._pairs(sudachi, m)
 
     def features(self, text: object) -> list[str]:
         """The features of ``text`` (what the vectoriser counts)."""
