@@ -42,11 +42,9 @@ TOP_TERMS = 8  # contributing features shown per request
 # %%
 # ruff: noqa: E402 (matplotlib.use() must run before pyplot is imported)
 import html
-import importlib.util
 import os
 import re
 import tempfile
-import warnings
 from pathlib import Path
 
 import matplotlib
@@ -56,44 +54,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import HTML, Image, display
-from matplotlib import font_manager
 
 from classifier.cli import evaluate_main
 from classifier.evaluate import area_of
 from classifier.labels import read_labelled
+from classifier.plots import find_root, use_japanese_font
 from classifier.predict import DEFAULT_MIN_CONFIDENCE, Predictor, display_heading
 from classifier.store import load_model
-
-
-def find_root(start: Path | None = None) -> Path:
-    """The nearest folder at or above ``start`` that holds both ``corpus/`` and ``models/``."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "corpus").is_dir() and (folder / "models").is_dir():
-            return folder
-    raise FileNotFoundError(f"no folder with corpus/ and models/ at or above {here}")
-
-
-def use_japanese_font() -> str:
-    """Use IPAexGothic, the font japanize-matplotlib ships, for every figure.
-
-    The font file is registered directly: importing ``japanize_matplotlib`` itself needs
-    ``distutils``, which Python 3.12 removed.
-    """
-    spec = importlib.util.find_spec("japanize_matplotlib")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(
-            "japanize-matplotlib is not installed; `pip install -c constraints.txt -e '.[dev]'`"
-        )
-    ttf = Path(next(iter(spec.submodule_search_locations))) / "fonts" / "ipaexg.ttf"
-    font_manager.fontManager.addfont(str(ttf))
-    name = font_manager.FontProperties(fname=str(ttf)).get_name()
-    plt.rcParams["font.family"] = [name, "DejaVu Sans"]
-    plt.rcParams["axes.unicode_minus"] = False
-    # A glyph missing from every font would be drawn as a box: fail instead.
-    warnings.filterwarnings("error", message=r"Glyph .* missing from")
-    return name
-
 
 ROOT = find_root()
 OUT = Path(os.environ.get("NOTEBOOK_OUTPUT_DIR") or tempfile.mkdtemp(prefix="notebook-figures-"))

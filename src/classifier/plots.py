@@ -1,0 +1,43 @@
+"""Shared set-up for the exploration notebooks: find the project, draw Japanese text.
+
+matplotlib is a development dependency; it is imported only when a figure is wanted.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import warnings
+from pathlib import Path
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above ``start`` that holds both ``corpus/`` and ``models/``."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "corpus").is_dir() and (folder / "models").is_dir():
+            return folder
+    raise FileNotFoundError(f"no folder with corpus/ and models/ at or above {here}")
+
+
+def use_japanese_font() -> str:
+    """Use IPAexGothic, the font japanize-matplotlib ships, for every figure; its name.
+
+    The font file is registered directly: importing ``japanize_matplotlib`` itself needs
+    ``distutils``, which Python 3.12 removed. A glyph missing from every font would be
+    drawn as a box, so that warning becomes an error.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib import font_manager
+
+    spec = importlib.util.find_spec("japanize_matplotlib")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(
+            "japanize-matplotlib is not installed; `pip install -c constraints.txt -e '.[dev]'`"
+        )
+    ttf = Path(next(iter(spec.submodule_search_locations))) / "fonts" / "ipaexg.ttf"
+    font_manager.fontManager.addfont(str(ttf))
+    name = font_manager.FontProperties(fname=str(ttf)).get_name()
+    plt.rcParams["font.family"] = [name, "DejaVu Sans"]
+    plt.rcParams["axes.unicode_minus"] = False
+    warnings.filterwarnings("error", message=r"Glyph .* missing from")
+    return name
