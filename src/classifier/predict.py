@@ -122,6 +122,15 @@ class Predictor:
         best = np.argmax(np.where(inside, proba, -1.0), axis=1)
         columns, headings = self.columns, self._headings
         threshold = self.model.oos_threshold_
+        if X is not None and analysed is not None:
+            # Every feature's push towards its row's best class, sorted strongest first
+            # within each row, for the whole batch in one go.
+            per_row = np.diff(X.indptr)
+            row_of = np.repeat(np.arange(n), per_row)
+            pushes = X.data * self._weights[best[row_of], X.indices]
+            ranked = np.lexsort((-pushes, row_of))
+            ranked_cols = X.indices[ranked].tolist()
+            ranked_push = pushes[ranked].tolist()
         out: list[Prediction] = []
         for i in range(n):
             pairs = analysed[i] if analysed is not None else None
@@ -139,7 +148,10 @@ class Predictor:
                     Prediction(labels, heads, confs, (), round(float(p_in[i]), 3), "out_of_scope")
                 )
                 continue
-            evidence = self._evidence(pairs, X, i, int(best[i])) if pairs is not None else ()
+            evidence = ()
+            if pairs is not None and X is not None:
+                start, end = X.indptr[i], X.indptr[i + 1]
+                evidence = self._evidence(pairs, ranked_cols[start:end], ranked_push[start:end])
             if p_in[i] < threshold:
                 status = "out_of_scope"
             elif confs[0] < self.min_confidence:
@@ -149,17 +161,13 @@ class Predictor:
             out.append(Prediction(labels, heads, confs, evidence, round(float(p_in[i]), 3), status))
         return out
 
-    def _evidence(self, pairs, X, i: int, class_index: int) -> tuple[str, ...]:
-        start, end = X.indptr[i], X.indptr[i + 1]
-        cols = X.indices[start:end]
-        pushes = X.data[start:end] * self._weights[class_index, cols]
-        top = np.argsort(-pushes, kind="stable")
+    def _evidence(self, pairs, cols: list[int], pushes: list[float]) -> tuple[str, ...]:
         surfaces = dict(pairs)
         shown: list[str] = []
-        for k in top:
-            if pushes[k] <= 0:
+        for col, push in zip(cols, pushes, strict=True):
+            if push <= 0:
                 break
-            surface = surfaces.get(self._names[cols[k]])
+            surface = surfaces.get(self._names[col])
             # One-character words (府, 別) mean little to a reader; a word inside a longer
             # shown term (国立大学 in 国立大学法人) repeats it.
             if surface is None or (len(surface) < 2 and not surface.isascii()):

@@ -68,6 +68,30 @@ def clean_text(text: object) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
 
 
+def trie_pattern(terms: Iterable[str]) -> str:
+    """A regex matching any of ``terms``, longest first, factored as a prefix trie.
+
+    A flat alternation of a few hundred terms makes the regex engine try every term at
+    every position; the trie tries only the branches that share the next character.
+    """
+    trie: dict = {}
+    for term in terms:
+        node = trie
+        for ch in term:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        # Greedy optional: a longer term is tried before the one that ends here.
+        return f"(?:{body})?" if "" in node else body
+
+    return build(trie)
+
+
 def _protect_spaces(text: str) -> str:
     # An ASCII space becomes U+3000: Sudachi treats both as blank, and then the
     # space-joined string of surfaces can be split back without ambiguity.
@@ -187,8 +211,7 @@ class JapaneseTokenizer:
         for term, concept in self.settings.thesaurus:
             for surface in (clean_text(term), clean_text(concept)):
                 concepts.setdefault(surface, set()).add(f"t:{clean_text(concept)}")
-        terms = sorted(concepts, key=lambda t: (-len(t), t))
-        pattern = re.compile("|".join(re.escape(t) for t in terms))
+        pattern = re.compile(trie_pattern(concepts))
         return pattern, {t: tuple((f, t) for f in sorted(fs)) for t, fs in concepts.items()}
 
     def raw_tokenize(self, text: str) -> int:
