@@ -13,6 +13,7 @@ complete, so an interrupted run never leaves a partial file.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import json
@@ -52,7 +53,7 @@ TEXT_COLUMN_CANDIDATES = (
 )
 ID_COLUMN_CANDIDATES = ("id", "request_id", "ID", "番号", "事業番号", "No", "No.")
 CHUNK_ROWS = 2000
-# What a damaged .xlsx can raise from inside openpyxl: zip, zlib, XML and key errors.
+# What a damaged .xlsx can raise from inside zipfile and openpyxl.
 _XLSX_ERRORS = (
     zipfile.BadZipFile,
     zlib.error,
@@ -64,6 +65,8 @@ _XLSX_ERRORS = (
     TypeError,
     AttributeError,
     IndexError,
+    NotImplementedError,  # zip members packed with Deflate64, patch data
+    RuntimeError,  # zip members flagged as encrypted
 )
 # Request texts pasted from documents can be long; the csv module's default cap is 128 KB.
 csv.field_size_limit(2**31 - 1)
@@ -513,11 +516,20 @@ class TableWriter:
         try:
             if exc_type is None:
                 self._finish()
+            elif self._wb is not None:
+                self._abandon_workbook()
         finally:
             if self._fh is not None and self.path is not None and not self._fh.closed:
                 self._fh.close()
             if self._tmp is not None and self._tmp.exists():
                 self._tmp.unlink()
+
+    def _abandon_workbook(self) -> None:
+        # Close each write-only sheet's row stream now; left to the garbage collector it
+        # would write to a closed file and print a traceback after the run has ended.
+        for ws in self._wb.worksheets:
+            with contextlib.suppress(Exception):  # the workbook is being thrown away
+                ws.close()
 
     def _finish(self) -> None:
         if self.fmt == "xlsx":
