@@ -163,14 +163,21 @@ def run_classify(args: argparse.Namespace, default_model_dir: Path) -> int:
     total = 0
     progress = _Progress(not args.quiet, None)
     source = _predicted_chunks(
-        table, text_idx, predictor, args.jobs, model_dir, top_k, min_conf, args.level
+        table,
+        text_idx,
+        predictor,
+        args.jobs,
+        model_dir,
+        top_k,
+        min_conf,
+        args.level,
+        keep=bool(args.review),
     )
     with TableWriter(
         out_path, out_fmt, table.columns + added, encoding=args.output_encoding
     ) as writer:
-        for chunk, texts, preds in source:
-            for row, text, pred in zip(chunk, texts, preds, strict=True):
-                cells = prediction_cells(pred, top_k)
+        for chunk, texts, (chunk_cells, chunk_status, preds) in source:
+            for k, (row, cells) in enumerate(zip(chunk, chunk_cells, strict=True)):
                 obj = None
                 if out_fmt == "jsonl":
                     obj = (
@@ -191,10 +198,10 @@ def run_classify(args: argparse.Namespace, default_model_dir: Path) -> int:
                         )
                     obj.update(zip(added, cells, strict=True))
                 writer.write(row.cells + cells, obj)
-                statuses[pred.status.split(":")[0]] += 1
-                if args.review:
+                statuses[chunk_status[k].split(":")[0]] += 1
+                if preds is not None:
                     ident = row.cells[id_idx] if id_idx is not None else ""
-                    review.append((row.number, ident, text, pred))
+                    review.append((row.number, ident, texts[k], preds[k]))
             total += len(chunk)
             progress.update(total, None)
     progress.close()
@@ -238,20 +245,41 @@ POOL_MIN_ROWS = 6000
 _worker: Predictor | None = None
 
 
-def _start_worker(model_dir: str, top_k: int, min_conf: float, level: str) -> None:
+ChunkResult = tuple[list[list[Any]], list[str], list[Prediction] | None]
+
+
+def classify_chunk(
+    predictor: Predictor, texts: list[str], errors: list[str | None], keep: bool
+) -> ChunkResult:
+    """The appended output cells and status of every row (and the predictions if kept).
+
+    Done where the prediction is made, so a worker process hands back ready cells.
+    """
+    preds = predict_texts(predictor, texts, errors)
+    cells = [prediction_cells(p, predictor.top_k) for p in preds]
+    return cells, [p.status for p in preds], preds if keep else None
+
+
+_worker_keep = False
+
+
+def _start_worker(model_dir: str, top_k: int, min_conf: float, level: str, keep: bool) -> None:
     """Worker process initialiser: load the model once; Sudachi is built on first use."""
-    global _worker
+    global _worker, _worker_keep
     model, _ = load_model(Path(model_dir))
     _worker = Predictor(model, model.policy_, top_k=top_k, min_confidence=min_conf, level=level)
+    _worker_keep = keep
 
 
-def _work(payload: tuple[list[str], list[str | None]]) -> list[Prediction]:
+def _work(payload: tuple[list[str], list[str | None]]) -> ChunkResult:
     assert _worker is not None
-    return predict_texts(_worker, *payload)
+    return classify_chunk(_worker, *payload, _worker_keep)
 
 
-def _predicted_chunks(table, text_idx, predictor, jobs, model_dir, top_k, min_conf, level):
-    """Yield ``(rows, texts, predictions)`` per chunk, in input order.
+def _predicted_chunks(
+    table, text_idx, predictor, jobs, model_dir, top_k, min_conf, level, keep=False
+):
+    """Yield ``(rows, texts, (cells, statuses, predictions or None))`` per chunk, in order.
 
     With ``jobs > 1`` and a large input, chunks go to persistent worker processes (each
     with its own model and Sudachi tokenizer) with at most two chunks per worker in
@@ -273,10 +301,10 @@ def _predicted_chunks(table, text_idx, predictor, jobs, model_dir, top_k, min_co
                 break
     if jobs <= 1 or rows < POOL_MIN_ROWS:
         for chunk, texts, errors in head:
-            yield chunk, texts, predict_texts(predictor, texts, errors)
+            yield chunk, texts, classify_chunk(predictor, texts, errors, keep)
         for chunk in chunks:
             chunk, texts, errors = prepared(chunk)
-            yield chunk, texts, predict_texts(predictor, texts, errors)
+            yield chunk, texts, classify_chunk(predictor, texts, errors, keep)
         return
     import itertools
     import multiprocessing as mp
@@ -284,7 +312,7 @@ def _predicted_chunks(table, text_idx, predictor, jobs, model_dir, top_k, min_co
 
     ctx = mp.get_context("spawn")  # fresh processes: nothing of Sudachi is inherited
     with ctx.Pool(
-        jobs, initializer=_start_worker, initargs=(str(model_dir), top_k, min_conf, level)
+        jobs, initializer=_start_worker, initargs=(str(model_dir), top_k, min_conf, level, keep)
     ) as pool:
         pending: deque = deque()
         source = itertools.chain(iter(head), (prepared(c) for c in chunks))
