@@ -203,7 +203,7 @@ def run_classify(args: argparse.Namespace, default_model_dir: Path) -> int:
                     ident = row.cells[id_idx] if id_idx is not None else ""
                     review.append((row.number, ident, texts[k], preds[k]))
             total += len(chunk)
-            progress.update(total, None)
+            progress.update(total, table.fraction_read())
     progress.close()
     if args.review:
         write_review_sheet(Path(args.review), review, top_k, model.policy_)

@@ -93,6 +93,17 @@ class InputTable:
     rows: Iterator[Row]
     sheet: str | None = None
     notes: list[str] = field(default_factory=list)
+    source: IO[bytes] | None = None  # the underlying file, for progress
+
+    def fraction_read(self) -> float | None:
+        """How far through the file reading has got (0–1), when that can be known."""
+        if self.source is None or self.source.closed:
+            return None
+        try:
+            size = os.fstat(self.source.fileno()).st_size
+            return self.source.tell() / size if size else None
+        except (OSError, ValueError, io.UnsupportedOperation):
+            return None
 
     def close(self) -> None:
         """Release the file when the rows will not be read to the end."""
@@ -233,7 +244,7 @@ def _open_delimited(path: str, fmt: str, encoding: str | None) -> InputTable:
         finally:
             binary.close()
 
-    return InputTable(path, fmt, header, used, rows())
+    return InputTable(path, fmt, header, used, rows(), source=binary)
 
 
 def _open_xlsx(path: str, sheet: str | None) -> InputTable:
@@ -340,7 +351,7 @@ def _open_jsonl(path: str, encoding: str | None) -> InputTable:
         finally:
             binary.close()
 
-    return InputTable(path, "jsonl", columns, used, rows())
+    return InputTable(path, "jsonl", columns, used, rows(), source=binary)
 
 
 def _chain(pending, lines) -> Iterator[tuple[str, dict | None, str | None]]:

@@ -1,0 +1,82 @@
+"""evaluate reproduces the model card's test figures, and writes its report and misses."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from classifier.cli import evaluate_main
+
+from .conftest import ROOT
+
+KEYS = ("top1", "top3", "area_top1", "ece", "macro_f1", "mrr", "n")
+
+
+def test_evaluate_reproduces_the_model_card(tmp_path, capsys):
+    report_path, misses = tmp_path / "r.json", tmp_path / "m.csv"
+    assert (
+        evaluate_main(
+            [
+                str(ROOT / "corpus" / "labelled" / "requests.csv"),
+                "--gold-column",
+                "labels",
+                "--split",
+                "test",
+                "--report",
+                str(report_path),
+                "--misclassified",
+                str(misses),
+            ]
+        )
+        == 0
+    )
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    card = json.loads((ROOT / "models" / "r3" / "model_card.json").read_text(encoding="utf-8"))
+    expected = card["metrics"]["test"]
+    for key in KEYS:
+        assert round(report[key], 4) == expected[key], key
+    assert round(report["out_of_scope"]["recall"], 4) == expected["out_of_scope"]["recall"]
+    assert {"confidence_bands", "confusion", "reliability", "status_counts"} <= set(report)
+    printed = capsys.readouterr().out
+    assert f"top1 {expected['top1']:.3f}" in printed
+
+    with open(misses, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    n_wrong = round((1 - report["top1"]) * report["n_in_scope"])
+    in_scope_misses = [
+        r for r in rows if r["gold"] != "NONE" and r["label_1"] not in r["gold"].split(";")
+    ]
+    assert len(in_scope_misses) == n_wrong
+    n_oos_missed = round((1 - report["out_of_scope"]["recall"]) * report["n_out_of_scope"])
+    assert sum(r["error"] == "out of scope not flagged" for r in rows) == n_oos_missed
+    assert {"id", "text", "gold", "label_1", "confidence_1", "evidence_1", "status"} <= set(rows[0])
+    assert all(
+        r["label_1"] not in r["gold"].split(";") or r["status"] == "out_of_scope"
+        for r in rows
+        if r["error"] != "out of scope not flagged"
+    )
+
+
+def test_evaluate_at_area_level(tmp_path):
+    report_path = tmp_path / "r.json"
+    assert (
+        evaluate_main(
+            [
+                str(ROOT / "corpus" / "labelled" / "requests.csv"),
+                "--gold-column",
+                "labels",
+                "--split",
+                "test",
+                "--level",
+                "area",
+                "--report",
+                str(report_path),
+            ]
+        )
+        == 0
+    )
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    card = json.loads((ROOT / "models" / "r3" / "model_card.json").read_text(encoding="utf-8"))
+    assert report["level"] == "area"
+    # At area level top-1 is the sub-item model's area top-1 or better (roll-up sums children).
+    assert report["top1"] >= card["metrics"]["test"]["area_top1"] - 0.01
