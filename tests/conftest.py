@@ -9,6 +9,20 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 R3_SOURCE = ROOT / "corpus" / "r3" / "source.txt"
 R3_DIR = ROOT / "corpus" / "r3"
+# The columns classify appends with the default --top-k 3: the contract from the issue.
+ADDED_COLUMNS = [
+    "label_1",
+    "heading_1",
+    "confidence_1",
+    "label_2",
+    "heading_2",
+    "confidence_2",
+    "label_3",
+    "heading_3",
+    "confidence_3",
+    "evidence_1",
+    "status",
+]
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from openpyxl import Workbook, load_workbook
 
 from classifier.cli import classify_main
 
-from .conftest import ROOT
+from .conftest import ADDED_COLUMNS, ROOT
 
 HEADER = ["番号", "府省庁", "事業名", "事業概要", "要求額"]
 ROWS = [
@@ -38,19 +38,7 @@ ROWS = [
         "0900",
     ],
 ]
-ADDED = [
-    "label_1",
-    "heading_1",
-    "confidence_1",
-    "label_2",
-    "heading_2",
-    "confidence_2",
-    "label_3",
-    "heading_3",
-    "confidence_3",
-    "evidence_1",
-    "status",
-]
+ADDED = ADDED_COLUMNS
 
 
 def _write_csv(path, rows, encoding="utf-8", delimiter=","):

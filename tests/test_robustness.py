@@ -50,22 +50,10 @@ from classifier.cli import classify_main
 from classifier.files import InputTable
 from classifier.tokens import MAX_CHUNK_BYTES, JapaneseTokenizer, chunks, clean_text
 
-from .conftest import ROOT
+from .conftest import ADDED_COLUMNS, ROOT
 
 MODEL_DIR = ROOT / "models" / "r3"
-ADDED = [
-    "label_1",
-    "heading_1",
-    "confidence_1",
-    "label_2",
-    "heading_2",
-    "confidence_2",
-    "label_3",
-    "heading_3",
-    "confidence_3",
-    "evidence_1",
-    "status",
-]
+ADDED = ADDED_COLUMNS
 STATUSES = ("ok", "low_confidence", "out_of_scope", "empty_text")
 HEADER = ["id", "text", "memo"]
 

@@ -214,14 +214,6 @@ class JapaneseTokenizer:
         pattern = re.compile(trie_pattern(concepts))
         return pattern, {t: tuple((f, t) for f in sorted(fs)) for t, fs in concepts.items()}
 
-    def raw_tokenize(self, text: str) -> int:
-        """Tokenise with Sudachi only (no feature extraction); returns the morpheme count.
-
-        The benchmark uses this as the irreducible baseline.
-        """
-        sudachi = self._sudachi()
-        return sum(len(sudachi.tokenizer.tokenize(piece)) for piece in chunks(clean_text(text)))
-
     def analyze(self, text: object) -> list[tuple[str, str]]:
         """``(feature, surface)`` pairs for the content words of ``text``, in text order."""
         sudachi = self._sudachi()
