@@ -234,3 +234,36 @@ def test_empty_or_binary_text_is_refused(text):
 def test_text_without_markers_is_refused():
     with pytest.raises(PolicyParseError, match="no numbered sections"):
         parse_policy("これは予算重点化方針ではない普通の文章です。\n二行目です。\n", "x")
+
+
+def test_bare_page_numbers_and_dotted_roman_sub_items():
+    text = "\n".join(
+        [
+            "令和６年度予算重点化方針",
+            "１ 基本的な考え方",
+            "基本的な考え方の本文である。",
+            "２ 重点化を図るべき分野",
+            "(1) 国民の安全",
+            "① 重要インフラの防護",
+            "重要インフラの防護のための施策は以下の点を踏まえること",
+            "ⅰ．訓練・演習を実施するものであること",
+            "3",
+            "ⅱ．事案解明の体制を整備するものであること",
+            "－４－",
+            "３ 留意事項",
+            "留意事項の本文である。",
+        ]
+    )
+    policy = parse_policy(text, "x")
+    assert [c.label for c in policy.clauses] == [
+        "preamble",
+        "1",
+        "2",
+        "(1)",
+        "(1)①",
+        "(1)①ⅰ",
+        "(1)①ⅱ",
+        "3",
+    ]
+    assert policy.clause("(1)①ⅰ").text == "訓練・演習を実施するものであること"
+    assert sorted(a.text for a in policy.artefacts if a.kind == "page_number") == ["3", "－４－"]

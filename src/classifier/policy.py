@@ -59,7 +59,7 @@ _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "roman",
         re.compile(
             rf"^({_OPEN}?{_S}*(?:[{_ROMAN_SMALL}]|(?:viii|vii|iii|xii|xi|vi|iv|ix|ii|i|v|x)"
-            rf"|[ｉｖｘ]{{1,4}}){_S}*{_CLOSE})(?:{_S}*)(.*)$"
+            rf"|[ｉｖｘ]{{1,4}}){_S}*{_CLOSE}|[{_ROMAN_SMALL}](?:{_S}*[.．]|{_S}+))(?:{_S}*)(.*)$"
         ),
     ),
     (
@@ -75,7 +75,11 @@ _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _PAGE_LABEL = re.compile(
     rf"^(?:【)?(?:別添|別紙|参考)?資料{_S}*{_D}+(?:{_S}*[-－‐−ー―]{_S}*{_D}+)*(?:】)?$"
 )
-_PAGE_NUMBER = re.compile(rf"^[-－‐−―]{_S}*{_D}+{_S}*[-－‐−―]$")
+# "- 3 -", "－３－", a bare "3", "3 / 12": never content (a bare number is never a marker,
+# which needs a heading on its line).
+_PAGE_NUMBER = re.compile(
+    rf"^(?:[-－‐−―]{_S}*{_D}+{_S}*[-－‐−―]|{_D}{{1,3}}|{_D}+{_S}*[/／]{_S}*{_D}+)$"
+)
 _RULE_LINE = re.compile(r"^[\s\u3000]*[-─━―_＿ー‐－]{5,}[\s\u3000]*$")
 _FOOTNOTE_START = re.compile(rf"^(?:※|注)?({_D}{{1,2}}){_S}+\S")
 _SUPERSCRIPTS = re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
