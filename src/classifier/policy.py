@@ -72,6 +72,7 @@ _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
 )
 
+_SECTION_STYLES = frozenset({"dai", "num_space", "num_dot"})
 _PAGE_LABEL = re.compile(
     rf"^(?:【)?(?:別添|別紙|参考)?資料{_S}*{_D}+(?:{_S}*[-－‐−ー―]{_S}*{_D}+)*(?:】)?$"
 )
@@ -423,6 +424,12 @@ class _StructureReader:
         self.preamble_breaks: set[int] = set()  # indexes in ``preamble`` that start a paragraph
         self.roots: list[_Node] = []
         self.stack: list[_Node] = []
+        # Sections are numbered 第1 / １ / 1.; where the text has such a style, a circled or
+        # bracketed marker never opens a section (a stray slide heading stays text).
+        found = (match_marker(ln.text) for ln in content)
+        self.top_styles = {
+            m.style for m in found if m and m.value == 1 and m.style in _SECTION_STYLES
+        }
 
     def _accept(self, mk: _Marker) -> int | None:
         """Depth at which ``mk`` opens a clause, or None if it is text."""
@@ -430,6 +437,8 @@ class _StructureReader:
             if node.style == mk.style:
                 return depth if mk.value == node.value + 1 else None
         if mk.value == 1 and len(self.stack) < len(LEVELS):
+            if not self.stack and self.top_styles and mk.style not in self.top_styles:
+                return None
             return len(self.stack)
         return None
 
@@ -567,7 +576,10 @@ def _to_clauses(
     target = _assign_labels(roots)
     clauses: list[Clause] = []
     if preamble:
-        body = preamble[1:]
+        # The title line is the heading; the other lines, in order, are the text.
+        at = next((k for k, ln in enumerate(preamble) if squeeze(ln.text) == title), 0)
+        body = preamble[:at] + preamble[at + 1 :]
+        breaks = {b - 1 if b > at else b for b in breaks if b != at}
         nos = tuple(ln.no for ln in preamble)
         clauses.append(
             Clause(
@@ -577,7 +589,7 @@ def _to_clauses(
                 PREAMBLE,
                 "",
                 title,
-                _paragraph_text(_split_paragraphs(body, {b - 1 for b in breaks})),
+                _paragraph_text(_split_paragraphs(body, breaks)),
                 (),
                 min(nos),
                 max(nos),
@@ -623,13 +635,12 @@ def _title_stem(line: str) -> str:
 
 def _find_body_start(raw_lines: Sequence[str]) -> int:
     """Index of the full text's title line; 0 when there is no summary slide in front."""
-    first = _next_nonblank(raw_lines, 0)
+    # The slide's title is among its first lines (a page label may come first).
+    heads = [i for i, line in enumerate(raw_lines[:40]) if line.strip()][:5]
+    first = next((i for i in heads if "概要" in raw_lines[i]), None)
     if first is None:
         return 0
-    head = raw_lines[first]
-    if not re.search(r"概要", head):
-        return 0
-    stem = _title_stem(head)
+    stem = _title_stem(raw_lines[first])
     for i in range(first + 1, len(raw_lines)):
         line = raw_lines[i]
         if stem and stem in non_ws(line) and "概要" not in line:
@@ -762,7 +773,11 @@ def parse_policy(
             "no numbered sections found (expected lines such as '１ 基本的な考え方' or "
             "'第1 …' followed by '(1)', '①', 'ⅰ）' items); is this the policy text?"
         )
-    title = reader.preamble[0].text if reader.preamble else ""
+    # The title is the first line naming the 方針; failing that, the first line.
+    title = next(
+        (ln.text for ln in reader.preamble if "方針" in ln.text),
+        reader.preamble[0].text if reader.preamble else "",
+    )
     clauses = _to_clauses(
         policy_id, squeeze(title), reader.preamble, reader.preamble_breaks, reader.roots
     )
