@@ -503,7 +503,10 @@ class TableWriter:
             record = obj if obj is not None else dict(zip(self.columns, cells, strict=True))
             self._fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
         else:
-            self._writer.writerow([_csv_cell(c) for c in cells])
+            try:  # the csv module writes None as an empty cell
+                self._writer.writerow(cells)
+            except ValueError:  # an integer over Python's str() digit limit
+                self._writer.writerow([_csv_cell(c) for c in cells])
 
     def _excel_cell(self, value: Any) -> Any:
         value = _excel_safe(value)
