@@ -200,6 +200,7 @@ class JapaneseTokenizer:
             local.split_a = SplitMode.A
             local.cache = {}  # word_id -> features of that dictionary word
             local.pos_ok = {}  # part-of-speech id -> keep?
+            local.oov_cache = {}  # (surface, part-of-speech id) -> features of an unknown word
             local.thesaurus = self._compile_thesaurus()
         return local
 
@@ -256,9 +257,14 @@ class JapaneseTokenizer:
             pos = m.part_of_speech()
             keep = pos[0] in _KEEP_POS and pos[1] not in _DROP_SUB_POS
             sudachi.pos_ok[pos_id] = keep
-        if m.is_oov():  # unknown words share ids: never cache them
-            feats = _word_features(m.normalized_form(), (), ()) if keep else ()
-            return tuple((f, m.surface()) for f in feats)
+        if m.is_oov():
+            # Unknown words share word ids, so they are cached by surface and POS instead.
+            key = (m.surface(), pos_id)
+            pairs = sudachi.oov_cache.get(key)
+            if pairs is None:
+                feats = _word_features(m.normalized_form(), (), ()) if keep else ()
+                pairs = sudachi.oov_cache[key] = tuple((f, key[0]) for f in feats)
+            return pairs
         feats: tuple[str, ...] = ()
         if keep:
             subwords: tuple[str, ...] = ()
