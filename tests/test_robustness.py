@@ -196,9 +196,11 @@ def committed_model_loaded_once():
     """
     from classifier import store
 
-    def load_model(model_dir, corpus_dir=None):
+    def load_model(model_dir, corpus_dir=None, root=None):
         if Path(model_dir).resolve() != MODEL_DIR.resolve():
-            return store.load_model(model_dir, corpus_dir)
+            return store.load_model(model_dir, corpus_dir, root)
+        if corpus_dir is None and root is not None:
+            corpus_dir = store.policy_dir_for(store.read_card(Path(model_dir)), root)
         model, card = _load_committed_model(None if corpus_dir is None else str(corpus_dir))
         return model, dict(card)
 

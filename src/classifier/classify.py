@@ -28,7 +28,7 @@ from .files import (
     pick_column,
 )
 from .predict import DEFAULT_MIN_CONFIDENCE, Prediction, Predictor
-from .store import load_model, policy_dir_for, read_card
+from .store import load_model
 from .textutil import cell_text
 
 TITLE_COLUMNS = ("事業名", "件名", "title")
@@ -116,8 +116,7 @@ def run_classify(args: argparse.Namespace, default_model_dir: Path) -> int:
         raise InputFileError("--min-confidence must be between 0 and 1")
     t0 = time.perf_counter()
     model_dir = args.model or default_model_dir
-    card = read_card(model_dir)
-    model, card = load_model(model_dir, policy_dir_for(card, project_root()))
+    model, card = load_model(model_dir, root=project_root())
     top_k = min(args.top_k, len(model.classes_))
     min_conf = args.min_confidence
     if min_conf is None:

@@ -469,11 +469,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     from .files import ID_COLUMN_CANDIDATES, open_table, pick_column
     from .labels import check_labels, parse_labels
     from .predict import DEFAULT_MIN_CONFIDENCE, Predictor, level_of
-    from .store import load_model, policy_dir_for, read_card
+    from .store import load_model
 
     model_dir = args.model or default_model_dir()
-    card = read_card(model_dir)
-    model, card = load_model(model_dir, policy_dir_for(card, project_root()))
+    model, card = load_model(model_dir, root=project_root())
     policy = model.policy_
     table = open_table(args.input, None, args.encoding, args.sheet)
     gold_col = pick_column(table.columns, [args.gold_column], (), "gold labels")[0]

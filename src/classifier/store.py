@@ -81,13 +81,18 @@ def read_card(model_dir: Path) -> dict[str, Any]:
 
 
 def load_model(
-    model_dir: Path, corpus_dir: Path | None = None
+    model_dir: Path, corpus_dir: Path | None = None, root: Path | None = None
 ) -> tuple[PolicyClassifier, dict[str, Any]]:
-    """Load a model after checking its card against this environment and corpus."""
+    """Load a model after checking its card against this environment and corpus.
+
+    The corpus checked is ``corpus_dir``, or with ``root`` the one the card names.
+    """
     import joblib
 
     model_dir = Path(model_dir)
     card = read_card(model_dir)
+    if corpus_dir is None and root is not None:
+        corpus_dir = policy_dir_for(card, root)
     retrain = f"retrain it with `python scripts/train.py --policy {card.get('policy_id', '<id>')}`"
     if card.get("format_version") != FORMAT_VERSION:
         raise ModelLoadError(
