@@ -10,26 +10,17 @@ from classifier.cli import evaluate_main
 from .conftest import ROOT
 
 KEYS = ("top1", "top3", "area_top1", "ece", "macro_f1", "mrr", "n")
+LABELLED = str(ROOT / "corpus" / "labelled" / "requests.csv")
+
+
+def evaluate_test_split(*extra: str) -> int:
+    """``evaluate`` on the bundled test split with the committed model."""
+    return evaluate_main([LABELLED, "--gold-column", "labels", "--split", "test", *extra])
 
 
 def test_evaluate_reproduces_the_model_card(tmp_path, capsys):
     report_path, misses = tmp_path / "r.json", tmp_path / "m.csv"
-    assert (
-        evaluate_main(
-            [
-                str(ROOT / "corpus" / "labelled" / "requests.csv"),
-                "--gold-column",
-                "labels",
-                "--split",
-                "test",
-                "--report",
-                str(report_path),
-                "--misclassified",
-                str(misses),
-            ]
-        )
-        == 0
-    )
+    assert evaluate_test_split("--report", str(report_path), "--misclassified", str(misses)) == 0
     report = json.loads(report_path.read_text(encoding="utf-8"))
     card = json.loads((ROOT / "models" / "r3" / "model_card.json").read_text(encoding="utf-8"))
     expected = card["metrics"]["test"]
@@ -59,22 +50,7 @@ def test_evaluate_reproduces_the_model_card(tmp_path, capsys):
 
 def test_evaluate_at_area_level(tmp_path):
     report_path = tmp_path / "r.json"
-    assert (
-        evaluate_main(
-            [
-                str(ROOT / "corpus" / "labelled" / "requests.csv"),
-                "--gold-column",
-                "labels",
-                "--split",
-                "test",
-                "--level",
-                "area",
-                "--report",
-                str(report_path),
-            ]
-        )
-        == 0
-    )
+    assert evaluate_test_split("--level", "area", "--report", str(report_path)) == 0
     report = json.loads(report_path.read_text(encoding="utf-8"))
     card = json.loads((ROOT / "models" / "r3" / "model_card.json").read_text(encoding="utf-8"))
     assert report["level"] == "area"

@@ -106,15 +106,13 @@ def read_labelled(
     label_column: str | None = None,
     text_columns: tuple[str, ...] | None = None,
     id_column: str | None = None,
-    strict: bool = False,
 ) -> LabelledFileReport:
     """Read labelled requests from CSV/TSV/XLSX/JSONL.
 
     The label column defaults to ``accepted_label`` in a review sheet written by
     ``classify --review`` and ``labels`` otherwise. Rows whose label cell is empty are
-    skipped (counted in ``unlabelled``). With a policy,
-    each label is checked against it and bad rows are reported by row number; ``strict``
-    turns any problem into a :class:`LabelError`.
+    skipped (counted in ``unlabelled``). With a policy, each label is checked against it;
+    bad rows are left out and reported by row number in ``problems``.
     """
     table = open_table(str(path))
     is_review = REVIEW_LABEL_COLUMN in table.columns
@@ -160,11 +158,6 @@ def read_labelled(
                 amount=amount,
                 split=str(row.cells[col["split"]] or "dev") if "split" in col else "dev",
             )
-        )
-    if strict and problems:
-        raise LabelError(
-            "; ".join(problems[:10])
-            + (f" (and {len(problems) - 10} more)" if len(problems) > 10 else "")
         )
     return LabelledFileReport(tuple(requests), tuple(problems), unlabelled)
 
