@@ -9,9 +9,12 @@ instead of stopping the run.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +78,20 @@ def resolve_text_columns(columns: list[str], wanted: list[str] | None) -> list[s
         if title:
             chosen = [title, *chosen]
     return chosen
+
+
+@contextlib.contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """Keep objects that exist now (the model, the policy) out of garbage collection.
+
+    They never become garbage, and without this every full collection re-traverses all of
+    them while rows stream through (about 5% of the run time).
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 class _Progress:
@@ -172,35 +189,25 @@ def run_classify(args: argparse.Namespace, default_model_dir: Path) -> int:
         args.level,
         keep=bool(args.review),
     )
-    with TableWriter(
-        out_path, out_fmt, table.columns + added, encoding=args.output_encoding
-    ) as writer:
+    with (
+        _frozen_heap(),
+        TableWriter(
+            out_path, out_fmt, table.columns + added, encoding=args.output_encoding
+        ) as writer,
+    ):
         for chunk, texts, (chunk_cells, chunk_status, preds) in source:
-            for k, (row, cells) in enumerate(zip(chunk, chunk_cells, strict=True)):
-                obj = None
-                if out_fmt == "jsonl":
-                    obj = (
-                        dict(row.extra)
-                        if row.extra is not None
-                        else dict(zip(table.columns, row.cells, strict=True))
-                    )
-                    taken = [
-                        k
-                        for k in added
-                        if k in obj and row.extra is not None and "_raw" not in row.extra
-                    ]
-                    if taken:
-                        # Same rule as for a CSV header, checked where JSONL reveals it.
-                        raise InputFileError(
-                            f"input row {row.number} already has field(s) {', '.join(taken)}; "
-                            f"rename them or classify the original export (nothing was written)"
-                        )
-                    obj.update(zip(added, cells, strict=True))
-                writer.write(row.cells + cells, obj)
-                statuses[chunk_status[k].split(":")[0]] += 1
-                if preds is not None:
+            if out_fmt == "jsonl":
+                for row, cells in zip(chunk, chunk_cells, strict=True):
+                    writer.write(row.cells + cells, _jsonl_record(row, table.columns, added, cells))
+            else:
+                writer.write_rows(
+                    [row.cells + cells for row, cells in zip(chunk, chunk_cells, strict=True)]
+                )
+            statuses.update(st.split(":")[0] for st in chunk_status)
+            if preds is not None:
+                for row, text, pred in zip(chunk, texts, preds, strict=True):
                     ident = row.cells[id_idx] if id_idx is not None else ""
-                    review.append((row.number, ident, texts[k], preds[k]))
+                    review.append((row.number, ident, text, pred))
             total += len(chunk)
             progress.update(total, table.fraction_read())
     progress.close()
@@ -217,6 +224,20 @@ def run_classify(args: argparse.Namespace, default_model_dir: Path) -> int:
         for note in table.notes:
             print(f"note: {note}", file=sys.stderr)
     return 0
+
+
+def _jsonl_record(row: Row, columns: list[str], added: list[str], cells: list[Any]) -> dict:
+    """A JSONL output record: the input object as read, then the appended fields."""
+    obj = dict(row.extra) if row.extra is not None else dict(zip(columns, row.cells, strict=True))
+    taken = [k for k in added if k in obj and row.extra is not None and "_raw" not in row.extra]
+    if taken:
+        # Same rule as for a CSV header, checked where JSONL reveals it.
+        raise InputFileError(
+            f"input row {row.number} already has field(s) {', '.join(taken)}; "
+            f"rename them or classify the original export (nothing was written)"
+        )
+    obj.update(zip(added, cells, strict=True))
+    return obj
 
 
 def predict_texts(
@@ -268,6 +289,7 @@ def _start_worker(model_dir: str, top_k: int, min_conf: float, level: str, keep:
     model, _ = load_model(Path(model_dir))
     _worker = Predictor(model, model.policy_, top_k=top_k, min_confidence=min_conf, level=level)
     _worker_keep = keep
+    gc.freeze()  # see _frozen_heap: the worker lives as long as the pool
 
 
 def _work(payload: tuple[list[str], list[str | None]]) -> ChunkResult:

@@ -508,6 +508,21 @@ class TableWriter:
             except ValueError:  # an integer over Python's str() digit limit
                 self._writer.writerow([_csv_cell(c) for c in cells])
 
+    def write_rows(self, rows: list[list[Any]]) -> None:
+        """Write several rows (CSV, TSV or Excel) in one call."""
+        if self.fmt not in ("csv", "tsv"):
+            for cells in rows:
+                self.write(cells)
+            return
+        # An integer cell over Python's str() digit guard is still written out in full; the
+        # guard is lifted for the call rather than checking every cell.
+        limit = sys.get_int_max_str_digits()
+        sys.set_int_max_str_digits(0)
+        try:
+            self._writer.writerows(rows)
+        finally:
+            sys.set_int_max_str_digits(limit)
+
     def _excel_cell(self, value: Any) -> Any:
         value = _excel_safe(value)
         if isinstance(value, str) and value.startswith("="):

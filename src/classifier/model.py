@@ -29,12 +29,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 from scipy import sparse
 
 from .policy import Policy
-from .tokens import JapaneseTokenizer, TokenizerSettings
+from .tokens import FeatureBatch, JapaneseTokenizer, TokenizerSettings
 
 OUT_OF_SCOPE = "NONE"
 # Words (normalised, as features spell them) that make a request a cybersecurity programme
@@ -126,29 +127,38 @@ class _Scorers:
 
     def transform(self, docs: Sequence[list[str]]) -> sparse.csr_matrix:
         """Sublinear-tf × idf vectors, L2-normalised (features not in the vocabulary drop)."""
-        get = self.vocabulary.get
-        cols: list[int] = []
-        lengths: list[int] = []
-        for doc in docs:
-            idx = [j for j in map(get, doc) if j is not None]
-            cols.extend(idx)
-            lengths.append(len(idx))
-        rows = np.repeat(np.arange(len(docs)), lengths)
-        # Duplicates are summed on conversion: the term counts.
-        X = sparse.coo_matrix(
-            (np.ones(len(cols)), (rows, np.asarray(cols, dtype=np.int64))),
-            shape=(len(docs), len(self.idf)),
-        ).tocsr()
-        X.sum_duplicates()
-        X.data = (1.0 + np.log(X.data)) * self.idf[X.indices]
-        per_row = np.diff(X.indptr)
-        norms = np.sqrt(
-            np.bincount(
-                np.repeat(np.arange(len(docs)), per_row), weights=X.data**2, minlength=len(docs)
-            )
+        return self.transform_flat(*_flatten(docs), len(docs))[0]
+
+    def transform_flat(
+        self, features: list[str], rows: np.ndarray, n: int, sources: np.ndarray | None = None
+    ) -> tuple[sparse.csr_matrix, np.ndarray]:
+        """Vectors of ``n`` documents given as one flat feature list and each feature's row.
+
+        Also returns, for each stored entry of the matrix, the ``sources`` value of the last
+        occurrence of that feature in its document (the word shown as evidence).
+        """
+        n_features = len(self.idf)
+        cols = np.fromiter(
+            map(self.vocabulary.get, features, repeat(-1)), dtype=np.int64, count=len(features)
         )
-        X.data /= np.repeat(norms, per_row)
-        return X
+        known = cols >= 0
+        keys = rows[known].astype(np.int64) * n_features + cols[known]
+        order = np.argsort(keys, kind="stable")  # text order kept within each (row, feature)
+        keys = keys[order]
+        last = np.flatnonzero(np.append(keys[1:] != keys[:-1], True)) if len(keys) else order
+        counts = np.diff(np.append(-1, last))
+        unique = keys[last]
+        nnz_rows, nnz_cols = np.divmod(unique, n_features)
+        data = (1.0 + np.log(counts)) * self.idf[nnz_cols]
+        per_row = np.bincount(nnz_rows, minlength=n)
+        norms = np.sqrt(np.bincount(nnz_rows, weights=data**2, minlength=n))
+        data /= np.repeat(norms, per_row)
+        indptr = np.concatenate([[0], np.cumsum(per_row)])
+        X = sparse.csr_matrix(
+            (data, nnz_cols.astype(np.int32), indptr.astype(np.int32)), shape=(n, n_features)
+        )
+        where = sources[known][order][last] if sources is not None else last
+        return X, where
 
     def lr_log_proba(self, X: sparse.csr_matrix) -> np.ndarray:
         z = np.asarray(X @ self.lr_coef.T) + self.lr_intercept
@@ -317,7 +327,7 @@ class PolicyClassifier:
             fitted = self._fit_scorers(train_ex, train_docs)
             X = fitted.transform([docs[i] for i in test_idx])
             scores[test_idx] = self._scores(fitted, X)
-            p_in[test_idx] = self._guard([docs[i] for i in test_idx], fitted.p_in(X))
+            p_in[test_idx] = self._guard(*_flatten([docs[i] for i in test_idx]), fitted.p_in(X))
         index = {lab: i for i, lab in enumerate(self.classes_)}
         gold = np.zeros((n, len(self.classes_)), dtype=bool)
         for i, e in enumerate(examples):
@@ -348,11 +358,13 @@ class PolicyClassifier:
         scorers.oos_coef = sign * clf.coef_[0]
         scorers.oos_intercept = float(sign * clf.intercept_[0])
 
-    def _guard(self, docs: Sequence[list[str]], p_in: np.ndarray) -> np.ndarray:
+    def _guard(self, features: list[str], rows: np.ndarray, p_in: np.ndarray) -> np.ndarray:
         """A request naming a cyber term outright (サイバー, マルウェア, …) is in scope."""
         words = {f"w:{w}" for w in self.in_scope_words}
-        named = np.array([not words.isdisjoint(doc) for doc in docs], dtype=bool)
-        return np.where(named, 1.0, p_in) if len(docs) else p_in
+        hit = np.fromiter(map(words.__contains__, features), dtype=bool, count=len(features))
+        named = np.zeros(len(p_in), dtype=bool)
+        named[rows[hit]] = True
+        return np.where(named, 1.0, p_in)
 
     def _choose_oos_threshold(self, p_in: np.ndarray, is_in: np.ndarray) -> float:
         """The threshold that flags ``max_in_scope_flagged`` of in-scope requests (out of fold)."""
@@ -382,15 +394,30 @@ class PolicyClassifier:
         self, docs: Sequence[list[str]]
     ) -> tuple[np.ndarray, np.ndarray, sparse.csr_matrix]:
         """Probabilities (n, n_classes), in-scope probability (n,), and TF-IDF vectors."""
-        X = self.transform(docs)
+        features, rows = _flatten(docs)
+        X, where = self.fitted_.transform_flat(features, rows, len(docs))
+        return self._score(X, where, features, rows)[:3]
+
+    def score_batch(
+        self, batch: FeatureBatch
+    ) -> tuple[np.ndarray, np.ndarray, sparse.csr_matrix, np.ndarray]:
+        """As :meth:`score_docs` for a tokenised batch, plus the surface index of each stored
+        entry of the TF-IDF matrix (see :meth:`_Scorers.transform_flat`)."""
+        rows = batch.rows()
+        X, where = self.fitted_.transform_flat(batch.features, rows, len(batch), batch.sources)
+        return self._score(X, where, batch.features, rows)
+
+    def _score(
+        self, X: sparse.csr_matrix, where: np.ndarray, features: list[str], rows: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, sparse.csr_matrix, np.ndarray]:
         raw = self._scores(self.fitted_, X)
         proba = _softmax(np.einsum("nsc,s->nc", raw, self.blend_))
         if self.fitted_.oos_coef is not None:
-            p_in = self._guard(docs, self.fitted_.p_in(X))
+            p_in = self._guard(features, rows, self.fitted_.p_in(X))
         else:
             # Clause-only: a request sharing (almost) no vocabulary with any clause is out.
             p_in = np.where(raw[:, 0].max(axis=1) > self.min_similarity_, 1.0, 0.0)
-        return proba, p_in, X
+        return proba, p_in, X, where
 
     def predict_proba(self, texts: Sequence[object]) -> np.ndarray:
         """Calibrated probability per class (columns follow ``classes_``)."""
@@ -419,6 +446,12 @@ class PolicyClassifier:
         pushes = row.data * self.evidence_weights()[class_index, row.indices]
         names = self.fitted_.feature_names
         return {str(names[j]): float(v) for j, v in zip(row.indices, pushes, strict=True) if v > 0}
+
+
+def _flatten(docs: Sequence[list[str]]) -> tuple[list[str], np.ndarray]:
+    """Documents as one flat feature list and the row of each feature."""
+    rows = np.repeat(np.arange(len(docs)), [len(doc) for doc in docs])
+    return [f for doc in docs for f in doc], rows
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 
 import numpy as np
+from scipy import sparse
 
 from .model import PolicyClassifier
 from .policy import Policy
@@ -91,90 +91,92 @@ class Predictor:
         self.columns, self._rollup = rollup_matrix(policy, list(model.classes_), level)
         self._headings = tuple(display_heading(policy, lab) for lab in self.columns)
         self._weights = model.evidence_weights()
-        self._names = model.fitted_.feature_names.tolist()
 
     def predict(self, texts: Sequence[object]) -> list[Prediction]:
         """One prediction per text, in order."""
-        analyse = self.model.tokenizer_.analyze
-        analysed = [analyse(t) for t in texts]
-        first = itemgetter(0)
-        proba, p_in, X = self.model.score_docs([list(map(first, pairs)) for pairs in analysed])
-        return self.from_scores(texts, proba, p_in, analysed, X)
+        batch = self.model.tokenizer_.analyze_batch(texts)
+        proba, p_in, X, where = self.model.score_batch(batch)
+        return self.from_scores(texts, proba, p_in, _Found(X, where, batch.surfaces))
 
     def from_scores(
         self,
         texts: Sequence[object],
         proba: np.ndarray,
         p_in: np.ndarray,
-        analysed: Sequence[list[tuple[str, str]]] | None = None,
-        X=None,
+        found: _Found | None = None,
     ) -> list[Prediction]:
         """Predictions from already computed class probabilities and in-scope probabilities.
 
-        Without ``analysed``/``X`` (e.g. out-of-fold scores) no evidence is given.
+        Without ``found`` (e.g. for out-of-fold scores) no evidence is given.
         """
         n = len(texts)
         rolled = proba @ self._rollup
         order = np.argsort(-rolled, axis=1, kind="stable")[:, : self.top_k]
         conf = np.round(np.take_along_axis(rolled, order, axis=1), 3)
-        # The sub-item behind the top rolled-up label gives the evidence.
-        inside = self._rollup[:, order[:, 0]].T > 0
-        best = np.argmax(np.where(inside, proba, -1.0), axis=1)
+        status = np.where(conf[:, 0] < self.min_confidence, "low_confidence", "ok").astype(object)
+        status[p_in < self.model.oos_threshold_] = "out_of_scope"
         columns, headings = self.columns, self._headings
-        threshold = self.model.oos_threshold_
-        if X is not None and analysed is not None:
-            # Every feature's push towards its row's best class, sorted strongest first
-            # within each row, for the whole batch in one go.
-            per_row = np.diff(X.indptr)
-            row_of = np.repeat(np.arange(n), per_row)
-            pushes = X.data * self._weights[best[row_of], X.indices]
-            ranked = np.lexsort((-pushes, row_of))
-            ranked_cols = X.indices[ranked].tolist()
-            ranked_push = pushes[ranked].tolist()
-        out: list[Prediction] = []
-        for i in range(n):
-            pairs = analysed[i] if analysed is not None else None
-            if not pairs and not has_text(texts[i]):
-                out.append(Prediction((), (), (), (), 0.0, "empty_text"))
-                continue
-            idx = order[i]
-            labels = tuple(columns[j] for j in idx)
-            heads = tuple(headings[j] for j in idx)
-            confs = tuple(float(c) for c in conf[i])
-            nnz = X.indptr[i + 1] - X.indptr[i] if X is not None else 1
-            if pairs is not None and (not pairs or nnz == 0):
+        order_rows = order.tolist()
+        labels = [tuple(map(columns.__getitem__, idx)) for idx in order_rows]
+        heads = [tuple(map(headings.__getitem__, idx)) for idx in order_rows]
+        confs = list(map(tuple, conf.tolist()))
+        p_rounded = [round(p, 3) for p in p_in.tolist()]
+        evidence: list[tuple[str, ...]] = [()] * n
+        if found is not None:
+            evidence = self._evidence(found, proba, order[:, 0])
+            known = np.diff(found.X.indptr) > 0
+            for i in np.flatnonzero(~known).tolist():
                 # No word the model knows (digits, symbols, or all words unseen).
-                out.append(
-                    Prediction(labels, heads, confs, (), round(float(p_in[i]), 3), "out_of_scope")
-                )
-                continue
-            evidence = ()
-            if pairs is not None and X is not None:
-                start, end = X.indptr[i], X.indptr[i + 1]
-                evidence = self._evidence(pairs, ranked_cols[start:end], ranked_push[start:end])
-            if p_in[i] < threshold:
-                status = "out_of_scope"
-            elif confs[0] < self.min_confidence:
-                status = "low_confidence"
+                status[i] = "out_of_scope" if has_text(texts[i]) else "empty_text"
+        out = []
+        for i, st in enumerate(status.tolist()):
+            if st == "empty_text":
+                out.append(Prediction((), (), (), (), 0.0, st))
             else:
-                status = "ok"
-            out.append(Prediction(labels, heads, confs, evidence, round(float(p_in[i]), 3), status))
+                out.append(Prediction(labels[i], heads[i], confs[i], evidence[i], p_rounded[i], st))
         return out
 
-    def _evidence(self, pairs, cols: list[int], pushes: list[float]) -> tuple[str, ...]:
-        surfaces = dict(pairs)
-        shown: list[str] = []
-        for col, push in zip(cols, pushes, strict=True):
-            if push <= 0:
-                break
-            surface = surfaces.get(self._names[col])
-            # One-character words (府, 別) mean little to a reader; a word inside a longer
-            # shown term (国立大学 in 国立大学法人) repeats it.
-            if surface is None or (len(surface) < 2 and not surface.isascii()):
-                continue
-            if any(surface in other or other in surface for other in shown):
-                continue
-            shown.append(surface)
-            if len(shown) == self.n_evidence:
-                break
-        return tuple(shown)
+    def _evidence(self, found: _Found, proba: np.ndarray, top: np.ndarray) -> list[tuple[str, ...]]:
+        """The words that pushed each request hardest towards its top label, strongest first."""
+        X = found.X
+        n = X.shape[0]
+        # The sub-item behind the top rolled-up label gives the evidence.
+        inside = self._rollup[:, top].T > 0
+        best = np.argmax(np.where(inside, proba, -1.0), axis=1)
+        # Every feature's push towards its row's best class; only pushes towards it count,
+        # sorted strongest first within each row, for the whole batch in one go.
+        row_of = np.repeat(np.arange(n), np.diff(X.indptr))
+        pushes = X.data * self._weights[best[row_of], X.indices]
+        positive = np.flatnonzero(pushes > 0)
+        # One sort key: the row, plus a fraction that falls as the push grows.
+        key = row_of[positive] + (1.0 - pushes[positive] / (2.0 * pushes.max(initial=1.0)))
+        ranked = positive[np.argsort(key, kind="stable")]
+        bounds = np.searchsorted(row_of[ranked], np.arange(n + 1)).tolist()
+        words = list(map(found.surfaces.__getitem__, found.where[ranked].tolist()))
+        limit = self.n_evidence
+        out: list[tuple[str, ...]] = []
+        for i in range(n):
+            shown: list[str] = []
+            for word in words[bounds[i] : bounds[i + 1]]:
+                # One-character words (府, 別) mean little to a reader; a word inside a
+                # longer shown term (国立大学 in 国立大学法人) repeats it.
+                if len(word) < 2 and not word.isascii():
+                    continue
+                for other in shown:
+                    if word in other or other in word:
+                        break
+                else:
+                    shown.append(word)
+                    if len(shown) == limit:
+                        break
+            out.append(tuple(shown))
+        return out
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What tokenising a batch found, as :meth:`Predictor.from_scores` needs it."""
+
+    X: sparse.csr_matrix  # TF-IDF vectors
+    where: np.ndarray  # per stored entry of X: index in ``surfaces`` of the word behind it
+    surfaces: list[str]  # the words as the analyst wrote them

@@ -24,9 +24,11 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
-from itertools import chain
+from itertools import chain, pairwise
+
+import numpy as np
 
 from .textutil import cell_text, squeeze
 
@@ -49,6 +51,17 @@ _DROP_SUB_POS = ("数詞", "代名詞", "非自立可能")
 _ZERO_WIDTH = re.compile("[\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Anything clean_text would remove or replace (newline is kept, so it is not here).
+_ODD = re.compile(
+    "[\ud800-\udfff\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb"
+    "\x00-\x09\x0b-\x1f\x7f-\x9f]"
+)
+# Characters Japanese office text often holds that NFKC changes: full-width ASCII and
+# space, half-width katakana, circled and parenthesised numbers, roman numerals, squared
+# words (㍿). Normalising just these runs is much cheaper than the whole text.
+_COMMON_COMPAT = re.compile(
+    "[\u3000\uff01-\uff5e\uff61-\uff9f\u2460-\u24ff\u2150-\u218f\u3200-\u33ff]+"
+)
 _SENTENCE_SPLIT = re.compile(r"(?<=[。．！？!?\n])")
 # Sudachi refuses input over 49,149 bytes and a tokenizer that has seen a long input stays
 # slower afterwards, so text is cut into pieces well below that.
@@ -61,6 +74,13 @@ def clean_text(text: object) -> str:
     Non-strings (NaN, None, numbers from a spreadsheet cell) become ``""`` or their text.
     """
     text = cell_text(text)
+    # Most request text has nothing to remove and is NFKC already (or once normalised):
+    # checking that is much cheaper than running every step on it.
+    if _ODD.search(text) is None:
+        if not unicodedata.is_normalized("NFKC", text):
+            text = _nfkc(text)
+        if _ODD.search(text) is None:
+            return text
     text = _SURROGATE.sub("", text)
     text = unicodedata.normalize("NFKC", text)
     text = _ZERO_WIDTH.sub("", text)
@@ -68,28 +88,21 @@ def clean_text(text: object) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
 
 
-def trie_pattern(terms: Iterable[str]) -> str:
-    """A regex matching any of ``terms``, longest first, factored as a prefix trie.
+def _nfkc(text: str) -> str:
+    """``unicodedata.normalize("NFKC", text)``, usually by normalising only the common runs.
 
-    A flat alternation of a few hundred terms makes the regex engine try every term at
-    every position; the trie tries only the branches that share the next character.
+    Replacing runs by their NFKC form keeps the text compatibility-equivalent, and NFKC is
+    the same for equivalent texts; so if the result is already NFKC it is NFKC(text).
+    When it is not (say a lone half-width voiced mark after a kana), the whole text is done.
     """
-    trie: dict = {}
-    for term in terms:
-        node = trie
-        for ch in term:
-            node = node.setdefault(ch, {})
-        node[""] = {}
+    partial = _COMMON_COMPAT.sub(_normalize_match, text)
+    if unicodedata.is_normalized("NFKC", partial):
+        return partial
+    return unicodedata.normalize("NFKC", text)
 
-    def build(node: dict) -> str:
-        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        # Greedy optional: a longer term is tried before the one that ends here.
-        return f"(?:{body})?" if "" in node else body
 
-    return build(trie)
+def _normalize_match(m: re.Match[str]) -> str:
+    return unicodedata.normalize("NFKC", m.group())
 
 
 def _protect_spaces(text: str) -> str:
@@ -152,12 +165,51 @@ class TokenizerSettings:
     thesaurus: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass(frozen=True)
+class FeatureBatch:
+    """The features of a batch of texts, flattened in text order.
+
+    Flat lists and offsets rather than a list per text: the model turns them into
+    vectors with a few array operations for the whole batch.
+    """
+
+    features: list[str]  # every feature of every text, text by text
+    offsets: np.ndarray  # (n + 1,): text i's features are features[offsets[i]:offsets[i + 1]]
+    sources: np.ndarray  # (n_features,): index in ``surfaces`` of the words behind each
+    surfaces: list[str]  # the words as written: Sudachi's tokens and thesaurus matches
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def rows(self) -> np.ndarray:
+        """The text each feature belongs to."""
+        return np.repeat(np.arange(len(self)), np.diff(self.offsets))
+
+    def counts(self) -> list[int]:
+        """How many features each text has."""
+        return np.diff(self.offsets).tolist()
+
+    def docs(self) -> list[list[str]]:
+        """The features of each text, as one list per text."""
+        bounds = self.offsets.tolist()
+        return [self.features[a:b] for a, b in pairwise(bounds)]
+
+    def pairs(self, i: int) -> list[tuple[str, str]]:
+        """``(feature, surface)`` of text ``i``, in text order."""
+        a, b = int(self.offsets[i]), int(self.offsets[i + 1])
+        surfaces = self.surfaces
+        return [
+            (f, surfaces[k])
+            for f, k in zip(self.features[a:b], self.sources[a:b].tolist(), strict=True)
+        ]
+
+
 class JapaneseTokenizer:
     """Text → content-word features, with Sudachi built lazily per thread."""
 
     def __init__(self, settings: TokenizerSettings | None = None) -> None:
         self.settings = settings or TokenizerSettings()
-        self.lexicon: dict[str, tuple[tuple[str, str], ...] | None] = {}
+        self.lexicon: dict[str, tuple[tuple[str, str], ...]] = {}
         self._local = threading.local()
 
     # Pickle only settings and the lexicon: Sudachi objects cannot be pickled or shared
@@ -180,15 +232,21 @@ class JapaneseTokenizer:
         morpheme.
         """
         sudachi = self._sudachi()
+        # The stored pairs name the surface a dictionary word was first met with.
+        first_surface: dict[int, str] = {}
         seen: dict[str, set[tuple[tuple[str, str], ...]]] = {}
         for text in texts:
             for piece in chunks(clean_text(text)):
                 for m in sudachi.tokenizer.tokenize(_protect_spaces(piece)):
-                    pairs = sudachi.cache.get(m.word_id())
-                    if pairs is None:
-                        pairs = self._pairs(sudachi, m)
-                    seen.setdefault(m.surface(), set()).add(pairs)
+                    surface = m.surface()
+                    feats = self._in_context(sudachi, m)
+                    if not m.is_oov():
+                        surface_of_id = first_surface.setdefault(m.word_id(), surface)
+                    else:
+                        surface_of_id = surface
+                    seen.setdefault(surface, set()).add(tuple((f, surface_of_id) for f in feats))
         self.lexicon = {s: next(iter(p)) for s, p in sorted(seen.items()) if len(p) == 1}
+        self._local = threading.local()  # the per-thread lookup table derives from it
 
     def _sudachi(self):
         local = self._local
@@ -196,94 +254,132 @@ class JapaneseTokenizer:
             from sudachipy import Dictionary, SplitMode
 
             local.dictionary = Dictionary(dict=self.settings.dictionary)
-            local.tokenizer = local.dictionary.tokenizer(getattr(SplitMode, self.settings.mode))
+            # Only the fields features are made of are loaded (Sudachi's subsetting):
+            # reading and dictionary forms would cost time and are never used.
+            fields = {"pos", "normalized_form"}
+            if self.settings.subwords:
+                fields.add("split_a")
+            if self.settings.synonyms:
+                fields.add("synonym_group_id")
+            local.tokenizer = local.dictionary.tokenizer(
+                getattr(SplitMode, self.settings.mode), fields=fields
+            )
             local.split_a = SplitMode.A
+            local.lexicon = {s: tuple(f for f, _ in pairs) for s, pairs in self.lexicon.items()}
             local.cache = {}  # word_id -> features of that dictionary word
             local.pos_ok = {}  # part-of-speech id -> keep?
             local.oov_cache = {}  # (surface, part-of-speech id) -> features of an unknown word
             local.thesaurus = self._compile_thesaurus()
         return local
 
-    def _compile_thesaurus(self) -> tuple[re.Pattern[str] | None, dict[str, tuple[str, ...]]]:
-        """One regex over every term and concept name, and the concept features of each."""
+    def _compile_thesaurus(self):
+        """A leftmost-longest matcher over every term and concept name (as a regex alternation
+        would match them, several times faster), and the concept features of each term."""
         if not self.settings.thesaurus:
-            return None, {}
+            return None, [], ()
+        import daachorse
+
         concepts: dict[str, set[str]] = {}
         for term, concept in self.settings.thesaurus:
             for surface in (clean_text(term), clean_text(concept)):
-                concepts.setdefault(surface, set()).add(f"t:{clean_text(concept)}")
-        pattern = re.compile(trie_pattern(concepts))
-        return pattern, {t: tuple((f, t) for f in sorted(fs)) for t, fs in concepts.items()}
+                if surface:
+                    concepts.setdefault(surface, set()).add(f"t:{clean_text(concept)}")
+        terms = sorted(concepts)
+        if not terms:
+            return None, [], ()
+        matcher = daachorse.CharwiseDoubleArrayAhoCorasick(
+            terms, match_kind=daachorse.MATCH_KIND_LEFTMOST_LONGEST
+        )
+        return matcher, terms, tuple(tuple(sorted(concepts[t])) for t in terms)
+
+    def analyze_batch(self, texts: Sequence[object]) -> FeatureBatch:
+        """The features of every text, with the words behind them (see :class:`FeatureBatch`)."""
+        sudachi = self._sudachi()
+        tokenize = sudachi.tokenizer.tokenize
+        lookup = sudachi.lexicon.get
+        matcher, terms, expansions = sudachi.thesaurus
+        surfaces: list[str] = []
+        found: list[tuple[str, ...]] = []  # features of each entry of ``surfaces``
+        ends: list[int] = []
+        for text in texts:
+            cleaned = clean_text(text)
+            for piece in chunks(cleaned):
+                morphemes = tokenize(_protect_spaces(piece))
+                # One call returns every surface, space-separated; spaces inside the text
+                # were made ideographic above, so the split lines up with the morphemes.
+                words = str(morphemes).split(" ")
+                if len(words) != len(morphemes):
+                    words = [m.surface() for m in morphemes]
+                feats = list(map(lookup, words))
+                unknown = feats.count(None)
+                k = -1
+                for _ in range(unknown):  # ambiguous or unseen surfaces: ask in context
+                    k = feats.index(None, k + 1)
+                    feats[k] = self._in_context(sudachi, morphemes[k])
+                surfaces += words
+                found += feats
+            hits = matcher.find(cleaned) if matcher is not None and cleaned else None
+            if hits:
+                surfaces += [terms[k] for _, _, k in hits]
+                found += [expansions[k] for _, _, k in hits]
+            ends.append(len(found))
+        lengths = np.fromiter(map(len, found), dtype=np.intp, count=len(found))
+        cumulative = np.concatenate([[0], np.cumsum(lengths)])
+        return FeatureBatch(
+            features=list(chain.from_iterable(found)),
+            offsets=cumulative[np.asarray([0, *ends], dtype=np.intp)],
+            sources=np.repeat(np.arange(len(found)), lengths),
+            surfaces=surfaces,
+        )
 
     def analyze(self, text: object) -> list[tuple[str, str]]:
         """``(feature, surface)`` pairs for the content words of ``text``, in text order."""
-        sudachi = self._sudachi()
-        lookup = self.lexicon.get
-        out: list[tuple[str, str]] = []
-        cleaned = clean_text(text)
-        for piece in chunks(cleaned):
-            morphemes = sudachi.tokenizer.tokenize(_protect_spaces(piece))
-            # One call returns every surface, space-separated; spaces inside the text were
-            # made ideographic above, so the split lines up with the morphemes.
-            surfaces = str(morphemes).split(" ")
-            if len(surfaces) != len(morphemes):
-                surfaces = [m.surface() for m in morphemes]
-            found = list(map(lookup, surfaces))
-            if None in found:  # ambiguous or unseen surfaces: ask about those in context
-                for k in [k for k, pairs in enumerate(found) if pairs is None]:
-                    found[k] = self._in_context(sudachi, morphemes[k])
-            out.extend(chain.from_iterable(found))
-        pattern, expansions = sudachi.thesaurus
-        if pattern is not None:
-            for hit in pattern.finditer(cleaned):
-                out.extend(expansions[hit.group(0)])
-        return out
-
-    def _in_context(self, sudachi, m) -> tuple[tuple[str, str], ...]:
-        pairs = sudachi.cache.get(m.word_id())
-        return pairs if pairs is not None else self._pairs(sudachi, m)
+        return self.analyze_batch([text]).pairs(0)
 
     def features(self, text: object) -> list[str]:
         """The features of ``text`` (what the vectoriser counts)."""
-        return [f for f, _ in self.analyze(text)]
+        return self.analyze_batch([text]).features
 
     __call__ = features
 
-    def _pairs(self, sudachi, m) -> tuple[tuple[str, str], ...]:
-        """Features of one morpheme with its surface; cached unless it is out of vocabulary."""
+    def _in_context(self, sudachi, m) -> tuple[str, ...]:
+        """Features of one morpheme; cached by dictionary word (unknown words by surface)."""
+        if not m.is_oov():
+            feats = sudachi.cache.get(m.word_id())
+            if feats is None:
+                feats = sudachi.cache[m.word_id()] = self._morpheme_features(sudachi, m)
+            return feats
+        # Unknown words share word ids, so they are cached by surface and POS instead.
+        key = (m.surface(), m.part_of_speech_id())
+        feats = sudachi.oov_cache.get(key)
+        if feats is None:
+            feats = sudachi.oov_cache[key] = self._morpheme_features(sudachi, m)
+        return feats
+
+    def _morpheme_features(self, sudachi, m) -> tuple[str, ...]:
         pos_id = m.part_of_speech_id()
         keep = sudachi.pos_ok.get(pos_id)
         if keep is None:
             pos = m.part_of_speech()
             keep = pos[0] in _KEEP_POS and pos[1] not in _DROP_SUB_POS
             sudachi.pos_ok[pos_id] = keep
+        if not keep:
+            return ()
         if m.is_oov():
-            # Unknown words share word ids, so they are cached by surface and POS instead.
-            key = (m.surface(), pos_id)
-            pairs = sudachi.oov_cache.get(key)
-            if pairs is None:
-                feats = _word_features(m.normalized_form(), (), ()) if keep else ()
-                pairs = sudachi.oov_cache[key] = tuple((f, key[0]) for f in feats)
-            return pairs
-        feats: tuple[str, ...] = ()
-        if keep:
-            subwords: tuple[str, ...] = ()
-            if self.settings.subwords:
-                parts = m.split(sudachi.split_a)
-                if len(parts) > 1:
-                    subwords = tuple(
-                        p.normalized_form() for p in parts if p.part_of_speech()[0] in _KEEP_POS
-                    )
-            groups: tuple[int, ...] = ()
-            if self.settings.synonyms:
-                ids = m.synonym_group_ids()
-                if 0 < len(ids) <= self.settings.max_synonym_groups:
-                    groups = tuple(ids)
-            feats = _word_features(m.normalized_form(), subwords, groups)
-        surface = m.surface()
-        pairs = tuple((f, surface) for f in feats)
-        sudachi.cache[m.word_id()] = pairs
-        return pairs
+            return _word_features(m.normalized_form(), (), ())
+        subwords: tuple[str, ...] = ()
+        if self.settings.subwords:
+            parts = m.split(sudachi.split_a)
+            if len(parts) > 1:
+                subwords = tuple(
+                    p.normalized_form() for p in parts if p.part_of_speech()[0] in _KEEP_POS
+                )
+        groups: tuple[int, ...] = ()
+        if self.settings.synonyms:
+            ids = m.synonym_group_ids()
+            if 0 < len(ids) <= self.settings.max_synonym_groups:
+                groups = tuple(ids)
+        return _word_features(m.normalized_form(), subwords, groups)
 
 
 def _word_features(
