@@ -1500,3 +1500,23 @@ def test_jobs_interrupted_leaves_no_output_and_no_workers(tmp_path, monkeypatch)
     assert list(out_dir.iterdir()) == []
     assert src.read_bytes() == data
     assert multiprocessing.active_children() == [], "worker processes outlived the run"
+
+
+def test_jobs_worker_that_cannot_load_the_model(tmp_path, monkeypatch, capfd):
+    """The workers fail to load the model the main process loaded (say the folder vanished):
+    a one-line message and exit 2, no traceback from any process, no output, no workers left."""
+    import multiprocessing
+
+    _pool_even_for_small_inputs(monkeypatch)
+    committed = _load_committed_model(None)
+    # Only the main process is patched: the spawned workers load from the missing folder.
+    monkeypatch.setattr(classify_mod, "load_model", lambda *a, **k: committed)
+    src = tmp_path / "in.csv"
+    src.write_bytes(write_csv_bytes(POOL_ROWS))
+    out = tmp_path / "o.csv"
+    rc, err = run_classify([src, "-o", out, "--jobs", "2", "--model", tmp_path / "gone", "-q"])
+    assert rc == 2
+    assert "worker process could not load the model" in err and "--jobs 1" in err
+    assert not out.exists() and list(tmp_path.iterdir()) == [src]
+    assert multiprocessing.active_children() == []
+    assert "Traceback" not in capfd.readouterr().err

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import signal
 import sys
 import time
 from collections import Counter
@@ -18,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import InputFileError
+from .errors import InputFileError, WorkerError
 from .files import (
     ID_COLUMN_CANDIDATES,
     TEXT_COLUMN_CANDIDATES,
@@ -281,19 +282,33 @@ def classify_chunk(
 
 
 _worker_keep = False
+_worker_error: str | None = None
 
 
 def _start_worker(model_dir: str, top_k: int, min_conf: float, level: str, keep: bool) -> None:
-    """Worker process initialiser: load the model once; Sudachi is built on first use."""
-    global _worker, _worker_keep
-    model, _ = load_model(Path(model_dir))
+    """Worker process initialiser: load the model once; Sudachi is built on first use.
+
+    Ctrl-C is left to the main process, which stops the workers itself; a worker that
+    cannot load the model says so with its first chunk instead of printing a traceback.
+    """
+    global _worker, _worker_keep, _worker_error
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        model, _ = load_model(Path(model_dir))
+    except Exception as exc:
+        _worker_error = f"{type(exc).__name__}: {exc}"
+        return
     _worker = Predictor(model, model.policy_, top_k=top_k, min_confidence=min_conf, level=level)
     _worker_keep = keep
     gc.freeze()  # see _frozen_heap: the worker lives as long as the pool
 
 
 def _work(payload: tuple[list[str], list[str | None]]) -> ChunkResult:
-    assert _worker is not None
+    if _worker is None:
+        raise WorkerError(
+            f"a worker process could not load the model ({_worker_error}); "
+            f"nothing was written. Run again, or with --jobs 1"
+        )
     return classify_chunk(_worker, *payload, _worker_keep)
 
 
@@ -330,21 +345,36 @@ def _predicted_chunks(
     import itertools
     import multiprocessing as mp
     from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
-    ctx = mp.get_context("spawn")  # fresh processes: nothing of Sudachi is inherited
-    with ctx.Pool(
-        jobs, initializer=_start_worker, initargs=(str(model_dir), top_k, min_conf, level, keep)
-    ) as pool:
+    # A process pool that reports a dead worker (BrokenProcessPool) rather than
+    # replacing it and waiting forever; fresh (spawned) processes inherit nothing of Sudachi.
+    pool = ProcessPoolExecutor(
+        jobs,
+        mp_context=mp.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(str(model_dir), top_k, min_conf, level, keep),
+    )
+    try:
         pending: deque = deque()
         source = itertools.chain(iter(head), (prepared(c) for c in chunks))
         for chunk, texts, errors in source:
-            pending.append((chunk, texts, pool.apply_async(_work, ((texts, errors),))))
+            pending.append((chunk, texts, pool.submit(_work, (texts, errors))))
             if len(pending) >= 2 * jobs:
                 done_chunk, done_texts, result = pending.popleft()
-                yield done_chunk, done_texts, result.get()
+                yield done_chunk, done_texts, result.result()
         while pending:
             done_chunk, done_texts, result = pending.popleft()
-            yield done_chunk, done_texts, result.get()
+            yield done_chunk, done_texts, result.result()
+    except BrokenProcessPool as exc:
+        raise WorkerError(
+            f"a worker process stopped unexpectedly ({exc}); nothing was written. "
+            f"Out of memory? Run again with fewer --jobs"
+        ) from None
+    finally:
+        # Chunks not yet started are dropped; running ones finish (seconds at most).
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def write_review_sheet(path: Path, rows: list[tuple], top_k: int, policy) -> None:

@@ -25,3 +25,7 @@ class ModelLoadError(ClassifierError, ValueError):
 
 class LabelError(ClassifierError, ValueError):
     """A label does not exist in the policy it is used with."""
+
+
+class WorkerError(ClassifierError, RuntimeError):
+    """A worker process of ``--jobs`` could not start or stopped unexpectedly."""
