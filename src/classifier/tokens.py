@@ -17,6 +17,13 @@ A feature is a string:
 
 :meth:`JapaneseTokenizer.analyze` also returns, per feature, the surface form the analyst
 wrote, which becomes the evidence shown next to a prediction.
+
+Prediction goes through :meth:`JapaneseTokenizer.analyze_batch`, which returns a whole
+chunk's features as flat lists (:class:`FeatureBatch`). Tokenising is most of the cost,
+so the rest is kept to a few C-level calls per text: one call reads every surface back,
+a frozen surface → features table answers for words seen in training (only ambiguous or
+unseen ones are asked about morpheme by morpheme), and thesaurus terms are found by an
+Aho-Corasick automaton.
 """
 
 from __future__ import annotations
