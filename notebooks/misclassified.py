@@ -42,10 +42,7 @@ TOP_TERMS = 8  # contributing features shown per request
 # %%
 # ruff: noqa: E402 (matplotlib.use() must run before pyplot is imported)
 import html
-import os
 import re
-import tempfile
-from pathlib import Path
 
 import matplotlib
 
@@ -58,13 +55,12 @@ from IPython.display import HTML, Image, display
 from classifier.cli import evaluate_main
 from classifier.evaluate import area_of
 from classifier.labels import read_labelled
-from classifier.plots import find_root, use_japanese_font
-from classifier.predict import DEFAULT_MIN_CONFIDENCE, Predictor, display_heading
+from classifier.plots import figure_dir, find_root, use_japanese_font
+from classifier.predict import Predictor, card_min_confidence, display_heading
 from classifier.store import load_model
 
 ROOT = find_root()
-OUT = Path(os.environ.get("NOTEBOOK_OUTPUT_DIR") or tempfile.mkdtemp(prefix="notebook-figures-"))
-OUT.mkdir(parents=True, exist_ok=True)
+OUT = figure_dir()
 FONT = use_japanese_font()
 pd.set_option("display.max_colwidth", 80)
 pd.set_option("display.width", 200)
@@ -77,7 +73,7 @@ print(f"root: {ROOT}\nfigures: {OUT}\nfont: {FONT}")
 POLICY_ID = "r3"
 model, card = load_model(ROOT / "models" / POLICY_ID, ROOT / "corpus" / POLICY_ID)
 policy = model.policy_
-min_confidence = card.get("parameters", {}).get("min_confidence", DEFAULT_MIN_CONFIDENCE)
+min_confidence = card_min_confidence(card)
 predictor = Predictor(model, policy, top_k=3, min_confidence=min_confidence)
 class_index = {lab: i for i, lab in enumerate(model.classes_)}
 

@@ -31,7 +31,7 @@ from .files import (
     open_table,
     pick_column,
 )
-from .predict import DEFAULT_MIN_CONFIDENCE, Prediction, Predictor
+from .predict import Prediction, Predictor, card_min_confidence
 from .store import load_model
 from .textutil import cell_text
 
@@ -136,9 +136,7 @@ def run_classify(args: argparse.Namespace, default_model_dir: Path) -> int:
     model_dir = args.model or default_model_dir
     model, card = load_model(model_dir, root=project_root())
     top_k = min(args.top_k, len(model.classes_))
-    min_conf = args.min_confidence
-    if min_conf is None:
-        min_conf = card.get("parameters", {}).get("min_confidence", DEFAULT_MIN_CONFIDENCE)
+    min_conf = card_min_confidence(card, args.min_confidence)
     predictor = Predictor(
         model, model.policy_, top_k=top_k, min_confidence=min_conf, level=args.level
     )

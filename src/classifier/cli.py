@@ -468,7 +468,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from .evaluate import Scored, evaluate, json_safe
     from .files import ID_COLUMN_CANDIDATES, open_table, pick_column
     from .labels import check_labels, parse_labels
-    from .predict import DEFAULT_MIN_CONFIDENCE, Predictor, level_of
+    from .predict import Predictor, card_min_confidence, level_of
     from .store import load_model
 
     model_dir = args.model or default_model_dir()
@@ -507,9 +507,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"warning: {p} (row left out)", file=sys.stderr)
     if not texts:
         raise InputFileError("no labelled rows to evaluate")
-    min_conf = args.min_confidence
-    if min_conf is None:
-        min_conf = card.get("parameters", {}).get("min_confidence", DEFAULT_MIN_CONFIDENCE)
+    min_conf = card_min_confidence(card, args.min_confidence)
     predictor = Predictor(
         model, policy, top_k=len(model.classes_), min_confidence=min_conf, level=args.level
     )

@@ -6,6 +6,8 @@ matplotlib is a development dependency; it is imported only when a figure is wan
 from __future__ import annotations
 
 import importlib.util
+import os
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -17,6 +19,15 @@ def find_root(start: Path | None = None) -> Path:
         if (folder / "corpus").is_dir() and (folder / "models").is_dir():
             return folder
     raise FileNotFoundError(f"no folder with corpus/ and models/ at or above {here}")
+
+
+def figure_dir() -> Path:
+    """Where a notebook saves its figures: ``$NOTEBOOK_OUTPUT_DIR`` or a new temporary folder."""
+    out = Path(
+        os.environ.get("NOTEBOOK_OUTPUT_DIR") or tempfile.mkdtemp(prefix="notebook-figures-")
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    return out
 
 
 def use_japanese_font() -> str:

@@ -30,6 +30,14 @@ class Prediction:
     status: str
 
 
+def card_min_confidence(card: dict, given: float | None = None) -> float:
+    """The confidence below which a request is flagged: ``given`` if set, else the one the
+    model card was trained with, else the default."""
+    if given is not None:
+        return given
+    return card.get("parameters", {}).get("min_confidence", DEFAULT_MIN_CONFIDENCE)
+
+
 def display_heading(policy: Policy, label: str) -> str:
     """A readable name for a label: its heading, or for a sub-item the start of its text."""
     c = policy.clause(label)

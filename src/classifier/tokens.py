@@ -192,10 +192,6 @@ class FeatureBatch:
         """The text each feature belongs to."""
         return np.repeat(np.arange(len(self)), np.diff(self.offsets))
 
-    def counts(self) -> list[int]:
-        """How many features each text has."""
-        return np.diff(self.offsets).tolist()
-
     def docs(self) -> list[list[str]]:
         """The features of each text, as one list per text."""
         bounds = self.offsets.tolist()
