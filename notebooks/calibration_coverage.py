@@ -43,15 +43,15 @@ import numpy as np
 import pandas as pd
 from IPython.display import Image, display
 
-from classifier.evaluate import (
+from classifier.dataset import read_labelled
+from classifier.metrics import (
     CONFIDENCE_BANDS,
     Scored,
-    evaluate,
+    compute_metrics,
     expected_calibration_error,
     reliability,
 )
-from classifier.labels import read_labelled
-from classifier.plots import figure_dir, find_root, use_japanese_font
+from classifier.notebook import figure_dir, find_root, use_japanese_font
 from classifier.predict import Predictor, card_min_confidence, display_heading
 from classifier.store import load_model
 
@@ -84,7 +84,7 @@ def heading(label: str, width: int | None = None) -> str:
 # %%
 split = [r for r in requests if r.split == SPLIT]
 predictions = predictor.predict([r.text for r in split])
-report = evaluate(
+report = compute_metrics(
     [Scored(r.id, r.labels, p) for r, p in zip(split, predictions, strict=True)], predictor.columns
 )
 

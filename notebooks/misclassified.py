@@ -53,9 +53,9 @@ import pandas as pd
 from IPython.display import HTML, Image, display
 
 from classifier.cli import evaluate_main
-from classifier.evaluate import area_of
-from classifier.labels import read_labelled
-from classifier.plots import figure_dir, find_root, use_japanese_font
+from classifier.dataset import read_labelled
+from classifier.metrics import area_of
+from classifier.notebook import figure_dir, find_root, use_japanese_font
 from classifier.predict import Predictor, card_min_confidence, display_heading
 from classifier.store import load_model
 
@@ -268,7 +268,7 @@ def occlusion(features: list[str], labels: list[str]) -> pd.DataFrame:
     """Per feature: the drop in log-probability of each label when it is removed."""
     unique = list(dict.fromkeys(features))
     docs = [features] + [[f for f in features if f != u] for u in unique]
-    proba, _, _ = model.score_docs(docs)
+    proba = model.score_docs(docs).proba
     logp = np.log(np.clip(proba[:, [class_index[lab] for lab in labels]], 1e-12, None))
     return pd.DataFrame(logp[0] - logp[1:], index=unique, columns=labels)
 

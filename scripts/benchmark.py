@@ -120,7 +120,7 @@ def stages(rows, repeat: int) -> None:
 
     from classifier.predict import Predictor
     from classifier.store import load_model
-    from classifier.tokens import clean_text
+    from classifier.textutil import clean_text
 
     model, _ = load_model(ROOT / "models" / "r3")
     predictor = Predictor(model, model.policy_)
@@ -146,7 +146,7 @@ def stages(rows, repeat: int) -> None:
         "analyse: clean, tokenise, features": lambda: [
             tok.analyze_batch(texts[i : i + size]) for i in range(0, len(texts), size)
         ],
-        "TF-IDF and scoring alone": lambda: [model.score_batch(b) for b in batches],
+        "TF-IDF and scoring alone": lambda: [model.score(b) for b in batches],
         "predict: analyse, score, top-k, evidence": lambda: [
             predictor.predict(texts[i : i + size]) for i in range(0, len(texts), size)
         ],
@@ -190,10 +190,12 @@ def main() -> int:
         write_csv(small_csv, small)
         write_csv(one_csv, rows[:1])
         print(
-            f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+            f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}"
         )
         print(
-            f"rows: {len(rows):,} (mean {statistics.mean(len(b) for _, _, b in rows):.0f} chars of 事業概要)"
+            f"rows: {len(rows):,} "
+            f"(mean {statistics.mean(len(b) for _, _, b in rows):.0f} chars of 事業概要)"
         )
 
         # Measurements alternate, round after round, and each figure is the best of its

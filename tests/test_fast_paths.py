@@ -21,8 +21,9 @@ import numpy as np
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from classifier.files import TableWriter
-from classifier.tokens import JapaneseTokenizer, TokenizerSettings, clean_text
+from classifier.tables import TableWriter
+from classifier.textutil import clean_text
+from classifier.tokens import JapaneseTokenizer, TokenizerSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -149,11 +150,11 @@ def reference_tfidf(docs: list[list[str]], vocabulary: dict[str, int], idf: np.n
     )
 )
 def test_flat_tfidf_equals_per_document_counting(docs):
-    from classifier.model import _Scorers
+    from classifier.vectors import ScorerArrays
 
     vocabulary = {"w:a": 0, "w:b": 1, "w:c": 2, "w:d": 3}
     idf = np.array([1.0, 1.5, 2.0, 2.5])
-    scorers = _Scorers(vocabulary, np.array(sorted(vocabulary)), idf, np.zeros(0), np.zeros(0))
+    scorers = ScorerArrays(vocabulary, np.array(sorted(vocabulary)), idf, np.zeros(0), np.zeros(0))
     X = scorers.transform(docs)
     assert X.has_canonical_format
     np.testing.assert_allclose(X.toarray(), reference_tfidf(docs, vocabulary, idf), rtol=1e-12)
@@ -161,9 +162,9 @@ def test_flat_tfidf_equals_per_document_counting(docs):
 
 def test_flat_tfidf_names_the_last_occurrence():
     """Evidence shows the word the analyst wrote last for a feature (セキュリティー here)."""
-    from classifier.model import _Scorers
+    from classifier.vectors import ScorerArrays
 
-    scorers = _Scorers({"w:x": 0, "w:y": 1}, np.array(["w:x", "w:y"]), np.ones(2), None, None)
+    scorers = ScorerArrays({"w:x": 0, "w:y": 1}, np.array(["w:x", "w:y"]), np.ones(2), None, None)
     rows = np.array([0, 0, 0, 1])
     _, where = scorers.transform_flat(["w:y", "w:x", "w:y", "w:y"], rows, 2, np.array([5, 6, 7, 8]))
     # Row 0 stores w:x (from source 6) then w:y (last seen at source 7); row 1 stores w:y (8).

@@ -14,7 +14,7 @@ import shutil
 from openpyxl import load_workbook
 
 from classifier.cli import classify_main, evaluate_main, train_main
-from classifier.labels import read_labelled
+from classifier.dataset import read_labelled
 
 from .conftest import ROOT
 

@@ -1,17 +1,70 @@
-"""Classify Japanese budget requests against the cybersecurity budget-priority policy."""
+"""Classify Japanese budget requests against the cybersecurity budget-priority policy.
 
-from .errors import ClassifierError, InputFileError, LabelError, ModelLoadError, PolicyParseError
-from .policy import Artefact, Clause, Policy, SummaryEntry, parse_policy
+The public API (everything else is internal and may change)::
+
+    policy = parse_policy(text, "r3")                  # or read_clauses(Path("corpus/r3"))
+    model, card = load_model(Path("models/r3"))        # checked against its card
+    predictions = Predictor(model, model.policy_).predict(["市町村の情報セキュリティ対策"])
+
+Names are imported on first use, so ``import classifier`` (and every command's start-up)
+does not pay for numpy, scipy or the model until they are needed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .errors import (
+    ClassifierError,
+    InputFileError,
+    LabelError,
+    ModelLoadError,
+    PolicyParseError,
+    WorkerError,
+)
+from .vocab import Level, Status
+
+# public name -> module that defines it
+_LAZY = {
+    "Artefact": "policy",
+    "Clause": "policy",
+    "Policy": "policy",
+    "SummaryEntry": "policy",
+    "parse_policy": "policy",
+    "load_policy": "corpus",
+    "read_clauses": "corpus",
+    "LabelledRequest": "labels",
+    "normalize_label": "labels",
+    "parse_labels": "labels",
+    "read_labelled": "dataset",
+    "PolicyClassifier": "model",
+    "Prediction": "predict",
+    "Predictor": "predict",
+    "load_model": "store",
+    "save_model": "store",
+}
 
 __all__ = [
-    "Artefact",
     "ClassifierError",
-    "Clause",
     "InputFileError",
     "LabelError",
+    "Level",
     "ModelLoadError",
-    "Policy",
     "PolicyParseError",
-    "SummaryEntry",
-    "parse_policy",
+    "Status",
+    "WorkerError",
+    *_LAZY,
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

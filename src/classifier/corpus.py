@@ -26,8 +26,8 @@ from dataclasses import asdict, fields
 from pathlib import Path
 
 from .errors import LabelError, PolicyParseError
-from .files import atomic_write_bytes
 from .policy import Artefact, Clause, Policy, SummaryEntry, parse_policy
+from .tables import atomic_write_bytes
 
 SOURCE_NAME = "source.txt"
 SUMMARY_MAP_NAME = "summary_map.csv"
@@ -44,15 +44,6 @@ CLAUSE_CSV_COLUMNS = (
     "is_target",
     "policy_id",
 )
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def read_policy_text(path: Path) -> str:
@@ -99,12 +90,12 @@ def check_summary_map(policy: Policy, starts: Mapping[str, str]) -> list[str]:
                     f"which this policy does not have"
                 )
     for bullet, start in starts.items():
-        entry = by_id.get(bullet)
-        if entry is None:
+        found = by_id.get(bullet)
+        if found is None:
             warnings.append(f"summary_map.csv: bullet {bullet} is not on the summary slide")
-        elif start and not entry.text.startswith(start):
+        elif start and not found.text.startswith(start):
             warnings.append(
-                f"summary_map.csv: bullet {bullet} now starts {entry.text[:15]!r}, "
+                f"summary_map.csv: bullet {bullet} now starts {found.text[:15]!r}, "
                 f"not {start!r}; review the mapping"
             )
     return warnings
@@ -213,3 +204,12 @@ def read_clauses(corpus_dir: Path) -> Policy:
     return Policy(
         manifest["policy_id"], manifest["title"], tuple(clauses), tuple(summary), tuple(artefacts)
     )
+
+
+def read_thesaurus(path: Path | None) -> tuple[tuple[str, str], ...]:
+    """``(term, concept)`` pairs from a thesaurus CSV (columns ``term,concept``)."""
+    if path is None or not Path(path).is_file():
+        return ()
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = [(r["term"].strip(), r["concept"].strip()) for r in csv.DictReader(fh)]
+    return tuple(sorted({r for r in rows if r[0] and r[1]}))

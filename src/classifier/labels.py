@@ -1,18 +1,15 @@
-"""Analyst labels: parsing, normalising and validating them, and reading labelled files."""
+"""Analyst labels: the labelled-request record, and parsing, normalising and checking labels."""
 
 from __future__ import annotations
 
 import difflib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 
-from .errors import InputFileError, LabelError
-from .files import open_table
-from .model import OUT_OF_SCOPE, LabelledRequest
+from .errors import LabelError
 from .policy import Policy
-from .tokens import clean_text
+from .vocab import OUT_OF_SCOPE_LABEL as OUT_OF_SCOPE
 
 NONE_SPELLINGS = frozenset({"none", "対象外", "該当なし", "なし", "out_of_scope", "-"})
 _ROMAN_ASCII = {
@@ -30,7 +27,25 @@ _ROMAN_ASCII = {
 _ROMAN_UPPER = str.maketrans("ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ", "ⅰⅱⅲⅳⅴⅵⅶⅷⅸⅹ")
 _SPLIT = re.compile(r"[;；\n]+")
 _LABEL_HEAD = re.compile(r"^\s*(\S+)")
-TEXT_FIELDS = ("事業名", "事業概要")
+
+
+@dataclass(frozen=True)
+class LabelledRequest:
+    """A budget request with the policy labels an analyst gave it (primary first).
+
+    ``labels == ()`` means out of scope (``NONE`` in files).
+    """
+
+    id: str
+    text: str
+    labels: tuple[str, ...]
+    ministry: str = ""
+    amount: float | None = None
+    split: str = "dev"
+
+    @property
+    def in_scope(self) -> bool:
+        return bool(self.labels)
 
 
 def normalize_label(raw: str) -> str:
@@ -91,114 +106,8 @@ def check_labels(labels: Iterable[str], policy: Policy) -> list[str]:
     return problems
 
 
-@dataclass(frozen=True)
-class LabelledFileReport:
-    """What reading a labelled file found: usable rows and per-row problems."""
-
-    requests: tuple[LabelledRequest, ...]
-    problems: tuple[str, ...]
-    unlabelled: int
-
-
-def read_labelled(
-    path: str | Path,
-    policy: Policy | None = None,
-    label_column: str | None = None,
-    text_columns: tuple[str, ...] | None = None,
-    id_column: str | None = None,
-) -> LabelledFileReport:
-    """Read labelled requests from CSV/TSV/XLSX/JSONL.
-
-    The label column defaults to ``accepted_label`` in a review sheet written by
-    ``classify --review`` and ``labels`` otherwise. Rows whose label cell is empty are
-    skipped (counted in ``unlabelled``). With a policy, each label is checked against it;
-    bad rows are left out and reported by row number in ``problems``.
-    """
-    table = open_table(str(path))
-    is_review = REVIEW_LABEL_COLUMN in table.columns
-    if label_column is None:
-        label_column = REVIEW_LABEL_COLUMN if is_review else "labels"
-    if text_columns is None:
-        text_columns = ("text",) if is_review and "text" in table.columns else TEXT_FIELDS
-    if label_column not in table.columns:
-        raise InputFileError(
-            f"{path}: no {label_column!r} column; the columns are: {', '.join(table.columns)}"
-        )
-    texts = [c for c in text_columns if c in table.columns]
-    if not texts:
-        raise InputFileError(f"{path}: none of the text columns {text_columns} is present")
-    col = {name: i for i, name in enumerate(table.columns)}
-    id_col = id_column or next((c for c in ("request_id", "id", "ID") if c in col), None)
-    requests: list[LabelledRequest] = []
-    problems: list[str] = []
-    unlabelled = 0
-    for row in table.rows:
-        where = f"{Path(str(path)).name} row {row.number + 1}"
-        try:
-            labels = parse_labels(row.cells[col[label_column]])
-        except LabelError as exc:
-            problems.append(f"{where}: {exc}")
-            continue
-        if labels is None:
-            unlabelled += 1
-            continue
-        if policy is not None:
-            bad = check_labels(labels, policy)
-            if bad:
-                problems.extend(f"{where}: {b}" for b in bad)
-                continue
-        text = "\n".join(clean_text(row.cells[col[c]]) for c in texts).strip()
-        amount = _number(row.cells[col["要求額"]]) if "要求額" in col else None
-        requests.append(
-            LabelledRequest(
-                id=str(row.cells[col[id_col]]) if id_col else f"row{row.number}",
-                text=text,
-                labels=labels,
-                ministry=str(row.cells[col["府省庁"]] or "") if "府省庁" in col else "",
-                amount=amount,
-                split=str(row.cells[col["split"]] or "dev") if "split" in col else "dev",
-            )
-        )
-    return LabelledFileReport(tuple(requests), tuple(problems), unlabelled)
-
-
-def _number(value: object) -> float | None:
-    try:
-        return float(str(value).replace(",", ""))
-    except (TypeError, ValueError):
-        return None
-
-
-REVIEW_LABEL_COLUMN = "accepted_label"
-
-
-def read_labelled_files(
-    paths: Iterable[str | Path], policy: Policy
-) -> tuple[list[LabelledRequest], list[str], int]:
-    """Read several labelled files (or reviewed sheets) against one policy.
-
-    Returns the usable requests, the per-row problems, and how many labelled rows were
-    left out because of them. Rows of different files never replace each other: an id
-    seen before is prefixed with its file's name.
-    """
-    requests: list[LabelledRequest] = []
-    problems: list[str] = []
-    seen: set[str] = set()
-    for path in paths:
-        report = read_labelled(path, policy)
-        problems.extend(report.problems)
-        for r in report.requests:
-            if r.id in seen:
-                r = replace(r, id=f"{Path(str(path)).stem}:{r.id}")
-            seen.add(r.id)
-            requests.append(r)
-    return requests, problems, len(problems)
-
-
-def is_review_sheet(path: str | Path) -> bool:
-    """Whether a labelled file is a review sheet written by ``classify --review``."""
-    table = open_table(str(path))
-    try:
-        return REVIEW_LABEL_COLUMN in table.columns
-    finally:
-        table.close()
+def format_labels(labels: tuple[str, ...] | None) -> str:
+    """Labels as a cell: ``;``-separated, ``NONE`` for out of scope, empty for none given."""
+    if labels is None:
+        return ""
+    return ";".join(labels) if labels else OUT_OF_SCOPE

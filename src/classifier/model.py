@@ -26,18 +26,19 @@ Learned state ends in ``_``; ``fit`` returns ``self``; ``classes_`` orders the c
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import repeat
 
 import numpy as np
 from scipy import sparse
 
+from .descriptions import clause_descriptions, clause_sentences
+from .labels import LabelledRequest
 from .policy import Policy
 from .tokens import FeatureBatch, JapaneseTokenizer, TokenizerSettings
+from .vectors import ScorerArrays, flatten, vocabulary
+from .vocab import OUT_OF_SCOPE_LABEL
 
-OUT_OF_SCOPE = "NONE"
 # Words (normalised, as features spell them) that make a request a cybersecurity programme
 # whatever else it says: no out-of-scope request in the labelled data names one, while
 # they were in 14 of the 32 in-scope requests the detector alone flagged (dev, out of fold).
@@ -51,136 +52,25 @@ IN_SCOPE_WORDS = (
     "脆弱性",
 )
 SCORERS = ("proto", "centroid", "lr")
-_SENTENCES = re.compile(r"(?<=[。\n])")
 
 
 @dataclass(frozen=True)
-class LabelledRequest:
-    """A budget request with the policy labels an analyst gave it (primary first).
+class Scores:
+    """What the model says about a batch of texts, before it becomes predictions."""
 
-    ``labels == ()`` means out of scope (``NONE`` in files).
-    """
-
-    id: str
-    text: str
-    labels: tuple[str, ...]
-    ministry: str = ""
-    amount: float | None = None
-    split: str = "dev"
-
-    @property
-    def in_scope(self) -> bool:
-        return bool(self.labels)
+    proba: np.ndarray  # (n, n_classes): calibrated probability per class, columns = classes_
+    p_in: np.ndarray  # (n,): probability that the text is a cybersecurity programme at all
+    X: sparse.csr_matrix  # (n, V): the TF-IDF vectors
+    where: np.ndarray  # per stored entry of X: which word (surface index) is behind it
 
 
-def _identity(doc: list[str]) -> list[str]:
-    return doc
+@dataclass(frozen=True)
+class OutOfFold:
+    """Cross-validated scores of the training requests (each by a model that did not see it)."""
 
-
-def clause_descriptions(policy: Policy) -> dict[str, list[str]]:
-    """Per target label: the texts that describe it (heading, path, own text, slide bullets)."""
-    out: dict[str, list[str]] = {}
-    for c in policy.targets:
-        parts = [h for h in c.path[1:]]  # the section heading is the same for every target
-        if c.heading:
-            parts.append(c.heading)
-        parts.append(c.text)
-        out[c.label] = parts
-    for s in policy.summary:
-        if s.kind != "bullet":
-            continue
-        for label in s.labels:
-            if label in out:
-                out[label].append(s.text)
-    return out
-
-
-def clause_sentences(policy: Policy) -> list[tuple[str, str]]:
-    """``(label, sentence)`` for every sentence of every target's description."""
-    pairs = []
-    for label, parts in clause_descriptions(policy).items():
-        for part in parts:
-            for sentence in _SENTENCES.split(part):
-                if len(sentence.strip()) >= 6:
-                    pairs.append((label, sentence.strip()))
-    return pairs
-
-
-@dataclass
-class _Scorers:
-    """Fitted scorers as plain arrays.
-
-    scikit-learn is used to fit, then only its coefficients are kept: predicting needs
-    numpy and scipy.sparse alone, which keeps the saved model small, quick to load and
-    independent of scikit-learn's pickle format.
-    """
-
-    vocabulary: dict[str, int]
-    feature_names: np.ndarray  # (V,) str, in vocabulary order
-    idf: np.ndarray  # (V,)
-    proto: np.ndarray  # (n_classes, V), rows L2-normalised
-    centroid: np.ndarray  # (n_classes, V), rows L2-normalised
-    lr_coef: np.ndarray | None = None  # (n_classes, V); absent classes have coef 0
-    lr_intercept: np.ndarray | None = None  # (n_classes,); absent classes -inf-like
-    oos_coef: np.ndarray | None = None  # (V,): in-scope vs out-of-scope
-    oos_intercept: float = 0.0
-
-    def transform(self, docs: Sequence[list[str]]) -> sparse.csr_matrix:
-        """Sublinear-tf × idf vectors, L2-normalised (features not in the vocabulary drop)."""
-        return self.transform_flat(*_flatten(docs), len(docs))[0]
-
-    def transform_flat(
-        self, features: list[str], rows: np.ndarray, n: int, sources: np.ndarray | None = None
-    ) -> tuple[sparse.csr_matrix, np.ndarray]:
-        """Vectors of ``n`` documents given as one flat feature list and each feature's row.
-
-        Also returns, for each stored entry of the matrix, the ``sources`` value of the last
-        occurrence of that feature in its document (the word shown as evidence).
-        """
-        n_features = len(self.idf)
-        cols = np.fromiter(
-            map(self.vocabulary.get, features, repeat(-1)), dtype=np.int64, count=len(features)
-        )
-        known = cols >= 0
-        keys = rows[known].astype(np.int64) * n_features + cols[known]
-        order = np.argsort(keys, kind="stable")  # text order kept within each (row, feature)
-        keys = keys[order]
-        last = np.flatnonzero(np.append(keys[1:] != keys[:-1], True)) if len(keys) else order
-        counts = np.diff(np.append(-1, last))
-        unique = keys[last]
-        nnz_rows, nnz_cols = np.divmod(unique, n_features)
-        data = (1.0 + np.log(counts)) * self.idf[nnz_cols]
-        per_row = np.bincount(nnz_rows, minlength=n)
-        norms = np.sqrt(np.bincount(nnz_rows, weights=data**2, minlength=n))
-        data /= np.repeat(norms, per_row)
-        indptr = np.concatenate([[0], np.cumsum(per_row)])
-        X = sparse.csr_matrix(
-            (data, nnz_cols.astype(np.int32), indptr.astype(np.int32)), shape=(n, n_features)
-        )
-        where = sources[known][order][last] if sources is not None else last
-        return X, where
-
-    def lr_log_proba(self, X: sparse.csr_matrix) -> np.ndarray:
-        z = np.asarray(X @ self.lr_coef.T) + self.lr_intercept
-        z -= z.max(axis=1, keepdims=True)
-        return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-
-    def p_in(self, X: sparse.csr_matrix) -> np.ndarray:
-        if self.oos_coef is None:
-            return np.ones(X.shape[0])
-        return 1.0 / (1.0 + np.exp(-(np.asarray(X @ self.oos_coef).ravel() + self.oos_intercept)))
-
-
-def _vocabulary(docs: Sequence[list[str]]) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
-    """Sorted vocabulary, feature names and smoothed idf (as scikit-learn defines it)."""
-    df: dict[str, int] = {}
-    for doc in docs:
-        for f in set(doc):
-            df[f] = df.get(f, 0) + 1
-    names = np.array(sorted(df))
-    n = len(docs)
-    idf = np.log((1.0 + n) / (1.0 + np.array([df[f] for f in names], dtype=np.float64))) + 1.0
-    return {f: i for i, f in enumerate(names)}, names, idf
+    ids: list[str]
+    proba: np.ndarray  # (n, n_classes)
+    p_in: np.ndarray  # (n,)
 
 
 class PolicyClassifier:
@@ -258,13 +148,15 @@ class PolicyClassifier:
         del self.class_docs_, self.sentence_docs_, self.sentence_labels_
         return self
 
-    def _fit_scorers(self, examples: Sequence[LabelledRequest], docs: list[list[str]]) -> _Scorers:
+    def _fit_scorers(
+        self, examples: Sequence[LabelledRequest], docs: list[list[str]]
+    ) -> ScorerArrays:
         from sklearn.linear_model import LogisticRegression
 
         n_classes = len(self.classes_)
         index = {lab: i for i, lab in enumerate(self.classes_)}
-        vocabulary, names, idf = _vocabulary(self.class_docs_ + self.sentence_docs_ + docs)
-        scorers = _Scorers(vocabulary, names, idf, np.zeros(0), np.zeros(0))
+        vocab, names, idf = vocabulary(self.class_docs_ + self.sentence_docs_ + docs)
+        scorers = ScorerArrays(vocab, names, idf, np.zeros(0), np.zeros(0))
         proto = scorers.transform(self.class_docs_).toarray()
         # Centroid: the clause description plus every clause sentence and labelled request
         # of the class, each a unit vector, summed and re-normalised (Rocchio).
@@ -310,7 +202,7 @@ class PolicyClassifier:
 
     def _out_of_fold(self, examples: Sequence[LabelledRequest], docs: list[list[str]]) -> dict:
         n = len(examples)
-        strata = [e.labels[0] if e.in_scope else OUT_OF_SCOPE for e in examples]
+        strata = [e.labels[0] if e.in_scope else OUT_OF_SCOPE_LABEL for e in examples]
         counts: dict[str, int] = {}
         for s in strata:
             counts[s] = counts.get(s, 0) + 1
@@ -326,8 +218,8 @@ class PolicyClassifier:
             train_docs = [docs[i] for i in train_idx]
             fitted = self._fit_scorers(train_ex, train_docs)
             X = fitted.transform([docs[i] for i in test_idx])
-            scores[test_idx] = self._scores(fitted, X)
-            p_in[test_idx] = self._guard(*_flatten([docs[i] for i in test_idx]), fitted.p_in(X))
+            scores[test_idx] = self._scorer_outputs(fitted, X)
+            p_in[test_idx] = self._guard(*flatten([docs[i] for i in test_idx]), fitted.p_in(X))
         index = {lab: i for i, lab in enumerate(self.classes_)}
         gold = np.zeros((n, len(self.classes_)), dtype=bool)
         for i, e in enumerate(examples):
@@ -344,7 +236,7 @@ class PolicyClassifier:
         return self.oof_
 
     def _fit_oos(
-        self, scorers: _Scorers, examples: Sequence[LabelledRequest], docs: list[list[str]]
+        self, scorers: ScorerArrays, examples: Sequence[LabelledRequest], docs: list[list[str]]
     ) -> None:
         from sklearn.linear_model import LogisticRegression
 
@@ -376,8 +268,8 @@ class PolicyClassifier:
 
     # ------------------------------------------------------------------ scoring
 
-    def _scores(self, fitted: _Scorers, X: sparse.csr_matrix) -> np.ndarray:
-        """(n, n_scorers, n_classes) raw scores."""
+    def _scorer_outputs(self, fitted: ScorerArrays, X: sparse.csr_matrix) -> np.ndarray:
+        """(n, n_scorers, n_classes): each scorer's raw score for each class."""
         n, n_classes = X.shape[0], len(self.classes_)
         out = np.zeros((n, len(SCORERS), n_classes))
         out[:, 0] = np.asarray(X @ fitted.proto.T)
@@ -390,38 +282,46 @@ class PolicyClassifier:
         """TF-IDF vectors of already-tokenised documents."""
         return self.fitted_.transform(docs)
 
-    def score_docs(
-        self, docs: Sequence[list[str]]
-    ) -> tuple[np.ndarray, np.ndarray, sparse.csr_matrix]:
-        """Probabilities (n, n_classes), in-scope probability (n,), and TF-IDF vectors."""
-        features, rows = _flatten(docs)
-        X, where = self.fitted_.transform_flat(features, rows, len(docs))
-        return self._score(X, where, features, rows)[:3]
-
-    def score_batch(
-        self, batch: FeatureBatch
-    ) -> tuple[np.ndarray, np.ndarray, sparse.csr_matrix, np.ndarray]:
-        """As :meth:`score_docs` for a tokenised batch, plus the surface index of each stored
-        entry of the TF-IDF matrix (see :meth:`_Scorers.transform_flat`)."""
+    def score(self, batch: FeatureBatch) -> Scores:
+        """Class probabilities, in-scope probability and vectors of a tokenised batch."""
         rows = batch.rows()
         X, where = self.fitted_.transform_flat(batch.features, rows, len(batch), batch.sources)
-        return self._score(X, where, batch.features, rows)
+        return self._score_vectors(X, where, batch.features, rows)
 
-    def _score(
+    def score_docs(self, docs: Sequence[list[str]]) -> Scores:
+        """As :meth:`score`, for documents given as feature lists (no words behind them)."""
+        features, rows = flatten(docs)
+        X, where = self.fitted_.transform_flat(features, rows, len(docs))
+        return self._score_vectors(X, where, features, rows)
+
+    def _score_vectors(
         self, X: sparse.csr_matrix, where: np.ndarray, features: list[str], rows: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, sparse.csr_matrix, np.ndarray]:
-        raw = self._scores(self.fitted_, X)
-        proba = _softmax(np.einsum("nsc,s->nc", raw, self.blend_))
+    ) -> Scores:
+        raw = self._scorer_outputs(self.fitted_, X)
+        proba = softmax(np.einsum("nsc,s->nc", raw, self.blend_))
         if self.fitted_.oos_coef is not None:
             p_in = self._guard(features, rows, self.fitted_.p_in(X))
         else:
             # Clause-only: a request sharing (almost) no vocabulary with any clause is out.
             p_in = np.where(raw[:, 0].max(axis=1) > self.min_similarity_, 1.0, 0.0)
-        return proba, p_in, X, where
+        return Scores(proba, p_in, X, where)
+
+    def out_of_fold(self) -> OutOfFold:
+        """The training requests' cross-validated scores (empty for a clause-only model)."""
+        oof = getattr(self, "oof_", None)
+        if oof is None:
+            return OutOfFold([], np.zeros((0, len(self.classes_))), np.zeros(0))
+        proba = softmax(np.einsum("nsc,s->nc", oof["scores"], self.blend_))
+        return OutOfFold(list(oof["ids"]), proba, oof["p_in"])
+
+    @property
+    def blend_weights(self) -> dict[str, float]:
+        """The weight of each scorer in the blend."""
+        return dict(zip(SCORERS, (float(w) for w in self.blend_), strict=True))
 
     def predict_proba(self, texts: Sequence[object]) -> np.ndarray:
         """Calibrated probability per class (columns follow ``classes_``)."""
-        return self.score_docs([self.tokenizer_.features(t) for t in texts])[0]
+        return self.score_docs([self.tokenizer_.features(t) for t in texts]).proba
 
     def predict(self, texts: Sequence[object]) -> np.ndarray:
         """Most likely label per text."""
@@ -448,13 +348,7 @@ class PolicyClassifier:
         return {str(names[j]): float(v) for j, v in zip(row.indices, pushes, strict=True) if v > 0}
 
 
-def _flatten(docs: Sequence[list[str]]) -> tuple[list[str], np.ndarray]:
-    """Documents as one flat feature list and the row of each feature."""
-    rows = np.repeat(np.arange(len(docs)), [len(doc) for doc in docs])
-    return [f for doc in docs for f in doc], rows
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
+def softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
@@ -466,7 +360,7 @@ def _fit_blend(scores: np.ndarray, gold: np.ndarray) -> np.ndarray:
     S, G = scores[keep], gold[keep]
 
     def nll(w: np.ndarray) -> float:
-        p = _softmax(np.einsum("nsc,s->nc", S, w))
+        p = softmax(np.einsum("nsc,s->nc", S, w))
         return float(
             -np.log(np.clip((p * G).sum(axis=1), 1e-12, None)).mean() + 1e-5 * (w**2).sum()
         )

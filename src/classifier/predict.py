@@ -10,11 +10,9 @@ from scipy import sparse
 
 from .model import PolicyClassifier
 from .policy import Policy
-from .textutil import cell_text
-from .tokens import clean_text
+from .textutil import has_text
+from .vocab import CLAUSE_LEVELS, Level, Status
 
-STATUSES = ("ok", "low_confidence", "out_of_scope", "empty_text")
-HIERARCHY_LEVELS = ("subitem", "item", "area")
 DEFAULT_MIN_CONFIDENCE = 0.30
 
 
@@ -49,7 +47,7 @@ def display_heading(policy: Policy, label: str) -> str:
 
 def level_of(policy: Policy, label: str, level: str) -> str:
     """The ancestor of ``label`` (or itself) at ``level``; deeper labels roll up."""
-    depth = {"area": 1, "item": 2, "subitem": 3}[level]
+    depth = CLAUSE_LEVELS.index(Level(level))
     c = policy.clause(label)
     while c.depth > depth and c.parent is not None:
         c = policy.clause(c.parent)
@@ -68,12 +66,6 @@ def rollup_matrix(
     return columns, m
 
 
-def has_text(value: object) -> bool:
-    """Whether a cell holds any visible text (NaN, None and blanks do not)."""
-    text = cell_text(value)
-    return bool(text.strip()) and bool(clean_text(text).strip())
-
-
 class Predictor:
     """Turns a fitted model into :class:`Prediction` records for batches of texts.
 
@@ -87,7 +79,7 @@ class Predictor:
         policy: Policy,
         top_k: int = 3,
         min_confidence: float = DEFAULT_MIN_CONFIDENCE,
-        level: str = "subitem",
+        level: str = Level.SUBITEM,
         n_evidence: int = 5,
     ) -> None:
         self.model = model
@@ -103,8 +95,9 @@ class Predictor:
     def predict(self, texts: Sequence[object]) -> list[Prediction]:
         """One prediction per text, in order."""
         batch = self.model.tokenizer_.analyze_batch(texts)
-        proba, p_in, X, where = self.model.score_batch(batch)
-        return self.from_scores(texts, proba, p_in, _Found(X, where, batch.surfaces))
+        scores = self.model.score(batch)
+        found = _Found(scores.X, scores.where, batch.surfaces)
+        return self.from_scores(texts, scores.proba, scores.p_in, found)
 
     def from_scores(
         self,
@@ -121,8 +114,10 @@ class Predictor:
         rolled = proba @ self._rollup
         order = np.argsort(-rolled, axis=1, kind="stable")[:, : self.top_k]
         conf = np.round(np.take_along_axis(rolled, order, axis=1), 3)
-        status = np.where(conf[:, 0] < self.min_confidence, "low_confidence", "ok").astype(object)
-        status[p_in < self.model.oos_threshold_] = "out_of_scope"
+        status = np.where(
+            conf[:, 0] < self.min_confidence, Status.LOW_CONFIDENCE.value, Status.OK.value
+        ).astype(object)
+        status[p_in < self.model.oos_threshold_] = Status.OUT_OF_SCOPE.value
         columns, headings = self.columns, self._headings
         order_rows = order.tolist()
         labels = [tuple(map(columns.__getitem__, idx)) for idx in order_rows]
@@ -135,10 +130,10 @@ class Predictor:
             known = np.diff(found.X.indptr) > 0
             for i in np.flatnonzero(~known).tolist():
                 # No word the model knows (digits, symbols, or all words unseen).
-                status[i] = "out_of_scope" if has_text(texts[i]) else "empty_text"
+                status[i] = (Status.OUT_OF_SCOPE if has_text(texts[i]) else Status.EMPTY_TEXT).value
         out = []
         for i, st in enumerate(status.tolist()):
-            if st == "empty_text":
+            if st == Status.EMPTY_TEXT:
                 out.append(Prediction((), (), (), (), 0.0, st))
             else:
                 out.append(Prediction(labels[i], heads[i], confs[i], evidence[i], p_rounded[i], st))

@@ -25,7 +25,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .errors import InputFileError
-from .model import LabelledRequest
+from .labels import LabelledRequest
 from .policy import Clause, Policy
 from .textutil import non_ws
 
@@ -135,9 +135,11 @@ def propose_crosswalk(old: Policy, new: Policy) -> list[dict[str, str]]:
         rows.append(
             {
                 "old_label": c.label,
-                "old_heading": c.heading or c.text[:40],
+                "old_heading": _short_heading(c),
                 "new_label": new_label,
-                "new_heading": (b[chosen].heading or b[chosen].text[:40]) if new_label else "",
+                "new_heading": _short_heading(b[chosen])
+                if chosen is not None and new_label
+                else "",
                 "score": f"{score:.3f}",
                 "runner_up": b[runner].label if runner is not None else "",
                 "runner_up_score": f"{runner_score:.3f}",
@@ -147,6 +149,10 @@ def propose_crosswalk(old: Policy, new: Policy) -> list[dict[str, str]]:
             }
         )
     return rows
+
+
+def _short_heading(c: Clause) -> str:
+    return c.heading or c.text[:40]
 
 
 def crosswalk_csv(rows: Iterable[dict[str, str]]) -> bytes:

@@ -14,10 +14,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .corpus import sha256_file
 from .errors import ModelLoadError
-from .files import atomic_write_bytes
 from .model import PolicyClassifier
+from .paths import corpus_dir
+from .tables import atomic_write_bytes, sha256_file
 
 MODEL_FILE = "model.joblib"
 CARD_FILE = "model_card.json"
@@ -134,4 +134,4 @@ def load_model(
 def policy_dir_for(card: dict[str, Any], root: Path) -> Path:
     """The corpus folder a model belongs to (from its card), relative to the project root."""
     corpus = card.get("corpus", {}).get("dir")
-    return (root / corpus) if corpus else root / "corpus" / card.get("policy_id", "")
+    return (root / corpus) if corpus else corpus_dir(card.get("policy_id", ""), root)

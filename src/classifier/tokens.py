@@ -28,16 +28,14 @@ Aho-Corasick automaton.
 
 from __future__ import annotations
 
-import re
 import threading
-import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from itertools import chain, pairwise
 
 import numpy as np
 
-from .textutil import cell_text, squeeze
+from .textutil import chunks, clean_text, squeeze
 
 # Policy boilerplate and function-like nouns that say nothing about the topic.
 STOP_WORDS = frozenset(
@@ -55,106 +53,12 @@ STOP_WORDS = frozenset(
 
 _KEEP_POS = ("名詞", "動詞", "形容詞", "形状詞")
 _DROP_SUB_POS = ("数詞", "代名詞", "非自立可能")
-_ZERO_WIDTH = re.compile("[\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-# Anything clean_text would remove or replace (newline is kept, so it is not here).
-_ODD = re.compile(
-    "[\ud800-\udfff\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb"
-    "\x00-\x09\x0b-\x1f\x7f-\x9f]"
-)
-# Characters Japanese office text often holds that NFKC changes: full-width ASCII and
-# space, half-width katakana, circled and parenthesised numbers, roman numerals, squared
-# words (㍿). Normalising just these runs is much cheaper than the whole text.
-_COMMON_COMPAT = re.compile(
-    "[\u3000\uff01-\uff5e\uff61-\uff9f\u2460-\u24ff\u2150-\u218f\u3200-\u33ff]+"
-)
-_SENTENCE_SPLIT = re.compile(r"(?<=[。．！？!?\n])")
-# Sudachi refuses input over 49,149 bytes and a tokenizer that has seen a long input stays
-# slower afterwards, so text is cut into pieces well below that.
-MAX_CHUNK_BYTES = 4096
-
-
-def clean_text(text: object) -> str:
-    """NFKC-normalise and drop control, zero-width and lone-surrogate characters.
-
-    Non-strings (NaN, None, numbers from a spreadsheet cell) become ``""`` or their text.
-    """
-    text = cell_text(text)
-    # Most request text has nothing to remove and is NFKC already (or once normalised):
-    # checking that is much cheaper than running every step on it.
-    if _ODD.search(text) is None:
-        if not unicodedata.is_normalized("NFKC", text):
-            text = _nfkc(text)
-        if _ODD.search(text) is None:
-            return text
-    text = _SURROGATE.sub("", text)
-    text = unicodedata.normalize("NFKC", text)
-    text = _ZERO_WIDTH.sub("", text)
-    text = _CONTROL.sub(" ", text)
-    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
-
-
-def _nfkc(text: str) -> str:
-    """``unicodedata.normalize("NFKC", text)``, usually by normalising only the common runs.
-
-    Replacing runs by their NFKC form keeps the text compatibility-equivalent, and NFKC is
-    the same for equivalent texts; so if the result is already NFKC it is NFKC(text).
-    When it is not (say a lone half-width voiced mark after a kana), the whole text is done.
-    """
-    partial = _COMMON_COMPAT.sub(_normalize_match, text)
-    if unicodedata.is_normalized("NFKC", partial):
-        return partial
-    return unicodedata.normalize("NFKC", text)
-
-
-def _normalize_match(m: re.Match[str]) -> str:
-    return unicodedata.normalize("NFKC", m.group())
 
 
 def _protect_spaces(text: str) -> str:
     # An ASCII space becomes U+3000: Sudachi treats both as blank, and then the
     # space-joined string of surfaces can be split back without ambiguity.
     return text.replace(" ", "\u3000") if " " in text else text
-
-
-def chunks(text: str, max_bytes: int = MAX_CHUNK_BYTES) -> Iterator[str]:
-    """Split text at sentence ends into pieces of at most ``max_bytes`` UTF-8 bytes."""
-    if len(text) * 4 <= max_bytes or len(text.encode("utf-8")) <= max_bytes:
-        if text:
-            yield text
-        return
-    piece = ""
-    size = 0
-    for sentence in _SENTENCE_SPLIT.split(text):
-        n = len(sentence.encode("utf-8"))
-        if n > max_bytes:  # one enormous "sentence": cut it by characters
-            if piece:
-                yield piece
-                piece, size = "", 0
-            yield from _hard_cut(sentence, max_bytes)
-            continue
-        if size + n > max_bytes and piece:
-            yield piece
-            piece, size = "", 0
-        piece += sentence
-        size += n
-    if piece:
-        yield piece
-
-
-def _hard_cut(text: str, max_bytes: int) -> Iterator[str]:
-    piece: list[str] = []
-    size = 0
-    for ch in text:
-        n = len(ch.encode("utf-8"))
-        if size + n > max_bytes:
-            yield "".join(piece)
-            piece, size = [], 0
-        piece.append(ch)
-        size += n
-    if piece:
-        yield "".join(piece)
 
 
 @dataclass(frozen=True)
@@ -342,8 +246,6 @@ class JapaneseTokenizer:
     def features(self, text: object) -> list[str]:
         """The features of ``text`` (what the vectoriser counts)."""
         return self.analyze_batch([text]).features
-
-    __call__ = features
 
     def _in_context(self, sudachi, m) -> tuple[str, ...]:
         """Features of one morpheme; cached by dictionary word (unknown words by surface)."""

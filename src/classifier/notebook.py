@@ -11,14 +11,9 @@ import tempfile
 import warnings
 from pathlib import Path
 
+from .paths import find_root
 
-def find_root(start: Path | None = None) -> Path:
-    """The nearest folder at or above ``start`` that holds both ``corpus/`` and ``models/``."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "corpus").is_dir() and (folder / "models").is_dir():
-            return folder
-    raise FileNotFoundError(f"no folder with corpus/ and models/ at or above {here}")
+__all__ = ["figure_dir", "find_root", "use_japanese_font"]
 
 
 def figure_dir() -> Path:

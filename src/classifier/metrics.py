@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .predict import Prediction
+from .vocab import Status
 
 CONFIDENCE_BANDS = ((0.0, 0.3), (0.3, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 1.0001))
 
@@ -63,7 +64,7 @@ def reliability(confidence: np.ndarray, hit: np.ndarray, bins: int = 10) -> list
     return out
 
 
-def evaluate(rows: Sequence[Scored], classes: Sequence[str] = ()) -> dict:
+def compute_metrics(rows: Sequence[Scored], classes: Sequence[str] = ()) -> dict:
     """All metrics as a JSON-ready dict (keys ``top1``, ``top3``, ``area_top1``, ``ece``, …)."""
     inside = [r for r in rows if r.gold]
     outside = [r for r in rows if not r.gold]
@@ -103,15 +104,15 @@ def evaluate(rows: Sequence[Scored], classes: Sequence[str] = ()) -> dict:
             ],
         }
     )
-    flagged_in = np.array([r.prediction.status == "out_of_scope" for r in inside])
-    flagged_out = np.array([r.prediction.status == "out_of_scope" for r in outside])
+    flagged_in = np.array([r.prediction.status == Status.OUT_OF_SCOPE for r in inside])
+    flagged_out = np.array([r.prediction.status == Status.OUT_OF_SCOPE for r in outside])
     tp = int(flagged_out.sum())
     fp = int(flagged_in.sum())
     report["out_of_scope"] = {
         "recall": _mean(flagged_out),
         "precision": tp / (tp + fp) if tp + fp else float("nan"),
         "in_scope_flagged_out": _mean(flagged_in),
-        "in_scope_flagged_any": _mean(np.array([r.prediction.status != "ok" for r in inside])),
+        "in_scope_flagged_any": _mean(np.array([r.prediction.status != Status.OK for r in inside])),
     }
     report["status_counts"] = dict(sorted(Counter(r.prediction.status for r in rows).items()))
     report["confusion"] = confusion(inside)

@@ -7,49 +7,27 @@ rows are scored once, after fitting, for the model card.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
-
-from .corpus import read_clauses, sha256_file
-from .evaluate import Scored, evaluate, json_safe
-from .model import SCORERS, LabelledRequest, PolicyClassifier, _softmax
+from .corpus import read_thesaurus
+from .labels import LabelledRequest
+from .metrics import Scored, compute_metrics, json_safe
+from .model import PolicyClassifier
+from .paths import portable_path
 from .policy import Policy
 from .predict import Predictor
+from .tables import sha256_file
 from .tokens import TokenizerSettings
-
-DEFAULT_THESAURUS = Path("corpus") / "thesaurus.csv"
-
-
-def portable_path(path: Path) -> str:
-    """``path`` relative to the working directory (the project root) when it is inside it,
-    so a model card means the same in every checkout."""
-    resolved = Path(path).resolve()
-    try:
-        return resolved.relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return resolved.as_posix()
-
-
-def read_thesaurus(path: Path | None) -> tuple[tuple[str, str], ...]:
-    """``(term, canonical)`` pairs from a thesaurus CSV (columns ``term,concept``)."""
-    if path is None or not Path(path).is_file():
-        return ()
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        rows = [(r["term"].strip(), r["concept"].strip()) for r in csv.DictReader(fh)]
-    return tuple(sorted({r for r in rows if r[0] and r[1]}))
 
 
 @dataclass
 class TrainResult:
-    """A fitted model and what is known about it."""
+    """A fitted model and its model card."""
 
     model: PolicyClassifier
     card: dict
-    warnings: list[str] = field(default_factory=list)
 
 
 def score_requests(
@@ -71,12 +49,11 @@ def out_of_fold_scores(
     min_confidence: float,
 ) -> list[Scored]:
     """Dev-split predictions made by models that did not see the row (cross-validation)."""
-    oof = model.oof_
-    proba = _softmax(np.einsum("nsc,s->nc", oof["scores"], model.blend_))
+    oof = model.out_of_fold()
     predictor = Predictor(model, policy, top_k=len(model.classes_), min_confidence=min_confidence)
     by_id = {r.id: r for r in requests}
-    rows = [by_id[i] for i in oof["ids"]]
-    preds = predictor.from_scores([r.text for r in rows], proba, oof["p_in"])
+    rows = [by_id[i] for i in oof.ids]
+    preds = predictor.from_scores([r.text for r in rows], oof.proba, oof.p_in)
     return [Scored(r.id, r.labels, p) for r, p in zip(rows, preds, strict=True)]
 
 
@@ -98,7 +75,7 @@ def _summary(report: dict) -> dict:
 
 
 def train(
-    policy_id: str,
+    policy: Policy,
     corpus_dir: Path,
     labelled: Sequence[LabelledRequest],
     labelled_files: Sequence[Path],
@@ -107,8 +84,8 @@ def train(
     clause_only: bool = False,
     **params,
 ) -> TrainResult:
-    """Fit a model for one policy version and build its model card."""
-    policy = read_clauses(corpus_dir)
+    """Fit a model for one policy version (read from ``corpus_dir``) and build its card."""
+    policy_id = policy.policy_id
     thesaurus = read_thesaurus(thesaurus_path)
     settings = TokenizerSettings(thesaurus=thesaurus)
     dev = [r for r in labelled if r.split != "test"]
@@ -118,16 +95,20 @@ def train(
     metrics: dict = {}
     if model.has_examples_:
         oof = out_of_fold_scores(model, policy, dev, min_confidence)
-        metrics["dev_cross_validated"] = _summary(evaluate(oof, model.classes_))
+        metrics["dev_cross_validated"] = _summary(compute_metrics(oof, list(model.classes_)))
     if test:
         metrics["test"] = _summary(
-            evaluate(score_requests(model, policy, test, min_confidence), model.classes_)
+            compute_metrics(
+                score_requests(model, policy, test, min_confidence), list(model.classes_)
+            )
         )
     if not clause_only and model.has_examples_:
         baseline = PolicyClassifier(tokenizer_settings=settings, use_examples=False).fit(policy, [])
         metrics["clause_only"] = {
             split: _summary(
-                evaluate(score_requests(baseline, policy, rows, min_confidence), baseline.classes_)
+                compute_metrics(
+                    score_requests(baseline, policy, rows, min_confidence), list(baseline.classes_)
+                )
             )
             for split, rows in (("dev", dev), ("test", test))
             if rows
@@ -157,9 +138,7 @@ def train(
         "parameters": {
             "clause_only": clause_only,
             "min_confidence": min_confidence,
-            "blend_weights": dict(
-                zip(SCORERS, [round(float(w), 4) for w in model.blend_], strict=True)
-            ),
+            "blend_weights": {k: round(w, 4) for k, w in model.blend_weights.items()},
             "oos_threshold": round(float(model.oos_threshold_), 4),
             "tokenizer": {k: v for k, v in asdict(settings).items() if k != "thesaurus"},
             **{k: v for k, v in params.items()},

@@ -1,0 +1,107 @@
+"""The evaluate command: the model on labelled requests, as figures and files."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from ..errors import InputFileError, LabelError
+from ..labels import check_labels, parse_labels
+from ..metrics import Scored, compute_metrics, json_safe
+from ..paths import model_dir as default_model_dir
+from ..paths import project_root
+from ..predict import Predictor, card_min_confidence, level_of
+from ..report import write_misclassified
+from ..store import load_model
+from ..tables import (
+    atomic_write_bytes,
+    open_table,
+    pick_column,
+    pick_id_column,
+    resolve_text_columns,
+)
+from ..vocab import Level
+from ..workers import row_text
+
+
+def evaluate(
+    input: str,
+    gold_column: str,
+    text_columns: list[str] | None = None,
+    id_column: str | None = None,
+    model: Path | None = None,
+    report: Path | None = None,
+    misclassified: Path | None = None,
+    split: str | None = None,
+    level: str = Level.SUBITEM,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    min_confidence: float | None = None,
+) -> int:
+    """Predict every labelled row of ``input`` and report how the predictions compare."""
+    model_path = model or default_model_dir()
+    clf, card = load_model(model_path, root=project_root())
+    policy = clf.policy_
+    table = open_table(input, None, encoding, sheet)
+    gold_col = pick_column(table.columns, [gold_column], (), "gold labels")[0]
+    text_idx = [table.columns.index(c) for c in resolve_text_columns(table.columns, text_columns)]
+    id_col = pick_id_column(table.columns, id_column)
+    split_idx = None
+    if split:
+        if "split" not in table.columns:
+            raise InputFileError("--split needs a 'split' column in the input")
+        split_idx = table.columns.index("split")
+    ids, texts, golds, problems = [], [], [], []
+    for row in table.rows:
+        if split_idx is not None and str(row.cells[split_idx]).strip() != split:
+            continue
+        try:
+            gold = parse_labels(row.cells[table.columns.index(gold_col)])
+        except LabelError as exc:
+            problems.append(f"row {row.number + 1}: {exc}")
+            continue
+        if gold is None:
+            continue
+        bad = check_labels(gold, policy)
+        if bad:
+            problems.extend(f"row {row.number + 1}: {b}" for b in bad)
+            continue
+        ids.append(str(row.cells[table.columns.index(id_col)]) if id_col else str(row.number))
+        texts.append(row_text(row, text_idx))
+        golds.append(gold)
+    for p in problems:
+        print(f"warning: {p} (row left out)", file=sys.stderr)
+    if not texts:
+        raise InputFileError("no labelled rows to evaluate")
+    min_conf = card_min_confidence(card, min_confidence)
+    predictor = Predictor(
+        clf, policy, top_k=len(clf.classes_), min_confidence=min_conf, level=level
+    )
+    preds = predictor.predict(texts)
+    if level != Level.SUBITEM:
+        golds = [tuple(dict.fromkeys(level_of(policy, g, level) for g in gold)) for gold in golds]
+    scored = [Scored(i, g, p) for i, g, p in zip(ids, golds, preds, strict=True)]
+    figures = compute_metrics(scored, predictor.columns)
+    figures["level"] = level
+    figures["model"] = {
+        "dir": str(model_path),
+        "policy_id": card.get("policy_id"),
+        "model_sha256": card.get("model_sha256"),
+    }
+    if report:
+        text = json.dumps(json_safe(figures), ensure_ascii=False, indent=2, allow_nan=False)
+        atomic_write_bytes(report, (text + "\n").encode())
+    if misclassified:
+        write_misclassified(misclassified, scored, texts)
+    oos = figures["out_of_scope"]
+    print(
+        f"n={figures['n']} (in scope {figures['n_in_scope']}, "
+        f"out of scope {figures['n_out_of_scope']})  "
+        f"top1 {figures['top1']:.3f}  top3 {figures['top3']:.3f}  "
+        f"area_top1 {figures['area_top1']:.3f}  "
+        f"macro_f1 {figures['macro_f1']:.3f}  mrr {figures['mrr']:.3f}  ece {figures['ece']:.3f}\n"
+        f"out of scope: recall {oos['recall']:.3f}  precision {oos['precision']:.3f}  "
+        f"in-scope flagged {oos['in_scope_flagged_out']:.3f}"
+    )
+    return 0

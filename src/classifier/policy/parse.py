@@ -1,0 +1,63 @@
+"""The policy parser's entry point: raw text → :class:`Policy`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..errors import PolicyParseError
+from ..textutil import squeeze
+from .artefacts import strip_artefacts
+from .structure import StructureReader, to_clauses
+from .summary import find_body_start, parse_summary
+from .types import Policy
+
+
+def _check_text(text: str) -> None:
+    if not text.strip():
+        raise PolicyParseError("the policy file is empty")
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if "\x00" in text or "\ufffd" in text[:2000] or controls > max(5, len(text) // 100):
+        raise PolicyParseError(
+            "the policy file looks binary (not UTF-8 text); export the policy as plain text first"
+        )
+
+
+def parse_policy(
+    text: str,
+    policy_id: str,
+    summary_map: Mapping[str, tuple[str, ...]] | None = None,
+) -> Policy:
+    """Parse a policy text into clauses, summary-slide entries and removed artefacts.
+
+    ``summary_map`` maps summary bullet ids (``S01``…) to the labels they summarise; without
+    it, a bullet is attached to the area its slide heading names.
+
+    Raises :class:`PolicyParseError` for empty or binary text or text without numbered
+    sections.
+    """
+    _check_text(text)
+    raw_lines = text.lstrip("\ufeff").splitlines()
+    body_start = find_body_start(raw_lines)
+    summary, summary_artefacts = (
+        parse_summary(policy_id, raw_lines, body_start, summary_map) if body_start else ([], [])
+    )
+    content, artefacts = strip_artefacts(raw_lines, body_start)
+    reader = StructureReader(content)
+    reader.read()
+    if not reader.roots:
+        raise PolicyParseError(
+            "no numbered sections found (expected lines such as '１ 基本的な考え方' or "
+            "'第1 …' followed by '(1)', '①', 'ⅰ）' items); is this the policy text?"
+        )
+    # The title is the first line naming the 方針; failing that, the first line.
+    title = next(
+        (ln.text for ln in reader.preamble if "方針" in ln.text),
+        reader.preamble[0].text if reader.preamble else "",
+    )
+    clauses = to_clauses(
+        policy_id, squeeze(title), reader.preamble, reader.preamble_breaks, reader.roots
+    )
+    if not any(c.is_target for c in clauses):
+        raise PolicyParseError("numbered sections were found but no areas or items inside them")
+    all_artefacts = sorted(summary_artefacts + artefacts, key=lambda a: (a.line, a.kind))
+    return Policy(policy_id, squeeze(title), tuple(clauses), tuple(summary), tuple(all_artefacts))

@@ -1,0 +1,124 @@
+"""Predictions → what analysts receive: the appended output columns, the review sheet and
+the misclassified-rows file.
+
+The output columns are a contract (analysts' workflows read them by name), so they are
+spelled here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .metrics import Scored
+from .policy import Policy
+from .predict import Prediction, display_heading
+from .tables import TableWriter
+from .vocab import OUT_OF_SCOPE_LABEL, Status, error_status
+
+EVIDENCE_SEPARATOR = "、"
+REVIEW_SHEET = "labels"  # the review workbook's sheet listing the valid labels
+MISCLASSIFIED_COLUMNS = (
+    "id",
+    "text",
+    "gold",
+    "error",
+    "label_1",
+    "confidence_1",
+    "label_2",
+    "confidence_2",
+    "label_3",
+    "confidence_3",
+    "evidence_1",
+    "status",
+)
+
+
+def ranked_columns(top_k: int) -> list[str]:
+    """``label_k, heading_k, confidence_k`` for k = 1…K."""
+    cols = []
+    for k in range(1, top_k + 1):
+        cols += [f"label_{k}", f"heading_{k}", f"confidence_{k}"]
+    return cols
+
+
+def output_columns(top_k: int) -> list[str]:
+    """The columns classify appends, in order."""
+    return [*ranked_columns(top_k), "evidence_1", "status"]
+
+
+def prediction_cells(pred: Prediction, top_k: int) -> list[Any]:
+    """The appended cells of one row (empty where there are fewer than K labels)."""
+    cells: list[Any] = []
+    for k in range(top_k):
+        if k < len(pred.labels):
+            cells += [pred.labels[k], pred.headings[k], pred.confidences[k]]
+        else:
+            cells += ["", "", ""]
+    return [*cells, EVIDENCE_SEPARATOR.join(pred.evidence), pred.status]
+
+
+def error_prediction(reason: str) -> Prediction:
+    """The prediction of a row that could not be processed."""
+    return Prediction((), (), (), (), 0.0, error_status(reason))
+
+
+def write_review_sheet(
+    path: Path, rows: Sequence[tuple[int, Any, str, Prediction]], top_k: int, policy: Policy
+) -> None:
+    """An Excel sheet for analysts: most uncertain rows first, empty accepted_label/comment.
+
+    ``rows`` are ``(row number, id, text, prediction)``.
+    """
+
+    def key(item: tuple[int, Any, str, Prediction]) -> tuple[bool, float, int]:
+        number, _, _, pred = item
+        reviewable = not pred.status.startswith((Status.ERROR, Status.EMPTY_TEXT))
+        return (not reviewable, pred.confidences[0] if pred.confidences else 0.0, number)
+
+    columns = ["row", "id", "text", *output_columns(top_k), "accepted_label", "comment"]
+    with TableWriter(path, "xlsx", columns) as writer:
+        for number, ident, text, pred in sorted(rows, key=key):
+            writer.write([number, ident, text, *prediction_cells(pred, top_k), "", ""])
+        labels = [[c.label, display_heading(policy, c.label)] for c in policy.targets]
+        writer.add_sheet(
+            REVIEW_SHEET,
+            ["label", "heading"],
+            [*labels, [OUT_OF_SCOPE_LABEL, "対象外 (supports no item)"]],
+        )
+
+
+def miss_kind(s: Scored) -> str | None:
+    """How a scored row is wrong (``None`` if it is right)."""
+    p = s.prediction
+    first = p.labels[0] if p.labels else ""
+    if s.gold:
+        if first in s.gold and p.status != Status.OUT_OF_SCOPE:
+            return None
+        return "flagged out of scope" if p.status == Status.OUT_OF_SCOPE else "wrong item"
+    return None if p.status == Status.OUT_OF_SCOPE else "out of scope not flagged"
+
+
+def write_misclassified(path: Path, scored: Sequence[Scored], texts: Sequence[str]) -> None:
+    """CSV of rows the classifier got wrong, with gold, predictions, confidences and evidence."""
+    with TableWriter(path, "csv", list(MISCLASSIFIED_COLUMNS)) as writer:
+        for s, text in zip(scored, texts, strict=True):
+            error = miss_kind(s)
+            if error is None:
+                continue
+            p = s.prediction
+            cells: list[Any] = []
+            for k in range(3):
+                cells += [p.labels[k], p.confidences[k]] if k < len(p.labels) else ["", ""]
+            writer.write(
+                [
+                    s.id,
+                    text,
+                    ";".join(s.gold) or OUT_OF_SCOPE_LABEL,
+                    error,
+                    *cells,
+                    EVIDENCE_SEPARATOR.join(p.evidence),
+                    p.status,
+                ]
+            )

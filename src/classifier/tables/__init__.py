@@ -1,0 +1,30 @@
+"""Tables in and out: every format analysts exchange, one reader and one writer for all."""
+
+from .atomic import atomic_write_bytes, sha256_file
+from .columns import (
+    ID_COLUMN_CANDIDATES,
+    TEXT_COLUMN_CANDIDATES,
+    pick_column,
+    pick_id_column,
+    resolve_text_columns,
+)
+from .read import FORMATS, InputTable, Row, check_encoding, detect_format, open_table
+from .write import TableWriter, default_output_path
+
+__all__ = [
+    "FORMATS",
+    "ID_COLUMN_CANDIDATES",
+    "TEXT_COLUMN_CANDIDATES",
+    "InputTable",
+    "Row",
+    "TableWriter",
+    "atomic_write_bytes",
+    "check_encoding",
+    "default_output_path",
+    "detect_format",
+    "open_table",
+    "pick_column",
+    "pick_id_column",
+    "resolve_text_columns",
+    "sha256_file",
+]

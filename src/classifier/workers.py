@@ -1,0 +1,168 @@
+"""Classifying a table chunk by chunk, in this process or in a pool of worker processes.
+
+A chunk's output cells are made where its predictions are made, so a worker hands back
+ready cells. With ``jobs > 1`` and a large input, chunks go to persistent worker processes
+(each with its own model and Sudachi tokenizer, started fresh: nothing of Sudachi crosses a
+process boundary), with at most two chunks per worker in flight, so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import signal
+from collections import deque
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from .errors import WorkerError
+from .predict import Prediction, Predictor
+from .report import error_prediction, prediction_cells
+from .store import load_model
+from .tables import Row
+from .textutil import cell_text
+
+# Below this many rows a worker pool costs more to start than it saves.
+POOL_MIN_ROWS = 6000
+ChunkResult = tuple[list[list[Any]], list[str], list[Prediction] | None]
+_PENDING = error_prediction("not processed")
+
+
+def row_text(row: Row, indexes: list[int]) -> str:
+    """The request text of a row: its text cells joined, blanks and NaN skipped.
+
+    Cleaning (NFKC, control characters) is left to the tokeniser, which does it once.
+    """
+    parts = [cell_text(row.cells[i]) for i in indexes]
+    return "\n".join(p for p in parts if p.strip())
+
+
+def predict_texts(
+    predictor: Predictor, texts: list[str], errors: list[str | None]
+) -> list[Prediction]:
+    """Predictions for one chunk; rows that could not be read keep their error."""
+    ok = [i for i, e in enumerate(errors) if e is None]
+    preds: list[Prediction] = [error_prediction(e) if e is not None else _PENDING for e in errors]
+    try:
+        for i, p in zip(ok, predictor.predict([texts[i] for i in ok]), strict=True):
+            preds[i] = p
+    except Exception:
+        # One bad row must not sink the chunk: retry one by one to find it.
+        for i in ok:
+            try:
+                preds[i] = predictor.predict([texts[i]])[0]
+            except Exception as exc:  # reported per row, never a traceback
+                preds[i] = error_prediction(f"{type(exc).__name__}: {exc}"[:200])
+    return preds
+
+
+def classify_chunk(
+    predictor: Predictor, texts: list[str], errors: list[str | None], keep: bool
+) -> ChunkResult:
+    """The appended output cells and status of every row (and the predictions if kept)."""
+    preds = predict_texts(predictor, texts, errors)
+    cells = [prediction_cells(p, predictor.top_k) for p in preds]
+    return cells, [p.status for p in preds], preds if keep else None
+
+
+_worker: Predictor | None = None
+_worker_keep = False
+_worker_error: str | None = None
+
+
+def _start_worker(model_dir: str, top_k: int, min_conf: float, level: str, keep: bool) -> None:
+    """Worker process initialiser: load the model once; Sudachi is built on first use.
+
+    Ctrl-C is left to the main process, which stops the workers itself; a worker that
+    cannot load the model says so with its first chunk instead of printing a traceback.
+    """
+    global _worker, _worker_keep, _worker_error
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        model, _ = load_model(Path(model_dir))
+    except Exception as exc:
+        _worker_error = f"{type(exc).__name__}: {exc}"
+        return
+    _worker = Predictor(model, model.policy_, top_k=top_k, min_confidence=min_conf, level=level)
+    _worker_keep = keep
+    gc.freeze()  # the model lives as long as the worker: keep it out of collections
+
+
+def _work(payload: tuple[list[str], list[str | None]]) -> ChunkResult:
+    if _worker is None:
+        raise WorkerError(
+            f"a worker process could not load the model ({_worker_error}); "
+            f"nothing was written. Run again, or with --jobs 1"
+        )
+    return classify_chunk(_worker, *payload, _worker_keep)
+
+
+Prepared = tuple[list[Row], list[str], list[str | None]]
+
+
+def predicted_chunks(
+    chunks: Iterable[list[Row]],
+    text_idx: list[int],
+    predictor: Predictor,
+    jobs: int,
+    model_dir: Path,
+    keep: bool = False,
+) -> Iterator[tuple[list[Row], list[str], ChunkResult]]:
+    """Yield ``(rows, texts, (cells, statuses, predictions or None))`` per chunk, in order."""
+    chunks = iter(chunks)
+
+    def prepared(chunk: list[Row]) -> Prepared:
+        texts = [row_text(r, text_idx) if r.error is None else "" for r in chunk]
+        return chunk, texts, [r.error for r in chunk]
+
+    head: list[Prepared] = []
+    rows = 0
+    if jobs > 1:
+        for chunk in chunks:
+            head.append(prepared(chunk))
+            rows += len(chunk)
+            if rows >= POOL_MIN_ROWS:
+                break
+    if jobs <= 1 or rows < POOL_MIN_ROWS:
+        for chunk, texts, errors in itertools.chain(head, map(prepared, chunks)):
+            yield chunk, texts, classify_chunk(predictor, texts, errors, keep)
+        return
+    yield from _in_pool(
+        itertools.chain(head, map(prepared, chunks)), predictor, jobs, model_dir, keep
+    )
+
+
+def _in_pool(
+    source: Iterator[Prepared], predictor: Predictor, jobs: int, model_dir: Path, keep: bool
+) -> Iterator[tuple[list[Row], list[str], ChunkResult]]:
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    # A process pool that reports a dead worker (BrokenProcessPool) rather than
+    # replacing it and waiting forever; fresh (spawned) processes inherit nothing of Sudachi.
+    pool = ProcessPoolExecutor(
+        jobs,
+        mp_context=mp.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(str(model_dir), predictor.top_k, predictor.min_confidence, predictor.level, keep),
+    )
+    try:
+        pending: deque = deque()
+        for chunk, texts, errors in source:
+            pending.append((chunk, texts, pool.submit(_work, (texts, errors))))
+            if len(pending) >= 2 * jobs:
+                done_chunk, done_texts, result = pending.popleft()
+                yield done_chunk, done_texts, result.result()
+        while pending:
+            done_chunk, done_texts, result = pending.popleft()
+            yield done_chunk, done_texts, result.result()
+    except BrokenProcessPool as exc:
+        raise WorkerError(
+            f"a worker process stopped unexpectedly ({exc}); nothing was written. "
+            f"Out of memory? Run again with fewer --jobs"
+        ) from None
+    finally:
+        # Chunks not yet started are dropped; running ones finish (seconds at most).
+        pool.shutdown(wait=True, cancel_futures=True)
