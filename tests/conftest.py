@@ -1,28 +1,13 @@
-"""Shared fixtures: paths into the real repository data."""
+"""Shared fixtures: the real policy, the committed model and a tiny clause-only model.
+
+Constants and helper functions live in :mod:`tests.helpers`.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-R3_SOURCE = ROOT / "corpus" / "r3" / "source.txt"
-R3_DIR = ROOT / "corpus" / "r3"
-# The columns classify appends with the default --top-k 3: the contract from the issue.
-ADDED_COLUMNS = [
-    "label_1",
-    "heading_1",
-    "confidence_1",
-    "label_2",
-    "heading_2",
-    "confidence_2",
-    "label_3",
-    "heading_3",
-    "confidence_3",
-    "evidence_1",
-    "status",
-]
+from .helpers import R3_DIR, R3_SOURCE, load_committed_model, tiny_model, tiny_policy
 
 
 @pytest.fixture(scope="session")
@@ -37,3 +22,21 @@ def r3_policy():
     policy, warnings = load_policy(R3_SOURCE, "r3", R3_DIR / "summary_map.csv")
     assert warnings == []
     return policy
+
+
+@pytest.fixture(scope="session")
+def committed():
+    """``(model, card)`` of ``models/r3``, loaded once per session (do not modify)."""
+    return load_committed_model(None)
+
+
+@pytest.fixture(scope="session")
+def small_policy():
+    """The hand-written policy of :func:`tests.helpers.tiny_policy`."""
+    return tiny_policy()
+
+
+@pytest.fixture(scope="session")
+def small_model():
+    """A clause-only model of :func:`tests.helpers.tiny_policy`, fitted once (do not modify)."""
+    return tiny_model()

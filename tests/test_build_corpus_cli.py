@@ -8,7 +8,7 @@ import pytest
 
 from classifier.cli import build_corpus_main, main
 
-from .conftest import R3_DIR, R3_SOURCE
+from .helpers import R3_DIR, R3_SOURCE
 
 
 def _build(tmp_path, name="out"):

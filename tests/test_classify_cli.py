@@ -11,7 +11,7 @@ from openpyxl import Workbook, load_workbook
 
 from classifier.cli import classify_main
 
-from .conftest import ADDED_COLUMNS, ROOT
+from .helpers import ADDED_COLUMNS, ROOT
 
 HEADER = ["番号", "府省庁", "事業名", "事業概要", "要求額"]
 ROWS = [

@@ -7,7 +7,7 @@ import json
 
 from classifier.cli import evaluate_main
 
-from .conftest import ROOT
+from .helpers import ROOT
 
 KEYS = ("top1", "top3", "area_top1", "ece", "macro_f1", "mrr", "n")
 LABELLED = str(ROOT / "corpus" / "labelled" / "requests.csv")

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from classifier.cli import classify_main, evaluate_main, train_main
 from classifier.dataset import read_labelled
 
-from .conftest import ROOT
+from .helpers import ROOT
 
 
 def test_feedback_raises_accuracy_on_held_back_rows(tmp_path, monkeypatch, capsys):

@@ -16,7 +16,7 @@ import pytest
 from classifier.cli import build_corpus_main, classify_main, revise_main, train_main
 from classifier.labels import parse_labels
 
-from .conftest import ROOT
+from .helpers import ROOT
 
 REMOVED = {"(2)⑤"}
 RENAMED = {"(2)⑥": "(2)⑤", "(2)⑦": "(2)⑥"}

@@ -1,0 +1,147 @@
+"""corpus: a policy version on disk, written byte-identically; summary map; thesaurus."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import json
+from dataclasses import replace
+
+import pytest
+
+from classifier.corpus import (
+    CLAUSE_CSV_COLUMNS,
+    check_summary_map,
+    read_clauses,
+    read_policy_text,
+    read_summary_map,
+    read_thesaurus,
+    write_corpus,
+)
+from classifier.errors import LabelError, PolicyParseError
+from classifier.policy import SummaryEntry
+
+SOURCE = "テスト用の予算重点化方針\n（本文）\n".encode()
+GENERATED = ["artefacts.jsonl", "clauses.csv", "clauses.jsonl", "corpus.json", "summary.jsonl"]
+
+
+def test_read_policy_text_encodings(tmp_path):
+    path = tmp_path / "p.txt"
+    path.write_bytes(codecs.BOM_UTF8 + "（１）サイバー".encode())
+    assert read_policy_text(path) == "（１）サイバー"  # BOM dropped
+    path.write_bytes("（１）サイバー".encode("cp932"))
+    assert read_policy_text(path) == "（１）サイバー"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "the file is empty"),
+        (b" \r\n\n", "the file is empty"),
+        (b"%PDF-1.4\x00\x01", "binary file"),
+        (b"abc\x81", "not readable as UTF-8 or Shift_JIS"),
+    ],
+)
+def test_read_policy_text_refuses(tmp_path, data, message):
+    path = tmp_path / "p.txt"
+    path.write_bytes(data)
+    with pytest.raises(PolicyParseError, match=message):
+        read_policy_text(path)
+
+
+def test_write_then_read_back(tmp_path, small_policy):
+    source = tmp_path / "source_in.txt"
+    source.write_bytes(SOURCE)
+    out = tmp_path / "corpus" / "t1"
+    files = write_corpus(small_policy, source, out)
+    assert sorted(files) == GENERATED
+    assert sorted(p.name for p in out.iterdir()) == sorted([*GENERATED, "source.txt"])
+    assert (out / "source.txt").read_bytes() == SOURCE  # the raw source, byte for byte
+    assert read_clauses(out) == small_policy
+    manifest = json.loads((out / "corpus.json").read_text(encoding="utf-8"))
+    assert manifest["policy_id"] == "t1" and manifest["title"] == "テスト用の予算重点化方針"
+    assert (manifest["n_clauses"], manifest["n_targets"]) == (8, 4)
+    assert (manifest["n_summary_entries"], manifest["n_artefacts"]) == (0, 0)
+    assert manifest["source_sha256"] == hashlib.sha256(SOURCE).hexdigest()
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_rebuild_is_byte_identical(tmp_path, small_policy):
+    source = tmp_path / "source.txt"
+    source.write_bytes(SOURCE)
+    a, b = tmp_path / "a", tmp_path / "b"
+    write_corpus(small_policy, source, a)
+    write_corpus(small_policy, source, b)
+    write_corpus(small_policy, source, b)  # over an existing corpus
+    for name in [*GENERATED, "source.txt"]:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+def test_clauses_csv_for_excel(tmp_path, small_policy):
+    source = tmp_path / "source.txt"
+    source.write_bytes(SOURCE)
+    write_corpus(small_policy, source, tmp_path / "c")
+    raw = (tmp_path / "c" / "clauses.csv").read_bytes()
+    assert raw.startswith(codecs.BOM_UTF8) and b"\r\n" in raw
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    assert list(rows[0]) == list(CLAUSE_CSV_COLUMNS)
+    sub = next(r for r in rows if r["label"] == "(2)①ⅰ")
+    assert sub["path"] == "重点化を図るべき分野 > 人材育成 > 人材の育成"
+    assert sub["is_target"] == "1" and sub["heading"] == "" and sub["parent"] == "(2)①"
+    assert next(r for r in rows if r["label"] == "(2)①")["is_target"] == "0"
+
+
+def test_read_clauses_without_a_corpus(tmp_path):
+    with pytest.raises(PolicyParseError, match=r"has no clauses\.jsonl; build it with"):
+        read_clauses(tmp_path)
+
+
+def test_read_summary_map(tmp_path):
+    path = tmp_path / "summary_map.csv"
+    path.write_text(
+        "\ufeffbullet_id,labels,text_start\nS1,(1)①; (1)② ,政府機関\n,(2)①ⅰ,ignored\nS2,,\n",
+        encoding="utf-8",
+    )
+    labels, starts = read_summary_map(path)
+    assert labels == {"S1": ("(1)①", "(1)②"), "S2": ()}
+    assert starts == {"S1": "政府機関", "S2": ""}
+
+
+def _with_summary(policy, labels):
+    entry = SummaryEntry("t1", "S1", "bullet", "■", "政府機関の監視を強化", "(1)", labels, 1, 1)
+    return replace(policy, summary=(entry,))
+
+
+def test_check_summary_map(small_policy):
+    policy = _with_summary(small_policy, ("(1)①",))
+    assert check_summary_map(policy, {"S1": "政府機関"}) == []
+    assert check_summary_map(policy, {"S1": ""}) == []  # no expected start: nothing to check
+    assert check_summary_map(policy, {"S1": "地方"}) == [
+        "summary_map.csv: bullet S1 now starts '政府機関の監視を強化', not '地方'; "
+        "review the mapping"
+    ]
+    assert check_summary_map(policy, {"S9": "x"}) == [
+        "summary_map.csv: bullet S9 is not on the summary slide"
+    ]
+    with pytest.raises(LabelError, match=r"bullet S1 names label '\(9\)①'"):
+        check_summary_map(_with_summary(small_policy, ("(9)①",)), {})
+
+
+def test_read_thesaurus(tmp_path):
+    assert read_thesaurus(None) == ()
+    assert read_thesaurus(tmp_path / "missing.csv") == ()
+    path = tmp_path / "thesaurus.csv"
+    path.write_text(
+        "\ufeffterm,concept\n"
+        "銀行,重要インフラ\n"
+        " 市町村 , 地方公共団体 \n"
+        "銀行,重要インフラ\n"
+        ",大学\n"
+        "高専,\n",
+        encoding="utf-8",
+    )
+    # Trimmed, duplicates and half-empty rows dropped, sorted.
+    assert read_thesaurus(path) == (("市町村", "地方公共団体"), ("銀行", "重要インフラ"))

@@ -1,0 +1,141 @@
+"""dataset: labelled files and review sheets → labelled requests, with problems by row."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from openpyxl import Workbook
+
+from classifier.dataset import (
+    examples_for_policy,
+    is_review_sheet,
+    read_labelled,
+    read_labelled_files,
+)
+from classifier.errors import InputFileError
+
+COLUMNS = ["id", "text", "labels", "府省庁", "要求額", "split"]
+ROWS = [
+    ["1", "政府機関の監視", "(1)①", "総務省", "1,200", "dev"],
+    ["2", "ラベルなし", "", "", "", "dev"],
+    ["3", "二つとも誤り", "(9)①;(1)⑤", "", "", "dev"],
+    ["4", "NONE と混在", "NONE;(1)①", "", "", "dev"],
+    ["5", "見出し", "(1)", "", "", "dev"],
+    ["6", "河川の堤防", "対象外", "国土交通省", "未定", "test"],
+    ["7", "全角で書いた", "（１）②；（２）①ii", "", "", "dev"],
+]
+
+
+def write_csv(path, rows, columns=COLUMNS):
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    return path
+
+
+def test_read_labelled_keeps_good_rows_and_reports_bad_ones(tmp_path, small_policy):
+    report = read_labelled(write_csv(tmp_path / "labelled.csv", ROWS), small_policy)
+    assert [r.id for r in report.requests] == ["1", "6", "7"]
+    assert report.unlabelled == 1
+    # Rows 3, 4 and 5 are left out: three rows, although row 3 has two bad labels.
+    assert report.left_out == 3
+    assert len(report.problems) == 4
+    assert report.problems[0] == ("labelled.csv row 4: unknown label '(9)①' (did you mean '(1)①'?)")
+    assert report.problems[1].startswith("labelled.csv row 4: unknown label '(1)⑤'")
+    assert report.problems[2].startswith("labelled.csv row 5: 'NONE;(1)①': NONE")
+    assert report.problems[3].startswith("labelled.csv row 6: '(1)' is a heading")
+
+
+def test_read_labelled_fields(tmp_path, small_policy):
+    by_id = {
+        r.id: r for r in read_labelled(write_csv(tmp_path / "l.csv", ROWS), small_policy).requests
+    }
+    first, oos, wide = by_id["1"], by_id["6"], by_id["7"]
+    assert first.labels == ("(1)①",) and first.text == "政府機関の監視"
+    assert first.ministry == "総務省" and first.amount == 1200.0 and first.split == "dev"
+    assert oos.labels == () and not oos.in_scope
+    assert oos.amount is None and oos.split == "test"  # 未定 is not a number
+    assert wide.labels == ("(1)②", "(2)①ⅱ")
+
+
+def test_without_a_policy_labels_are_not_checked(tmp_path):
+    report = read_labelled(write_csv(tmp_path / "l.csv", ROWS))
+    assert [r.id for r in report.requests] == ["1", "3", "5", "6", "7"]
+    assert report.left_out == 1  # only NONE combined with a label
+    assert report.requests[1].labels == ("(9)①", "(1)⑤")
+
+
+def test_text_is_title_and_description_and_ids_default_to_row_numbers(tmp_path):
+    path = write_csv(
+        tmp_path / "l.csv",
+        [["自治体クラウド", "市町村の\u200b監視を強化する。", "(1)②"]],
+        ["事業名", "事業概要", "labels"],
+    )
+    (request,) = read_labelled(path).requests
+    assert request.text == "自治体クラウド\n市町村の監視を強化する。"  # cleaned, both columns
+    assert request.id == "row1"
+    (only_title,) = read_labelled(path, text_columns=("事業名",)).requests
+    assert only_title.text == "自治体クラウド"
+
+
+def test_missing_label_column(tmp_path):
+    path = write_csv(tmp_path / "l.csv", [["1", "x"]], ["id", "text"])
+    with pytest.raises(InputFileError, match="no 'labels' column; the columns are: id, text"):
+        read_labelled(path)
+    (request,) = read_labelled(
+        write_csv(tmp_path / "g.csv", [["1", "x", "(1)①"]], ["id", "text", "gold"]),
+        label_column="gold",
+    ).requests
+    assert request.labels == ("(1)①",)
+
+
+def _review_sheet(path, rows):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "classified"
+    ws.append(["row", "id", "text", "label_1", "status", "accepted_label", "comment"])
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+def test_review_sheet_uses_accepted_label(tmp_path, small_policy):
+    path = _review_sheet(
+        tmp_path / "review.xlsx",
+        [
+            [1, "a", "市町村の訓練", "(1)①", "ok", "(1)②", "corrected"],
+            [2, "b", "政府機関の監視", "(1)①", "ok", None, None],  # not reviewed yet
+            [3, "c", "河川の堤防", "(1)①", "out_of_scope", "NONE", None],
+        ],
+    )
+    assert is_review_sheet(path)
+    report = read_labelled(path, small_policy)
+    assert [(r.id, r.labels) for r in report.requests] == [("a", ("(1)②",)), ("c", ())]
+    assert report.unlabelled == 1 and report.problems == ()
+    assert not is_review_sheet(write_csv(tmp_path / "l.csv", ROWS))
+
+
+def test_read_labelled_files_keeps_rows_of_different_files_apart(tmp_path, small_policy):
+    a = write_csv(tmp_path / "a.csv", [["1", "政府機関の監視", "(1)①"]], ["id", "text", "labels"])
+    b = write_csv(
+        tmp_path / "b.csv",
+        [["1", "市町村の訓練", "(1)②"], ["2", "x", "(7)"]],
+        ["id", "text", "labels"],
+    )
+    requests, problems, left_out = read_labelled_files([a, b], small_policy)
+    assert [(r.id, r.labels) for r in requests] == [("1", ("(1)①",)), ("b:1", ("(1)②",))]
+    assert left_out == 1 and len(problems) == 1 and problems[0].startswith("b.csv row 3:")
+
+
+def test_examples_for_policy_summarises_problems(tmp_path, small_policy):
+    rows = [[str(i), "x", "(9)①"] for i in range(22)] + [["ok", "政府機関の監視", "(1)①"]]
+    path = write_csv(tmp_path / "l.csv", rows, ["id", "text", "labels"])
+    out = examples_for_policy([path], small_policy, None, None)
+    assert [r.id for r in out.requests] == ["ok"]
+    assert len(out.warnings) == 22  # 20 problems, a count of the rest, the rows left out
+    assert out.warnings[20] == "… and 2 more label problems"
+    assert out.warnings[21] == "22 labelled rows were left out because of the problems above"
+    assert out.notes == []

@@ -1,0 +1,112 @@
+"""labels: spelling labels typed by hand, parsing label cells, checking them against a policy."""
+
+from __future__ import annotations
+
+import pytest
+
+from classifier.errors import LabelError
+from classifier.labels import (
+    LabelledRequest,
+    check_labels,
+    format_labels,
+    normalize_label,
+    parse_labels,
+)
+
+
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [
+        ("(2)③ⅱ", "(2)③ⅱ"),  # already canonical
+        ("（２）③ ii", "(2)③ⅱ"),  # full-width parentheses and digits, ascii roman numeral
+        ("（２）③", "(2)③"),
+        ("（１０）①", "(10)①"),
+        ("( 2 )③", "(2)③"),
+        ("(2) ③", "(2)③"),
+        ("(2)③ ⅱ", "(2)③ⅱ"),
+        ("(2)③ii", "(2)③ⅱ"),
+        ("(2)③ III", "(2)③ⅲ"),  # upper-case ascii
+        ("(2)③iv", "(2)③ⅳ"),
+        ("(2)③ i", "(2)③ⅰ"),
+        ("(2)③Ⅱ", "(2)③ⅱ"),  # upper-case roman numeral character
+        ("(2)③(ii)", "(2)③ⅱ"),
+        ("(2)③ⅱ)", "(2)③ⅱ"),  # a closing parenthesis copied from the policy's ⅱ）
+        ("（２）③ⅱ）", "(2)③ⅱ"),
+        ("(2)③ 政府機関、独立行政法人等における…", "(2)③"),  # the heading after it is ignored
+        ("(2)③ii 政府", "(2)③ⅱ"),
+        ("  (4)①  ", "(4)①"),
+        ("(5)", "(5)"),
+    ],
+)
+def test_normalize_label(typed, canonical):
+    assert normalize_label(typed) == canonical
+
+
+@pytest.mark.parametrize(
+    "typed", ["NONE", "none", "None", " NONE ", "対象外", "該当なし", "なし", "out_of_scope", "-"]
+)
+def test_none_spellings(typed):
+    assert normalize_label(typed) == "NONE"
+
+
+def test_parse_labels_primary_first():
+    assert parse_labels("(2)③;(1)①") == ("(2)③", "(1)①")
+    assert parse_labels("(2)③；（１）①") == ("(2)③", "(1)①")  # full-width semicolon
+    assert parse_labels("(2)③\n(1)①") == ("(2)③", "(1)①")  # one per line in a cell
+    assert parse_labels("(2)③ ; (2)③ii ;") == ("(2)③", "(2)③ⅱ")
+    assert parse_labels("(2)③;（２）③") == ("(2)③",)  # the same label twice counts once
+
+
+@pytest.mark.parametrize("cell", [None, "", "   ", "nan", float("nan")])
+def test_parse_labels_empty_cell_is_none(cell):
+    assert parse_labels(cell) is None
+
+
+@pytest.mark.parametrize("cell", ["NONE", "対象外", " none "])
+def test_parse_labels_out_of_scope_is_empty_tuple(cell):
+    assert parse_labels(cell) == ()
+
+
+def test_parse_labels_none_cannot_be_combined():
+    with pytest.raises(LabelError, match="cannot be combined"):
+        parse_labels("NONE;(2)③")
+
+
+def test_format_labels():
+    assert format_labels(None) == ""
+    assert format_labels(()) == "NONE"
+    assert format_labels(("(2)③", "(1)①")) == "(2)③;(1)①"
+    for labels in (None, (), ("(2)③ⅱ",), ("(2)③", "(1)①")):
+        assert parse_labels(format_labels(labels)) == labels
+
+
+def test_labelled_request_in_scope():
+    assert LabelledRequest("1", "市町村", ("(1)②",)).in_scope
+    assert not LabelledRequest("2", "河川", ()).in_scope
+    assert LabelledRequest("3", "x", ()).split == "dev"
+
+
+def test_check_labels_accepts_targets(small_policy):
+    assert check_labels(["(1)①", "(2)①ⅱ"], small_policy) == []
+    assert check_labels([], small_policy) == []
+
+
+def test_check_labels_unknown_label_with_a_suggestion(r3_policy):
+    assert check_labels(["(2)⑧"], r3_policy) == ["unknown label '(2)⑧' (did you mean '(2)⑦'?)"]
+    assert check_labels(["zzz"], r3_policy) == ["unknown label 'zzz'"]  # nothing close
+
+
+def test_check_labels_heading_is_not_a_target(small_policy):
+    assert check_labels(["(1)"], small_policy) == [
+        "'(1)' is a heading, not a classification target (use one of its items: (1)①, (1)②)"
+    ]
+    assert check_labels(["(2)①"], small_policy) == [
+        "'(2)①' is a heading, not a classification target (use one of its items: (2)①ⅰ, (2)①ⅱ)"
+    ]
+
+
+def test_check_labels_reports_each_bad_label(small_policy):
+    problems = check_labels(["(1)①", "(9)①", "(1)"], small_policy)
+    assert len(problems) == 2
+    assert problems[0].startswith("unknown label '(9)①'")
+    assert problems[1].startswith("'(1)' is a heading")

@@ -1,0 +1,133 @@
+"""metrics: every measure on hand-made predictions, expected values worked out by hand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from classifier.metrics import (
+    Scored,
+    area_of,
+    compute_metrics,
+    confusion,
+    expected_calibration_error,
+    json_safe,
+    macro_f1,
+    reliability,
+)
+from classifier.predict import Prediction
+
+
+def scored(gold, labels, confidences=None, status="ok", ident="x") -> Scored:
+    labels = tuple(labels)
+    confidences = tuple(confidences or [0.5] * len(labels))
+    return Scored(ident, tuple(gold), Prediction(labels, labels, confidences, (), 1.0, status))
+
+
+def test_area_of():
+    assert area_of("(2)③ⅱ") == "(2)"
+    assert area_of("(12)①") == "(12)"
+    assert area_of("(5)") == "(5)"
+    assert area_of("NONE") == "NONE"
+
+
+def test_expected_calibration_error_by_hand():
+    conf = np.array([0.95, 0.85, 0.15, 0.12])
+    hit = np.array([1.0, 0.0, 0.0, 1.0])
+    # bins: 0.9–1.0 {0.95: hit} |0.95 - 1| = 0.05; 0.8–0.9 {0.85: miss} 0.85;
+    # 0.1–0.2 {0.15, 0.12: one hit} |0.135 - 0.5| × 2 = 0.73.  (0.05 + 0.85 + 0.73) / 4
+    assert expected_calibration_error(conf, hit) == pytest.approx(1.63 / 4)
+    # Confidence 1.0 falls in the top bin; perfectly calibrated rows give 0.
+    assert expected_calibration_error(np.array([1.0, 1.0]), np.array([1.0, 1.0])) == 0.0
+    assert math.isnan(expected_calibration_error(np.array([]), np.array([])))
+
+
+def test_reliability_bins():
+    bins = reliability(np.array([0.95, 0.91, 0.05]), np.array([1.0, 0.0, 1.0]), bins=2)
+    assert bins == [
+        {"bin": [0.0, 0.5], "n": 1, "confidence": 0.05, "accuracy": 1.0},
+        {"bin": [0.5, 1.0], "n": 2, "confidence": pytest.approx(0.93), "accuracy": 0.5},
+    ]
+    empty = reliability(np.array([0.95]), np.array([1.0]), bins=2)[0]
+    assert empty == {"bin": [0.0, 0.5], "n": 0, "confidence": None, "accuracy": None}
+
+
+# A: tp 2 (rows 1, 3), fp 1 (row 5), fn 1 (row 2) → precision 2/3, recall 2/3, F1 2/3
+# B: tp 1 (row 4), fp 1 (row 2), fn 0 → precision 1/2, recall 1, F1 2/3
+# C: tp 0, fp 0, fn 1 (row 5) → F1 0;  D: never seen → not averaged
+F1_ROWS = [
+    scored(["A"], ["A"]),
+    scored(["A"], ["B"]),
+    scored(["B", "A"], ["A"]),  # A is a gold label: a hit for A
+    scored(["B"], ["B"]),
+    scored(["C"], ["A"]),
+]
+
+
+def test_macro_f1_by_hand():
+    assert macro_f1(F1_ROWS, ["A", "B", "C", "D"]) == pytest.approx((2 / 3 + 2 / 3 + 0) / 3)
+    # Without classes, the labels are the primary gold labels: A, B, C here too.
+    assert macro_f1(F1_ROWS) == pytest.approx(4 / 9)
+    assert macro_f1([scored(["A"], ["A"])]) == 1.0
+    assert math.isnan(macro_f1([]))
+
+
+def test_confusion_by_hand():
+    rows = [*F1_ROWS, scored(["A"], ["B"]), scored(["C"], [])]
+    assert confusion(rows) == [
+        {"gold": "A", "predicted": "B", "n": 2},
+        {"gold": "C", "predicted": "(none)", "n": 1},  # ties: alphabetical by (gold, predicted)
+        {"gold": "C", "predicted": "A", "n": 1},
+    ]
+
+
+def test_compute_metrics_by_hand():
+    rows = [
+        scored(["(1)①"], ["(1)①", "(1)②", "(2)①"], [0.9, 0.05, 0.05]),  # hit at rank 1
+        scored(["(1)②"], ["(1)①", "(1)②", "(2)①"], [0.6, 0.3, 0.1]),  # rank 2, same area
+        scored(["(2)①"], ["(1)①", "(1)②", "(2)②"], [0.4, 0.3, 0.3], "out_of_scope"),  # missed
+        scored([], ["(1)①"], [0.5], "out_of_scope"),  # out of scope, flagged
+        scored([], ["(1)①"], [0.95], "ok"),  # out of scope, not flagged
+    ]
+    report = compute_metrics(rows, ["(1)①", "(1)②", "(2)①", "(2)②"])
+    assert (report["n"], report["n_in_scope"], report["n_out_of_scope"]) == (5, 3, 2)
+    assert report["top1"] == pytest.approx(1 / 3)
+    assert report["top3"] == pytest.approx(2 / 3)
+    assert report["area_top1"] == pytest.approx(2 / 3)  # (1)① is in area (1) like (1)②
+    assert report["mrr"] == pytest.approx((1 + 1 / 2 + 0) / 3)
+    # In-scope confidences 0.9 (hit), 0.6 (miss), 0.4 (miss), one per bin.
+    assert report["ece"] == pytest.approx((0.1 + 0.6 + 0.4) / 3)
+    # (1)①: tp 1, fp 2 → precision 1/3, recall 1, F1 1/2; (1)② and (2)①: fn 1 → 0;
+    # (2)②: never predicted nor gold → not averaged.
+    assert report["macro_f1"] == pytest.approx((1 / 2 + 0 + 0) / 3)
+    assert report["out_of_scope"] == {
+        "recall": 0.5,
+        "precision": 0.5,  # one true flag, one in-scope request flagged
+        "in_scope_flagged_out": pytest.approx(1 / 3),
+        "in_scope_flagged_any": pytest.approx(1 / 3),
+    }
+    assert report["status_counts"] == {"ok": 3, "out_of_scope": 2}
+    assert report["confusion"] == [
+        {"gold": "(1)②", "predicted": "(1)①", "n": 1},
+        {"gold": "(2)①", "predicted": "(1)①", "n": 1},
+    ]
+    bands = {tuple(b["band"]): (b["n"], b["accuracy"]) for b in report["confidence_bands"]}
+    assert bands[(0.3, 0.5)] == (1, 0.0)
+    assert bands[(0.5, 0.7)] == (1, 0.0)
+    assert bands[(0.9, 1.0)] == (1, 1.0)
+    assert bands[(0.0, 0.3)][0] == 0 and math.isnan(bands[(0.0, 0.3)][1])
+    assert sum(b["n"] for b in report["reliability"]) == 3
+
+
+def test_compute_metrics_without_in_scope_rows():
+    report = compute_metrics([scored([], ["(1)①"], [0.5], "out_of_scope")])
+    assert report["n_in_scope"] == 0
+    assert math.isnan(report["top1"]) and math.isnan(report["ece"])
+    assert report["out_of_scope"]["recall"] == 1.0 and report["reliability"] == []
+
+
+def test_json_safe_replaces_nan_everywhere():
+    value = {"a": float("nan"), "b": [1.0, float("nan"), (2, float("nan"))], "c": "nan"}
+    assert json_safe(value) == {"a": None, "b": [1.0, None, [2, None]], "c": "nan"}

@@ -1,0 +1,89 @@
+"""model: PolicyClassifier on a tiny clause-only fit, and invariants of the committed model."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from classifier.labels import LabelledRequest
+from classifier.model import PolicyClassifier, softmax
+
+from .helpers import TINY_TARGETS
+
+TEXTS = [
+    "政府機関の情報システムの監視",
+    "市町村の情報セキュリティ対策の訓練",
+    "大学の専門人材の教育",
+]
+
+
+def test_softmax_by_hand():
+    np.testing.assert_allclose(softmax(np.array([[0.0, math.log(3)]])), [[0.25, 0.75]])
+    np.testing.assert_allclose(softmax(np.array([[1000.0, 1000.0]])), [[0.5, 0.5]])  # no overflow
+
+
+def test_clause_only_fit(small_model):
+    assert list(small_model.classes_) == TINY_TARGETS  # the policy's targets, in order
+    assert small_model.policy_id_ == "t1"
+    assert not small_model.has_examples_ and small_model.n_examples_ == 0
+    # Clause-only: the centroid scorer alone, at the temperature set on dev.
+    assert small_model.blend_weights == {"proto": 0.0, "centroid": 28.0, "lr": 0.0}
+    assert small_model.oos_threshold_ == 0.0
+    assert small_model.fitted_.lr_coef is None and small_model.fitted_.oos_coef is None
+    oof = small_model.out_of_fold()
+    assert oof.ids == [] and oof.proba.shape == (0, 4) and oof.p_in.shape == (0,)
+
+
+def test_predict_proba_and_predict(small_model):
+    proba = small_model.predict_proba(TEXTS)
+    assert proba.shape == (3, 4)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert (proba >= 0).all()
+    assert list(small_model.predict(TEXTS)) == ["(1)①", "(1)②", "(2)①ⅰ"]
+
+
+def test_clause_only_out_of_scope_is_no_shared_vocabulary(small_model):
+    """Without labelled out-of-scope requests, only text sharing no word with the policy is out."""
+    scores = small_model.score_docs([["w:監視"], ["w:堤防", "w:河川"], []])
+    assert scores.p_in.tolist() == [1.0, 0.0, 0.0]
+
+
+def test_contributions_name_the_words_that_pushed(small_model):
+    X = small_model.transform([["w:監視", "w:政府", "w:堤防"]])
+    pushes = small_model.contributions(X[0], 0)  # towards (1)① 政府機関の監視
+    assert set(pushes) == {"w:監視", "w:政府"}  # 堤防 is not in the vocabulary
+    assert all(v > 0 for v in pushes.values())
+    assert small_model.evidence_weights().shape == (4, len(small_model.fitted_.idf))
+
+
+def test_examples_outside_the_targets_are_left_out(small_policy):
+    examples = [
+        LabelledRequest("a", "政府機関の監視を強化する", ("(1)①",)),
+        LabelledRequest("b", "見出しに付けた", ("(2)①",)),  # a heading, not a target
+        LabelledRequest("c", "旧版の項目", ("(9)①",)),
+    ]
+    model = PolicyClassifier(random_state=1)
+    assert model.fit(small_policy, examples) is model  # fit returns self
+    assert model.n_examples_ == 1
+    # One in-scope request is too few to fit the blend: it stays clause-only.
+    assert not model.has_examples_
+    assert list(model.predict(["政府機関の監視"])) == ["(1)①"]
+
+
+def test_the_committed_model_never_flags_a_request_naming_a_cyber_term(committed):
+    model, _ = committed
+    cyber_terms = ["サイバー", "情報セキュリティ", "マルウェア", "脆弱性"]  # from the README
+    docs = [[f"w:{word}", "w:道路", "w:修繕"] for word in cyber_terms]
+    assert model.score_docs(docs).p_in.tolist() == [1.0] * 4
+    assert model.score_docs([["w:道路", "w:修繕", "w:橋梁"]]).p_in[0] < model.oos_threshold_
+
+
+def test_the_committed_model_matches_its_card(committed):
+    model, card = committed
+    assert list(model.classes_) == card["classes"]
+    weights = card["parameters"]["blend_weights"]
+    assert model.blend_weights == pytest.approx(weights, abs=5e-5)  # the card rounds to 4
+    assert round(float(model.oos_threshold_), 4) == card["parameters"]["oos_threshold"]
+    assert model.has_examples_ and model.fitted_.lr_coef is not None

@@ -1,0 +1,172 @@
+"""revision: diff and crosswalk between two tiny policy versions, and carrying labels over."""
+
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from classifier.errors import InputFileError
+from classifier.labels import LabelledRequest
+from classifier.policy import Policy
+from classifier.revision import (
+    CROSSWALK_COLUMNS,
+    Crosswalk,
+    carry_labels,
+    crosswalk_csv,
+    diff_policies,
+    propose_crosswalk,
+    read_crosswalk,
+)
+
+from .helpers import SECTION, clause
+
+AREA = "政府機関のセキュリティ"
+MON = ("政府機関の監視", "政府機関の情報システムに対する不正な通信を監視する体制を強化すること。")
+LOC = ("地方公共団体の対策", "地方公共団体の情報セキュリティ対策を支援し、職員の訓練を行うこと。")
+UNI = ("大学の人材育成", "大学における専門人材の教育を充実し、演習環境を整備すること。")
+SME = ("中小企業の支援", "中小企業の経営層に向けた研修を実施し、相談窓口を設けること。")
+PORT = ("港湾の物流", "港湾における荷役機械の制御系を更新すること。")
+
+
+def one_area(policy_id: str, items: list[tuple[str, str, str]]) -> Policy:
+    clauses = [
+        clause("1", None, "section", SECTION, "", (), False, policy_id),
+        clause("(1)", "1", "area", AREA, "", (SECTION,), False, policy_id),
+    ]
+    for label, heading, text in items:
+        clauses.append(
+            clause(label, "(1)", "item", heading, text, (SECTION, AREA), True, policy_id)
+        )
+    return Policy(policy_id, "方針", tuple(clauses))
+
+
+# (1)① reworded, (1)② removed, (1)③ moved up unchanged, (1)④ moved up and reworded,
+# a new (1)④ added.
+OLD = one_area("r3", [("(1)①", *MON), ("(1)②", *LOC), ("(1)③", *UNI), ("(1)④", *SME)])
+NEW = one_area(
+    "r4",
+    [
+        ("(1)①", "政府機関の常時監視", MON[1]),
+        ("(1)②", *UNI),
+        ("(1)③", SME[0], SME[1].replace("研修", "講習")),
+        ("(1)④", *PORT),
+    ],
+)
+
+
+def test_diff_lists_each_kind_of_change():
+    changes = {(c.kind, c.old_label, c.new_label): c for c in diff_policies(OLD, NEW)}
+    assert set(changes) == {
+        ("unchanged", "(1)", "(1)"),
+        ("reworded", "(1)①", "(1)①"),
+        ("removed", "(1)②", None),
+        ("renumbered", "(1)③", "(1)②"),
+        ("renumbered+reworded", "(1)④", "(1)③"),
+        ("added", None, "(1)④"),
+    }
+    assert changes["unchanged", "(1)", "(1)"].similarity == 1.0
+    assert changes["renumbered", "(1)③", "(1)②"].similarity == 1.0  # the same text
+    assert 0.35 <= changes["renumbered+reworded", "(1)④", "(1)③"].similarity < 1.0
+    assert changes["removed", "(1)②", None].similarity < 0.35  # nothing close enough
+    assert changes["removed", "(1)②", None].old_heading == "地方公共団体の対策"
+    assert changes["added", None, "(1)④"].new_heading == "港湾の物流"
+
+
+def test_diff_of_a_policy_with_itself():
+    changes = diff_policies(OLD, OLD)
+    assert [c.kind for c in changes] == ["unchanged"] * 5  # the area and its four items
+    assert [c.old_label for c in changes] == [c.new_label for c in changes]
+
+
+def test_crosswalk_proposes_a_new_label_for_every_old_target():
+    rows = propose_crosswalk(OLD, NEW)
+    assert [list(r) for r in rows] == [list(CROSSWALK_COLUMNS)] * 4
+    proposal = {r["old_label"]: (r["new_label"], r["proposal"]) for r in rows}
+    assert proposal == {
+        "(1)①": ("(1)①", "mapped"),
+        "(1)②": ("", "removed"),
+        "(1)③": ("(1)②", "mapped"),
+        "(1)④": ("(1)③", "mapped"),
+    }
+    mapped = rows[2]
+    assert mapped["old_heading"] == "大学の人材育成" and mapped["new_heading"] == "大学の人材育成"
+    assert mapped["score"] == "1.000" and mapped["runner_up"] not in ("", "(1)②")
+    assert float(mapped["runner_up_score"]) < 0.35
+    assert rows[1]["new_heading"] == ""
+    assert all(r["reviewed"] == "" and r["comment"] == "" for r in rows)  # nothing applied yet
+
+
+def test_a_near_tie_is_ambiguous():
+    """The old item was split into two new ones, each a small rewording of it."""
+    new = one_area(
+        "r4",
+        [
+            ("(1)①", MON[0], MON[1].replace("強化", "整備")),
+            ("(1)②", MON[0], MON[1].replace("体制", "態勢")),
+        ],
+    )
+    (row,) = propose_crosswalk(one_area("r3", [("(1)①", *MON)]), new)
+    assert row["proposal"] == "ambiguous"
+    assert {row["new_label"], row["runner_up"]} == {"(1)①", "(1)②"}  # both named for review
+    assert float(row["score"]) - float(row["runner_up_score"]) < 0.08
+
+
+def test_crosswalk_csv_opens_in_excel():
+    data = crosswalk_csv(propose_crosswalk(OLD, NEW))
+    assert data.startswith(codecs.BOM_UTF8)
+    lines = data.decode("utf-8-sig").split("\r\n")
+    assert lines[0] == ",".join(CROSSWALK_COLUMNS)
+    assert len(lines) == 6 and lines[-1] == ""  # header, four rows, final line end
+
+
+def _write_crosswalk(path, rows):
+    lines = ["old_label,new_label,reviewed"] + [",".join(r) for r in rows]
+    path.write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_read_crosswalk_applies_reviewed_rows_only(tmp_path):
+    path = _write_crosswalk(
+        tmp_path / "cw.csv",
+        [
+            ("(1)①", "(1)①", "yes"),
+            ("(1)②", "", "済"),  # reviewed: the item was removed
+            ("(1)③", "(1)②", ""),  # not reviewed yet
+            ("(1)④", "NONE", "OK"),
+            ("", "(1)①", "yes"),  # no old label: ignored
+        ],
+    )
+    crosswalk = read_crosswalk(path, NEW)
+    assert crosswalk.mapping == {"(1)①": "(1)①", "(1)②": None, "(1)④": None}
+    assert crosswalk.unreviewed == ("(1)③",)
+
+
+def test_read_crosswalk_refuses_a_label_the_new_policy_lacks(tmp_path):
+    path = _write_crosswalk(tmp_path / "cw.csv", [("(1)①", "(1)①", "y"), ("(1)②", "(1)⑨", "1")])
+    with pytest.raises(InputFileError, match=r"row 3: new_label '\(1\)⑨' is not a target"):
+        read_crosswalk(path, NEW)
+    with pytest.raises(InputFileError, match="no such crosswalk file"):
+        read_crosswalk(tmp_path / "missing.csv", NEW)
+
+
+def test_carry_labels_counts_what_happened():
+    crosswalk = Crosswalk({"(1)①": "(1)①", "(1)②": None, "(1)③": "(1)②", "(1)④": "(1)③"}, ("(1)⑤",))
+    requests = [
+        LabelledRequest("a", "t", ("(1)①",)),  # carried
+        LabelledRequest("b", "t", ("(1)③",)),  # remapped
+        LabelledRequest("c", "t", ("(1)②",)),  # dropped: its only item was removed
+        LabelledRequest("e", "t", ()),  # out of scope: carried as it is
+        LabelledRequest("f", "t", ("(1)⑤", "(1)①")),  # a label whose row is not reviewed
+        LabelledRequest("g", "t", ("(1)③", "(1)④"), ministry="総務省"),  # both renamed
+    ]
+    report = carry_labels(requests, crosswalk)
+    assert (report.carried, report.remapped, report.dropped) == (2, 2, 1)
+    assert (report.labels_dropped, report.unmapped) == (1, 1)
+    assert [(r.id, r.labels) for r in report.requests] == [
+        ("a", ("(1)①",)),
+        ("b", ("(1)②",)),
+        ("e", ()),
+        ("g", ("(1)②", "(1)③")),
+    ]
+    assert report.requests[-1].ministry == "総務省"  # the rest of the record is kept

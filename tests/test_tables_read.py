@@ -1,0 +1,612 @@
+"""tables.read: CSV/TSV/XLSX/JSONL in, every row once, in order, cells untouched.
+
+Unit tests on small files first; then damaged and odd files read through classify, which
+must either take every row or stop with a one-line message (the contract in
+:mod:`tests.helpers`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import functools
+import io
+import re
+import struct
+import tempfile
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+
+from classifier.errors import InputFileError
+from classifier.tables import FORMATS, Row, check_encoding, detect_format, open_table
+
+from .helpers import (
+    ADDED,
+    CLI_SETTINGS,
+    HEADER,
+    assert_clean_outcome,
+    check_added,
+    committed_model_loaded_once,
+    read_csv_output,
+    read_jsonl_output,
+    read_xlsx_values,
+    run_classify,
+)
+
+# --------------------------------------------------------------------------- formats
+
+
+@pytest.mark.parametrize(
+    ("path", "fmt"),
+    [
+        ("requests.csv", "csv"),
+        ("REQUESTS.CSV", "csv"),
+        ("a.tsv", "tsv"),
+        ("a.txt", "tsv"),
+        ("a.xlsx", "xlsx"),
+        ("a.xlsm", "xlsx"),
+        ("a.jsonl", "jsonl"),
+        ("a.ndjson", "jsonl"),
+        ("-", "csv"),
+    ],
+)
+def test_detect_format_from_the_name(path, fmt):
+    assert detect_format(path) == fmt
+
+
+def test_detect_format_errors():
+    assert FORMATS == ("csv", "tsv", "xlsx", "jsonl")
+    assert detect_format("a.xlsx", "jsonl") == "jsonl"  # --format wins
+    with pytest.raises(InputFileError, match="unknown format 'xml'"):
+        detect_format("a.csv", "xml")
+    with pytest.raises(InputFileError, match=r"old Excel \.xls files cannot be read"):
+        detect_format("export.xls")
+    with pytest.raises(InputFileError, match="cannot tell the format"):
+        detect_format("notes.docx")
+
+
+def test_check_encoding():
+    assert check_encoding("cp932") == "cp932"
+    with pytest.raises(InputFileError, match="unknown encoding 'klingon'"):
+        check_encoding("klingon")
+
+
+def test_missing_file_and_folder(tmp_path):
+    with pytest.raises(InputFileError, match="no such file"):
+        open_table(str(tmp_path / "none.csv"))
+    (tmp_path / "dir.csv").mkdir()
+    with pytest.raises(InputFileError, match="is a folder"):
+        open_table(str(tmp_path / "dir.csv"))
+
+
+# --------------------------------------------------------------------------- CSV / TSV
+
+
+def _rows(table) -> list[Row]:
+    return list(table.rows)
+
+
+def test_csv_rows_numbered_padded_and_flagged(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_bytes("id, text \r\n1,市町村\r\n\r\n2,a,b\r\n3\r\n4,x,,\r\n".encode("cp932"))
+    table = open_table(str(path))
+    assert table.format == "csv" and table.encoding == "cp932"
+    assert table.columns == ["id", "text"]  # header cells stripped
+    assert _rows(table) == [
+        Row(1, ["1", "市町村"]),
+        Row(2, ["2", "a"], error="row has 3 fields but the header has 2"),
+        Row(3, ["3", ""]),  # short rows padded; the blank line is not a row
+        Row(4, ["4", "x"]),  # empty extra cells are not an error
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding"),
+    [
+        ("id,text\n1,市町村\n".encode(), "utf-8"),
+        (codecs.BOM_UTF8 + "id,text\n1,市町村\n".encode(), "utf-8-sig"),
+        ("id,text\n1,市町村\n".encode("cp932"), "cp932"),
+        ("id,text\n1,市町村\n".encode("utf-16"), "utf-16"),
+    ],
+)
+def test_csv_encoding_detected(tmp_path, data, encoding):
+    path = tmp_path / "a.csv"
+    path.write_bytes(data)
+    table = open_table(str(path))
+    assert table.encoding == encoding and table.columns == ["id", "text"]
+    assert _rows(table) == [Row(1, ["1", "市町村"])]
+
+
+def test_tsv_and_explicit_encoding(tmp_path):
+    path = tmp_path / "a.tsv"
+    path.write_bytes("番号\t事業概要\n1\t監視, 分析\n".encode("cp932"))
+    table = open_table(str(path), encoding="cp932")
+    assert table.format == "tsv" and table.columns == ["番号", "事業概要"]
+    assert _rows(table) == [Row(1, ["1", "監視, 分析"])]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty"),
+        (b"\r\n\r\n", "empty"),
+        (b",,\n1,2,3\n", "empty"),  # a header of blank names is no header
+        (b"id\ttext\n1\ta\n", "looks tab-separated"),
+        (b"\x81\x00\xff\xfe\x00garbage\xff", "neither UTF-8 nor Shift_JIS"),
+    ],
+)
+def test_csv_refused_with_a_message(tmp_path, data, message):
+    path = tmp_path / "a.csv"
+    path.write_bytes(data)
+    with pytest.raises(InputFileError, match=message):
+        _rows(open_table(str(path)))
+
+
+def test_chunks_group_rows(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text("text\n" + "".join(f"r{i}\n" for i in range(5)), encoding="utf-8")
+    chunks = list(open_table(str(path)).chunks(2))
+    assert [[r.number for r in c] for c in chunks] == [[1, 2], [3, 4], [5]]
+
+
+# --------------------------------------------------------------------------- JSONL
+
+
+def test_jsonl_columns_from_the_first_object_and_bad_lines_kept(tmp_path):
+    lines = ["{bad", '{"id": 1, "text": "a"}', "", "[1, 2]", '{"id": 2, "x": 3}']
+    path = tmp_path / "a.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    table = open_table(str(path))
+    assert table.columns == ["id", "text"]
+    rows = _rows(table)
+    assert [r.number for r in rows] == [1, 2, 3, 4]  # the blank line is not a row
+    assert rows[0].error.startswith("not valid JSON") and rows[0].extra == {"_raw": "{bad"}
+    assert rows[0].cells == [None, None]
+    assert rows[1] == Row(2, [1, "a"], extra={"id": 1, "text": "a"})
+    assert rows[2].error == "JSON line is not an object"
+    assert rows[3] == Row(4, [2, None], extra={"id": 2, "x": 3})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("", "empty"), ("\n \n", "empty"), ("[1]\n42\n", "no line is a JSON object")],
+)
+def test_jsonl_refused_with_a_message(tmp_path, text, message):
+    path = tmp_path / "a.jsonl"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputFileError, match=message):
+        open_table(str(path))
+
+
+# --------------------------------------------------------------------------- XLSX
+
+
+def _xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+    wb.save(path)
+    return path
+
+
+def test_xlsx_header_blank_rows_and_cell_types(tmp_path):
+    path = _xlsx(
+        tmp_path / "a.xlsx",
+        {
+            "一覧": [
+                [None, None],
+                ["id", None, " text ", None],
+                [1, "x", "市町村", None],
+                [None, None, None],
+                [2, None, 3.5, None, "beyond"],
+            ]
+        },
+    )
+    table = open_table(str(path))
+    # The first non-blank row is the header; an unnamed column gets a name, trailing blanks go.
+    assert table.columns == ["id", "column_2", "text"]
+    assert table.sheet == "一覧" and table.notes == []
+    assert _rows(table) == [
+        Row(1, [1, "x", "市町村"]),  # numbers stay numbers
+        Row(2, [2, None, 3.5], error="row has 1 values beyond the header"),
+    ]
+
+
+def test_xlsx_sheet_by_name_or_number_and_note(tmp_path):
+    path = _xlsx(tmp_path / "a.xlsx", {"表紙": [["title"]], "一覧": [["text"], ["市町村"]]})
+    first = open_table(str(path))
+    assert first.sheet == "表紙" and first.columns == ["title"]
+    assert first.notes == ["read sheet '表紙' (the file has 2: 表紙, 一覧; choose with --sheet)"]
+    for sheet in ("一覧", "2"):
+        table = open_table(str(path), sheet=sheet)
+        assert table.sheet == "一覧" and table.notes == []
+        assert _rows(table) == [Row(1, ["市町村"])]
+    with pytest.raises(InputFileError, match="no sheet '3'; the sheets are: 表紙, 一覧"):
+        open_table(str(path), sheet="3")
+
+
+def test_xlsx_empty_sheet(tmp_path):
+    path = _xlsx(tmp_path / "a.xlsx", {"空": [[None, " "]]})
+    with pytest.raises(InputFileError, match="sheet '空' is empty"):
+        open_table(str(path))
+
+
+# --------------------------------------------------------------------------- CSV through classify
+
+
+def test_csv_ragged_rows_all_kept(tmp_path):
+    data = (
+        b"id,text,memo\r\n1,short\n2,\xe5\xb8\x82\xe7\x94\xba\xe6\x9d\x91,x,EXTRA,MORE\n"
+        b"3,a,b,,,\n\n\r\n4\n"
+    )
+    src = tmp_path / "r.csv"
+    src.write_bytes(data)
+    out = tmp_path / "o.csv"
+    rc, err = run_classify([src, "-o", out, "-q"])
+    assert rc == 0, err
+    body = read_csv_output(out)[1:]
+    assert [r[:3] for r in body] == [
+        ["1", "short", ""],
+        ["2", "市町村", "x"],
+        ["3", "a", "b"],
+        ["4", "", ""],
+    ]
+    statuses = [check_added(r[3:], well_formed=False) for r in body]
+    assert statuses[1] == "error: row has 5 fields but the header has 3"
+    assert statuses[3] == "empty_text"
+    assert src.read_bytes() == data
+
+
+# (name, file bytes, extra arguments, how to read the file back if it is accepted:
+#  an encoding, "auto" for either outcome, None where only exit 2 is right)
+CSV_EDGE_FILES = [
+    ("utf-16 with BOM", "id,text\r\n1,市町村\r\n".encode("utf-16"), [], "utf-16"),
+    ("NUL bytes", b"id,text\n1,a\x00b\n2,\x00\n", [], "utf-8"),
+    ("header only", b"id,text\r\n", [], "utf-8"),
+    ("CP932 Japanese", "id,text\r\n1,市町村①㈱ｻｲﾊﾞｰ～\r\n2,表示\r\n".encode("cp932"), [], "cp932"),
+    (
+        "CP932 with --encoding",
+        "id,text\n1,ソ能表\n".encode("cp932"),
+        ["--encoding", "cp932"],
+        "cp932",
+    ),
+    ("mixed line endings, blank lines", b"id,text\r\n1,a\n\n2,b\r3,c\r\n\r\n4,d", [], "utf-8"),
+    ("quoted cell with every line ending", b'id,text\n1,"a\r\nb\rc\nd"\r2,e', [], "utf-8"),
+    ("CP932 declared UTF-8", "id,text\n1,市町村\n".encode("cp932"), ["--encoding", "utf-8"], None),
+    (
+        "CP932 declared UTF-8, bad bytes late",
+        ("id,text\n" + "1,a\n" * 5000 + "2,市町村\n").encode("cp932"),
+        ["--encoding", "utf-8"],
+        None,
+    ),
+    ("latin-1", "id,text\n1,café\n".encode("latin-1"), [], None),
+    ("binary", bytes(range(256)) * 4, [], "auto"),
+    ("encoded lone surrogate", b"id,text\n1,\xed\xa0\x80\n", [], "auto"),
+    ("unknown --encoding", b"id,text\n1,a\n", ["--encoding", "klingon"], None),
+    ("tab separated named .csv", b"id\ttext\n1\ta\n", [], None),
+    ("BOM only", codecs.BOM_UTF8, [], None),
+    ("blank lines only", b"\r\n\n\r\n", [], None),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "extra", "read_as"), CSV_EDGE_FILES)
+def test_csv_edge_files_end_cleanly(tmp_path, name, data, extra, read_as):
+    src = tmp_path / "in.csv"
+    src.write_bytes(data)
+    out = tmp_path / "out.csv"
+    rc, err = run_classify([src, "-o", out, "-q", *extra])
+    assert src.read_bytes() == data
+    assert_clean_outcome(rc, err, out)
+    if read_as is None:
+        assert rc == 2
+    if rc == 0:
+        if read_as == "auto":
+            try:
+                text = data.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                text = data.decode("cp932")
+        else:
+            text = data.decode(read_as)
+        expected = [r for r in csv.reader(io.StringIO(text, newline="")) if r]
+        width = len(expected[0])
+        table = read_csv_output(out)
+        assert table[0] == [h.strip() for h in expected[0]] + ADDED
+        assert [r[:width] for r in table[1:]] == [(r + [""] * width)[:width] for r in expected[1:]]
+        for r in table[1:]:
+            check_added(r[width:], well_formed=False)
+
+
+def test_bom_file_with_explicit_utf8_encoding(tmp_path):
+    """Excel's 'CSV UTF-8' starts with a BOM; saying --encoding utf-8 must not hide the header."""
+    data = codecs.BOM_UTF8 + "text,id\r\n市町村の情報セキュリティ,1\r\n".encode()
+    src = tmp_path / "bom.csv"
+    src.write_bytes(data)
+    out = tmp_path / "o.csv"
+    rc, err = run_classify([src, "-o", out, "--encoding", "utf-8", "-q"])
+    assert rc == 0, err
+    table = read_csv_output(out)
+    assert table[0] == ["text", "id", *ADDED]
+    assert table[1][:2] == ["市町村の情報セキュリティ", "1"]
+
+
+# --------------------------------------------------------------------------- XLSX through classify
+
+
+def _workbook_bytes(with_chart_first: bool = False) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "一覧"
+    ws.append(HEADER)
+    ws.append([1, "市町村の情報セキュリティ", 420])
+    ws.append([2, None, None])
+    ws.append([3, 3.5, "x"])
+    cs = wb.create_chartsheet("グラフ", 0 if with_chart_first else None)
+    chart = BarChart()
+    chart.add_data(Reference(ws, min_col=3, min_row=1, max_row=4))
+    cs.add_chart(chart)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("chart_first", "sheet"),
+    [(False, "グラフ"), (False, "2"), (True, None)],
+)
+def test_xlsx_chart_sheet(tmp_path, chart_first, sheet):
+    """Workbooks with a chart sheet are common; choosing it (or it being first) is not a crash."""
+    data = _workbook_bytes(chart_first)
+    src = tmp_path / "charts.xlsx"
+    src.write_bytes(data)
+    out = tmp_path / "o.csv"
+    rc, err = run_classify([src, *(["--sheet", sheet] if sheet else []), "-o", out, "-q"])
+    assert src.read_bytes() == data
+    assert_clean_outcome(rc, err, out)
+
+
+@pytest.mark.parametrize("sheet", ["0", "9", "nope", "-1", "", "空"])
+def test_xlsx_missing_or_empty_sheet(tmp_path, sheet):
+    wb = Workbook()
+    wb.active.title = "一覧"
+    wb.active.append(HEADER)
+    wb.active.append([1, "市町村", None])
+    wb.create_sheet("空")
+    src = tmp_path / "s.xlsx"
+    wb.save(src)
+    data = src.read_bytes()
+    out = tmp_path / "o.csv"
+    rc, err = run_classify([src, "--sheet", sheet, "-o", out, "-q"])
+    assert src.read_bytes() == data
+    assert_clean_outcome(rc, err, out)
+    assert rc == 2
+
+
+# --------------------------------------------------------------------------- damaged XLSX
+
+
+def _to_shared_strings(data: bytes) -> bytes:
+    """Rewrite openpyxl's inline strings as a sharedStrings.xml table, as Excel stores them."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    members = {n: src.read(n) for n in src.namelist()}
+    strings: list[str] = []
+
+    def share(m: re.Match) -> str:
+        strings.append(m.group(2))
+        return f'<c r="{m.group(1)}" t="s"><v>{len(strings) - 1}</v></c>'
+
+    inline = re.compile(
+        r'<c r="([A-Z]+\d+)" t="inlineStr"><is><t(?: [^>]*)?>(.*?)</t></is></c>', re.S
+    )
+    for name in [n for n in members if n.startswith("xl/worksheets/")]:
+        members[name] = inline.sub(share, members[name].decode()).encode()
+    members["xl/sharedStrings.xml"] = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        f'count="{len(strings)}" uniqueCount="{len(strings)}">'
+        + "".join(f'<si><t xml:space="preserve">{s}</t></si>' for s in strings)
+        + "</sst>"
+    ).encode()
+    members["[Content_Types].xml"] = members["[Content_Types].xml"].replace(
+        b"</Types>",
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+        b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+    )
+    members["xl/_rels/workbook.xml.rels"] = members["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rIdSST" Type="http://schemas.openxmlformats.org/officeDocument/'
+        b'2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+    )
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name, content in members.items():
+            dst.writestr(name, content)
+    return buf.getvalue()
+
+
+@functools.cache
+def _good_xlsx() -> bytes:
+    """A two-sheet workbook stored the way Excel stores it (shared strings)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "一覧"
+    ws.append(HEADER)
+    for i in range(30):
+        ws.append([i, f"市町村の情報セキュリティ対策その{i}。" * 3, i * 1.5])
+    wb.create_sheet("別表").append(["a", "b"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    data = _to_shared_strings(buf.getvalue())
+    assert read_xlsx_values(io.BytesIO(data), "一覧") == read_xlsx_values(buf, "一覧")
+    return data
+
+
+def _replace_member(data: bytes, member: str, content: bytes) -> bytes:
+    src = zipfile.ZipFile(io.BytesIO(data))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info, content if info.filename == member else src.read(info.filename))
+    return buf.getvalue()
+
+
+def _garble_deflate(data: bytes, member: str) -> bytes:
+    """Overwrite a member's compressed bytes (zip directory and CRC stay as they were)."""
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo(member)
+    buf = bytearray(data)
+    name_len, extra_len = struct.unpack(
+        "<HH", buf[info.header_offset + 26 : info.header_offset + 30]
+    )
+    start = info.header_offset + 30 + name_len + extra_len
+    buf[start : start + info.compress_size] = b"\xff" * info.compress_size
+    return bytes(buf)
+
+
+def _patch_zip_entry(
+    data: bytes, member: str, *, method: int | None = None, flags: int = 0
+) -> bytes:
+    """Set flag bits / the compression method of one member in its local and central headers."""
+    buf = bytearray(data)
+    heads = [zipfile.ZipFile(io.BytesIO(data)).getinfo(member).header_offset + 6]
+    pos = buf.find(b"PK\x01\x02")
+    while pos != -1:
+        name_len = struct.unpack_from("<H", buf, pos + 28)[0]
+        if bytes(buf[pos + 46 : pos + 46 + name_len]) == member.encode():
+            heads.append(pos + 8)
+        pos = buf.find(b"PK\x01\x02", pos + 4)
+    assert len(heads) == 2
+    for at in heads:  # flags, then the compression method right after them
+        struct.pack_into("<H", buf, at, struct.unpack_from("<H", buf, at)[0] | flags)
+        if method is not None:
+            struct.pack_into("<H", buf, at + 2, method)
+    return bytes(buf)
+
+
+def _truncate_member_xml(member: str):
+    def damage(data: bytes) -> bytes:
+        content = zipfile.ZipFile(io.BytesIO(data)).read(member)
+        return _replace_member(data, member, content[: len(content) // 2])
+
+    return damage
+
+
+def _drop_member(member: str):
+    def damage(data: bytes) -> bytes:
+        src = zipfile.ZipFile(io.BytesIO(data))
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as dst:
+            for info in src.infolist():
+                if info.filename != member:
+                    dst.writestr(info, src.read(info.filename))
+        return buf.getvalue()
+
+    return damage
+
+
+XLSX_DAMAGE = {
+    "empty file": lambda d: b"",
+    "truncated to 10%": lambda d: d[: len(d) // 10],
+    "truncated to 50%": lambda d: d[: len(d) // 2],
+    "truncated by one byte": lambda d: d[:-1],
+    "a CSV renamed .xlsx": lambda d: b"id,text\n1,a\n",
+    "zip without a workbook": _drop_member("xl/workbook.xml"),
+    "zip without the sheet": _drop_member("xl/worksheets/sheet1.xml"),
+    "sheet XML cut in half": _truncate_member_xml("xl/worksheets/sheet1.xml"),
+    "workbook XML cut in half": _truncate_member_xml("xl/workbook.xml"),
+    "shared strings XML cut in half": _truncate_member_xml("xl/sharedStrings.xml"),
+    "sheet deflate stream garbled": lambda d: _garble_deflate(d, "xl/worksheets/sheet1.xml"),
+    "workbook deflate stream garbled": lambda d: _garble_deflate(d, "xl/workbook.xml"),
+    "shared strings deflate stream garbled": lambda d: _garble_deflate(d, "xl/sharedStrings.xml"),
+    "shared strings missing": _drop_member("xl/sharedStrings.xml"),
+    "shared string index out of range": lambda d: _replace_member(
+        d,
+        "xl/worksheets/sheet1.xml",
+        zipfile.ZipFile(io.BytesIO(d))
+        .read("xl/worksheets/sheet1.xml")
+        .replace(b"<v>5</v>", b"<v>99999</v>", 1),
+    ),
+    "content types missing": _drop_member("[Content_Types].xml"),
+    "workbook relationships missing": _drop_member("xl/_rels/workbook.xml.rels"),
+    "sheet XML is binary": lambda d: _replace_member(
+        d, "xl/worksheets/sheet1.xml", bytes(range(256))
+    ),
+    # zipfile raises NotImplementedError / RuntimeError for these, not BadZipFile
+    "a member packed with Deflate64": lambda d: _patch_zip_entry(
+        d, "xl/worksheets/sheet1.xml", method=9
+    ),
+    "a member flagged encrypted": lambda d: _patch_zip_entry(d, "xl/sharedStrings.xml", flags=0x1),
+    "a member flagged as patch data": lambda d: _patch_zip_entry(d, "xl/workbook.xml", flags=0x20),
+    "sheet XML with an undefined entity": lambda d: _replace_member(
+        d,
+        "xl/worksheets/sheet1.xml",
+        zipfile.ZipFile(io.BytesIO(d))
+        .read("xl/worksheets/sheet1.xml")
+        .replace(b"<v>5</v>", b"<v>&nope;</v>", 1),
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", list(XLSX_DAMAGE))
+def test_damaged_xlsx_fails_with_message(tmp_path, damage):
+    data = XLSX_DAMAGE[damage](_good_xlsx())
+    src = tmp_path / "bad.xlsx"
+    src.write_bytes(data)
+    out = tmp_path / "o.csv"
+    rc, err = run_classify([src, "-o", out, "-q"])
+    assert src.read_bytes() == data
+    assert_clean_outcome(rc, err, out)
+
+
+@CLI_SETTINGS
+@given(
+    cut=st.one_of(st.none(), st.integers(0, 10**6)),
+    flips=st.lists(st.tuples(st.integers(0, 10**6), st.integers(1, 255)), max_size=4),
+)
+def test_randomly_damaged_xlsx_never_crashes(cut, flips):
+    data = bytearray(_good_xlsx())
+    for offset, mask in flips:
+        data[offset % len(data)] ^= mask
+    if cut is not None:
+        data = data[: cut % len(data)]
+    data = bytes(data)
+    with committed_model_loaded_once(), tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "in" / "bad.xlsx"
+        src.parent.mkdir()
+        src.write_bytes(data)
+        out = Path(tmp) / "out" / "o.csv"
+        out.parent.mkdir()
+        rc, err = run_classify([src, "-o", out, "-q"])
+        assert src.read_bytes() == data
+        assert_clean_outcome(rc, err, out)
+        if rc == 0:
+            table = read_csv_output(out)
+            for r in table[1:]:
+                check_added(r[-len(ADDED) :], well_formed=False)
+
+
+# --------------------------------------------------------------------------- JSONL through classify
+
+
+def test_jsonl_number_too_long_to_convert(tmp_path):
+    """Python refuses int literals over 4300 digits with ValueError, not JSONDecodeError."""
+    data = (
+        '{"id": 1, "text": "市町村"}\n{"id": '
+        + "1" * 5000
+        + ', "text": "x"}\n{"id": 3, "text": "y"}\n'
+    ).encode()
+    src = tmp_path / "n.jsonl"
+    src.write_bytes(data)
+    out = tmp_path / "o.jsonl"
+    rc, err = run_classify([src, "-o", out, "-q"])
+    assert src.read_bytes() == data
+    assert_clean_outcome(rc, err, out)
+    if rc == 0:
+        assert len(read_jsonl_output(out)) == 3

@@ -1,0 +1,322 @@
+"""tables.write: CSV/TSV/XLSX/JSONL out, through a temporary file renamed into place.
+
+Unit tests on :class:`TableWriter` first; then output options and interrupted runs
+through classify: an interrupted run never leaves a partial file, and an existing output
+is replaced only by a complete one.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from classifier.commands import classify as classify_mod
+from classifier.errors import InputFileError
+from classifier.tables import InputTable, TableWriter, default_output_path
+
+from .helpers import (
+    ADDED,
+    ROOT,
+    assert_clean_outcome,
+    check_added,
+    part_files,
+    read_csv_output,
+    read_jsonl_output,
+    read_xlsx_values,
+    run_classify,
+    write_csv_bytes,
+)
+
+# --------------------------------------------------------------------------- TableWriter
+
+
+def test_default_output_path():
+    assert default_output_path("in/requests.csv", "csv") == Path("in/requests.classified.csv")
+    assert default_output_path("export.xlsx", "jsonl") == Path("export.classified.jsonl")
+    assert default_output_path("a.b.tsv", "tsv") == Path("a.b.classified.tsv")
+
+
+def test_csv_is_utf8_with_bom_and_crlf(tmp_path):
+    out = tmp_path / "o.csv"
+    with TableWriter(out, "csv", ["a", "b"]) as writer:
+        writer.write(["市町村", None])
+        writer.write_rows([[1, 2.5], ['say "hi"', "x,y"]])
+    assert (
+        out.read_bytes()
+        == codecs.BOM_UTF8 + ('a,b\r\n市町村,\r\n1,2.5\r\n"say ""hi""","x,y"\r\n').encode()
+    )
+
+
+def test_tsv_and_output_encoding(tmp_path):
+    out = tmp_path / "o.tsv"
+    with TableWriter(out, "tsv", ["a", "b"], encoding="cp932") as writer:
+        writer.write(["表示", "🙂"])  # CP932 has no emoji: written as a visible escape
+    assert out.read_bytes() == "a\tb\r\n表示\t\\U0001f642\r\n".encode("cp932")
+
+
+def test_jsonl_writes_the_given_object(tmp_path):
+    out = tmp_path / "o.jsonl"
+    with TableWriter(out, "jsonl", ["id", "status"]) as writer:
+        writer.write([1, "ok"])
+        writer.write([2, "ok"], {"id": 2, "extra": date(2021, 4, 1), "status": "ok"})
+    lines = out.read_text(encoding="utf-8").split("\n")
+    assert lines == [
+        '{"id": 1, "status": "ok"}',
+        '{"id": 2, "extra": "2021-04-01", "status": "ok"}',
+        "",
+    ]
+    assert not out.read_bytes().startswith(codecs.BOM_UTF8)  # JSON Lines never get a BOM
+
+
+def test_xlsx_cells_and_extra_sheet(tmp_path):
+    out = tmp_path / "o.xlsx"
+    with TableWriter(out, "xlsx", ["text", "n"]) as writer:
+        writer.write(["a\x00b\x1f\ufffe", 3])  # XML cannot hold these characters
+        writer.write(["=SUM(A1)", 4])  # formula-looking text stays text
+        writer.add_sheet("labels", ["label"], [["(1)①"], ["\x07NONE"]])
+    assert read_xlsx_values(out) == [("text", "n"), ("ab", 3), ("=SUM(A1)", 4)]
+    assert read_xlsx_values(out, "labels") == [("label",), ("(1)①",), ("NONE",)]
+
+
+def test_nothing_is_visible_until_the_writer_finishes(tmp_path):
+    out = tmp_path / "o.csv"
+    with TableWriter(out, "csv", ["a"]) as writer:
+        writer.write(["x"])
+        assert not out.exists()
+        assert len(part_files(tmp_path)) == 1
+    assert out.is_file() and part_files(tmp_path) == []
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "jsonl"])
+def test_failure_inside_the_writer_keeps_the_previous_file(tmp_path, fmt):
+    out = tmp_path / f"o.{fmt}"
+    out.write_bytes(b"previous")
+    with pytest.raises(RuntimeError, match="boom"), TableWriter(out, fmt, ["a"]) as writer:
+        writer.write(["x"])
+        raise RuntimeError("boom")
+    assert out.read_bytes() == b"previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]
+
+
+def test_excel_cannot_go_to_standard_output():
+    writer = TableWriter(None, "xlsx", ["a"])
+    with pytest.raises(InputFileError, match=r"give -o FILE\.xlsx"), writer:
+        pass
+
+
+def test_csv_to_standard_output(capsysbinary):
+    with TableWriter("-", "csv", ["a"]) as writer:
+        writer.write(["市町村"])
+    assert capsysbinary.readouterr().out == "a\r\n市町村\r\n".encode()
+
+
+def test_write_rows_writes_huge_integers_in_full(tmp_path):
+    """A 5,000-digit number (from an Excel or JSONL cell) is written out, not refused."""
+    huge = 7 * (10**5000 - 1) // 9  # 5,000 sevens, built without str() → int
+    out = tmp_path / "o.csv"
+    with TableWriter(out, "csv", ["a", "b"], encoding="utf-8") as writer:
+        writer.write_rows([[huge, "x"], ["y", 1.5]])
+    assert out.read_bytes().decode("utf-8") == "a,b\r\n" + "7" * 5000 + ",x\r\ny,1.5\r\n"
+
+
+def test_write_writes_huge_integers_in_full(tmp_path):
+    huge = 7 * (10**5000 - 1) // 9
+    out = tmp_path / "o.csv"
+    with TableWriter(out, "csv", ["a"], encoding="utf-8") as writer:
+        writer.write([huge])
+    assert out.read_bytes().decode("utf-8") == "a\r\n" + "7" * 5000 + "\r\n"
+
+
+# --------------------------------------------------------------------------- through classify
+
+
+def test_excel_output_keeps_text_starting_with_equals(tmp_path):
+    """A request text like '=1+1' or '=HYPERLINK(…)' must stay text, not become a formula."""
+    rows = [["1", "=1+1", '=HYPERLINK("http://example.invalid")'], ["2", "市町村", "-1"]]
+    src = tmp_path / "f.csv"
+    src.write_bytes(write_csv_bytes(rows))
+    out = tmp_path / "o.xlsx"
+    rc, err = run_classify([src, "-o", out, "-q"])
+    assert rc == 0, err
+    values = read_xlsx_values(out)
+    assert [list(v[:3]) for v in values[1:]] == rows
+
+
+@pytest.mark.parametrize("out_ext", ["jsonl", "csv", "tsv", "xlsx"])
+def test_jsonl_lone_surrogate_in_a_cell(tmp_path, out_ext):
+    """JSON may escape a lone surrogate (\\ud800); json.loads accepts it, so a row can hold one."""
+    data = (
+        b'{"id": "a", "text": "\\ud800\xe5\xb8\x82\xe7\x94\xba\xe6\x9d\x91"}\n'
+        b'{"id": "b", "text": "ok"}\n'
+    )
+    src = tmp_path / "s.jsonl"
+    src.write_bytes(data)
+    out = tmp_path / f"o.{out_ext}"
+    rc, err = run_classify([src, "-o", out, "-q"])
+    assert src.read_bytes() == data
+    assert_clean_outcome(rc, err, out)
+    if rc == 0:
+        if out_ext == "jsonl":
+            got = read_jsonl_output(out)
+            rows = [[g["id"], *(g[k] for k in ADDED)] for g in got]
+        elif out_ext == "xlsx":
+            try:
+                values = read_xlsx_values(out)
+            except Exception as exc:
+                raise AssertionError(
+                    f"exit 0, but the Excel file written cannot be read back: {exc!r}"
+                ) from exc
+            rows = [[r[0], *r[2:]] for r in values[1:]]
+        else:
+            rows = [
+                [r[0], *r[2:]] for r in read_csv_output(out, "\t" if out_ext == "tsv" else ",")[1:]
+            ]
+        assert [r[0] for r in rows] == ["a", "b"]
+        for r in rows:
+            check_added(r[1:], well_formed=False)
+
+
+# =========================================================================== output options
+
+
+def test_output_encoding_cp932_with_unencodable_text(tmp_path):
+    """--output-encoding cp932 ('for old tools') and a request containing an emoji or a
+    ㍿-like character."""
+    rows = [["1", "市町村の情報セキュリティ🙂", ""], ["2", "한국어 ﷺ", ""], ["3", "表示", ""]]
+    data = write_csv_bytes(rows, "utf-8")
+    src = tmp_path / "e.csv"
+    src.write_bytes(data)
+    out = tmp_path / "o.csv"
+    rc, err = run_classify([src, "-o", out, "--output-encoding", "cp932", "-q"])
+    assert src.read_bytes() == data
+    assert rc in (0, 2), err
+    assert not part_files(tmp_path)
+    if rc == 2:
+        assert err.startswith("error: ") and not out.exists()
+    else:
+        with open(out, encoding="cp932", newline="") as fh:
+            body = list(csv.reader(fh))[1:]
+        assert [r[0] for r in body] == ["1", "2", "3"] and body[2][1] == "表示"
+
+
+def test_unknown_output_encoding(tmp_path):
+    src = tmp_path / "e.csv"
+    src.write_bytes(write_csv_bytes([["1", "市町村", ""]]))
+    out = tmp_path / "o.csv"
+    rc, err = run_classify([src, "-o", out, "--output-encoding", "klingon", "-q"])
+    assert_clean_outcome(rc, err, out)
+    assert rc == 2
+
+
+# =========================================================================== interrupted runs
+
+
+def _interrupt_after(monkeypatch, n_calls_ok: int, chunk_rows: int = 2) -> list[int]:
+    """Small chunks, and Predictor.predict raising KeyboardInterrupt after ``n_calls_ok`` calls."""
+    real_chunks = InputTable.chunks
+    monkeypatch.setattr(InputTable, "chunks", lambda self, size=chunk_rows: real_chunks(self, size))
+    real_predict = classify_mod.Predictor.predict
+    calls: list[int] = []
+
+    def predict(self, texts):
+        calls.append(len(texts))
+        if len(calls) > n_calls_ok:
+            raise KeyboardInterrupt
+        return real_predict(self, texts)
+
+    monkeypatch.setattr(classify_mod.Predictor, "predict", predict)
+    return calls
+
+
+INTERRUPT_ROWS = [[str(i), f"市町村の情報セキュリティ対策その{i}", ""] for i in range(7)]
+
+
+@pytest.mark.parametrize("out_ext", ["csv", "tsv", "xlsx", "jsonl"])
+@pytest.mark.parametrize("n_calls_ok", [0, 1, 2])
+def test_interrupted_run_leaves_no_output(tmp_path, monkeypatch, out_ext, n_calls_ok):
+    src_dir, out_dir = tmp_path / "in", tmp_path / "out"
+    src_dir.mkdir()
+    out_dir.mkdir()
+    src = src_dir / "requests.csv"
+    data = write_csv_bytes(INTERRUPT_ROWS, "utf-8-sig")
+    src.write_bytes(data)
+    calls = _interrupt_after(monkeypatch, n_calls_ok)
+    out = out_dir / f"classified.{out_ext}"
+    rc, err = run_classify([src, "-o", out, "--review", out_dir / "review.xlsx", "-q"])
+    assert len(calls) == n_calls_ok + 1, "the interrupt did not happen where intended"
+    assert rc not in (0, None), "an interrupted run must not report success"
+    assert "interrupted" in err
+    assert list(out_dir.iterdir()) == [], "partial output or *.part files were left behind"
+    assert list(src_dir.iterdir()) == [src]
+    assert src.read_bytes() == data
+
+
+def test_interrupted_run_keeps_previous_output_and_default_path(tmp_path, monkeypatch):
+    src = tmp_path / "requests.csv"
+    data = write_csv_bytes(INTERRUPT_ROWS)
+    src.write_bytes(data)
+    previous = tmp_path / "requests.classified.csv"
+    previous.write_bytes(b"previous result\r\n")
+    _interrupt_after(monkeypatch, 1)
+    rc, err = run_classify([src, "-q"])  # default output path beside the input
+    assert rc != 0 and "interrupted" in err
+    assert previous.read_bytes() == b"previous result\r\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["requests.classified.csv", "requests.csv"]
+    assert src.read_bytes() == data
+
+
+INTERRUPT_DRIVER = """
+import sys
+from classifier.commands import classify
+from classifier.tables import InputTable
+
+real_chunks = InputTable.chunks
+InputTable.chunks = lambda self, size=2: real_chunks(self, size)
+real_predict = classify.Predictor.predict
+calls = []
+
+
+def predict(self, texts):
+    calls.append(len(texts))
+    if len(calls) > 1:  # Ctrl-C after the first chunk was written
+        raise KeyboardInterrupt
+    return real_predict(self, texts)
+
+
+classify.Predictor.predict = predict
+from classifier.cli import classify_main
+
+sys.exit(classify_main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("out_ext", ["xlsx", "csv"])
+def test_interrupted_run_in_a_real_process_prints_no_traceback(tmp_path, out_ext):
+    """What the user sees on the terminal, including what Python prints at exit."""
+    import subprocess
+    import sys
+
+    driver = tmp_path / "driver.py"
+    driver.write_text(INTERRUPT_DRIVER, encoding="utf-8")
+    src_dir, out_dir = tmp_path / "in", tmp_path / "out"
+    src_dir.mkdir()
+    out_dir.mkdir()
+    src = src_dir / "requests.csv"
+    data = write_csv_bytes(INTERRUPT_ROWS)
+    src.write_bytes(data)
+    proc = subprocess.run(
+        [sys.executable, str(driver), str(src), "-o", str(out_dir / f"o.{out_ext}"), "-q"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode not in (0, 1), proc.stderr
+    assert "interrupted" in proc.stderr
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr, proc.stderr
+    assert list(out_dir.iterdir()) == []
+    assert src.read_bytes() == data

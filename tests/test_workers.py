@@ -1,0 +1,167 @@
+"""workers: a table chunk by chunk, in this process or a ``--jobs`` pool.
+
+Unit tests with a stub predictor first; then the pool through classify (small chunks and
+no minimum size, so a few rows take the pool path).
+"""
+
+from __future__ import annotations
+
+from classifier import workers
+from classifier.commands import classify as classify_mod
+from classifier.predict import Prediction
+from classifier.tables import InputTable, Row
+
+from .helpers import (
+    check_added,
+    expects_empty,
+    load_committed_model,
+    read_csv_output,
+    run_classify,
+    write_csv_bytes,
+)
+
+
+class StubPredictor:
+    """Predicts label "(1)①" for every text; a text containing BOOM makes it raise."""
+
+    top_k = 1
+    min_confidence = 0.3
+    level = "subitem"
+
+    def __init__(self):
+        self.batches: list[list[str]] = []
+
+    def predict(self, texts):
+        self.batches.append(list(texts))
+        if any("BOOM" in t for t in texts):
+            raise ValueError("cannot analyse BOOM")
+        return [Prediction(("(1)①",), ("監視",), (0.9,), (t[:2],), 1.0, "ok") for t in texts]
+
+
+def test_row_text_joins_text_cells_and_skips_blanks():
+    row = Row(1, ["事業名", None, " ", float("nan"), "事業概要", 3])
+    assert workers.row_text(row, [0, 1, 2, 3, 4]) == "事業名\n事業概要"
+    assert workers.row_text(row, [5, 0]) == "3\n事業名"  # in the order given
+    assert workers.row_text(row, [1, 2]) == ""
+
+
+def test_predict_texts_keeps_row_errors():
+    stub = StubPredictor()
+    preds = workers.predict_texts(stub, ["市町村", "", "政府"], [None, "not valid JSON", None])
+    assert stub.batches == [["市町村", "政府"]]  # rows with an error are not predicted
+    assert [p.status for p in preds] == ["ok", "error: not valid JSON", "ok"]
+    assert preds[1].labels == ()
+
+
+def test_one_bad_row_does_not_sink_the_chunk():
+    stub = StubPredictor()
+    preds = workers.predict_texts(stub, ["市町村", "BOOM", "政府"], [None, None, None])
+    assert [p.status for p in preds] == ["ok", "error: ValueError: cannot analyse BOOM", "ok"]
+    assert stub.batches == [["市町村", "BOOM", "政府"], ["市町村"], ["BOOM"], ["政府"]]
+
+
+def test_classify_chunk_makes_the_output_cells():
+    cells, statuses, preds = workers.classify_chunk(
+        StubPredictor(), ["市町村", ""], [None, "bad row"], keep=False
+    )
+    assert cells == [["(1)①", "監視", 0.9, "市町", "ok"], ["", "", "", "", "error: bad row"]]
+    assert statuses == ["ok", "error: bad row"] and preds is None
+    _, _, kept = workers.classify_chunk(StubPredictor(), ["x"], [None], keep=True)
+    assert kept is not None and kept[0].labels == ("(1)①",)
+
+
+def test_small_inputs_are_classified_in_process_in_order(monkeypatch, tmp_path):
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a pool was started for a small input")
+
+    monkeypatch.setattr(workers, "_in_pool", no_pool)
+    chunks = [[Row(i, [f"t{i}"]) for i in range(k, k + 3)] for k in (1, 4, 7)]
+    out = list(workers.predicted_chunks(chunks, [0], StubPredictor(), 2, tmp_path))
+    assert [[r.number for r in rows] for rows, _, _ in out] == [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    assert [texts for _, texts, _ in out] == [
+        ["t1", "t2", "t3"],
+        ["t4", "t5", "t6"],
+        ["t7", "t8", "t9"],
+    ]
+    assert all(statuses == ["ok"] * 3 for _, _, (_, statuses, _) in out)
+
+
+# ----------------------------------------------------------------------- the pool, through classify
+
+
+def _pool_even_for_small_inputs(monkeypatch, chunk_rows: int = 3) -> None:
+    """Take the worker-pool path with a few rows: tiny chunks, no minimum size."""
+    monkeypatch.setattr(workers, "POOL_MIN_ROWS", 1)
+    real_chunks = InputTable.chunks
+    monkeypatch.setattr(InputTable, "chunks", lambda self, size=chunk_rows: real_chunks(self, size))
+
+
+POOL_ROWS = [
+    [str(i % 4), ["市町村の情報セキュリティ", "", "🙂\u200b㍿", "河川の堤防", " \t"][i % 5], str(i)]
+    for i in range(23)
+]
+
+
+def test_jobs_keep_every_row_in_order(tmp_path, monkeypatch):
+    _pool_even_for_small_inputs(monkeypatch)
+    data = write_csv_bytes(POOL_ROWS)
+    src = tmp_path / "in.csv"
+    src.write_bytes(data)
+    out = tmp_path / "o.csv"
+    rc, err = run_classify([src, "-o", out, "--jobs", "2", "-q"])
+    assert rc == 0, err
+    body = read_csv_output(out)[1:]
+    assert [r[:3] for r in body] == POOL_ROWS
+    for written, got in zip(POOL_ROWS, body, strict=True):
+        assert (check_added(got[3:]) == "empty_text") == expects_empty(written[1])
+    assert src.read_bytes() == data
+
+
+def test_jobs_interrupted_leaves_no_output_and_no_workers(tmp_path, monkeypatch):
+    import multiprocessing
+
+    from classifier.tables import TableWriter
+
+    _pool_even_for_small_inputs(monkeypatch)
+    real_write = TableWriter.write
+    written: list[int] = []
+
+    def write(self, cells, obj=None):
+        written.append(1)
+        if len(written) > 7:  # Ctrl-C while the third chunk is being written
+            raise KeyboardInterrupt
+        return real_write(self, cells, obj)
+
+    monkeypatch.setattr(TableWriter, "write", write)
+    src_dir, out_dir = tmp_path / "in", tmp_path / "out"
+    src_dir.mkdir()
+    out_dir.mkdir()
+    src = src_dir / "requests.csv"
+    data = write_csv_bytes(POOL_ROWS)
+    src.write_bytes(data)
+    rc, err = run_classify([src, "-o", out_dir / "o.xlsx", "--jobs", "2", "-q"])
+    assert len(written) == 8, "the interrupt did not happen where intended"
+    assert rc not in (0, None) and "interrupted" in err
+    assert list(out_dir.iterdir()) == []
+    assert src.read_bytes() == data
+    assert multiprocessing.active_children() == [], "worker processes outlived the run"
+
+
+def test_jobs_worker_that_cannot_load_the_model(tmp_path, monkeypatch, capfd):
+    """The workers fail to load the model the main process loaded (say the folder vanished):
+    a one-line message and exit 2, no traceback from any process, no output, no workers left."""
+    import multiprocessing
+
+    _pool_even_for_small_inputs(monkeypatch)
+    committed = load_committed_model(None)
+    # Only the main process is patched: the spawned workers load from the missing folder.
+    monkeypatch.setattr(classify_mod, "load_model", lambda *a, **k: committed)
+    src = tmp_path / "in.csv"
+    src.write_bytes(write_csv_bytes(POOL_ROWS))
+    out = tmp_path / "o.csv"
+    rc, err = run_classify([src, "-o", out, "--jobs", "2", "--model", tmp_path / "gone", "-q"])
+    assert rc == 2
+    assert "worker process could not load the model" in err and "--jobs 1" in err
+    assert not out.exists() and list(tmp_path.iterdir()) == [src]
+    assert multiprocessing.active_children() == []
+    assert "Traceback" not in capfd.readouterr().err
