@@ -4,7 +4,8 @@ a tiny hand-written policy, running classify in-process, and reading its outputs
 The CLI contract the robustness tests check (see ``test_classify_robustness.py``) is:
 
 * exit 0 with every input row in the output exactly once, in input order, its original
-  cells first and intact, then label_1 … confidence_3, evidence_1 and a valid status; or
+  cells first and intact, then label_1 … confidence_3, evidence_1, a valid status, labels,
+  in_scope, evidence_sentence and matched_clause_text; or
 * exit 2 with a one-line ``error: …`` message on stderr and no output file.
 
 In both cases no exception escapes ``classify_main`` (a user would see a traceback), the
@@ -48,6 +49,10 @@ ADDED_COLUMNS = [
     "confidence_3",
     "evidence_1",
     "status",
+    "labels",
+    "in_scope",
+    "evidence_sentence",
+    "matched_clause_text",
 ]
 ADDED = ADDED_COLUMNS
 STATUSES = ("ok", "low_confidence", "out_of_scope", "empty_text")
@@ -242,7 +247,8 @@ def check_added(cells: Sequence[Any], *, well_formed: bool = True) -> str:
     """Check the appended prediction cells of one row; return its status."""
     assert len(cells) == len(ADDED), cells
     cells = ["" if c is None else c for c in cells]
-    status = cells[-1]
+    named = dict(zip(ADDED, cells, strict=True))
+    status = named["status"]
     assert isinstance(status, str)
     if well_formed:
         assert status in STATUSES, f"a well-formed row got status {status!r}"
@@ -259,9 +265,18 @@ def check_added(cells: Sequence[Any], *, well_formed: bool = True) -> str:
         confidences.append(c)
     assert confidences == sorted(confidences, reverse=True), cells
     if status == "empty_text" or status.startswith("error: "):
-        assert confidences == [] and cells[-2] == "", cells
+        assert confidences == [] and named["evidence_1"] == "", cells
+        assert named["labels"] == "" and named["in_scope"] == "", cells
     if status in ("ok", "low_confidence"):
         assert confidences, cells
+        # An in-scope row's predicted set holds at least label_1.
+        assert named["labels"].split(";")[0] == named["label_1"] or named["label_1"] in str(
+            named["labels"]
+        ).split(";"), cells
+    if status == "out_of_scope":
+        assert named["labels"] == "", cells
+    if status in STATUSES and status != "empty_text":
+        assert 0.0 <= float(named["in_scope"]) <= 1.0, cells
     return status
 
 

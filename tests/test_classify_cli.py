@@ -39,6 +39,8 @@ ROWS = [
     ],
 ]
 ADDED = ADDED_COLUMNS
+STATUS = len(HEADER) + ADDED.index("status")
+EVIDENCE = len(HEADER) + ADDED.index("evidence_1")
 
 
 def _write_csv(path, rows, encoding="utf-8", delimiter=","):
@@ -57,10 +59,11 @@ def _check_table(table):
     header, body = table[0], table[1:]
     assert header == HEADER + ADDED
     assert [r[:5] for r in body] == ROWS  # every row, in order, cells untouched ("0900" too)
-    status = [r[-1] for r in body]
+    status = [r[STATUS] for r in body]
     assert status == ["ok", "out_of_scope", "empty_text", "ok"]
     assert body[0][5] == "(2)②ⅲ" and body[3][5] == "(2)①ⅳ"
-    assert "市町村" in body[0][-2] or "自治体" in body[0][-2]  # evidence in the analyst's words
+    # evidence in the analyst's words
+    assert "市町村" in body[0][EVIDENCE] or "自治体" in body[0][EVIDENCE]
     assert body[1][5]  # a flagged row still carries its best guess
     return body
 
@@ -99,7 +102,7 @@ def test_xlsx_round_trip_keeps_cell_types_and_picks_sheet(tmp_path):
     values = list(out.active.iter_rows(values_only=True))
     assert list(values[0]) == HEADER + ADDED
     assert [v[4] for v in values[1:]] == [420, 35000, None, 900]  # numbers stay numbers
-    assert [v[-1] for v in values[1:]] == ["ok", "out_of_scope", "empty_text", "ok"]
+    assert [v[STATUS] for v in values[1:]] == ["ok", "out_of_scope", "empty_text", "ok"]
 
 
 def test_jsonl_round_trip_and_bad_line(tmp_path):
@@ -135,14 +138,15 @@ def test_each_status(tmp_path):
         fh.write("大学と自治体と中小企業向けのセキュリティ研修\n")
     out = tmp_path / "out.csv"
     assert classify_main([str(src), "-o", str(out), "--min-confidence", "0.999", "-q"]) == 0
-    rows = _read_csv(out)[1:]
-    status = [r[-1] for r in rows]
+    header, *rows = _read_csv(out)
+    at = header.index("status")
+    status = [r[at] for r in rows]
     assert status[1] == "out_of_scope"
     assert status[2] == "empty_text"
     assert status[3] == "error: row has 3 fields but the header has 1"
     assert status[4] == "low_confidence"  # a mixed request, far from 0.999 sure
     for r in (rows[0], rows[4]):  # the flag follows the threshold exactly
-        assert (r[-1] == "low_confidence") == (float(r[3]) < 0.999)
+        assert (r[at] == "low_confidence") == (float(r[3]) < 0.999)
 
 
 def test_top_k_and_level(tmp_path):
@@ -151,7 +155,8 @@ def test_top_k_and_level(tmp_path):
     out = tmp_path / "o.csv"
     assert classify_main([str(src), "-o", str(out), "--top-k", "5", "--level", "area", "-q"]) == 0
     table = _read_csv(out)
-    assert table[0][-3:] == ["confidence_5", "evidence_1", "status"]
+    at = table[0].index("confidence_5")
+    assert table[0][at : at + 3] == ["confidence_5", "evidence_1", "status"]
     assert table[1][5] == "(2)" and table[4][5] == "(2)"
     assert all(r[5] in ("", "(1)", "(2)", "(3)", "(4)", "(5)") for r in table[1:])
 
@@ -240,12 +245,11 @@ def test_bad_model_folder(tmp_path, capsys):
     broken.mkdir()
     card = json.loads((ROOT / "models" / "r3" / "model_card.json").read_text(encoding="utf-8"))
     (broken / "model_card.json").write_text(json.dumps(card), encoding="utf-8")
-    (broken / "model.joblib").write_bytes(
-        (ROOT / "models" / "r3" / "model.joblib").read_bytes()[:1000]
-    )
+    for name in ("model.json", "model.npz"):
+        (broken / name).write_bytes((ROOT / "models" / "r3" / name).read_bytes()[:1000])
     assert classify_main([str(src), "--model", str(broken)]) == 2
     assert "damaged" in capsys.readouterr().err
-    card["environment"]["scikit-learn"] = "0.1.0"
+    card["environment"]["sudachipy"] = "0.1.0"
     (broken / "model_card.json").write_text(json.dumps(card), encoding="utf-8")
     assert classify_main([str(src), "--model", str(broken)]) == 2
     err = capsys.readouterr().err

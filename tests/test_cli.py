@@ -97,4 +97,11 @@ def test_dispatcher(capsys):
     assert cli.main(["nope"]) == 2
     assert "usage:" in capsys.readouterr().err
     assert cli.main([]) == 2
-    assert set(cli.COMMANDS) == {"build-corpus", "train", "classify", "evaluate", "revise"}
+    assert set(cli.COMMANDS) == {
+        "build-corpus",
+        "train",
+        "classify",
+        "evaluate",
+        "revise",
+        "show-results",
+    }

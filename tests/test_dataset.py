@@ -74,7 +74,9 @@ def test_text_is_title_and_description_and_ids_default_to_row_numbers(tmp_path):
         ["事業名", "事業概要", "labels"],
     )
     (request,) = read_labelled(path).requests
-    assert request.text == "自治体クラウド\n市町村の監視を強化する。"  # cleaned, both columns
+    # Both columns, as written: cleaning (NFKC, zero-width characters) is the tokeniser's,
+    # exactly as for text to classify.
+    assert request.text == "自治体クラウド\n市町村の\u200b監視を強化する。"
     assert request.id == "row1"
     (only_title,) = read_labelled(path, text_columns=("事業名",)).requests
     assert only_title.text == "自治体クラウド"

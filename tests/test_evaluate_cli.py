@@ -23,7 +23,7 @@ def test_evaluate_reproduces_the_model_card(tmp_path, capsys):
     assert evaluate_test_split("--report", str(report_path), "--misclassified", str(misses)) == 0
     report = json.loads(report_path.read_text(encoding="utf-8"))
     card = json.loads((ROOT / "models" / "r3" / "model_card.json").read_text(encoding="utf-8"))
-    expected = card["metrics"]["test"]
+    expected = card["metrics"]["test"]["requests"]
     for key in KEYS:
         assert round(report[key], 4) == expected[key], key
     assert round(report["out_of_scope"]["recall"], 4) == expected["out_of_scope"]["recall"]
@@ -55,4 +55,27 @@ def test_evaluate_at_area_level(tmp_path):
     card = json.loads((ROOT / "models" / "r3" / "model_card.json").read_text(encoding="utf-8"))
     assert report["level"] == "area"
     # At area level top-1 is the sub-item model's area top-1 or better (roll-up sums children).
-    assert report["top1"] >= card["metrics"]["test"]["area_top1"] - 0.01
+    assert report["top1"] >= card["metrics"]["test"]["requests"]["area_top1"] - 0.01
+
+
+def test_evaluate_reproduces_the_review_sheet_figures(tmp_path, capsys):
+    """On the annotated review sheets' test split: the card's scope figures, BORDER left out
+    of scope precision and recall, and the keyword filter measured on the same rows."""
+    sheets = str(ROOT / "corpus" / "labelled" / "rs2024_dev.csv")
+    report_path = tmp_path / "r.json"
+    assert (
+        evaluate_main(
+            [sheets, "--gold-column", "labels", "--split", "test", "--report", str(report_path)]
+        )
+        == 0
+    )
+    scope = json.loads(report_path.read_text(encoding="utf-8"))["scope"]
+    card = json.loads((ROOT / "models" / "r3" / "model_card.json").read_text(encoding="utf-8"))
+    expected = card["metrics"]["test"]["rs2024_dev"]
+    for part in ("model", "keyword", "model_weighted", "keyword_weighted"):
+        for key in ("precision", "recall"):
+            assert round(scope[part][key], 4) == expected[part][key], (part, key)
+    assert (scope["n_in"], scope["n_border"]) == (expected["n_in"], expected["n_border"])
+    assert round(scope["top1_in"], 4) == expected["top1_in"]
+    printed = capsys.readouterr().out
+    assert "keyword filter" in printed and "BORDER" in printed

@@ -30,10 +30,12 @@ def test_clause_only_fit(small_model):
     assert not small_model.has_examples_ and small_model.n_examples_ == 0
     # Clause-only: the centroid scorer alone, at the temperature set on dev.
     assert small_model.blend_weights == {"proto": 0.0, "centroid": 28.0, "lr": 0.0}
-    assert small_model.oos_threshold_ == 0.0
-    assert small_model.fitted_.lr_coef is None and small_model.fitted_.oos_coef is None
+    # No labelled texts: no scope model and no per-label calibration to learn.
+    assert small_model.scope_ is None and small_model.label_layers_ == {}
+    assert small_model.fitted_.lr_coef is None
     oof = small_model.out_of_fold()
-    assert oof.ids == [] and oof.proba.shape == (0, 4) and oof.p_in.shape == (0,)
+    assert oof.ids == [] and oof.proba.shape == (0, 4)
+    assert oof.scope_ids == [] and oof.p_in.shape == (0,)
 
 
 def test_predict_proba_and_predict(small_model):
@@ -46,8 +48,10 @@ def test_predict_proba_and_predict(small_model):
 
 def test_clause_only_out_of_scope_is_no_shared_vocabulary(small_model):
     """Without labelled out-of-scope requests, only text sharing no word with the policy is out."""
-    scores = small_model.score_docs([["w:監視"], ["w:堤防", "w:河川"], []])
-    assert scores.p_in.tolist() == [1.0, 0.0, 0.0]
+    batch = small_model.tokenizer_.analyze_batch(["政府機関の監視", "河川の堤防", ""])
+    assert small_model.score(batch).p_in.tolist() == [1.0, 0.0, 0.0]
+    # Feature lists carry no sentences to judge scope by: no in-scope probability.
+    assert np.isnan(small_model.score_docs([["w:監視"]]).p_in).all()
 
 
 def test_contributions_name_the_words_that_pushed(small_model):
@@ -72,12 +76,20 @@ def test_examples_outside_the_targets_are_left_out(small_policy):
     assert list(model.predict(["政府機関の監視"])) == ["(1)①"]
 
 
-def test_the_committed_model_never_flags_a_request_naming_a_cyber_term(committed):
+def test_the_committed_model_tells_security_from_security(committed):
+    """A security term counts by its context: cyber measures are in scope, nuclear security,
+    crypto-asset promotion and a road repair are not."""
     model, _ = committed
-    cyber_terms = ["サイバー", "情報セキュリティ", "マルウェア", "脆弱性"]  # from the README
-    docs = [[f"w:{word}", "w:道路", "w:修繕"] for word in cyber_terms]
-    assert model.score_docs(docs).p_in.tolist() == [1.0] * 4
-    assert model.score_docs([["w:道路", "w:修繕", "w:橋梁"]]).p_in[0] < model.oos_threshold_
+    texts = [
+        "市町村の情報システムのサイバー攻撃への対処能力を強化する。",
+        "府省庁のネットワークの脆弱性診断と情報セキュリティ監査を行う。",
+        "核物質の防護と核セキュリティに関する国際的な人材育成を行う。",
+        "道路橋の長寿命化修繕を行う。",
+    ]
+    p_in = model.score(model.tokenizer_.analyze_batch(texts)).p_in
+    threshold = model.in_scope_threshold
+    assert p_in[0] >= threshold and p_in[1] >= threshold
+    assert p_in[2] < threshold and p_in[3] < threshold
 
 
 def test_the_committed_model_matches_its_card(committed):
@@ -85,5 +97,5 @@ def test_the_committed_model_matches_its_card(committed):
     assert list(model.classes_) == card["classes"]
     weights = card["parameters"]["blend_weights"]
     assert model.blend_weights == pytest.approx(weights, abs=5e-5)  # the card rounds to 4
-    assert round(float(model.oos_threshold_), 4) == card["parameters"]["oos_threshold"]
+    assert model.in_scope_threshold == card["parameters"]["in_scope_threshold"]
     assert model.has_examples_ and model.fitted_.lr_coef is not None

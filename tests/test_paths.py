@@ -37,30 +37,25 @@ def test_corpus_ref_with_a_folder_or_an_id(project):
     assert paths.corpus_ref(str(empty), project) == project / "corpus" / str(empty)
 
 
-def test_project_root_is_the_working_directory_when_it_has_a_corpus(project, monkeypatch):
+def test_project_root_is_the_checkout_wherever_the_command_runs(project, monkeypatch):
+    """A working directory with its own corpus/ and models/ (say, a folder received by
+    mail) never changes which model or corpus a command uses."""
+    monkeypatch.delenv(paths.HOME_VARIABLE, raising=False)
     monkeypatch.chdir(project)
-    assert paths.project_root() == project
-    assert paths.corpus_dir("r4") == project / "corpus" / "r4"
-
-
-def test_project_root_falls_back_to_the_checkout(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
     checkout = Path(__file__).resolve().parent.parent
     assert paths.project_root() == checkout
+    assert paths.corpus_dir("r4") == checkout / "corpus" / "r4"
 
 
-def test_find_root_walks_up(project, monkeypatch):
-    deep = project / "corpus" / "r4"
-    assert paths.find_root(deep) == project
-    (project / "models").rmdir()  # corpus/ alone is not a project
-    with pytest.raises(FileNotFoundError, match="corpus/ and models/"):
-        paths.find_root(deep)
+def test_project_root_given_explicitly(project, monkeypatch):
+    monkeypatch.setenv(paths.HOME_VARIABLE, str(project))
+    assert paths.project_root() == project.resolve()
+    assert paths.model_dir("r4") == project.resolve() / "models" / "r4"
 
 
-def test_portable_path_is_relative_inside_the_working_directory(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_portable_path_is_relative_inside_the_project(tmp_path):
     (tmp_path / "corpus" / "r3").mkdir(parents=True)
-    assert paths.portable_path(tmp_path / "corpus" / "r3") == "corpus/r3"
-    assert paths.portable_path(Path("corpus/r3/../r3")) == "corpus/r3"
+    assert paths.portable_path(tmp_path / "corpus" / "r3", tmp_path) == "corpus/r3"
+    assert paths.portable_path(tmp_path / "corpus" / "r3" / ".." / "r3", tmp_path) == "corpus/r3"
     outside = tmp_path.parent / "other" / "requests.csv"
-    assert paths.portable_path(outside) == outside.resolve().as_posix()
+    assert paths.portable_path(outside, tmp_path) == outside.resolve().as_posix()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -71,7 +72,8 @@ class _StubModel:
     """Just what Predictor.from_scores reads from a model."""
 
     classes_ = np.array(TINY_TARGETS)
-    oos_threshold_ = 0.5
+    in_scope_threshold = 0.5
+    label_layers_: ClassVar[dict] = {}  # uncalibrated: a label's confidence is its softmax share
 
     def evidence_weights(self):
         return np.zeros((4, 3))
@@ -99,7 +101,11 @@ def test_from_scores_top_k_and_status(small_policy):
         (),
         0.9,
         "ok",
+        "",
+        ("(1)①",),  # the labels at or above the 0.5 set threshold
     )
+    assert preds[1].label_set == ("(2)①ⅱ",)  # none reaches 0.5: label_1 alone
+    assert preds[3].label_set == ()  # out of scope: no set
     assert preds[1].labels == ("(2)①ⅱ", "(2)①ⅰ", "(1)②") and preds[1].status == "ok"
     assert preds[2].confidences[0] == 0.26 and preds[2].status == "low_confidence"
     assert preds[3].status == "out_of_scope" and preds[3].labels[0] == "(1)①"  # still a guess

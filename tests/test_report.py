@@ -21,13 +21,35 @@ from classifier.report import (
 
 from .helpers import ADDED_COLUMNS, read_xlsx_values
 
-ONE = Prediction(("(1)②",), ("地方公共団体の対策",), (0.42,), ("市町村", "訓練"), 0.9, "ok")
-TWO = Prediction(("(1)①", "(1)②"), ("監視", "対策"), (0.8, 0.1), ("監視",), 0.95, "ok")
+ONE = Prediction(
+    ("(1)②",),
+    ("地方公共団体の対策",),
+    (0.42,),
+    ("市町村", "訓練"),
+    0.9,
+    "ok",
+    "市町村の訓練を行う。",
+    ("(1)②",),
+    "【地方公共団体】の対策",
+)
+TWO = Prediction(
+    ("(1)①", "(1)②"), ("監視", "対策"), (0.8, 0.6), ("監視",), 0.95, "ok", "", ("(1)①", "(1)②")
+)
 
 
 def test_output_columns_contract():
     assert output_columns(3) == ADDED_COLUMNS
-    assert output_columns(1) == ["label_1", "heading_1", "confidence_1", "evidence_1", "status"]
+    assert output_columns(1) == [
+        "label_1",
+        "heading_1",
+        "confidence_1",
+        "evidence_1",
+        "status",
+        "labels",
+        "in_scope",
+        "evidence_sentence",
+        "matched_clause_text",
+    ]
     assert ranked_columns(2) == [
         "label_1",
         "heading_1",
@@ -52,8 +74,23 @@ def test_prediction_cells_pad_to_top_k():
         "",
         "市町村、訓練",  # evidence joined with the Japanese comma
         "ok",
+        "(1)②",
+        0.9,
+        "市町村の訓練を行う。",
+        "【地方公共団体】の対策",
     ]
-    assert prediction_cells(TWO, 1) == ["(1)①", "監視", 0.8, "監視", "ok"]
+    # The set is ";"-separated, most probable first.
+    assert prediction_cells(TWO, 1) == [
+        "(1)①",
+        "監視",
+        0.8,
+        "監視",
+        "ok",
+        "(1)①;(1)②",
+        0.95,
+        "",
+        "",
+    ]
     for k in (1, 3, 5):
         assert len(prediction_cells(ONE, k)) == len(output_columns(k))
 
@@ -62,7 +99,8 @@ def test_error_prediction():
     pred = error_prediction("row has 5 fields but the header has 3")
     assert pred.status == "error: row has 5 fields but the header has 3"
     assert pred.labels == () and pred.evidence == ()
-    assert prediction_cells(pred, 2) == ["", "", "", "", "", "", "", pred.status]
+    # No scores at all: the in-scope probability is left empty, not 0.
+    assert prediction_cells(pred, 2) == ["", "", "", "", "", "", "", pred.status, "", "", "", ""]
 
 
 def _s(gold, labels, status="ok"):
@@ -102,7 +140,7 @@ def test_write_misclassified_lists_only_misses(tmp_path):
         table = list(csv.reader(fh))
     assert table[0] == list(MISCLASSIFIED_COLUMNS)
     assert table[1:] == [
-        ["b", "tb", "(2)①ⅰ", "wrong item", "(1)①", "0.8", "(1)②", "0.1", "", "", "監視", "ok"],
+        ["b", "tb", "(2)①ⅰ", "wrong item", "(1)①", "0.8", "(1)②", "0.6", "", "", "監視", "ok"],
         [
             "c",
             "tc",
@@ -141,6 +179,10 @@ def test_review_sheet_puts_uncertain_rows_first_and_lists_labels(tmp_path, small
         "confidence_1",
         "evidence_1",
         "status",
+        "labels",
+        "in_scope",
+        "evidence_sentence",
+        "matched_clause_text",
         "accepted_label",
         "comment",
     ]

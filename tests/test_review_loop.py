@@ -22,6 +22,7 @@ from .helpers import ROOT
 def test_feedback_raises_accuracy_on_held_back_rows(tmp_path, monkeypatch, capsys):
     shutil.copytree(ROOT / "corpus", tmp_path / "corpus")
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CLASSIFIER_HOME", str(tmp_path))
     labelled = tmp_path / "corpus" / "labelled" / "requests.csv"
     assert train_main(["--clause-only", "--out", "models/start"]) == 0
 

@@ -1,7 +1,9 @@
-"""store: saving and loading models, checked against their card.
+"""store: saving and loading models, checked against their card, in a format that cannot
+run code.
 
-A save/load round trip and each refusal on a tiny model first; then damaged or foreign
-copies of the committed model, which classify must refuse with a one-line message.
+A save/load round trip and each refusal on a tiny model first; then crafted folders whose
+payload would write a file if anything unpickled it; then damaged or foreign copies of the
+committed model, which classify must refuse with a one-line message.
 """
 
 from __future__ import annotations
@@ -9,17 +11,27 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import pickle
 import shutil
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
+from classifier.corpus import write_corpus
 from classifier.errors import ModelLoadError
 from classifier.store import (
+    ARRAYS_FILE,
     CARD_FILE,
     FORMAT_VERSION,
-    MODEL_FILE,
+    LEGACY_FILE,
+    STATE_FILE,
+    check_card,
     environment,
     load_model,
     policy_dir_for,
@@ -30,6 +42,7 @@ from classifier.store import (
 from .helpers import (
     MODEL_DIR,
     R3_DIR,
+    ROOT,
     assert_clean_outcome,
     load_committed_model,
     run_classify,
@@ -40,41 +53,57 @@ TEXTS = ["政府機関の情報システムの監視", "大学の専門人材の
 
 
 @pytest.fixture
-def saved(tmp_path, small_model):
-    """The tiny model saved with a card naming a corpus folder."""
+def saved(tmp_path, small_model, small_policy):
+    """The tiny model saved with a card naming its (built) corpus folder."""
+    source = tmp_path / "policy.txt"
+    source.write_bytes("方針".encode())
     corpus = tmp_path / "corpus" / "t1"
-    corpus.mkdir(parents=True)
-    (corpus / "clauses.jsonl").write_bytes(b'{"label": "(1)\\u2460"}\n')
+    write_corpus(small_policy, source, corpus)
     card = {
         "policy_id": "t1",
+        "classes": list(small_model.classes_),
         "corpus": {
             "dir": "corpus/t1",
-            "clauses_sha256": hashlib.sha256(b'{"label": "(1)\\u2460"}\n').hexdigest(),
+            "clauses_sha256": hashlib.sha256((corpus / "clauses.jsonl").read_bytes()).hexdigest(),
         },
-        "parameters": {"min_confidence": 0.3},
+        "parameters": {"min_confidence": 0.3, "in_scope_threshold": 0.5},
     }
     out = tmp_path / "models" / "t1"
-    path = save_model(small_model, out, card)
-    assert path == out / MODEL_FILE
+    assert save_model(small_model, out, card) == out
     return out
 
 
 def test_save_then_load_round_trip(saved, small_model, tmp_path):
-    assert sorted(p.name for p in saved.iterdir()) == [MODEL_FILE, CARD_FILE]
+    assert sorted(p.name for p in saved.iterdir()) == sorted([ARRAYS_FILE, STATE_FILE, CARD_FILE])
     card = json.loads((saved / CARD_FILE).read_text(encoding="utf-8"))
-    assert card["format_version"] == FORMAT_VERSION == 1
-    assert card["policy_id"] == "t1" and card["parameters"] == {"min_confidence": 0.3}
-    assert card["model_sha256"] == hashlib.sha256((saved / MODEL_FILE).read_bytes()).hexdigest()
+    assert card["format_version"] == FORMAT_VERSION == 2
+    assert card["policy_id"] == "t1" and card["parameters"]["min_confidence"] == 0.3
     assert card["environment"] == environment()
     model, loaded_card = load_model(saved, root=tmp_path)  # the corpus the card names
     assert loaded_card == card
     assert list(model.classes_) == list(small_model.classes_)
-    assert (model.predict_proba(TEXTS) == small_model.predict_proba(TEXTS)).all()
+    np.testing.assert_array_equal(model.predict_proba(TEXTS), small_model.predict_proba(TEXTS))
+
+
+def test_saving_twice_gives_the_same_bytes(saved, small_model, tmp_path):
+    card = json.loads((saved / CARD_FILE).read_text(encoding="utf-8"))
+    again = tmp_path / "again"
+    save_model(
+        small_model, again, {k: card[k] for k in ("policy_id", "classes", "corpus", "parameters")}
+    )
+    for name in (ARRAYS_FILE, STATE_FILE, CARD_FILE):
+        assert (again / name).read_bytes() == (saved / name).read_bytes(), name
+
+
+def test_the_arrays_file_holds_plain_arrays_only(saved):
+    with np.load(saved / ARRAYS_FILE, allow_pickle=False) as npz:
+        kinds = {name: npz[name].dtype.kind for name in npz.files}
+    assert kinds and set(kinds.values()) <= {"f", "U", "i"}, kinds  # numbers and strings
 
 
 def test_environment_names_the_pinned_libraries():
     env = environment()
-    for name in ("python", "scikit-learn", "sudachipy", "sudachidict-core", "numpy", "scipy"):
+    for name in ("python", "sudachipy", "sudachidict-core", "numpy", "scipy"):
         assert env[name] and env[name] != "missing", name
 
 
@@ -84,37 +113,55 @@ def _edit(folder: Path, **changes: Any) -> None:
     (folder / CARD_FILE).write_text(json.dumps(card), encoding="utf-8")
 
 
-def test_a_card_with_other_versions_is_refused(saved):
-    env = dict(environment(), **{"scikit-learn": "0.1.0"})
+def test_a_card_with_other_versions_is_refused(saved, tmp_path):
+    env = dict(environment(), sudachipy="0.1.0")
     _edit(saved, environment=env)
     with pytest.raises(ModelLoadError) as info:
-        load_model(saved)
+        load_model(saved, root=tmp_path)
     message = str(info.value)
-    assert f"scikit-learn 0.1.0 (installed: {environment()['scikit-learn']})" in message
-    assert "sudachipy" not in message  # only what differs is named
+    assert f"sudachipy 0.1.0 (installed: {environment()['sudachipy']})" in message
+    assert "sudachidict-core" not in message  # only what differs is named
     assert "retrain it with `python scripts/train.py --policy t1`" in message
-
-
-def test_a_card_of_another_format_is_refused(saved):
-    _edit(saved, format_version=2)
-    with pytest.raises(ModelLoadError, match="model format 2 is not supported"):
-        load_model(saved)
 
 
 def test_a_model_of_another_corpus_version_is_refused(saved, tmp_path):
     (tmp_path / "corpus" / "t1" / "clauses.jsonl").write_bytes(b"{}\n")  # the corpus changed
     with pytest.raises(ModelLoadError, match="trained on a different version"):
         load_model(saved, root=tmp_path)
-    with pytest.raises(ModelLoadError, match="trained on a different version"):
-        load_model(saved, tmp_path / "corpus" / "t1")
-    model, _ = load_model(saved)  # without a corpus to check against, it loads
-    assert list(model.classes_) == ["(1)①", "(1)②", "(2)①ⅰ", "(2)①ⅱ"]
 
 
-def test_a_replaced_model_file_is_refused(saved, small_model):
-    (saved / MODEL_FILE).write_bytes((saved / MODEL_FILE).read_bytes() + b"\0")
+def test_a_card_naming_a_missing_corpus_is_refused(saved, tmp_path):
+    shutil.rmtree(tmp_path / "corpus")
+    with pytest.raises(ModelLoadError, match=r"its corpus .* is not here"):
+        load_model(saved, root=tmp_path)
+
+
+def test_a_replaced_model_file_is_refused(saved, tmp_path):
+    (saved / STATE_FILE).write_bytes((saved / STATE_FILE).read_bytes() + b" ")
     with pytest.raises(ModelLoadError, match="checksum differs from the card"):
-        load_model(saved)
+        load_model(saved, root=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("parameters", {"min_confidence": "abc", "in_scope_threshold": 0.5}, "min_confidence"),
+        ("parameters", {"min_confidence": 0.3, "in_scope_threshold": 2}, "in_scope_threshold"),
+        ("parameters", {"min_confidence": True, "in_scope_threshold": 0.5}, "min_confidence"),
+        ("policy_id", 3, "policy_id"),
+        ("classes", "(1)①", "classes"),
+        ("corpus", {"dir": "", "clauses_sha256": "0" * 64}, "corpus.dir"),
+        ("corpus", {"dir": "corpus/t1", "clauses_sha256": "abc"}, "corpus.clauses_sha256"),
+        ("model_sha256", None, "model_sha256"),
+        ("environment", {"sudachipy": 1}, "environment"),
+    ],
+)
+def test_every_card_field_is_checked_before_use(saved, tmp_path, field, value, problem):
+    _edit(saved, **{field: value})
+    card = json.loads((saved / CARD_FILE).read_text(encoding="utf-8"))
+    assert any(problem in p for p in check_card(card))
+    with pytest.raises(ModelLoadError, match="not a valid model card"):
+        load_model(saved, root=tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -123,8 +170,8 @@ def test_a_replaced_model_file_is_refused(saved, small_model):
         (None, "no model in"),
         (b"{not json", "is damaged"),
         (b"\xff\xfe", "is damaged"),
-        (b"[]", "is not a model card"),
-        (b'{"environment": "x"}', "is not a model card"),
+        (b"[]", "not a valid model card"),
+        (b'{"environment": "x"}', "not a valid model card"),
     ],
 )
 def test_read_card_errors(tmp_path, content, message):
@@ -135,8 +182,8 @@ def test_read_card_errors(tmp_path, content, message):
 
 
 def test_policy_dir_for(tmp_path):
-    assert policy_dir_for({"corpus": {"dir": "corpus/r4"}}, tmp_path) == tmp_path / "corpus/r4"
-    assert policy_dir_for({"policy_id": "r5"}, tmp_path) == tmp_path / "corpus" / "r5"
+    card = {"policy_id": "r4", "corpus": {"dir": "corpus/r4"}}
+    assert policy_dir_for(card, tmp_path) == tmp_path / "corpus/r4"
 
 
 def test_the_committed_model_belongs_to_the_committed_corpus():
@@ -146,15 +193,121 @@ def test_the_committed_model_belongs_to_the_committed_corpus():
     assert len(card["classes"]) == 25
 
 
+# ------------------------------------------------------------- a model folder that runs code
+
+
+class _Payload:
+    """Unpickling this writes a file: the proof that something loaded a pickle."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.write_text, (self.marker, "pwned"))
+
+
+def _crafted_folder(folder: Path, marker: Path, hashed: bool | None) -> Path:
+    """A copy of the committed model whose files are pickles that would write ``marker``.
+
+    ``hashed``: True, the card's checksum rewritten to match the pickles; False, left
+    as it was; None, removed from the card.
+    """
+    shutil.copytree(MODEL_DIR, folder)
+    payload = pickle.dumps(_Payload(marker))
+    for name in (LEGACY_FILE, STATE_FILE, ARRAYS_FILE):
+        (folder / name).write_bytes(payload)
+    card = json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
+    if hashed is None:
+        del card["model_sha256"]
+    elif hashed:
+        card["model_sha256"] = hashlib.sha256(payload).hexdigest()
+    (folder / CARD_FILE).write_text(json.dumps(card), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize(
+    "hashed", [True, False, None], ids=["hash rewritten", "hash kept", "no hash"]
+)
+def test_a_crafted_model_folder_never_runs_its_payload(tmp_path, hashed):
+    marker = tmp_path / "pwned.txt"
+    folder = _crafted_folder(tmp_path / "evil", marker, hashed)
+    src = tmp_path / "in.csv"
+    src.write_bytes(write_csv_bytes([["1", "市町村の情報セキュリティ", ""]]))
+    rc, err = run_classify([src, "-o", tmp_path / "o.csv", "--model", folder, "-q"])
+    assert rc == 2 and "retrain" in err
+    assert not marker.exists(), "the model folder ran code"
+
+
+def test_a_pickle_only_folder_is_refused_with_how_to_retrain(tmp_path):
+    marker = tmp_path / "pwned.txt"
+    folder = tmp_path / "old"
+    folder.mkdir()
+    (folder / LEGACY_FILE).write_bytes(pickle.dumps(_Payload(marker)))
+    with pytest.raises(ModelLoadError, match=r"old pickle format .*scripts/train\.py --policy"):
+        read_card(folder)
+    assert not marker.exists()
+
+
+def test_object_arrays_inside_the_npz_are_never_unpickled(tmp_path):
+    """An attacker who knows the format writes a pickled object array into model.npz and
+    rewrites the checksum: numpy refuses it without unpickling."""
+    marker = tmp_path / "pwned.txt"
+    folder = tmp_path / "evil"
+    shutil.copytree(MODEL_DIR, folder)
+    with np.load(folder / ARRAYS_FILE, allow_pickle=False) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    arrays["idf"] = np.array([_Payload(marker)], dtype=object)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, array in arrays.items():
+            member = io.BytesIO()
+            np.lib.format.write_array(member, array, allow_pickle=True)
+            zf.writestr(f"{name}.npy", member.getvalue())
+    (folder / ARRAYS_FILE).write_bytes(buf.getvalue())
+    state = (folder / STATE_FILE).read_bytes()
+    h = hashlib.sha256()
+    for part in (state, buf.getvalue()):
+        h.update(len(part).to_bytes(8, "big"))
+        h.update(part)
+    _edit(folder, model_sha256=h.hexdigest())
+    with pytest.raises(ModelLoadError, match="cannot be read"):
+        load_model(folder)
+    assert not marker.exists()
+
+
+def test_a_received_folder_in_the_working_directory_is_not_used(tmp_path):
+    """``classify requests.csv`` inside a folder holding corpus/ and models/r3/ with a
+    payload: the checkout's own model is used, and the payload never runs."""
+    marker = tmp_path / "pwned.txt"
+    received = tmp_path / "received"
+    shutil.copytree(ROOT / "corpus" / "r3", received / "corpus" / "r3")
+    _crafted_folder(received / "models" / "r3", marker, hashed=True)
+    (received / "requests.csv").write_bytes(
+        write_csv_bytes([["1", "市町村の情報セキュリティ", ""]])
+    )
+    env = {k: v for k, v in os.environ.items() if k != "CLASSIFIER_HOME"}
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "classify.py"), "requests.csv", "-q"],
+        cwd=received,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (received / "requests.classified.csv").exists()
+    assert not marker.exists(), "the working directory's model was loaded"
+
+
 # ------------------------------------------------------------- damaged models, through classify
 
 
 def _card(m: Path) -> dict:
-    return json.loads((m / "model_card.json").read_text(encoding="utf-8"))
+    return json.loads((m / CARD_FILE).read_text(encoding="utf-8"))
 
 
 def _put_card(m: Path, card: Any) -> None:
-    (m / "model_card.json").write_text(json.dumps(card), encoding="utf-8")
+    (m / CARD_FILE).write_text(json.dumps(card), encoding="utf-8")
 
 
 def _edit_card(**changes):
@@ -166,29 +319,15 @@ def _edit_card(**changes):
     return damage
 
 
-def _truncate_joblib_keep_sha(m: Path) -> None:
-    (m / "model.joblib").write_bytes((m / "model.joblib").read_bytes()[:5000])
+def _truncate(name: str):
+    def damage(m: Path) -> None:
+        (m / name).write_bytes((m / name).read_bytes()[:5000])
 
-
-def _truncate_joblib_drop_sha(m: Path) -> None:
-    card = _card(m)
-    del card["model_sha256"]
-    _put_card(m, card)
-    (m / "model.joblib").write_bytes((m / "model.joblib").read_bytes()[:5000])
-
-
-def _other_pickle(m: Path) -> None:
-    import joblib
-
-    buf = io.BytesIO()
-    joblib.dump({"not": "a model"}, buf)
-    (m / "model.joblib").write_bytes(buf.getvalue())
-    _edit_card(model_sha256=hashlib.sha256(buf.getvalue()).hexdigest())(m)
+    return damage
 
 
 def _other_versions(m: Path) -> None:
     card = _card(m)
-    card["environment"]["scikit-learn"] = "0.1.0"
     card["environment"]["sudachipy"] = "99.0"
     _put_card(m, card)
 
@@ -200,30 +339,24 @@ def _other_corpus(m: Path) -> None:
 
 
 MODEL_DAMAGE = {
-    "model.joblib truncated": _truncate_joblib_keep_sha,
-    "model.joblib truncated, card without checksum": _truncate_joblib_drop_sha,
-    "model.joblib empty, card without checksum": lambda m: (
-        _truncate_joblib_drop_sha(m),
-        (m / "model.joblib").write_bytes(b""),
-    ),
-    "model.joblib holds another object": _other_pickle,
-    "model.joblib missing": lambda m: (m / "model.joblib").unlink(),
-    "model.joblib is a folder": lambda m: (
-        (m / "model.joblib").unlink(),
-        (m / "model.joblib").mkdir(),
-    ),
-    "card missing": lambda m: (m / "model_card.json").unlink(),
-    "card truncated": lambda m: (m / "model_card.json").write_bytes(
-        (m / "model_card.json").read_bytes()[:100]
-    ),
-    "card not UTF-8": lambda m: (m / "model_card.json").write_bytes(b"\xff\xfe\x00garbage"),
-    "card from a newer format": _edit_card(format_version=2),
+    "model.npz truncated": _truncate(ARRAYS_FILE),
+    "model.json truncated": _truncate(STATE_FILE),
+    "model.npz missing": lambda m: (m / ARRAYS_FILE).unlink(),
+    "model.json is a folder": lambda m: ((m / STATE_FILE).unlink(), (m / STATE_FILE).mkdir()),
+    "card missing": lambda m: (m / CARD_FILE).unlink(),
+    "card truncated": lambda m: (m / CARD_FILE).write_bytes((m / CARD_FILE).read_bytes()[:100]),
+    "card not UTF-8": lambda m: (m / CARD_FILE).write_bytes(b"\xff\xfe\x00garbage"),
+    "card from an older (pickle) format": _edit_card(format_version=1),
+    "card from a newer format": _edit_card(format_version=3),
     "card from other library versions": _other_versions,
     "model of another corpus version": _other_corpus,
     "card is JSON null": lambda m: _put_card(m, None),
     "card is a JSON list": lambda m: _put_card(m, []),
-    "card environment is not an object": _edit_card(environment="sklearn 1.4"),
+    "card environment is not an object": _edit_card(environment="sudachi 0.7"),
     "card corpus is not an object": _edit_card(corpus=None),
+    "card min_confidence is text": lambda m: _put_card(
+        m, {**_card(m), "parameters": {**_card(m)["parameters"], "min_confidence": "abc"}}
+    ),
 }
 
 

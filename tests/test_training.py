@@ -28,7 +28,7 @@ def trained(tmp_path_factory, small_policy):
     labelled = root / "labelled.csv"
     labelled.write_bytes(b"id,text,labels\n")
     with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(root)  # card paths are relative to the project root
+        mp.setenv("CLASSIFIER_HOME", str(root))  # card paths are relative to the project root
         result = train(small_policy, corpus, LABELLED, [labelled], None, 0.3, clause_only=True)
     return root, result
 
@@ -59,7 +59,8 @@ def test_the_card_measures_the_test_split_only(trained):
     _, result = trained
     metrics = result.card["metrics"]
     assert set(metrics) == {"test"}  # no cross-validation and no baseline for clause-only
-    test = metrics["test"]
+    # Figures per labelled source (a file of short requests, annotated review sheets, …).
+    test = metrics["test"][""]
     assert (test["n"], test["n_in_scope"], test["n_out_of_scope"]) == (3, 2, 1)
     # t1 names the monitoring item outright; t2's primary label is (1)②, but (1)① is a gold
     # label too, so either prediction is a hit.

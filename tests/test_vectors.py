@@ -48,18 +48,6 @@ def test_transform_one_document_by_hand():
     assert X.shape == (3, 2)
 
 
-def test_p_in_is_a_logistic_of_the_vector():
-    X = sparse.csr_matrix(np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]))
-    scorers = _scorers({"w:a": 0, "w:b": 1}, [1.0, 1.0])
-    assert scorers.p_in(X).tolist() == [1.0, 1.0, 1.0]  # no detector: everything in scope
-    scorers.oos_coef, scorers.oos_intercept = np.array([1.0, -1.0]), 0.5
-
-    def sigmoid(z: float) -> float:
-        return 1 / (1 + math.exp(-z))
-
-    np.testing.assert_allclose(scorers.p_in(X), [sigmoid(1.5), sigmoid(-0.5), sigmoid(0.5)])
-
-
 def test_lr_log_proba_is_a_log_softmax():
     X = sparse.csr_matrix(np.array([[1.0, 0.0]]))
     scorers = _scorers(

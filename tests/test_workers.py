@@ -64,7 +64,10 @@ def test_classify_chunk_makes_the_output_cells():
     cells, statuses, preds = workers.classify_chunk(
         StubPredictor(), ["市町村", ""], [None, "bad row"], keep=False
     )
-    assert cells == [["(1)①", "監視", 0.9, "市町", "ok"], ["", "", "", "", "error: bad row"]]
+    assert cells == [
+        ["(1)①", "監視", 0.9, "市町", "ok", "", 1.0, "", ""],
+        ["", "", "", "", "error: bad row", "", "", "", ""],  # no scores: no in_scope either
+    ]
     assert statuses == ["ok", "error: bad row"] and preds is None
     _, _, kept = workers.classify_chunk(StubPredictor(), ["x"], [None], keep=True)
     assert kept is not None and kept[0].labels == ("(1)①",)

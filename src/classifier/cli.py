@@ -128,6 +128,20 @@ def revise_main(argv: Sequence[str] | None = None) -> int:
     return _run(_revise, parsers.revise_parser(), argv)
 
 
+# --------------------------------------------------------------------------- show-results
+
+
+def _show_results(**options: Any) -> int:
+    from .commands.show import show_results
+
+    return show_results(**options)
+
+
+def show_results_main(argv: Sequence[str] | None = None) -> int:
+    """``show_results.py CLASSIFIED``."""
+    return _run(_show_results, parsers.show_results_parser(), argv)
+
+
 # --------------------------------------------------------------------------- dispatcher
 
 COMMANDS: dict[str, Callable[[Sequence[str] | None], int]] = {
@@ -136,6 +150,7 @@ COMMANDS: dict[str, Callable[[Sequence[str] | None], int]] = {
     "classify": classify_main,
     "evaluate": evaluate_main,
     "revise": revise_main,
+    "show-results": show_results_main,
 }
 
 

@@ -187,6 +187,14 @@ def classify_parser() -> argparse.ArgumentParser:
     )
     _add(p, "level", "report sub-items (default), or roll scores up to items or areas")
     p.add_argument(
+        "--set-threshold",
+        type=float,
+        default=0.5,
+        metavar="P",
+        help="a label joins the row's `labels` set when its own probability is at least P "
+        "(default 0.5); label_1 is always in the set of an in-scope row",
+    )
+    p.add_argument(
         "--review",
         metavar="REVIEW.xlsx",
         help="also write an Excel review sheet, most uncertain rows first, with empty "
@@ -198,6 +206,12 @@ def classify_parser() -> argparse.ArgumentParser:
         default=1,
         metavar="N",
         help="worker processes for large inputs (default 1; small files always use one)",
+    )
+    p.add_argument(
+        "--budget",
+        metavar="2-1.zip",
+        help="the review-sheet budget file (2-1_RS_…_予算・執行_サマリ, .zip or .csv): adds "
+        "budget_initial_yen and budget_request_yen, and a summary sheet to Excel output",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     return p
@@ -265,4 +279,18 @@ def revise_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="overwrite an existing crosswalk (it may hold a review!)",
     )
+    return p
+
+
+def show_results_parser() -> argparse.ArgumentParser:
+    p = _parser(
+        "show_results.py",
+        "Print a classified file as a compact table, and its budget summary per policy label.",
+        "example:\n  python scripts/show_results.py out/requests_example.classified.csv\n\n"
+        "Lists every row (only those in scope when there are more than 40), then the summary:\n"
+        "the workbook's summary sheet, or for a CSV one computed from its rows.",
+    )
+    p.add_argument("path", metavar="CLASSIFIED", help="a file written by classify")
+    p.add_argument("--policy", default="r3", help="policy id of the labels (default r3)")
+    p.add_argument("--summary-only", action="store_true", help="print only the summary")
     return p

@@ -10,8 +10,10 @@ from pathlib import Path
 from .errors import InputFileError, LabelError
 from .labels import LabelledRequest, check_labels, parse_labels
 from .policy import Policy
-from .tables import open_table, pick_id_column, resolve_text_columns
-from .textutil import clean_text
+from .sources import resolve_columns, rs
+from .tables import open_table
+from .textutil import cell_text, document_sentences
+from .vocab import Scope
 
 REVIEW_LABEL_COLUMN = "accepted_label"
 
@@ -48,9 +50,10 @@ def read_labelled(
         raise InputFileError(
             f"{path}: no {label_column!r} column; the columns are: {', '.join(table.columns)}"
         )
-    texts = resolve_text_columns(table.columns, list(text_columns) if text_columns else None)
+    layout = resolve_columns(table.columns, text_columns, id_column)
+    texts, id_col = layout.text, layout.id
     col = {name: i for i, name in enumerate(table.columns)}
-    id_col = pick_id_column(table.columns, id_column)
+    source = Path(str(path)).stem
     requests: list[LabelledRequest] = []
     problems: list[str] = []
     unlabelled = left_out = 0
@@ -71,8 +74,15 @@ def read_labelled(
                 problems.extend(f"{where}: {b}" for b in bad)
                 left_out += 1
                 continue
-        text = "\n".join(clean_text(row.cells[col[c]]) for c in texts).strip()
+        # Cleaning is the tokeniser's, as for text to classify (a review sheet's ／ line
+        # breaks are sentence ends).
+        text = "\n".join(cell_text(row.cells[col[c]]) for c in texts).strip()
         amount = _number(row.cells[col["要求額"]]) if "要求額" in col else None
+        scope = _scope(row.cells[col["scope"]]) if "scope" in col else ""
+        if scope == Scope.OUT and labels:
+            problems.append(f"{where}: scope OUT but labels {';'.join(labels)}")
+            left_out += 1
+            continue
         requests.append(
             LabelledRequest(
                 id=str(row.cells[col[id_col]]) if id_col else f"row{row.number}",
@@ -81,9 +91,95 @@ def read_labelled(
                 ministry=str(row.cells[col["府省庁"]] or "") if "府省庁" in col else "",
                 amount=amount,
                 split=str(row.cells[col["split"]] or "dev") if "split" in col else "dev",
+                scope=scope,
+                weight=_number(row.cells[col["weight"]]) or 1.0 if "weight" in col else 1.0,
+                source=source,
             )
         )
     return LabelledFileReport(tuple(requests), tuple(problems), unlabelled, left_out)
+
+
+def _scope(value: object) -> str:
+    text = cell_text(value).strip().upper()
+    return Scope(text).value if text in {s.value for s in Scope} else ""
+
+
+PRESUMED_SOURCE = "rs2024_presumed_out"
+
+
+def annotated_ids(path: Path) -> set[str]:
+    """The 予算事業ID of every row of an annotated review-sheet file (whatever its labels)."""
+    table = open_table(str(path))
+    try:
+        if rs.ID not in table.columns:
+            raise InputFileError(f"{path}: no {rs.ID} column")
+        at = table.columns.index(rs.ID)
+        return {cell_text(row.cells[at]).strip() for row in table.rows}
+    finally:
+        table.close()
+
+
+def presumed_out(
+    texts_zip: Path, annotated: Iterable[str], source: str = PRESUMED_SOURCE
+) -> list[LabelledRequest]:
+    """The review-sheet programmes no annotator read and no cyber term names: out of scope.
+
+    The annotation sample read every programme matching :data:`rs.SAMPLE_PATTERN` and 320
+    of the others at random, and none of those 320 was in scope; so an unsampled programme
+    without a pattern term is taken as out of scope (its split from the fixed hash).
+    """
+    table = open_table(str(texts_zip))
+    try:
+        if not rs.is_review_sheet(table.columns):
+            raise InputFileError(f"{texts_zip}: not a review-sheet 1-2 file")
+        seen = set(annotated)
+        out: list[LabelledRequest] = []
+        for row in table.rows:
+            cells = dict(zip(table.columns, row.cells, strict=True))
+            ident = cell_text(cells[rs.ID]).strip()
+            text = rs.programme_text(cells)
+            if ident in seen or rs.matches_sample_pattern(text):
+                continue
+            seen.add(ident)
+            out.append(
+                LabelledRequest(
+                    ident,
+                    text,
+                    (),
+                    ministry=cell_text(cells.get("府省庁")),
+                    split=rs.split_of(ident),
+                    scope=Scope.OUT.value,
+                    source=source,
+                )
+            )
+        return out
+    finally:
+        table.close()
+
+
+SENTENCE_SOURCE = "rs2024_out_sentences"
+
+
+def sentence_negatives(requests: Iterable[LabelledRequest]) -> list[LabelledRequest]:
+    """Each sentence naming a security term in a programme annotated out of scope, as a
+    short out-of-scope text of its own (id ``<programme>#<k>``).
+
+    Out of scope means no cyber component anywhere in the programme, so every one of its
+    sentences is out of scope too: 核セキュリティの人材育成 on its own line teaches the scope
+    model what a short request using the word in another sense looks like.
+    """
+    from .scope import ANCHOR_TERMS
+
+    out = []
+    for r in requests:
+        if r.scope != Scope.OUT or r.source == PRESUMED_SOURCE:
+            continue
+        for k, sentence in enumerate(document_sentences(r.text)):
+            if ANCHOR_TERMS.search(sentence):
+                out.append(
+                    replace(r, id=f"{r.id}#{k}", text=sentence, source=SENTENCE_SOURCE, weight=1.0)
+                )
+    return out
 
 
 def _number(value: object) -> float | None:

@@ -41,3 +41,17 @@ def clause_sentences(policy: Policy) -> list[tuple[str, str]]:
                 if len(sentence.strip()) >= 6:
                     pairs.append((label, sentence.strip()))
     return pairs
+
+
+def evidence_sentences(policy: Policy) -> list[tuple[str, str]]:
+    """``(label, sentence)`` of each target's own policy text and of the summary-slide
+    bullets mapped to it: what a request can be shown to have matched."""
+    pairs = []
+    for c in policy.targets:
+        for sentence in _SENTENCES.split(c.text):
+            if len(sentence.strip()) >= 6:
+                pairs.append((c.label, sentence.strip()))
+    for s in policy.summary:
+        if s.kind == "bullet":
+            pairs += [(label, s.text) for label in s.labels if label in set(policy.labels)]
+    return pairs

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from .errors import LabelError
 from .policy import Policy
 from .vocab import OUT_OF_SCOPE_LABEL as OUT_OF_SCOPE
+from .vocab import Scope
 
 NONE_SPELLINGS = frozenset({"none", "対象外", "該当なし", "なし", "out_of_scope", "-"})
 _ROMAN_ASCII = {
@@ -42,9 +43,17 @@ class LabelledRequest:
     ministry: str = ""
     amount: float | None = None
     split: str = "dev"
+    # ``IN``/``OUT``/``BORDER`` where an annotator said so (review sheets); "" when the
+    # labels alone tell (any label: in scope; NONE: out).
+    scope: str = ""
+    # How many programmes of the population this row stands for (a sampled stratum).
+    weight: float = 1.0
+    source: str = ""  # the labelled file (its name without suffix) the row came from
 
     @property
     def in_scope(self) -> bool:
+        if self.scope:
+            return self.scope != Scope.OUT
         return bool(self.labels)
 
 

@@ -7,6 +7,7 @@ out-of-scope figures treat ``out_of_scope`` status as the positive class.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .predict import Prediction
-from .vocab import Status
+from .textutil import clean_text
+from .vocab import Scope, Status
 
 CONFIDENCE_BANDS = ((0.0, 0.3), (0.3, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 1.0001))
 
@@ -26,6 +28,9 @@ class Scored:
     id: str
     gold: tuple[str, ...]
     prediction: Prediction
+    scope: str = ""  # an annotator's IN/OUT/BORDER, when there is one
+    weight: float = 1.0  # programmes of the population the row stands for
+    text: str = ""  # the text (for the keyword baseline)
 
 
 def area_of(label: str) -> str:
@@ -104,6 +109,8 @@ def compute_metrics(rows: Sequence[Scored], classes: Sequence[str] = ()) -> dict
             ],
         }
     )
+    report.update(slot_calibration(inside))
+    report["label_set"] = set_scores(inside)
     flagged_in = np.array([r.prediction.status == Status.OUT_OF_SCOPE for r in inside])
     flagged_out = np.array([r.prediction.status == Status.OUT_OF_SCOPE for r in outside])
     tp = int(flagged_out.sum())
@@ -117,6 +124,53 @@ def compute_metrics(rows: Sequence[Scored], classes: Sequence[str] = ()) -> dict
     report["status_counts"] = dict(sorted(Counter(r.prediction.status for r in rows).items()))
     report["confusion"] = confusion(inside)
     return report
+
+
+SLOTS = 3
+
+
+def slot_calibration(rows: Sequence[Scored], slots: int = SLOTS) -> dict:
+    """Calibration of ``confidence_k`` as "label_k is one of the gold labels", for the top
+    ``slots`` slots: each slot's mean confidence and hit rate, and the ECE over all slots'
+    (confidence, hit) pairs pooled."""
+    conf: list[float] = []
+    hit: list[float] = []
+    per_slot = []
+    for k in range(slots):
+        c = np.array([r.prediction.confidences[k] for r in rows if len(r.prediction.labels) > k])
+        h = np.array(
+            [r.prediction.labels[k] in r.gold for r in rows if len(r.prediction.labels) > k],
+            dtype=float,
+        )
+        conf += c.tolist()
+        hit += h.tolist()
+        per_slot.append(
+            {"slot": k + 1, "n": len(c), "mean_confidence": _mean(c), "hit_rate": _mean(h)}
+        )
+    c_all, h_all = np.array(conf), np.array(hit)
+    return {
+        "ece_top3": expected_calibration_error(c_all, h_all) if len(c_all) else float("nan"),
+        "slots": per_slot,
+        "reliability_top3": reliability(c_all, h_all) if len(c_all) else [],
+    }
+
+
+def set_scores(rows: Sequence[Scored]) -> dict:
+    """Example-based precision, recall and F1 of the predicted label set against the gold
+    set (averaged over rows; an empty predicted set scores 0)."""
+    p, r, f = [], [], []
+    for row in rows:
+        pred, gold = set(row.prediction.label_set), set(row.gold)
+        both = len(pred & gold)
+        p.append(both / len(pred) if pred else 0.0)
+        r.append(both / len(gold) if gold else 0.0)
+        f.append(2 * both / (len(pred) + len(gold)) if pred or gold else 0.0)
+    return {
+        "precision": _mean(np.array(p)),
+        "recall": _mean(np.array(r)),
+        "f1": _mean(np.array(f)),
+        "mean_size": _mean(np.array([len(row.prediction.label_set) for row in rows])),
+    }
 
 
 def macro_f1(rows: Sequence[Scored], classes: Sequence[str] = ()) -> float:
@@ -174,3 +228,53 @@ def json_safe(value):
     if isinstance(value, list | tuple):
         return [json_safe(v) for v in value]
     return value
+
+
+# What an analyst's Excel filter finds: the baseline the scope model must beat.
+KEYWORD_FILTER = re.compile("サイバー|情報セキュリティ")
+
+
+def keyword_hit(text: str) -> bool:
+    return KEYWORD_FILTER.search(clean_text(text)) is not None
+
+
+def _precision_recall(truth: np.ndarray, said: np.ndarray, weight: np.ndarray) -> dict:
+    tp = float((weight * (truth & said)).sum())
+    fp = float((weight * (~truth & said)).sum())
+    fn = float((weight * (truth & ~said)).sum())
+    precision = tp / (tp + fp) if tp + fp else float("nan")
+    recall = tp / (tp + fn) if tp + fn else float("nan")
+    f1 = 2 * precision * recall / (precision + recall) if tp else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1}
+
+
+def scope_metrics(rows: Sequence[Scored]) -> dict:
+    """Scope precision and recall against annotators' IN/OUT (``BORDER`` left out of both),
+    for the model and for the keyword filter on the same rows, on the labelled rows as they
+    are and weighted to the population they were sampled from; and top-1/top-3 on the
+    ``IN`` rows.
+    """
+    judged = [r for r in rows if r.scope in (Scope.IN, Scope.OUT)]
+    truth = np.array([r.scope == Scope.IN for r in judged], dtype=bool)
+    said = np.array([r.prediction.status != Status.OUT_OF_SCOPE for r in judged], dtype=bool)
+    keyword = np.array([keyword_hit(r.text) for r in judged], dtype=bool)
+    ones = np.ones(len(judged))
+    weight = np.array([r.weight for r in judged])
+    inside = [r for r in rows if r.scope == Scope.IN]
+    hit1 = [bool(r.prediction.labels) and r.prediction.labels[0] in r.gold for r in inside]
+    hit3 = [any(lab in r.gold for lab in r.prediction.labels[:3]) for r in inside]
+    counts = Counter(r.scope for r in rows)
+    return {
+        "n_in": counts[Scope.IN],
+        "n_out": counts[Scope.OUT],
+        "n_border": counts[Scope.BORDER],
+        "model": _precision_recall(truth, said, ones),
+        "keyword": _precision_recall(truth, keyword, ones),
+        "model_weighted": _precision_recall(truth, said, weight),
+        "keyword_weighted": _precision_recall(truth, keyword, weight),
+        "flagged_in": int((truth & said).sum()),
+        "flagged_out": int((~truth & said).sum()),
+        "missed_in": int((truth & ~said).sum()),
+        "top1_in": _mean(np.array(hit1)),
+        "top3_in": _mean(np.array(hit3)),
+    }

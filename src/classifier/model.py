@@ -15,10 +15,10 @@ Their per-class scores are blended by a conditional-logit layer with one weight 
 out-of-fold predictions of the training split. Its softmax output is the calibrated
 probability that a label is among the request's gold labels.
 
-Out-of-scope detection is a separate binary logistic regression (in scope vs not) over
-the same features, trained on the labelled out-of-scope requests against the in-scope ones
-and the clause sentences; a request that names a cyber term outright (サイバー, マルウェア, …)
-is never flagged; the threshold is chosen on out-of-fold predictions.
+Whether a text is a cybersecurity programme at all is the scope model's question
+(:mod:`classifier.scope`): a calibrated probability from its sentences naming a security
+term and from its whole text, learnt from labelled requests, labelled review sheets and
+the real review sheets presumed out of scope.
 
 Learned state ends in ``_``; ``fit`` returns ``self``; ``classes_`` orders the columns of
 :meth:`PolicyClassifier.predict_proba`.
@@ -32,25 +32,16 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from . import calibration
 from .descriptions import clause_descriptions, clause_sentences
+from .hierarchy import rollup_matrix
 from .labels import LabelledRequest
 from .policy import Policy
+from .scope import best_anchored, fit_scope
 from .tokens import FeatureBatch, JapaneseTokenizer, TokenizerSettings
 from .vectors import ScorerArrays, flatten, vocabulary
-from .vocab import OUT_OF_SCOPE_LABEL
+from .vocab import ROLLUP_LEVELS, Scope
 
-# Words (normalised, as features spell them) that make a request a cybersecurity programme
-# whatever else it says: no out-of-scope request in the labelled data names one, while
-# they were in 14 of the 32 in-scope requests the detector alone flagged (dev, out of fold).
-IN_SCOPE_WORDS = (
-    "サイバー",
-    "サイバー攻撃",
-    "情報セキュリティ",
-    "マルウェア",
-    "ランサムウェア",
-    "csirt",
-    "脆弱性",
-)
 SCORERS = ("proto", "centroid", "lr")
 
 
@@ -62,15 +53,18 @@ class Scores:
     p_in: np.ndarray  # (n,): probability that the text is a cybersecurity programme at all
     X: sparse.csr_matrix  # (n, V): the TF-IDF vectors
     where: np.ndarray  # per stored entry of X: which word (surface index) is behind it
+    # per text: the sentence (index in the batch) that made its scope evidence, -1 if none
+    scope_sentence: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
 class OutOfFold:
     """Cross-validated scores of the training requests (each by a model that did not see it)."""
 
-    ids: list[str]
-    proba: np.ndarray  # (n, n_classes)
-    p_in: np.ndarray  # (n,)
+    ids: list[str]  # the in-scope training requests
+    proba: np.ndarray  # (n, n_classes): their item probabilities
+    scope_ids: list[str]  # every training request of known scope
+    p_in: np.ndarray  # (n_scope,): their in-scope probabilities
 
 
 class PolicyClassifier:
@@ -86,8 +80,8 @@ class PolicyClassifier:
         cv_folds: int = 5,
         random_state: int = 0,
         clause_only_temperature: float = 28.0,
-        max_in_scope_flagged: float = 0.05,
-        in_scope_words: tuple[str, ...] = IN_SCOPE_WORDS,
+        scope_C: float = 4.0,
+        in_scope_threshold: float = 0.5,
     ) -> None:
         self.tokenizer_settings = tokenizer_settings
         self.use_examples = use_examples
@@ -97,19 +91,29 @@ class PolicyClassifier:
         self.cv_folds = cv_folds
         self.random_state = random_state
         self.clause_only_temperature = clause_only_temperature
-        self.max_in_scope_flagged = max_in_scope_flagged
-        self.in_scope_words = in_scope_words
+        self.scope_C = scope_C
+        self.in_scope_threshold = in_scope_threshold
 
     # ------------------------------------------------------------------ fitting
 
     def fit(self, policy: Policy, examples: Sequence[LabelledRequest] = ()) -> PolicyClassifier:
-        """Learn from the policy's clauses and (optionally) labelled requests."""
+        """Learn from the policy's clauses and (optionally) labelled requests.
+
+        In-scope examples (not ``BORDER``) teach the item scorers; examples whose scope is
+        known (``IN`` or ``OUT``, or labels / ``NONE``) teach the scope model.
+        """
+        from threadpoolctl import threadpool_limits
+
+        # One BLAS thread: the solvers' many small products run several times slower
+        # with two threads on a 2-core machine, and one thread keeps the sums' order fixed.
+        with threadpool_limits(limits=1):
+            return self._fit(policy, examples)
+
+    def _fit(self, policy: Policy, examples: Sequence[LabelledRequest]) -> PolicyClassifier:
+        descriptions = clause_descriptions(policy)
         self.tokenizer_ = JapaneseTokenizer(self.tokenizer_settings)
         self.tokenizer_.learn_lexicon(
-            [
-                *(p for parts in clause_descriptions(policy).values() for p in parts),
-                *(e.text for e in examples),
-            ]
+            [*(p for parts in descriptions.values() for p in parts), *(e.text for e in examples)]
         )
         self.policy_ = policy
         self.policy_id_ = policy.policy_id
@@ -120,8 +124,9 @@ class PolicyClassifier:
             if self.use_examples
             else []
         )
-        self.n_examples_ = len(examples)
-        descriptions = clause_descriptions(policy)
+        items = [i for i, e in enumerate(examples) if e.in_scope and e.scope != Scope.BORDER]
+        scoped = [i for i, e in enumerate(examples) if e.scope != Scope.BORDER]
+        self.n_examples_ = len(items) + sum(1 for i in scoped if not examples[i].in_scope)
         self.class_docs_ = [
             [f for part in descriptions[label] for f in self.tokenizer_.features(part)]
             for label in self.classes_
@@ -129,24 +134,73 @@ class PolicyClassifier:
         sentences = clause_sentences(policy)
         self.sentence_labels_ = [lab for lab, _ in sentences]
         self.sentence_docs_ = [self.tokenizer_.features(s) for _, s in sentences]
-        example_docs = [self.tokenizer_.features(e.text) for e in examples]
-        in_scope = [i for i, e in enumerate(examples) if e.in_scope]
-        self.has_examples_ = len(in_scope) >= 2 * len(self.classes_) // 3
+        batch = self.tokenizer_.analyze_batch([e.text for e in examples])
+        docs = batch.docs()
+        item_examples = [examples[i] for i in items]
+        item_docs = [docs[i] for i in items]
+        # Texts that only teach scope still shape the vocabulary and idf (real text's
+        # document frequencies), never the item scorers.
+        self.scope_docs_ = [docs[i] for i in scoped if i not in set(items)]
+        self.has_examples_ = len(items) >= 2 * len(self.classes_) // 3
 
+        self.label_layers_: dict[str, np.ndarray] = {}
         if self.has_examples_:
-            oof = self._out_of_fold(examples, example_docs)
-            self.blend_ = _fit_blend(oof["scores"], oof["gold"])
-            self.oos_threshold_ = self._choose_oos_threshold(oof["p_in"], oof["is_in"])
+            oof_scores = self._out_of_fold(item_examples, item_docs)
+            gold = self._gold(item_examples)
+            self.blend_ = _fit_blend(oof_scores, gold)
+            oof_proba = softmax(np.einsum("nsc,s->nc", oof_scores, self.blend_))
+            for level in ROLLUP_LEVELS:
+                _, rollup = rollup_matrix(policy, list(self.classes_), level)
+                self.label_layers_[str(level)] = calibration.fit_layer(
+                    oof_proba @ rollup, (gold @ rollup) > 0
+                )
         else:
             # Clause-only: the centroid alone ranked best on labelled dev requests; its
             # temperature was set there too, so probabilities are not wildly off.
             self.blend_ = np.array([0.0, self.clause_only_temperature, 0.0])
-            self.oos_threshold_ = 0.0
-        self.fitted_ = self._fit_scorers(examples, example_docs)
+            oof_scores = np.zeros((0, len(SCORERS), len(self.classes_)))
+        self.fitted_ = self._fit_scorers(item_examples, item_docs)
         self.min_similarity_ = 0.02
+        self.scope_ = None
+        y = np.array([examples[i].in_scope for i in scoped], dtype=bool)
+        p_in_oof = np.zeros(0)
+        if self.has_examples_ and y.any() and not y.all():
+            by_text = [
+                batch.sentences[a:b]
+                for a, b in zip(
+                    batch.sentence_offsets[:-1], batch.sentence_offsets[1:], strict=True
+                )
+            ]
+            clause_texts = [s for _, s in sentences]
+            self.scope_, p_in_oof, self.scope_evidence_ = fit_scope(
+                self.fitted_.transform([docs[i] for i in scoped]),
+                [by_text[i] for i in scoped],
+                np.array([sum(map(len, by_text[i])) for i in scoped]),
+                y,
+                clause_texts,
+                self.fitted_.transform(self.sentence_docs_),
+                folds=self.cv_folds,
+                random_state=self.random_state,
+                C=self.scope_C,
+                groups=[examples[i].id.split("#")[0] for i in scoped],
+            )
+        self.oof_ = {
+            "item_ids": [e.id for e in item_examples],
+            "scores": oof_scores,
+            "scope_ids": [examples[i].id for i in scoped],
+            "p_in": p_in_oof,
+        }
         # Tokenised training text is not needed to predict; keep the saved model lean.
-        del self.class_docs_, self.sentence_docs_, self.sentence_labels_
+        del self.class_docs_, self.sentence_docs_, self.sentence_labels_, self.scope_docs_
         return self
+
+    def _gold(self, examples: Sequence[LabelledRequest]) -> np.ndarray:
+        index = {lab: i for i, lab in enumerate(self.classes_)}
+        gold = np.zeros((len(examples), len(self.classes_)), dtype=bool)
+        for i, e in enumerate(examples):
+            for lab in e.labels:
+                gold[i, index[lab]] = True
+        return gold
 
     def _fit_scorers(
         self, examples: Sequence[LabelledRequest], docs: list[list[str]]
@@ -155,7 +209,9 @@ class PolicyClassifier:
 
         n_classes = len(self.classes_)
         index = {lab: i for i, lab in enumerate(self.classes_)}
-        vocab, names, idf = vocabulary(self.class_docs_ + self.sentence_docs_ + docs)
+        vocab, names, idf = vocabulary(
+            self.class_docs_ + self.sentence_docs_ + docs + self.scope_docs_
+        )
         scorers = ScorerArrays(vocab, names, idf, np.zeros(0), np.zeros(0))
         proto = scorers.transform(self.class_docs_).toarray()
         # Centroid: the clause description plus every clause sentence and labelled request
@@ -196,13 +252,15 @@ class PolicyClassifier:
             coef[lr.classes_.astype(int)] = lr.coef_
             intercept[lr.classes_.astype(int)] = lr.intercept_
             scorers.lr_coef, scorers.lr_intercept = coef, intercept
-        if any(not e.in_scope for e in examples):
-            self._fit_oos(scorers, examples, docs)
         return scorers
 
-    def _out_of_fold(self, examples: Sequence[LabelledRequest], docs: list[list[str]]) -> dict:
+    def _out_of_fold(
+        self, examples: Sequence[LabelledRequest], docs: list[list[str]]
+    ) -> np.ndarray:
+        """(n, n_scorers, n_classes) scores of each in-scope example by scorers fitted
+        without it (cross-validation stratified by primary label)."""
         n = len(examples)
-        strata = [e.labels[0] if e.in_scope else OUT_OF_SCOPE_LABEL for e in examples]
+        strata = [e.labels[0] for e in examples]
         counts: dict[str, int] = {}
         for s in strata:
             counts[s] = counts.get(s, 0) + 1
@@ -212,59 +270,14 @@ class PolicyClassifier:
 
         folds = StratifiedKFold(self.cv_folds, shuffle=True, random_state=self.random_state)
         scores = np.zeros((n, len(SCORERS), len(self.classes_)))
-        p_in = np.zeros(n)
         for train_idx, test_idx in folds.split(np.zeros(n), strata):
-            train_ex = [examples[i] for i in train_idx]
-            train_docs = [docs[i] for i in train_idx]
-            fitted = self._fit_scorers(train_ex, train_docs)
-            X = fitted.transform([docs[i] for i in test_idx])
-            scores[test_idx] = self._scorer_outputs(fitted, X)
-            p_in[test_idx] = self._guard(*flatten([docs[i] for i in test_idx]), fitted.p_in(X))
-        index = {lab: i for i, lab in enumerate(self.classes_)}
-        gold = np.zeros((n, len(self.classes_)), dtype=bool)
-        for i, e in enumerate(examples):
-            for lab in e.labels:
-                gold[i, index[lab]] = True
-        is_in = np.array([e.in_scope for e in examples])
-        self.oof_ = {
-            "scores": scores,
-            "gold": gold,
-            "p_in": p_in,
-            "is_in": is_in,
-            "ids": [e.id for e in examples],
-        }
-        return self.oof_
-
-    def _fit_oos(
-        self, scorers: ScorerArrays, examples: Sequence[LabelledRequest], docs: list[list[str]]
-    ) -> None:
-        from sklearn.linear_model import LogisticRegression
-
-        X = scorers.transform(self.sentence_docs_ + docs)
-        n_sent = len(self.sentence_docs_)
-        y = np.concatenate([np.ones(n_sent), [1.0 if e.in_scope else 0.0 for e in examples]])
-        w = np.concatenate([np.full(n_sent, self.clause_sentence_weight), np.ones(len(examples))])
-        clf = LogisticRegression(C=self.C, max_iter=2000, class_weight="balanced")
-        clf.fit(X, y, sample_weight=w)
-        sign = 1.0 if clf.classes_[1] == 1.0 else -1.0
-        scorers.oos_coef = sign * clf.coef_[0]
-        scorers.oos_intercept = float(sign * clf.intercept_[0])
-
-    def _guard(self, features: list[str], rows: np.ndarray, p_in: np.ndarray) -> np.ndarray:
-        """A request naming a cyber term outright (サイバー, マルウェア, …) is in scope."""
-        words = {f"w:{w}" for w in self.in_scope_words}
-        hit = np.fromiter(map(words.__contains__, features), dtype=bool, count=len(features))
-        named = np.zeros(len(p_in), dtype=bool)
-        named[rows[hit]] = True
-        return np.where(named, 1.0, p_in)
-
-    def _choose_oos_threshold(self, p_in: np.ndarray, is_in: np.ndarray) -> float:
-        """The threshold that flags ``max_in_scope_flagged`` of in-scope requests (out of fold)."""
-        if is_in.all() or not is_in.any():
-            return 0.0
-        inside = np.sort(p_in[is_in])
-        k = int(np.floor(self.max_in_scope_flagged * len(inside)))
-        return float(inside[k]) if k < len(inside) else 0.0
+            fitted = self._fit_scorers(
+                [examples[i] for i in train_idx], [docs[i] for i in train_idx]
+            )
+            scores[test_idx] = self._scorer_outputs(
+                fitted, fitted.transform([docs[i] for i in test_idx])
+            )
+        return scores
 
     # ------------------------------------------------------------------ scoring
 
@@ -286,33 +299,38 @@ class PolicyClassifier:
         """Class probabilities, in-scope probability and vectors of a tokenised batch."""
         rows = batch.rows()
         X, where = self.fitted_.transform_flat(batch.features, rows, len(batch), batch.sources)
-        return self._score_vectors(X, where, batch.features, rows)
-
-    def score_docs(self, docs: Sequence[list[str]]) -> Scores:
-        """As :meth:`score`, for documents given as feature lists (no words behind them)."""
-        features, rows = flatten(docs)
-        X, where = self.fitted_.transform_flat(features, rows, len(docs))
-        return self._score_vectors(X, where, features, rows)
-
-    def _score_vectors(
-        self, X: sparse.csr_matrix, where: np.ndarray, features: list[str], rows: np.ndarray
-    ) -> Scores:
         raw = self._scorer_outputs(self.fitted_, X)
         proba = softmax(np.einsum("nsc,s->nc", raw, self.blend_))
-        if self.fitted_.oos_coef is not None:
-            p_in = self._guard(features, rows, self.fitted_.p_in(X))
-        else:
+        if self.scope_ is None:
             # Clause-only: a request sharing (almost) no vocabulary with any clause is out.
             p_in = np.where(raw[:, 0].max(axis=1) > self.min_similarity_, 1.0, 0.0)
-        return Scores(proba, p_in, X, where)
+            return Scores(proba, p_in, X, where, np.full(len(batch), -1, dtype=np.intp))
+        texts = batch.sentence_text()
+        anchored, sentence = best_anchored(batch.sentences, texts, len(batch), self.scope_)
+        lengths = np.bincount(
+            texts, weights=np.fromiter(map(len, batch.sentences), float), minlength=len(batch)
+        )
+        p_in = self.scope_.combine(anchored, self.scope_.whole_proba(X), lengths)
+        return Scores(proba, p_in, X, where, sentence)
+
+    def score_docs(self, docs: Sequence[list[str]]) -> Scores:
+        """Class probabilities of documents given as feature lists (no sentences, no words
+        behind them, so no in-scope probability: ``p_in`` is NaN)."""
+        features, rows = flatten(docs)
+        X, where = self.fitted_.transform_flat(features, rows, len(docs))
+        raw = self._scorer_outputs(self.fitted_, X)
+        proba = softmax(np.einsum("nsc,s->nc", raw, self.blend_))
+        return Scores(proba, np.full(len(docs), np.nan), X, where)
 
     def out_of_fold(self) -> OutOfFold:
-        """The training requests' cross-validated scores (empty for a clause-only model)."""
+        """Cross-validated item probabilities (in-scope training requests) and in-scope
+        probabilities (every training request of known scope), each by a model that did
+        not see the request; empty for a clause-only model."""
         oof = getattr(self, "oof_", None)
-        if oof is None:
-            return OutOfFold([], np.zeros((0, len(self.classes_))), np.zeros(0))
+        if oof is None or not len(oof["scores"]):
+            return OutOfFold([], np.zeros((0, len(self.classes_))), [], np.zeros(0))
         proba = softmax(np.einsum("nsc,s->nc", oof["scores"], self.blend_))
-        return OutOfFold(list(oof["ids"]), proba, oof["p_in"])
+        return OutOfFold(list(oof["item_ids"]), proba, list(oof["scope_ids"]), oof["p_in"])
 
     @property
     def blend_weights(self) -> dict[str, float]:
@@ -321,7 +339,7 @@ class PolicyClassifier:
 
     def predict_proba(self, texts: Sequence[object]) -> np.ndarray:
         """Calibrated probability per class (columns follow ``classes_``)."""
-        return self.score_docs([self.tokenizer_.features(t) for t in texts]).proba
+        return self.score(self.tokenizer_.analyze_batch(texts)).proba
 
     def predict(self, texts: Sequence[object]) -> np.ndarray:
         """Most likely label per text."""

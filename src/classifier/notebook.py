@@ -11,7 +11,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from .paths import find_root
+from .paths import project_root as find_root
 
 __all__ = ["figure_dir", "find_root", "use_japanese_font"]
 

@@ -6,34 +6,32 @@ The project folder holds ``corpus/`` (policy versions, labelled data, thesaurus)
     corpus/<policy-id>/          a policy version (see :mod:`classifier.corpus`)
     corpus/<policy-id>/crosswalk_from_<old-id>.csv
     corpus/labelled/requests.csv the bundled labelled requests
+    corpus/labelled/rs2024_dev.csv  annotated review-sheet programmes
+    corpus/rs2024/               the review-sheet download (development half), as shipped
     corpus/thesaurus.csv         the domain thesaurus
     models/<policy-id>/          a trained model and its card
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 DEFAULT_POLICY = "r3"
+HOME_VARIABLE = "CLASSIFIER_HOME"
 # The package's own checkout: src/classifier/paths.py → the folder above src/.
 _CHECKOUT = Path(__file__).resolve().parents[2]
 
 
 def project_root() -> Path:
-    """The folder holding ``corpus/`` and ``models/``: the working directory or the checkout."""
-    cwd = Path.cwd()
-    if (cwd / "corpus").is_dir():
-        return cwd
-    return _CHECKOUT if (_CHECKOUT / "corpus").is_dir() else cwd
+    """The folder holding ``corpus/`` and ``models/``: ``$CLASSIFIER_HOME`` if set, else the
+    checkout the package runs from.
 
-
-def find_root(start: Path | None = None) -> Path:
-    """The nearest folder at or above ``start`` that holds both ``corpus/`` and ``models/``."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "corpus").is_dir() and (folder / "models").is_dir():
-            return folder
-    raise FileNotFoundError(f"no folder with corpus/ and models/ at or above {here}")
+    Never the working directory: a folder received from someone else (with its own
+    ``corpus/`` and ``models/``) must not change which model a command loads.
+    """
+    home = os.environ.get(HOME_VARIABLE)
+    return Path(home).resolve() if home else _CHECKOUT
 
 
 def corpus_dir(policy_id: str, root: Path | None = None) -> Path:
@@ -57,6 +55,16 @@ def labelled_requests(root: Path | None = None) -> Path:
     return (root or project_root()) / "corpus" / "labelled" / "requests.csv"
 
 
+def labelled_review_sheets(root: Path | None = None) -> Path:
+    """The annotated review-sheet programmes (RS 2024, development half)."""
+    return (root or project_root()) / "corpus" / "labelled" / "rs2024_dev.csv"
+
+
+def review_sheet_texts(root: Path | None = None) -> Path:
+    """The RS 2024 1-2 download (development half), as shipped."""
+    return (root or project_root()) / "corpus" / "rs2024" / "1-2_RS_2024_基本情報_事業概要等.zip"
+
+
 def thesaurus(root: Path | None = None) -> Path:
     """The domain thesaurus (policy-version independent)."""
     return (root or project_root()) / "corpus" / "thesaurus.csv"
@@ -72,11 +80,11 @@ def crosswalk_in(corpus: Path, old_policy: str) -> Path:
     return corpus / f"crosswalk_from_{old_policy}.csv"
 
 
-def portable_path(path: Path) -> str:
-    """``path`` relative to the working directory (the project root) when it is inside it,
-    so a model card means the same in every checkout."""
+def portable_path(path: Path, root: Path | None = None) -> str:
+    """``path`` relative to the project root when it is inside it, so a model card means
+    the same in every checkout."""
     resolved = Path(path).resolve()
     try:
-        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+        return resolved.relative_to((root or project_root()).resolve()).as_posix()
     except ValueError:
         return resolved.as_posix()

@@ -8,12 +8,16 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from . import calibration
+from .hierarchy import level_of, rollup_matrix
+from .matching import ClauseMatcher
 from .model import PolicyClassifier
 from .policy import Policy
 from .textutil import has_text
-from .vocab import CLAUSE_LEVELS, Level, Status
+from .vocab import ROLLUP_LEVELS, Level, Status
 
 DEFAULT_MIN_CONFIDENCE = 0.30
+DEFAULT_SET_THRESHOLD = 0.5
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,13 @@ class Prediction:
     evidence: tuple[str, ...]
     in_scope: float
     status: str
+    # The request's own sentence that most supports labels[0] ("" when none does).
+    evidence_sentence: str = ""
+    # Every label whose own probability reaches the set threshold, most probable first
+    # (at least labels[0] for an in-scope request; empty for an out-of-scope one).
+    label_set: tuple[str, ...] = ()
+    # The sentence of labels[0]'s policy text the request matched best, shared words in 【】.
+    matched_clause_text: str = ""
 
 
 def card_min_confidence(card: dict, given: float | None = None) -> float:
@@ -45,27 +56,6 @@ def display_heading(policy: Policy, label: str) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
 
-def level_of(policy: Policy, label: str, level: str) -> str:
-    """The ancestor of ``label`` (or itself) at ``level``; deeper labels roll up."""
-    depth = CLAUSE_LEVELS.index(Level(level))
-    c = policy.clause(label)
-    while c.depth > depth and c.parent is not None:
-        c = policy.clause(c.parent)
-    return c.label
-
-
-def rollup_matrix(
-    policy: Policy, classes: Sequence[str], level: str
-) -> tuple[list[str], np.ndarray]:
-    """Columns at ``level`` and the 0/1 matrix that sums class probabilities into them."""
-    targets = [level_of(policy, lab, level) for lab in classes]
-    columns = list(dict.fromkeys(targets))
-    m = np.zeros((len(classes), len(columns)))
-    for i, t in enumerate(targets):
-        m[i, columns.index(t)] = 1.0
-    return columns, m
-
-
 class Predictor:
     """Turns a fitted model into :class:`Prediction` records for batches of texts.
 
@@ -81,6 +71,7 @@ class Predictor:
         min_confidence: float = DEFAULT_MIN_CONFIDENCE,
         level: str = Level.SUBITEM,
         n_evidence: int = 5,
+        set_threshold: float = DEFAULT_SET_THRESHOLD,
     ) -> None:
         self.model = model
         self.policy = policy
@@ -88,15 +79,55 @@ class Predictor:
         self.min_confidence = min_confidence
         self.level = level
         self.n_evidence = n_evidence
+        self.set_threshold = set_threshold
         self.columns, self._rollup = rollup_matrix(policy, list(model.classes_), level)
+        self._chain = self._calibration_chain(policy, Level(level))
+        self._matcher: ClauseMatcher | None = None  # built on first use (tokenises the policy)
         self._headings = tuple(display_heading(policy, lab) for lab in self.columns)
         self._weights = model.evidence_weights()
+
+    def _calibration_chain(
+        self, policy: Policy, level: Level
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per level up to ``level``: (its layer, class → level roll-up, previous level →
+        this level roll-up), for calibrated probabilities that stay coherent upwards."""
+        layers = getattr(self.model, "label_layers_", {})
+        if not layers:
+            return []
+        classes = list(self.model.classes_)
+        chain = []
+        previous = classes
+        for step in ROLLUP_LEVELS[: ROLLUP_LEVELS.index(level) + 1]:
+            columns, rollup = rollup_matrix(policy, classes, step)
+            up = np.array(
+                [
+                    [1.0 if level_of(policy, p, step) == c else 0.0 for c in columns]
+                    for p in previous
+                ]
+            )
+            chain.append((layers[str(step)], rollup, up))
+            previous = columns
+        return chain
+
+    def label_proba(self, proba: np.ndarray) -> np.ndarray:
+        """Each reported label's own probability of being one of the request's items
+        (columns follow :attr:`columns`); the rolled-up softmax for an uncalibrated model."""
+        if not self._chain:
+            return proba @ self._rollup
+        out = None
+        for layer, rollup, up in self._chain:
+            here = calibration.apply(layer, proba @ rollup)
+            out = here if out is None else calibration.coherent(out, here, up)
+        assert out is not None
+        return out
 
     def predict(self, texts: Sequence[object]) -> list[Prediction]:
         """One prediction per text, in order."""
         batch = self.model.tokenizer_.analyze_batch(texts)
         scores = self.model.score(batch)
-        found = _Found(scores.X, scores.where, batch.surfaces)
+        found = _Found(
+            scores.X, scores.where, batch.surfaces, batch.sentences, batch.sentence_offsets
+        )
         return self.from_scores(texts, scores.proba, scores.p_in, found)
 
     def from_scores(
@@ -112,21 +143,36 @@ class Predictor:
         """
         n = len(texts)
         rolled = proba @ self._rollup
-        order = np.argsort(-rolled, axis=1, kind="stable")[:, : self.top_k]
-        conf = np.round(np.take_along_axis(rolled, order, axis=1), 3)
+        # Ranked by the blend (what top-k accuracy measures); each label's confidence is
+        # its own calibrated probability.
+        ranking = np.argsort(-rolled, axis=1, kind="stable")
+        order = ranking[:, : self.top_k]
+        own = self.label_proba(proba)
+        # Down the ranking a label is never more probable than the one above it (the
+        # calibration is nearly monotone already; this makes the order and the numbers agree).
+        ranked = np.minimum.accumulate(np.take_along_axis(own, ranking, axis=1), axis=1)
+        np.put_along_axis(own, ranking, ranked, axis=1)
+        own = np.round(own, 3)
+        conf = np.take_along_axis(own, order, axis=1)
         status = np.where(
             conf[:, 0] < self.min_confidence, Status.LOW_CONFIDENCE.value, Status.OK.value
         ).astype(object)
-        status[p_in < self.model.oos_threshold_] = Status.OUT_OF_SCOPE.value
+        status[p_in < self.model.in_scope_threshold] = Status.OUT_OF_SCOPE.value
         columns, headings = self.columns, self._headings
         order_rows = order.tolist()
         labels = [tuple(map(columns.__getitem__, idx)) for idx in order_rows]
         heads = [tuple(map(headings.__getitem__, idx)) for idx in order_rows]
         confs = list(map(tuple, conf.tolist()))
+        sets = self._label_sets(own, ranking)
         p_rounded = [round(p, 3) for p in p_in.tolist()]
         evidence: list[tuple[str, ...]] = [()] * n
+        sentences = [""] * n
+        matched = [""] * n
         if found is not None:
-            evidence = self._evidence(found, proba, order[:, 0])
+            evidence, sentences = self._evidence(found, proba, order[:, 0])
+            if self._matcher is None:
+                self._matcher = ClauseMatcher(self.model, self.policy, self.columns, self.level)
+            matched = self._matcher.match(found.X, order[:, 0])
             known = np.diff(found.X.indptr) > 0
             for i in np.flatnonzero(~known).tolist():
                 # No word the model knows (digits, symbols, or all words unseen).
@@ -136,11 +182,40 @@ class Predictor:
             if st == Status.EMPTY_TEXT:
                 out.append(Prediction((), (), (), (), 0.0, st))
             else:
-                out.append(Prediction(labels[i], heads[i], confs[i], evidence[i], p_rounded[i], st))
+                label_set = () if st == Status.OUT_OF_SCOPE else sets[i]
+                out.append(
+                    Prediction(
+                        labels[i],
+                        heads[i],
+                        confs[i],
+                        evidence[i],
+                        p_rounded[i],
+                        st,
+                        sentences[i],
+                        label_set,
+                        matched[i],
+                    )
+                )
         return out
 
-    def _evidence(self, found: _Found, proba: np.ndarray, top: np.ndarray) -> list[tuple[str, ...]]:
-        """The words that pushed each request hardest towards its top label, strongest first."""
+    def _label_sets(self, own: np.ndarray, ranking: np.ndarray) -> list[tuple[str, ...]]:
+        """Per row: the labels at or above the set threshold, most probable first (the
+        ranking breaks ties), and at least the top-ranked label."""
+        columns = self.columns
+        out = []
+        for probs, ranks in zip(own.tolist(), ranking.tolist(), strict=True):
+            chosen = [j for j in ranks if probs[j] >= self.set_threshold]
+            chosen.sort(key=lambda j: -probs[j])  # stable: equal probabilities keep rank order
+            if not chosen or (chosen[0] != ranks[0] and ranks[0] not in chosen):
+                chosen = [ranks[0], *chosen]
+            out.append(tuple(columns[j] for j in chosen))
+        return out
+
+    def _evidence(
+        self, found: _Found, proba: np.ndarray, top: np.ndarray
+    ) -> tuple[list[tuple[str, ...]], list[str]]:
+        """The words that pushed each request hardest towards its top label, strongest
+        first, and the request's sentence holding the most of that push."""
         X = found.X
         n = X.shape[0]
         # The sub-item behind the top rolled-up label gives the evidence.
@@ -156,9 +231,19 @@ class Predictor:
         ranked = positive[np.argsort(key, kind="stable")]
         bounds = np.searchsorted(row_of[ranked], np.arange(n + 1)).tolist()
         words = list(map(found.surfaces.__getitem__, found.where[ranked].tolist()))
+        strength = pushes[ranked].tolist()
         limit = self.n_evidence
         out: list[tuple[str, ...]] = []
+        best_sentences: list[str] = []
+        sentence_bounds = found.sentence_offsets.tolist()
         for i in range(n):
+            best_sentences.append(
+                _best_sentence(
+                    found.sentences[sentence_bounds[i] : sentence_bounds[i + 1]],
+                    words[bounds[i] : bounds[i] + _SENTENCE_WORDS],
+                    strength[bounds[i] : bounds[i] + _SENTENCE_WORDS],
+                )
+            )
             shown: list[str] = []
             for word in words[bounds[i] : bounds[i + 1]]:
                 # One-character words (府, 別) mean little to a reader; a word inside a
@@ -173,7 +258,23 @@ class Predictor:
                     if len(shown) == limit:
                         break
             out.append(tuple(shown))
-        return out
+        return out, best_sentences
+
+
+# The strongest words whose presence decides which sentence is the evidence sentence.
+_SENTENCE_WORDS = 20
+
+
+def _best_sentence(sentences: list[str], words: list[str], strength: list[float]) -> str:
+    """The sentence holding the greatest total push of ``words`` (the first on a tie)."""
+    if len(sentences) <= 1:
+        return sentences[0] if sentences and words else ""
+    best, best_score = "", 0.0
+    for sentence in sentences:
+        score = sum(s for w, s in zip(words, strength, strict=True) if w in sentence)
+        if score > best_score:
+            best, best_score = sentence, score
+    return best
 
 
 @dataclass(frozen=True)
@@ -183,3 +284,5 @@ class _Found:
     X: sparse.csr_matrix  # TF-IDF vectors
     where: np.ndarray  # per stored entry of X: index in ``surfaces`` of the word behind it
     surfaces: list[str]  # the words as the analyst wrote them
+    sentences: list[str]  # the batch's sentences (cleaned)
+    sentence_offsets: np.ndarray  # (n + 1,): text i's sentences

@@ -43,9 +43,22 @@ def ranked_columns(top_k: int) -> list[str]:
     return cols
 
 
+# Appended after the ranked labels: the contract's first columns, then what came later.
+TAIL_COLUMNS = (
+    "evidence_1",
+    "status",
+    "labels",
+    "in_scope",
+    "evidence_sentence",
+    "matched_clause_text",
+)
+LABEL_SEPARATOR = ";"
+_NO_SCORES = (Status.EMPTY_TEXT, Status.ERROR)
+
+
 def output_columns(top_k: int) -> list[str]:
     """The columns classify appends, in order."""
-    return [*ranked_columns(top_k), "evidence_1", "status"]
+    return [*ranked_columns(top_k), *TAIL_COLUMNS]
 
 
 def prediction_cells(pred: Prediction, top_k: int) -> list[Any]:
@@ -56,7 +69,25 @@ def prediction_cells(pred: Prediction, top_k: int) -> list[Any]:
             cells += [pred.labels[k], pred.headings[k], pred.confidences[k]]
         else:
             cells += ["", "", ""]
-    return [*cells, EVIDENCE_SEPARATOR.join(pred.evidence), pred.status]
+    scored = not pred.status.startswith(_NO_SCORES)
+    return [
+        *cells,
+        EVIDENCE_SEPARATOR.join(pred.evidence),
+        pred.status,
+        LABEL_SEPARATOR.join(pred.label_set),
+        pred.in_scope if scored else "",
+        pred.evidence_sentence,
+        pred.matched_clause_text,
+    ]
+
+
+def row_summary_fields(cells: Sequence[Any], top_k: int) -> tuple[str, str, tuple[str, ...]]:
+    """``(status, label_1, predicted set)`` of a row's appended cells (what the budget
+    summary counts)."""
+    label_1 = str(cells[0] or "")
+    status = str(cells[3 * top_k + 1])
+    label_set = tuple(x for x in str(cells[3 * top_k + 2] or "").split(LABEL_SEPARATOR) if x)
+    return status, label_1, label_set
 
 
 def error_prediction(reason: str) -> Prediction:

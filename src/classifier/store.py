@@ -1,35 +1,56 @@
-"""Saving and loading models: ``models/<policy-id>/model.joblib`` + ``model_card.json``.
+"""Saving and loading models, in a format that cannot run code when it is loaded.
 
-The card is read before the joblib file so that a model made with other library versions
-or for another corpus is refused with a message that says how to retrain, instead of a
-pickle error. A joblib file runs code when loaded: load only models from a trusted source.
+A model folder ``models/<policy-id>/`` holds:
+
+``model_card.json``  provenance and checks: versions, corpus hash, parameters, metrics
+``model.json``       the model's settings and small state (lexicon, weights of the layers)
+``model.npz``        its arrays (vectors and scorers), read with ``allow_pickle=False``
+
+Nothing here unpickles: JSON is data, and numpy refuses object arrays without pickle. A
+model received from someone else can therefore hold wrong numbers, never a program. The
+card is checked field by field before anything is used, the corpus it was trained on must
+be present and unchanged, and the two model files must match the card's checksum (an
+integrity check against damage; it cannot prove who made the model, and need not).
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import platform
+import re
+import zipfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from .corpus import read_clauses
 from .errors import ModelLoadError
 from .model import PolicyClassifier
-from .paths import corpus_dir
+from .paths import corpus_dir, project_root
+from .scope import ScopeArrays
 from .tables import atomic_write_bytes, sha256_file
+from .tokens import JapaneseTokenizer, TokenizerSettings
+from .vectors import ScorerArrays
 
-MODEL_FILE = "model.joblib"
 CARD_FILE = "model_card.json"
-FORMAT_VERSION = 1
-# Versions that change features or the pickle: a model is only valid with exactly these.
-PINNED = ("scikit-learn", "sudachipy", "sudachidict-core", "numpy", "scipy")
+STATE_FILE = "model.json"
+ARRAYS_FILE = "model.npz"
+LEGACY_FILE = "model.joblib"  # the old pickle format: refused, never loaded
+FORMAT_VERSION = 2
+# Versions that change tokens, and so every feature: a model is valid only with these.
+PINNED = ("sudachipy", "sudachidict-core")
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so the same model gives the same bytes
 
 
 def environment() -> dict[str, str]:
-    """Versions of Python and of the libraries the model depends on."""
+    """Versions of Python and of the libraries the model was made with."""
     versions = {"python": platform.python_version()}
-    for name in (*PINNED, "joblib", "pandas"):
+    for name in (*PINNED, "numpy", "scipy", "scikit-learn"):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -37,101 +58,304 @@ def environment() -> dict[str, str]:
     return versions
 
 
-def save_model(model: PolicyClassifier, out_dir: Path, card: dict[str, Any]) -> Path:
-    """Write the model and its card atomically; return the model file path."""
-    import io
+# --------------------------------------------------------------------------- writing
 
-    import joblib
 
-    out_dir = Path(out_dir)
+def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     buf = io.BytesIO()
-    joblib.dump(model, buf, compress=3)
-    data = buf.getvalue()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(arrays):
+            member = io.BytesIO()
+            np.lib.format.write_array(
+                member, np.ascontiguousarray(arrays[name]), allow_pickle=False
+            )
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, member.getvalue())
+    return buf.getvalue()
+
+
+def _state(model: PolicyClassifier) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    fitted = model.fitted_
+    arrays: dict[str, np.ndarray] = {
+        "feature_names": np.asarray(fitted.feature_names, dtype=str),
+        "idf": fitted.idf,
+        "proto": fitted.proto,
+        "centroid": fitted.centroid,
+    }
+    if fitted.lr_coef is not None and fitted.lr_intercept is not None:
+        arrays["lr_coef"], arrays["lr_intercept"] = fitted.lr_coef, fitted.lr_intercept
+    scope = model.scope_
+    scope_state = None
+    if scope is not None:
+        grams = [""] * len(scope.gram_index)
+        for gram, i in scope.gram_index.items():
+            grams[i] = gram
+        arrays["gram_names"] = np.asarray(grams, dtype=str)
+        arrays["gram_idf"], arrays["gram_coef"] = scope.gram_idf, scope.gram_coef
+        arrays["word_coef"] = scope.word_coef
+        scope_state = {
+            "gram_intercept": scope.gram_intercept,
+            "word_intercept": scope.word_intercept,
+            "anchored": scope.anchored.tolist(),
+            "plain": scope.plain.tolist(),
+        }
+    settings = model.tokenizer_.settings
+    state = {
+        "class": "PolicyClassifier",
+        "params": {
+            k: v
+            for k, v in vars(model).items()
+            if not k.endswith("_") and k != "tokenizer_settings"
+        },
+        "tokenizer_settings": {
+            "dictionary": settings.dictionary,
+            "mode": settings.mode,
+            "subwords": settings.subwords,
+            "synonyms": settings.synonyms,
+            "max_synonym_groups": settings.max_synonym_groups,
+            "thesaurus": [list(pair) for pair in settings.thesaurus],
+        },
+        "lexicon": {s: [list(p) for p in pairs] for s, pairs in model.tokenizer_.lexicon.items()},
+        "policy_id": model.policy_id_,
+        "classes": [str(c) for c in model.classes_],
+        "n_examples": model.n_examples_,
+        "has_examples": bool(model.has_examples_),
+        "blend": [float(w) for w in model.blend_],
+        "min_similarity": model.min_similarity_,
+        "label_layers": {k: v.tolist() for k, v in model.label_layers_.items()},
+        "scope": scope_state,
+    }
+    return state, arrays
+
+
+def save_model(model: PolicyClassifier, out_dir: Path, card: dict[str, Any]) -> Path:
+    """Write the model files and its card atomically; return the folder."""
+    out_dir = Path(out_dir)
+    state, arrays = _state(model)
+    state_bytes = (json.dumps(state, ensure_ascii=False, sort_keys=True) + "\n").encode()
+    array_bytes = _npz_bytes(arrays)
     card = {
         "format_version": FORMAT_VERSION,
         **card,
-        "model_sha256": hashlib.sha256(data).hexdigest(),
+        "model_sha256": _digest(state_bytes, array_bytes),
         "environment": environment(),
     }
-    atomic_write_bytes(out_dir / MODEL_FILE, data)
+    atomic_write_bytes(out_dir / ARRAYS_FILE, array_bytes)
+    atomic_write_bytes(out_dir / STATE_FILE, state_bytes)
     atomic_write_bytes(
         out_dir / CARD_FILE,
         (json.dumps(card, ensure_ascii=False, indent=2, allow_nan=False) + "\n").encode(),
     )
-    return out_dir / MODEL_FILE
+    (out_dir / LEGACY_FILE).unlink(missing_ok=True)
+    return out_dir
+
+
+def _digest(state: bytes, arrays: bytes) -> str:
+    """sha256 over both model files (each prefixed by its length, so none can shift)."""
+    h = hashlib.sha256()
+    for part in (state, arrays):
+        h.update(len(part).to_bytes(8, "big"))
+        h.update(part)
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _retrain(card: dict[str, Any] | None = None) -> str:
+    policy = card.get("policy_id") if isinstance(card, dict) else None
+    return (
+        f"retrain it with `python scripts/train.py --policy "
+        f"{policy if isinstance(policy, str) and policy else '<policy-id>'}`"
+    )
 
 
 def read_card(model_dir: Path) -> dict[str, Any]:
-    """The model card, or a clear error if the folder holds no model."""
-    card_path = Path(model_dir) / CARD_FILE
+    """The model card, checked field by field; a clear error if the folder holds no model."""
+    model_dir = Path(model_dir)
+    card_path = model_dir / CARD_FILE
     if not card_path.is_file():
+        if (model_dir / LEGACY_FILE).is_file():
+            raise ModelLoadError(
+                f"{model_dir} holds a model in the old pickle format ({LEGACY_FILE}), which "
+                f"could run code when loaded and is not read any more; {_retrain()}"
+            )
         raise ModelLoadError(
             f"no model in {model_dir} (missing {CARD_FILE}); train one with "
             f"`python scripts/train.py --policy <policy-id>`"
         )
     try:
         card = json.loads(card_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise ModelLoadError(f"{card_path} is damaged ({exc}); retrain the model") from exc
-    if not isinstance(card, dict) or not all(
-        isinstance(card.get(k, {}), dict) for k in ("environment", "corpus", "parameters")
-    ):
-        raise ModelLoadError(f"{card_path} is not a model card; retrain the model")
+    problems = check_card(card)
+    if problems:
+        raise ModelLoadError(
+            f"{card_path} is not a valid model card ({'; '.join(problems[:3])}); {_retrain(card)}"
+        )
     return card
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
+
+
+def check_card(card: Any) -> list[str]:
+    """What is wrong with a model card (empty if nothing): every field used is typed and
+    in range, so a bad value is refused here rather than failing row by row later."""
+    if not isinstance(card, dict):
+        return ["not a JSON object"]
+    problems: list[str] = []
+    if card.get("format_version") != FORMAT_VERSION:
+        if isinstance(card.get("format_version"), int) and card["format_version"] < FORMAT_VERSION:
+            return [f"model format {card['format_version']} is no longer read (it was a pickle)"]
+        problems.append(f"format_version must be {FORMAT_VERSION}")
+    if not isinstance(card.get("policy_id"), str) or not card["policy_id"]:
+        problems.append("policy_id must be a non-empty string")
+    classes = card.get("classes")
+    if not isinstance(classes, list) or not classes or not all(isinstance(c, str) for c in classes):
+        problems.append("classes must be a list of labels")
+    corpus = card.get("corpus")
+    if not isinstance(corpus, dict):
+        problems.append("corpus must be an object")
+    else:
+        if not isinstance(corpus.get("dir"), str) or not corpus["dir"]:
+            problems.append("corpus.dir must name the corpus folder")
+        if not isinstance(corpus.get("clauses_sha256"), str) or not _HEX64.match(
+            corpus["clauses_sha256"]
+        ):
+            problems.append("corpus.clauses_sha256 must be a sha256")
+    params = card.get("parameters")
+    if not isinstance(params, dict):
+        problems.append("parameters must be an object")
+    else:
+        for key in ("min_confidence", "in_scope_threshold"):
+            value = params.get(key)
+            if not (isinstance(value, int | float) and _number(value) and 0.0 <= value <= 1.0):
+                problems.append(f"parameters.{key} must be a number between 0 and 1")
+    env = card.get("environment")
+    if not isinstance(env, dict) or not all(isinstance(env.get(k), str) for k in PINNED):
+        problems.append(f"environment must record {', '.join(PINNED)}")
+    if not isinstance(card.get("model_sha256"), str) or not _HEX64.match(card["model_sha256"]):
+        problems.append("model_sha256 must be a sha256")
+    return problems
+
+
+def policy_dir_for(card: dict[str, Any], root: Path | None = None) -> Path:
+    """The corpus folder a model belongs to (from its card), relative to the project root."""
+    return (
+        (root or project_root()) / card["corpus"]["dir"]
+        if card["corpus"].get("dir")
+        else (corpus_dir(card["policy_id"], root))
+    )
 
 
 def load_model(
     model_dir: Path, corpus_dir: Path | None = None, root: Path | None = None
 ) -> tuple[PolicyClassifier, dict[str, Any]]:
-    """Load a model after checking its card against this environment and corpus.
+    """Load a model after checking its card against this environment and its corpus.
 
-    The corpus checked is ``corpus_dir``, or with ``root`` the one the card names.
+    The corpus is ``corpus_dir``, else the one the card names (under ``root``, default
+    the project); it must exist and be the one the model was trained on.
     """
-    import joblib
-
     model_dir = Path(model_dir)
     card = read_card(model_dir)
-    if corpus_dir is None and root is not None:
-        corpus_dir = policy_dir_for(card, root)
-    retrain = f"retrain it with `python scripts/train.py --policy {card.get('policy_id', '<id>')}`"
-    if card.get("format_version") != FORMAT_VERSION:
-        raise ModelLoadError(
-            f"{model_dir}: model format {card.get('format_version')} is not supported; {retrain}"
-        )
+    retrain = _retrain(card)
     here = environment()
-    made = card.get("environment", {})
-    mismatched = [
-        f"{k} {made.get(k)} (installed: {here[k]})" for k in PINNED if made.get(k) != here[k]
-    ]
+    made = card["environment"]
+    mismatched = [f"{k} {made[k]} (installed: {here[k]})" for k in PINNED if made[k] != here[k]]
     if mismatched:
         raise ModelLoadError(
             f"{model_dir}: the model was made with other versions: {', '.join(mismatched)}. "
             f"Install the pinned versions (`pip install -c constraints.txt -e .`) or {retrain}"
         )
-    if corpus_dir is not None:
-        clauses = Path(corpus_dir) / "clauses.jsonl"
-        expected = card.get("corpus", {}).get("clauses_sha256")
-        if clauses.is_file() and expected and sha256_file(clauses) != expected:
-            raise ModelLoadError(
-                f"{model_dir}: the model was trained on a different version of {clauses}; {retrain}"
-            )
-    path = model_dir / MODEL_FILE
-    if not path.is_file():
-        raise ModelLoadError(f"{model_dir}: {MODEL_FILE} is missing; {retrain}")
-    if card.get("model_sha256") and sha256_file(path) != card["model_sha256"]:
+    corpus = Path(corpus_dir) if corpus_dir is not None else policy_dir_for(card, root)
+    clauses = corpus / "clauses.jsonl"
+    if not clauses.is_file():
         raise ModelLoadError(
-            f"{path} is damaged or was replaced (checksum differs from the card); {retrain}"
+            f"{model_dir}: its corpus {corpus} is not here (no clauses.jsonl); build it with "
+            f"`python scripts/build_corpus.py`, or give the model's project with CLASSIFIER_HOME"
+        )
+    if sha256_file(clauses) != card["corpus"]["clauses_sha256"]:
+        raise ModelLoadError(
+            f"{model_dir}: the model was trained on a different version of {clauses}; {retrain}"
+        )
+    state_path, arrays_path = model_dir / STATE_FILE, model_dir / ARRAYS_FILE
+    if not state_path.is_file() or not arrays_path.is_file():
+        raise ModelLoadError(f"{model_dir}: {STATE_FILE} or {ARRAYS_FILE} is missing; {retrain}")
+    state_bytes, array_bytes = state_path.read_bytes(), arrays_path.read_bytes()
+    if _digest(state_bytes, array_bytes) != card["model_sha256"]:
+        raise ModelLoadError(
+            f"{model_dir}: the model files are damaged or were replaced (checksum differs "
+            f"from the card); {retrain}"
         )
     try:
-        model = joblib.load(path)
-    except Exception as exc:  # a damaged pickle can raise nearly anything
-        raise ModelLoadError(f"{path} cannot be loaded ({type(exc).__name__}); {retrain}") from exc
-    if not isinstance(model, PolicyClassifier):
-        raise ModelLoadError(f"{path} does not hold a policy classifier; {retrain}")
+        state = json.loads(state_bytes)
+        with np.load(io.BytesIO(array_bytes), allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+        model = _rebuild(state, arrays)
+    except (ValueError, KeyError, TypeError, OSError, zipfile.BadZipFile, RecursionError) as exc:
+        raise ModelLoadError(f"{model_dir}: the model cannot be read ({exc}); {retrain}") from exc
+    model.policy_ = read_clauses(corpus)
+    if [c.label for c in model.policy_.targets] != list(model.classes_):
+        raise ModelLoadError(f"{model_dir}: the model's classes are not its corpus's; {retrain}")
     return model, card
 
 
-def policy_dir_for(card: dict[str, Any], root: Path) -> Path:
-    """The corpus folder a model belongs to (from its card), relative to the project root."""
-    corpus = card.get("corpus", {}).get("dir")
-    return (root / corpus) if corpus else corpus_dir(card.get("policy_id", ""), root)
+def _rebuild(state: dict[str, Any], arrays: dict[str, np.ndarray]) -> PolicyClassifier:
+    if state.get("class") != "PolicyClassifier":
+        raise ValueError("not a policy classifier")
+    t = state["tokenizer_settings"]
+    settings = TokenizerSettings(
+        dictionary=str(t["dictionary"]),
+        mode=str(t["mode"]),
+        subwords=bool(t["subwords"]),
+        synonyms=bool(t["synonyms"]),
+        max_synonym_groups=int(t["max_synonym_groups"]),
+        thesaurus=tuple((str(a), str(b)) for a, b in t["thesaurus"]),
+    )
+    model = PolicyClassifier(tokenizer_settings=settings, **state["params"])
+    tokenizer = JapaneseTokenizer(settings)
+    tokenizer.lexicon = {
+        str(s): tuple((str(f), str(w)) for f, w in pairs) for s, pairs in state["lexicon"].items()
+    }
+    model.tokenizer_ = tokenizer
+    model.policy_id_ = str(state["policy_id"])
+    model.classes_ = np.array([str(c) for c in state["classes"]])
+    model.n_examples_ = int(state["n_examples"])
+    model.has_examples_ = bool(state["has_examples"])
+    model.blend_ = np.array(state["blend"], dtype=float)
+    model.min_similarity_ = float(state["min_similarity"])
+    model.label_layers_ = {
+        str(k): np.array(v, dtype=float) for k, v in state["label_layers"].items()
+    }
+    names = arrays["feature_names"]
+    model.fitted_ = ScorerArrays(
+        {str(f): i for i, f in enumerate(names.tolist())},
+        names,
+        arrays["idf"],
+        arrays["proto"],
+        arrays["centroid"],
+        arrays.get("lr_coef"),
+        arrays.get("lr_intercept"),
+    )
+    scope = state["scope"]
+    model.scope_ = None
+    if scope is not None:
+        grams = arrays["gram_names"].tolist()
+        model.scope_ = ScopeArrays(
+            {str(g): i for i, g in enumerate(grams)},
+            arrays["gram_idf"],
+            arrays["gram_coef"],
+            float(scope["gram_intercept"]),
+            arrays["word_coef"],
+            float(scope["word_intercept"]),
+            np.array(scope["anchored"], dtype=float),
+            np.array(scope["plain"], dtype=float),
+        )
+    n_classes, n_features = len(model.classes_), len(names)
+    for name in ("proto", "centroid"):
+        if arrays[name].shape != (n_classes, n_features):
+            raise ValueError(f"{name} has shape {arrays[name].shape}")
+    return model

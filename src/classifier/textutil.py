@@ -89,6 +89,9 @@ _COMMON_COMPAT = re.compile(
     "[\u3000\uff01-\uff5e\uff61-\uff9f\u2460-\u24ff\u2150-\u218f\u3200-\u33ff]+"
 )
 _SENTENCE_SPLIT = re.compile(r"(?<=[。．！？!?\n])")
+# Where one sentence ends and the next begins in cleaned (NFKC) text: after 。！？, and at a
+# line break (a field boundary, or a line of a bulleted list).
+_SENTENCE_BOUNDARY = re.compile(r"(?<=[。！？!?])|\n")
 # Sudachi refuses input over 49,149 bytes and a tokenizer that has seen a long input stays
 # slower afterwards, so text is cut into pieces well below that.
 MAX_CHUNK_BYTES = 4096
@@ -129,6 +132,26 @@ def _nfkc(text: str) -> str:
 
 def _normalize_match(m: re.Match[str]) -> str:
     return unicodedata.normalize("NFKC", m.group())
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of cleaned text, in order, without surrounding blanks; none empty."""
+    return [s for s in map(str.strip, _SENTENCE_BOUNDARY.split(text)) if s]
+
+
+def document_text(value: object) -> str:
+    """A cell or joined cells as the text to analyse: cleaned, line breaks kept.
+
+    Review sheets mark line breaks inside a field with ``／``; those become line breaks
+    (sentence ends) first, since after NFKC the character is an ordinary slash (2024/4).
+    """
+    text = cell_text(value)
+    return clean_text(text.replace("／", "\n") if "／" in text else text)
+
+
+def document_sentences(value: object) -> list[str]:
+    """A cell or joined cells as cleaned sentences (see :func:`document_text`)."""
+    return split_sentences(document_text(value))
 
 
 def chunks(text: str, max_bytes: int = MAX_CHUNK_BYTES) -> Iterator[str]:

@@ -1,9 +1,9 @@
 """Sudachi tokenisation into content-word features.
 
-The tokenizer object stores only its settings. The Sudachi dictionary and tokenizer are
-built lazily, once per thread (a Sudachi Tokenizer is not thread-safe) and never pickled
-(Sudachi objects cannot be), so a fitted model that holds a :class:`JapaneseTokenizer` can
-be saved with joblib and sent to worker processes; each rebuilds its own Sudachi object.
+The tokenizer object stores only its settings and its frozen lexicon. The Sudachi
+dictionary and tokenizer are built lazily, once per thread (a Sudachi Tokenizer is not
+thread-safe) and never saved (Sudachi objects cannot be): a saved model holds the settings,
+and each process that loads it builds its own Sudachi object.
 
 A feature is a string:
 
@@ -30,12 +30,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from itertools import chain, pairwise
 
 import numpy as np
 
-from .textutil import chunks, clean_text, squeeze
+from .textutil import chunks, clean_text, document_text, split_sentences, squeeze
 
 # Policy boilerplate and function-like nouns that say nothing about the topic.
 STOP_WORDS = frozenset(
@@ -78,16 +78,20 @@ class TokenizerSettings:
 
 @dataclass(frozen=True)
 class FeatureBatch:
-    """The features of a batch of texts, flattened in text order.
+    """The features of a batch of texts, flattened in text order, and their sentences.
 
     Flat lists and offsets rather than a list per text: the model turns them into
-    vectors with a few array operations for the whole batch.
+    vectors with a few array operations for the whole batch. The sentences (cleaned) are
+    kept for what is decided sentence by sentence: scope evidence and the evidence
+    sentence.
     """
 
     features: list[str]  # every feature of every text, text by text
     offsets: np.ndarray  # (n + 1,): text i's features are features[offsets[i]:offsets[i + 1]]
     sources: np.ndarray  # (n_features,): index in ``surfaces`` of the words behind each
     surfaces: list[str]  # the words as written: Sudachi's tokens and thesaurus matches
+    sentences: list[str]  # every sentence of every text (cleaned), in order
+    sentence_offsets: np.ndarray  # (n + 1,): text i's sentences: [sentence_offsets[i], …[i+1])
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -95,6 +99,14 @@ class FeatureBatch:
     def rows(self) -> np.ndarray:
         """The text each feature belongs to."""
         return np.repeat(np.arange(len(self)), np.diff(self.offsets))
+
+    def sentence_text(self) -> np.ndarray:
+        """The text each sentence belongs to."""
+        return np.repeat(np.arange(len(self)), np.diff(self.sentence_offsets))
+
+    def text_sentences(self, i: int) -> list[str]:
+        """The sentences of text ``i``."""
+        return self.sentences[self.sentence_offsets[i] : self.sentence_offsets[i + 1]]
 
     def docs(self) -> list[list[str]]:
         """The features of each text, as one list per text."""
@@ -119,16 +131,6 @@ class JapaneseTokenizer:
         self.lexicon: dict[str, tuple[tuple[str, str], ...]] = {}
         self._local = threading.local()
 
-    # Pickle only settings and the lexicon: Sudachi objects cannot be pickled or shared
-    # across threads, so each process or thread builds its own on first use.
-    def __getstate__(self) -> dict:
-        return {"settings": asdict(self.settings), "lexicon": self.lexicon}
-
-    def __setstate__(self, state: dict) -> None:
-        self.settings = TokenizerSettings(**state["settings"])
-        self.lexicon = state.get("lexicon", {})
-        self._local = threading.local()
-
     def learn_lexicon(self, texts: Iterable[object]) -> None:
         """Freeze surface → features for every surface that always analyses the same way.
 
@@ -143,7 +145,7 @@ class JapaneseTokenizer:
         first_surface: dict[int, str] = {}
         seen: dict[str, set[tuple[tuple[str, str], ...]]] = {}
         for text in texts:
-            for piece in chunks(clean_text(text)):
+            for piece in chunks(document_text(text)):
                 for m in sudachi.tokenizer.tokenize(_protect_spaces(piece)):
                     surface = m.surface()
                     feats = self._in_context(sudachi, m)
@@ -200,7 +202,9 @@ class JapaneseTokenizer:
         return matcher, terms, tuple(tuple(sorted(concepts[t])) for t in terms)
 
     def analyze_batch(self, texts: Sequence[object]) -> FeatureBatch:
-        """The features of every text, with the words behind them (see :class:`FeatureBatch`)."""
+        """The features of every text, with the words behind them and the text's sentences
+        (see :class:`FeatureBatch`). A text is tokenised whole (in ≤ 4 KB pieces cut at
+        sentence ends); a line break, such as a field boundary, never joins two words."""
         sudachi = self._sudachi()
         tokenize = sudachi.tokenizer.tokenize
         lookup = sudachi.lexicon.get
@@ -208,8 +212,10 @@ class JapaneseTokenizer:
         surfaces: list[str] = []
         found: list[tuple[str, ...]] = []  # features of each entry of ``surfaces``
         ends: list[int] = []
+        sentences: list[str] = []
+        per_text: list[int] = [0]
         for text in texts:
-            cleaned = clean_text(text)
+            cleaned = document_text(text)
             for piece in chunks(cleaned):
                 morphemes = tokenize(_protect_spaces(piece))
                 # One call returns every surface, space-separated; spaces inside the text
@@ -230,6 +236,8 @@ class JapaneseTokenizer:
                 surfaces += [terms[k] for _, _, k in hits]
                 found += [expansions[k] for _, _, k in hits]
             ends.append(len(found))
+            sentences += split_sentences(cleaned)
+            per_text.append(len(sentences))
         lengths = np.fromiter(map(len, found), dtype=np.intp, count=len(found))
         cumulative = np.concatenate([[0], np.cumsum(lengths)])
         return FeatureBatch(
@@ -237,6 +245,8 @@ class JapaneseTokenizer:
             offsets=cumulative[np.asarray([0, *ends], dtype=np.intp)],
             sources=np.repeat(np.arange(len(found)), lengths),
             surfaces=surfaces,
+            sentences=sentences,
+            sentence_offsets=np.asarray(per_text, dtype=np.intp),
         )
 
     def analyze(self, text: object) -> list[tuple[str, str]]:

@@ -11,13 +11,16 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .corpus import read_thesaurus
+from .dataset import PRESUMED_SOURCE, sentence_negatives
 from .labels import LabelledRequest
-from .metrics import Scored, compute_metrics, json_safe
+from .metrics import Scored, compute_metrics, json_safe, scope_metrics
 from .model import PolicyClassifier
 from .paths import portable_path
 from .policy import Policy
-from .predict import Predictor
+from .predict import Prediction, Predictor
 from .tables import sha256_file
 from .tokens import TokenizerSettings
 
@@ -39,7 +42,11 @@ def score_requests(
     """Predict every labelled request with the fitted model."""
     predictor = Predictor(model, policy, top_k=len(model.classes_), min_confidence=min_confidence)
     preds = predictor.predict([r.text for r in requests])
-    return [Scored(r.id, r.labels, p) for r, p in zip(requests, preds, strict=True)]
+    return [_scored(r, p) for r, p in zip(requests, preds, strict=True)]
+
+
+def _scored(r: LabelledRequest, p: Prediction) -> Scored:
+    return Scored(r.id, r.labels, p, r.scope, r.weight, r.text)
 
 
 def out_of_fold_scores(
@@ -48,13 +55,32 @@ def out_of_fold_scores(
     requests: Sequence[LabelledRequest],
     min_confidence: float,
 ) -> list[Scored]:
-    """Dev-split predictions made by models that did not see the row (cross-validation)."""
+    """Dev-split predictions made by models that did not see the row (cross-validation).
+
+    Item probabilities are out of fold for in-scope requests; for the others (which never
+    teach the item scorers) they come from the final model. In-scope probabilities are
+    out of fold for every request of known scope. ``BORDER`` rows have neither.
+    """
     oof = model.out_of_fold()
     predictor = Predictor(model, policy, top_k=len(model.classes_), min_confidence=min_confidence)
     by_id = {r.id: r for r in requests}
-    rows = [by_id[i] for i in oof.ids]
-    preds = predictor.from_scores([r.text for r in rows], oof.proba, oof.p_in)
-    return [Scored(r.id, r.labels, p) for r, p in zip(rows, preds, strict=True)]
+    p_in = dict(zip(oof.scope_ids, oof.p_in.tolist(), strict=True))
+    item = {i: k for k, i in enumerate(oof.ids)}
+    rows = [by_id[i] for i in oof.scope_ids if i in by_id]  # not the derived sentences
+    others = [r.text for r in rows if r.id not in item]
+    other_proba = model.predict_proba(others) if others else np.zeros((0, len(model.classes_)))
+    proba = np.zeros((len(rows), len(model.classes_)))
+    k = 0
+    for j, r in enumerate(rows):
+        if r.id in item:
+            proba[j] = oof.proba[item[r.id]]
+        else:
+            proba[j] = other_proba[k]
+            k += 1
+    preds = predictor.from_scores(
+        [r.text for r in rows], proba, np.array([p_in[r.id] for r in rows])
+    )
+    return [_scored(r, p) for r, p in zip(rows, preds, strict=True)]
 
 
 def _summary(report: dict) -> dict:
@@ -71,7 +97,33 @@ def _summary(report: dict) -> dict:
     )
     out = {k: (round(report[k], 4) if isinstance(report[k], float) else report[k]) for k in keys}
     out["out_of_scope"] = {k: round(v, 4) for k, v in report["out_of_scope"].items()}
+    out["ece_top3"] = round(report["ece_top3"], 4)
+    out["slots"] = _rounded(report["slots"])
+    out["label_set"] = _rounded(report["label_set"])
     return json_safe(out)
+
+
+def _rounded(value):
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    return value
+
+
+def _by_source(rows: list[Scored], sources: dict[str, str], classes: list[str]) -> dict:
+    """Metrics per labelled source: the request figures for short requests, and scope
+    figures where annotators judged scope (review sheets)."""
+    out: dict = {}
+    for source in sorted(set(sources.values())):
+        part = [r for r in rows if sources.get(r.id) == source]
+        if not part:
+            continue
+        if any(r.scope for r in part):
+            out[source] = json_safe(_rounded(scope_metrics(part)))
+        else:
+            out[source] = _summary(compute_metrics(part, classes))
+    return out
 
 
 def train(
@@ -91,26 +143,27 @@ def train(
     dev = [r for r in labelled if r.split != "test"]
     test = [r for r in labelled if r.split == "test"]
     model = PolicyClassifier(tokenizer_settings=settings, use_examples=not clause_only, **params)
-    model.fit(policy, dev)
+    model.fit(policy, [*dev, *sentence_negatives(dev)])
     metrics: dict = {}
+    classes = list(model.classes_)
+    # Unlabelled programmes presumed out of scope teach the model, but are not scored.
+    sources = {r.id: r.source for r in labelled if r.source != PRESUMED_SOURCE}
+    # (Sentences taken from annotated programmes teach too, and are not scored either.)
     if model.has_examples_:
         oof = out_of_fold_scores(model, policy, dev, min_confidence)
-        metrics["dev_cross_validated"] = _summary(compute_metrics(oof, list(model.classes_)))
+        metrics["dev_cross_validated"] = _by_source(oof, sources, classes)
+    test = [r for r in test if r.source != PRESUMED_SOURCE]
     if test:
-        metrics["test"] = _summary(
-            compute_metrics(
-                score_requests(model, policy, test, min_confidence), list(model.classes_)
-            )
+        metrics["test"] = _by_source(
+            score_requests(model, policy, test, min_confidence), sources, classes
         )
     if not clause_only and model.has_examples_:
         baseline = PolicyClassifier(tokenizer_settings=settings, use_examples=False).fit(policy, [])
         metrics["clause_only"] = {
-            split: _summary(
-                compute_metrics(
-                    score_requests(baseline, policy, rows, min_confidence), list(baseline.classes_)
-                )
+            split: _by_source(
+                score_requests(baseline, policy, rows, min_confidence), sources, classes
             )
-            for split, rows in (("dev", dev), ("test", test))
+            for split, rows in (("dev", [r for r in dev if r.id in sources]), ("test", test))
             if rows
         }
     card = {
@@ -129,6 +182,7 @@ def train(
             "n_dev": len(dev),
             "n_test": len(test),
             "n_used_for_training": model.n_examples_,
+            "n_presumed_out_of_scope": sum(1 for r in dev if r.source == PRESUMED_SOURCE),
         },
         "thesaurus": {
             "file": portable_path(thesaurus_path) if thesaurus and thesaurus_path else None,
@@ -139,7 +193,7 @@ def train(
             "clause_only": clause_only,
             "min_confidence": min_confidence,
             "blend_weights": {k: round(w, 4) for k, w in model.blend_weights.items()},
-            "oos_threshold": round(float(model.oos_threshold_), 4),
+            "in_scope_threshold": model.in_scope_threshold,
             "tokenizer": {k: v for k, v in asdict(settings).items() if k != "thesaurus"},
             **{k: v for k, v in params.items()},
         },

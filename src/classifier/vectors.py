@@ -26,8 +26,6 @@ class ScorerArrays:
     centroid: np.ndarray  # (n_classes, V), rows L2-normalised
     lr_coef: np.ndarray | None = None  # (n_classes, V); absent classes have coef 0
     lr_intercept: np.ndarray | None = None  # (n_classes,); absent classes -inf-like
-    oos_coef: np.ndarray | None = None  # (V,): in-scope vs out-of-scope
-    oos_intercept: float = 0.0
 
     def transform(self, docs: Sequence[list[str]]) -> sparse.csr_matrix:
         """Sublinear-tf × idf vectors, L2-normalised (features not in the vocabulary drop)."""
@@ -69,11 +67,6 @@ class ScorerArrays:
         z = np.asarray(X @ self.lr_coef.T) + self.lr_intercept
         z -= z.max(axis=1, keepdims=True)
         return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-
-    def p_in(self, X: sparse.csr_matrix) -> np.ndarray:
-        if self.oos_coef is None:
-            return np.ones(X.shape[0])
-        return 1.0 / (1.0 + np.exp(-(np.asarray(X @ self.oos_coef).ravel() + self.oos_intercept)))
 
 
 def vocabulary(docs: Sequence[list[str]]) -> tuple[dict[str, int], np.ndarray, np.ndarray]:

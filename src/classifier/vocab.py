@@ -41,6 +41,14 @@ class Level(StrEnum):
     SUBITEM = "subitem"
 
 
+class Scope(StrEnum):
+    """An annotator's verdict on a review-sheet programme (corpus/labelled/README.md)."""
+
+    IN = "IN"  # cybersecurity is its purpose or a named, substantial component
+    OUT = "OUT"
+    BORDER = "BORDER"  # security mentioned only in passing: left out of scope figures
+
+
 # Nesting order of numbered clauses: depth 0 is a section, 3 a sub-item.
 CLAUSE_LEVELS = (Level.SECTION, Level.AREA, Level.ITEM, Level.SUBITEM)
 # What ``--level`` accepts: report sub-items as they are, or roll up to items or areas.

@@ -71,7 +71,9 @@ _worker_keep = False
 _worker_error: str | None = None
 
 
-def _start_worker(model_dir: str, top_k: int, min_conf: float, level: str, keep: bool) -> None:
+def _start_worker(
+    model_dir: str, top_k: int, min_conf: float, level: str, set_threshold: float, keep: bool
+) -> None:
     """Worker process initialiser: load the model once; Sudachi is built on first use.
 
     Ctrl-C is left to the main process, which stops the workers itself; a worker that
@@ -84,7 +86,14 @@ def _start_worker(model_dir: str, top_k: int, min_conf: float, level: str, keep:
     except Exception as exc:
         _worker_error = f"{type(exc).__name__}: {exc}"
         return
-    _worker = Predictor(model, model.policy_, top_k=top_k, min_confidence=min_conf, level=level)
+    _worker = Predictor(
+        model,
+        model.policy_,
+        top_k=top_k,
+        min_confidence=min_conf,
+        level=level,
+        set_threshold=set_threshold,
+    )
     _worker_keep = keep
     gc.freeze()  # the model lives as long as the worker: keep it out of collections
 
@@ -146,7 +155,14 @@ def _in_pool(
         jobs,
         mp_context=mp.get_context("spawn"),
         initializer=_start_worker,
-        initargs=(str(model_dir), predictor.top_k, predictor.min_confidence, predictor.level, keep),
+        initargs=(
+            str(model_dir),
+            predictor.top_k,
+            predictor.min_confidence,
+            predictor.level,
+            predictor.set_threshold,
+            keep,
+        ),
     )
     try:
         pending: deque = deque()

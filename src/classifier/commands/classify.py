@@ -21,9 +21,11 @@ from typing import Any
 from ..errors import InputFileError
 from ..paths import model_dir as default_model_dir
 from ..paths import project_root
-from ..predict import Predictor, card_min_confidence
-from ..report import output_columns, write_review_sheet
+from ..predict import DEFAULT_SET_THRESHOLD, Predictor, card_min_confidence
+from ..report import output_columns, row_summary_fields, write_review_sheet
+from ..sources import resolve_columns, rs
 from ..store import load_model
+from ..summary import SUMMARY_COLUMNS, SUMMARY_SHEET, BudgetSummary
 from ..tables import (
     Row,
     TableWriter,
@@ -31,9 +33,8 @@ from ..tables import (
     default_output_path,
     detect_format,
     open_table,
-    pick_id_column,
-    resolve_text_columns,
 )
+from ..textutil import cell_text
 from ..vocab import Level, status_kind
 from ..workers import predicted_chunks
 
@@ -58,6 +59,8 @@ class ClassifyOptions:
     review: str | None = None
     jobs: int = 1
     quiet: bool = False
+    budget: str | None = None
+    set_threshold: float = DEFAULT_SET_THRESHOLD
 
 
 @contextlib.contextmanager
@@ -107,6 +110,8 @@ def _check_options(opts: ClassifyOptions) -> None:
     check_encoding(opts.output_encoding)
     if opts.min_confidence is not None and not 0.0 <= opts.min_confidence <= 1.0:
         raise InputFileError("--min-confidence must be between 0 and 1")
+    if not 0.0 <= opts.set_threshold <= 1.0:
+        raise InputFileError("--set-threshold must be between 0 and 1")
 
 
 def _output_path(opts: ClassifyOptions, out_fmt: str) -> Path | None:
@@ -135,13 +140,19 @@ def classify(opts: ClassifyOptions) -> int:
     top_k = min(opts.top_k, len(model.classes_))
     min_conf = card_min_confidence(card, opts.min_confidence)
     predictor = Predictor(
-        model, model.policy_, top_k=top_k, min_confidence=min_conf, level=opts.level
+        model,
+        model.policy_,
+        top_k=top_k,
+        min_confidence=min_conf,
+        level=opts.level,
+        set_threshold=opts.set_threshold,
     )
 
     table = open_table(opts.input, opts.format, opts.encoding, opts.sheet)
-    text_columns = resolve_text_columns(table.columns, opts.text_columns)
-    id_column = pick_id_column(table.columns, opts.id_column)
-    added = output_columns(top_k)
+    layout = resolve_columns(table.columns, opts.text_columns, opts.id_column)
+    text_columns, id_column = layout.text, layout.id
+    extras = _Extras(table.columns, layout.is_review_sheet, opts.budget)
+    added = output_columns(top_k) + extras.columns
     clash = [c for c in added if c in table.columns]
     if clash:
         raise InputFileError(
@@ -157,6 +168,7 @@ def classify(opts: ClassifyOptions) -> int:
 
     statuses: Counter[str] = Counter()
     review: list[tuple] = []
+    summary = BudgetSummary(model.policy_, predictor.columns)
     total = 0
     progress = _Progress(not opts.quiet)
     source = predicted_chunks(
@@ -169,6 +181,12 @@ def classify(opts: ClassifyOptions) -> int:
         ) as writer,
     ):
         for chunk, texts, (chunk_cells, chunk_status, preds) in source:
+            for row, cells in zip(chunk, chunk_cells, strict=True):
+                more = extras.cells(row)
+                summary.add(
+                    *row_summary_fields(cells, top_k), *extras.amounts(more), bool(more and more[0])
+                )
+                cells += more
             if out_fmt == "jsonl":
                 for row, cells in zip(chunk, chunk_cells, strict=True):
                     writer.write(row.cells + cells, _jsonl_record(row, table.columns, added, cells))
@@ -183,6 +201,8 @@ def classify(opts: ClassifyOptions) -> int:
                     review.append((row.number, ident, text, pred))
             total += len(chunk)
             progress.update(total, table.fraction_read())
+        if out_fmt == "xlsx":
+            writer.add_sheet(SUMMARY_SHEET, list(SUMMARY_COLUMNS), summary.rows())
     progress.close()
     if opts.review:
         write_review_sheet(Path(opts.review), review, top_k, model.policy_)
@@ -194,9 +214,78 @@ def classify(opts: ClassifyOptions) -> int:
             f"text from {' + '.join(text_columns)} -> {where}",
             file=sys.stderr,
         )
+        if extras.duplicates:
+            print(
+                f"note: {extras.duplicates} rows repeat an earlier {rs.ID} "
+                f"({rs.DUPLICATE_COLUMN} names the row they repeat; they count once in the "
+                f"summary)",
+                file=sys.stderr,
+            )
+        if extras.budgets is not None and extras.missing_budget:
+            print(
+                f"note: {extras.missing_budget} programmes are not in {opts.budget} "
+                f"(their budget cells are empty)",
+                file=sys.stderr,
+            )
         for note in table.notes:
             print(f"note: {note}", file=sys.stderr)
     return 0
+
+
+class _Extras:
+    """Columns added for known exports: ``duplicate_of`` on a review sheet, and with
+    ``--budget`` the programme's initial budget and next year's request."""
+
+    def __init__(self, columns: list[str], review_sheet: bool, budget: str | None) -> None:
+        self.columns: list[str] = [rs.DUPLICATE_COLUMN] if review_sheet else []
+        self.budgets: dict[tuple[str, str], rs.Budget] | None = None
+        self._id = columns.index(rs.ID) if review_sheet else None
+        self._year: int | None = None
+        if budget:
+            if rs.ID not in columns or rs.YEAR not in columns:
+                raise InputFileError(
+                    f"--budget joins on {rs.ID} and {rs.YEAR}, which the input does not have; "
+                    f"use it with the review-sheet download (1-2_RS_…_事業概要等)"
+                )
+            self._id = columns.index(rs.ID)
+            self._year = columns.index(rs.YEAR)
+            self.budgets = rs.read_budgets(budget)
+            self.columns += list(rs.BUDGET_COLUMNS)
+        self._seen: dict[str, int] = {}
+        self.duplicates = 0
+        self.missing_budget = 0
+
+    def cells(self, row: Row) -> list[Any]:
+        if self._id is None:
+            return []
+        ident = cell_text(row.cells[self._id]).strip()
+        out: list[Any] = []
+        if self.columns and self.columns[0] == rs.DUPLICATE_COLUMN:
+            # The Excel row (header = row 1) of the first row with this id.
+            first = self._seen.setdefault(ident, row.number + 1) if ident else row.number + 1
+            repeat = first != row.number + 1
+            self.duplicates += repeat
+            out.append(first if repeat else "")
+        if self.budgets is not None:
+            assert self._year is not None
+            year = cell_text(row.cells[self._year]).strip()
+            budget = self.budgets.get((ident, year))
+            if budget is None:
+                self.missing_budget += 1
+                out += ["", ""]
+            else:
+                out += [_blank(budget.initial), _blank(budget.request)]
+        return out
+
+    def amounts(self, cells: list[Any]) -> tuple[int | None, int | None]:
+        if self.budgets is None:
+            return None, None
+        initial, request = cells[-2], cells[-1]
+        return (initial if initial != "" else None), (request if request != "" else None)
+
+
+def _blank(value: int | None) -> int | str:
+    return "" if value is None else value
 
 
 def _jsonl_record(row: Row, columns: list[str], added: list[str], cells: list[Any]) -> dict:

@@ -7,21 +7,18 @@ import sys
 from pathlib import Path
 
 from ..errors import InputFileError, LabelError
+from ..hierarchy import level_of
 from ..labels import check_labels, parse_labels
-from ..metrics import Scored, compute_metrics, json_safe
+from ..metrics import Scored, compute_metrics, json_safe, scope_metrics
 from ..paths import model_dir as default_model_dir
 from ..paths import project_root
-from ..predict import Predictor, card_min_confidence, level_of
+from ..predict import Predictor, card_min_confidence
 from ..report import write_misclassified
+from ..sources import resolve_columns
 from ..store import load_model
-from ..tables import (
-    atomic_write_bytes,
-    open_table,
-    pick_column,
-    pick_id_column,
-    resolve_text_columns,
-)
-from ..vocab import Level
+from ..tables import atomic_write_bytes, open_table, pick_column
+from ..textutil import cell_text
+from ..vocab import Level, Scope
 from ..workers import row_text
 
 
@@ -45,14 +42,20 @@ def evaluate(
     policy = clf.policy_
     table = open_table(input, None, encoding, sheet)
     gold_col = pick_column(table.columns, [gold_column], (), "gold labels")[0]
-    text_idx = [table.columns.index(c) for c in resolve_text_columns(table.columns, text_columns)]
-    id_col = pick_id_column(table.columns, id_column)
+    layout = resolve_columns(table.columns, text_columns, id_column)
+    text_idx = [table.columns.index(c) for c in layout.text]
+    id_col = layout.id
+    # Annotated review sheets say IN/OUT/BORDER and how many programmes a row stands for.
+    scope_idx = table.columns.index("scope") if "scope" in table.columns else None
+    weight_idx = table.columns.index("weight") if "weight" in table.columns else None
     split_idx = None
     if split:
         if "split" not in table.columns:
             raise InputFileError("--split needs a 'split' column in the input")
         split_idx = table.columns.index("split")
     ids, texts, golds, problems = [], [], [], []
+    scopes: list[str] = []
+    weights: list[float] = []
     for row in table.rows:
         if split_idx is not None and str(row.cells[split_idx]).strip() != split:
             continue
@@ -70,6 +73,10 @@ def evaluate(
         ids.append(str(row.cells[table.columns.index(id_col)]) if id_col else str(row.number))
         texts.append(row_text(row, text_idx))
         golds.append(gold)
+        scopes.append(
+            cell_text(row.cells[scope_idx]).strip().upper() if scope_idx is not None else ""
+        )
+        weights.append(_weight(row.cells[weight_idx]) if weight_idx is not None else 1.0)
     for p in problems:
         print(f"warning: {p} (row left out)", file=sys.stderr)
     if not texts:
@@ -81,8 +88,14 @@ def evaluate(
     preds = predictor.predict(texts)
     if level != Level.SUBITEM:
         golds = [tuple(dict.fromkeys(level_of(policy, g, level) for g in gold)) for gold in golds]
-    scored = [Scored(i, g, p) for i, g, p in zip(ids, golds, preds, strict=True)]
-    figures = compute_metrics(scored, predictor.columns)
+    scored = [
+        Scored(i, g, p, s, w, t)
+        for i, g, p, s, w, t in zip(ids, golds, preds, scopes, weights, texts, strict=True)
+    ]
+    # Item figures over programmes annotators called in scope (BORDER left out).
+    figures = compute_metrics([s for s in scored if s.scope != Scope.BORDER], predictor.columns)
+    if scope_idx is not None:
+        figures["scope"] = scope_metrics(scored)
     figures["level"] = level
     figures["model"] = {
         "dir": str(model_path),
@@ -104,4 +117,28 @@ def evaluate(
         f"out of scope: recall {oos['recall']:.3f}  precision {oos['precision']:.3f}  "
         f"in-scope flagged {oos['in_scope_flagged_out']:.3f}"
     )
+    if "scope" in figures:
+        print(scope_lines(figures["scope"]))
     return 0
+
+
+def scope_lines(m: dict) -> str:
+    """Scope figures beside the keyword filter's, as printed by evaluate."""
+
+    def pr(d: dict) -> str:
+        return f"precision {d['precision']:.3f}  recall {d['recall']:.3f}"
+
+    return (
+        f"scope (IN {m['n_in']}, OUT {m['n_out']}; BORDER {m['n_border']} left out): "
+        f"model {pr(m['model'])}; keyword filter サイバー|情報セキュリティ {pr(m['keyword'])}\n"
+        f"  weighted to the population sampled: model {pr(m['model_weighted'])}; "
+        f"keyword filter {pr(m['keyword_weighted'])}\n"
+        f"  top1 on IN {m['top1_in']:.3f}  top3 on IN {m['top3_in']:.3f}"
+    )
+
+
+def _weight(value: object) -> float:
+    try:
+        return float(cell_text(value) or 1.0)
+    except ValueError:
+        return 1.0

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .. import paths
 from ..corpus import read_clauses
-from ..dataset import examples_for_policy
+from ..dataset import annotated_ids, examples_for_policy, presumed_out
 from ..labels import LabelledRequest
 from ..predict import DEFAULT_MIN_CONFIDENCE
 from ..store import save_model
@@ -30,10 +30,10 @@ def train(
     root = paths.project_root()
     corpus_dir = corpus or paths.corpus_dir(policy_id, root)
     policy = read_clauses(corpus_dir)
-    default_labelled = paths.labelled_requests(root)
     files = list(labelled or [])
-    if not no_default_labelled and default_labelled.is_file() and default_labelled not in files:
-        files.insert(0, default_labelled)
+    if not no_default_labelled:
+        defaults = [paths.labelled_requests(root), paths.labelled_review_sheets(root)]
+        files[:0] = [f for f in defaults if f.is_file() and f not in files]
     requests: list[LabelledRequest] = []
     if not clause_only:
         old = paths.corpus_dir(labels_policy, root) if labels_policy != policy_id else None
@@ -50,7 +50,7 @@ def train(
             print(f"warning: {line}", file=sys.stderr)
         for line in examples.notes:
             print(line, file=sys.stderr)
-        requests = examples.requests
+        requests = examples.requests + _presumed_out(examples.requests, files, root)
     min_conf = DEFAULT_MIN_CONFIDENCE if min_confidence is None else min_confidence
     n_in = sum(1 for r in requests if r.labels and r.split != "test")
     only_clauses = clause_only or n_in == 0
@@ -71,16 +71,56 @@ def train(
         f"trained {policy_id}: {len(result.model.classes_)} targets, "
         f"{result.model.n_examples_} labelled requests learnt from -> {out}"
     )
-    for name, m in result.card["metrics"].items():
-        for label, mm in [(name, m)] if "top1" in m else [(f"{name} {k}", v) for k, v in m.items()]:
-            oos = mm["out_of_scope"]
-            print(
-                f"  {label:<20} top1 {_num(mm['top1'])}  top3 {_num(mm['top3'])}  "
-                f"area {_num(mm['area_top1'])}  ECE {_num(mm['ece'])}  "
-                f"out-of-scope recall {_num(oos['recall'])}  "
-                f"in-scope flagged {_num(oos['in_scope_flagged_any'])}  (n={mm['n']})"
-            )
+    for line in metric_lines(result.card["metrics"]):
+        print(f"  {line}")
     return 0
+
+
+def _presumed_out(
+    requests: list[LabelledRequest], files: list[Path], root: Path
+) -> list[LabelledRequest]:
+    """The review-sheet programmes presumed out of scope (see dataset.presumed_out), when
+    the annotated review sheets are among the labelled files and the download is here."""
+    sheets, texts = paths.labelled_review_sheets(root), paths.review_sheet_texts(root)
+    if sheets not in files or not texts.is_file():
+        return []
+    presumed = presumed_out(texts, annotated_ids(sheets))
+    print(
+        f"{len(presumed)} review-sheet programmes with no cyber term and not annotated are "
+        f"learnt from as out of scope ({sum(r.split == 'dev' for r in presumed)} of them dev)",
+        file=sys.stderr,
+    )
+    return presumed
+
+
+def metric_lines(metrics: dict) -> list[str]:
+    """One line per split and labelled source of a model card's metrics."""
+    lines = []
+    for split, by_source in metrics.items():
+        blocks = by_source.items()
+        if split == "clause_only":
+            blocks = [(f"{k} {s}", m) for k, v in by_source.items() for s, m in v.items()]
+        for source, m in blocks:
+            label = f"{split} {source}"
+            if "model" in m:
+                lines.append(
+                    f"{label:<36} scope precision {_num(m['model']['precision'])}  "
+                    f"recall {_num(m['model']['recall'])}  (keyword filter "
+                    f"{_num(m['keyword']['precision'])} / {_num(m['keyword']['recall'])});  "
+                    f"weighted {_num(m['model_weighted']['precision'])} / "
+                    f"{_num(m['model_weighted']['recall'])};  top1 on IN {_num(m['top1_in'])}  "
+                    f"top3 {_num(m['top3_in'])}  (IN {m['n_in']}, OUT {m['n_out']}, "
+                    f"BORDER {m['n_border']})"
+                )
+            else:
+                oos = m["out_of_scope"]
+                lines.append(
+                    f"{label:<36} top1 {_num(m['top1'])}  top3 {_num(m['top3'])}  "
+                    f"area {_num(m['area_top1'])}  ECE {_num(m['ece'])}  "
+                    f"out-of-scope recall {_num(oos['recall'])}  "
+                    f"in-scope flagged {_num(oos['in_scope_flagged_any'])}  (n={m['n']})"
+                )
+    return lines
 
 
 def _num(value: float | None) -> str:

@@ -1,4 +1,5 @@
-"""Reading request tables: CSV/TSV (UTF-8, UTF-8 BOM, CP932), XLSX, JSONL.
+"""Reading request tables: CSV/TSV (UTF-8, UTF-8 BOM, CP932), XLSX, JSONL, and any of
+them inside a ``.zip`` that holds just that one file (as the review-sheet site ships them).
 
 Inputs are streamed in chunks of rows so a file of any length is processed in bounded
 memory. Every input row comes out exactly once, in order, with its original cells
@@ -161,6 +162,38 @@ def _open_binary(path: str) -> IO[bytes]:
     return open(p, "rb")
 
 
+def is_zip(path: str) -> bool:
+    return path != "-" and Path(path).suffix.lower() == ".zip"
+
+
+def _zip_member(path: str) -> tuple[IO[bytes], str]:
+    """The one table file inside a zip, opened, and its name."""
+    try:
+        zf = zipfile.ZipFile(_open_binary(path))
+        names = [
+            i.filename
+            for i in zf.infolist()
+            if not i.is_dir()
+            and not i.filename.startswith("__MACOSX/")
+            and not Path(i.filename).name.startswith(".")
+        ]
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputFileError(f"{path}: not a readable .zip file ({exc})") from exc
+    if len(names) != 1:
+        listed = ", ".join(names[:10]) if names else "nothing"
+        raise InputFileError(
+            f"{path}: a .zip is read when it holds exactly one table file; this one holds "
+            f"{len(names)} ({listed}). Unzip it and name the file to classify"
+        )
+    try:
+        data = zf.read(names[0])  # whole: encoding detection and Excel both need to seek
+    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError) as exc:
+        raise InputFileError(f"{path}: {names[0]} cannot be read from the zip ({exc})") from exc
+    finally:
+        zf.close()
+    return io.BytesIO(data), names[0]
+
+
 def check_encoding(name: str) -> str:
     """``name`` if Python knows the encoding, else a clear error."""
     try:
@@ -173,19 +206,27 @@ def check_encoding(name: str) -> str:
 def open_table(
     path: str, fmt: str | None = None, encoding: str | None = None, sheet: str | None = None
 ) -> InputTable:
-    """Open a request table for streaming. Raises :class:`InputFileError` with a clear message."""
-    fmt = detect_format(path, fmt)
+    """Open a request table for streaming. Raises :class:`InputFileError` with a clear message.
+
+    A ``.zip`` holding one table file is read as that file (its format from its name).
+    """
     if encoding:
         check_encoding(encoding)
+    if is_zip(path):
+        binary, member = _zip_member(path)
+        fmt = detect_format(member, fmt)
+        shown = f"{path} ({member})"
+    else:
+        fmt = detect_format(path, fmt)
+        binary, shown = _open_binary(path), path
     if fmt in ("csv", "tsv"):
-        return _open_delimited(path, fmt, encoding)
+        return _open_delimited(binary, shown, fmt, encoding)
     if fmt == "xlsx":
-        return _open_xlsx(path, sheet)
-    return _open_jsonl(path, encoding)
+        return _open_xlsx(binary, shown, sheet)
+    return _open_jsonl(binary, shown, encoding)
 
 
-def _open_delimited(path: str, fmt: str, encoding: str | None) -> InputTable:
-    binary = _open_binary(path)
+def _open_delimited(binary: IO[bytes], path: str, fmt: str, encoding: str | None) -> InputTable:
     used = encoding or _detect_encoding(binary)
     text = io.TextIOWrapper(binary, encoding=used, errors="strict", newline="")
     reader = csv.reader(text, delimiter="\t" if fmt == "tsv" else ",")
@@ -230,10 +271,9 @@ def _open_delimited(path: str, fmt: str, encoding: str | None) -> InputTable:
     return InputTable(path, fmt, header, used, rows(), source=binary)
 
 
-def _open_xlsx(path: str, sheet: str | None) -> InputTable:
+def _open_xlsx(binary: IO[bytes], path: str, sheet: str | None) -> InputTable:
     from openpyxl import load_workbook
 
-    binary = _open_binary(path)
     try:
         wb = load_workbook(binary, read_only=True, data_only=True)
     except _XLSX_ERRORS as exc:
@@ -298,8 +338,7 @@ def _open_xlsx(path: str, sheet: str | None) -> InputTable:
     return InputTable(path, "xlsx", header, None, rows(), sheet=ws.title, notes=notes)
 
 
-def _open_jsonl(path: str, encoding: str | None) -> InputTable:
-    binary = _open_binary(path)
+def _open_jsonl(binary: IO[bytes], path: str, encoding: str | None) -> InputTable:
     used = encoding or _detect_encoding(binary)
     text = io.TextIOWrapper(binary, encoding=used, errors="strict", newline=None)
     lines = iter(text)

@@ -1,0 +1,69 @@
+"""Per-label probabilities: is label *c* one of the request's items? Independently per label.
+
+The blend's softmax ranks the labels well but shares one unit of probability among them,
+so a request's second item always looks unlikely. This layer turns each label's place in
+the ranking into its own calibrated probability: one logistic regression, shared by every
+label, on
+
+* log p (the label's softmax probability) and log p − log p₁ (its gap to the top label),
+* its rank (1, 2, 3, 4 or lower, one-hot) and log p on rank 1,
+
+fitted on the out-of-fold softmax of the training requests against "this label is one of
+the request's gold labels". One layer per reporting level (sub-item, item, area), each on
+the rolled-up softmax and rolled-up gold labels; a parent then gets at least the
+probability of its likeliest child, so the roll-up stays coherent.
+
+The probabilities need not sum to one: a request supports every label whose probability
+is high, and the predicted set is those above a threshold.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+N_FEATURES = 7
+_FLOOR = 1e-6
+
+
+def features(proba: np.ndarray) -> np.ndarray:
+    """(n, n_classes, N_FEATURES): the layer's features of every label of every row."""
+    logp = np.log(np.clip(proba, _FLOOR, 1.0))
+    top = logp.max(axis=1, keepdims=True)
+    rank = np.argsort(np.argsort(-proba, axis=1, kind="stable"), axis=1, kind="stable")
+    onehot = np.stack([rank == 0, rank == 1, rank == 2, rank >= 3], axis=-1).astype(float)
+    return np.concatenate(
+        [logp[..., None], (logp - top)[..., None], onehot, (logp * (rank == 0))[..., None]],
+        axis=-1,
+    )
+
+
+def apply(layer: np.ndarray, proba: np.ndarray) -> np.ndarray:
+    """Calibrated per-label probabilities (n, n_classes) from softmax probabilities."""
+    z = features(proba) @ layer[:N_FEATURES] + layer[N_FEATURES]
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def fit_layer(proba: np.ndarray, gold: np.ndarray) -> np.ndarray:
+    """The layer's weights and bias, from out-of-fold probabilities and gold label sets."""
+    from sklearn.linear_model import LogisticRegression
+
+    X = features(proba).reshape(-1, N_FEATURES)
+    y = gold.reshape(-1).astype(bool)
+    if y.all() or not y.any():
+        raise ValueError("calibration needs rows with and without gold labels")
+    lr = LogisticRegression(C=10.0, max_iter=5000).fit(X, y)
+    return np.r_[lr.coef_[0], lr.intercept_[0]]
+
+
+def coherent(child: np.ndarray, parent: np.ndarray, rollup: np.ndarray) -> np.ndarray:
+    """``parent`` raised where needed so that no parent is less probable than a child.
+
+    ``rollup`` is the (n_children, n_parents) 0/1 matrix saying which child is under
+    which parent; ``child`` (n, n_children) and ``parent`` (n, n_parents) probabilities.
+    """
+    best = np.zeros_like(parent)
+    for j in range(rollup.shape[1]):
+        under = rollup[:, j] > 0
+        if under.any():
+            best[:, j] = child[:, under].max(axis=1)
+    return np.maximum(parent, best)

@@ -1,0 +1,106 @@
+"""The show_results command: a classified file as a compact table, and its budget summary."""
+
+from __future__ import annotations
+
+from ..corpus import read_clauses
+from ..paths import corpus_dir
+from ..summary import SUMMARY_COLUMNS, SUMMARY_SHEET, BudgetSummary
+from ..tables import open_table
+from ..textutil import cell_text, display_width
+from ..vocab import Status
+
+NAME_COLUMNS = ("事業名", "text", "事業概要")
+MAX_ROWS = 40  # beyond this many rows, only the in-scope ones are listed
+
+
+def _fit(text: str, width: int) -> str:
+    out, used = "", 0
+    for ch in text:
+        w = display_width(ch)
+        if used + w > width - 1:
+            return out + "…" + " " * (width - used - 1)
+        out += ch
+        used += w
+    return out + " " * (width - used)
+
+
+def _number(value: object) -> int | None:
+    text = cell_text(value).strip()
+    try:
+        return int(float(text)) if text else None
+    except ValueError:
+        return None
+
+
+def show_results(path: str, policy: str = "r3", summary_only: bool = False) -> int:
+    """Print the rows of a classified file (in-scope ones if there are many) and the budget
+    summary: the workbook's own ``summary`` sheet, or one computed from the rows."""
+    table = open_table(path)
+    col = {c: i for i, c in enumerate(table.columns)}
+    if "label_1" not in col or "status" not in col:
+        table.close()
+        from ..errors import InputFileError
+
+        raise InputFileError(f"{path}: not a classified file (no label_1 and status columns)")
+    rows = [r.cells for r in table.rows]
+    name = next((c for c in NAME_COLUMNS if c in col), None)
+
+    def cell(row: list, column: str) -> str:
+        return cell_text(row[col[column]]) if column in col else ""
+
+    listed = (
+        rows
+        if len(rows) <= MAX_ROWS
+        else [
+            r
+            for r in rows
+            if not cell(r, "status").startswith((Status.OUT_OF_SCOPE, Status.EMPTY_TEXT))
+        ]
+    )
+    if not summary_only:
+        print(_fit("事業名", 34), _fit("label_1", 9), "conf ", _fit("heading_1", 40), "status")
+        for r in listed:
+            conf = cell(r, "confidence_1")
+            print(
+                _fit(cell(r, name) if name else "", 34),
+                _fit(cell(r, "label_1"), 9),
+                f"{float(conf):.2f} " if conf else "     ",
+                _fit(cell(r, "heading_1"), 40),
+                cell(r, "status"),
+            )
+        if len(listed) < len(rows):
+            print(f"({len(listed)} of {len(rows)} rows shown: those not out of scope)")
+    summary_rows = _summary(path, rows, col, policy)
+    print()
+    print("  ".join(SUMMARY_COLUMNS))
+    for s in summary_rows:
+        if s[3] or s[6]:
+            print("  ".join(str(v) for v in s))
+    return 0
+
+
+def _summary(path: str, rows: list[list], col: dict[str, int], policy: str) -> list[list]:
+    if path.lower().endswith(".xlsx"):
+        try:
+            sheet = open_table(path, sheet=SUMMARY_SHEET)
+            return [r.cells for r in sheet.rows]
+        except Exception:  # an older workbook without the sheet: compute it
+            pass
+    labels = read_clauses(corpus_dir(policy))
+    summary = BudgetSummary(labels, [c.label for c in labels.targets])
+
+    def get(row: list, column: str) -> object:
+        return row[col[column]] if column in col else None
+
+    for r in rows:
+        label_1 = cell_text(get(r, "label_1"))
+        listed = cell_text(get(r, "labels"))
+        summary.add(
+            cell_text(get(r, "status")),
+            label_1,
+            tuple(x for x in listed.split(";") if x) or ((label_1,) if label_1 else ()),
+            _number(get(r, "budget_initial_yen")),
+            _number(get(r, "budget_request_yen")),
+            bool(cell_text(get(r, "duplicate_of")).strip()),
+        )
+    return summary.rows()

@@ -1,0 +1,296 @@
+"""Is a text a cybersecurity programme at all? A calibrated probability, for short requests
+and for long review-sheet texts alike.
+
+Two kinds of evidence, both learnt from real negatives as well as positives:
+
+* **Anchored contexts.** Where a sentence names a security term (``ANCHOR_TERMS``: サイバー,
+  セキュリティ, 暗号, 脆弱, 改ざん, …), the term with the 20 characters either side of it is
+  scored by a logistic regression over its character 1–2-grams, which tells
+  情報セキュリティ対策の強化 from 核セキュリティ, 量子暗号 from 暗号資産 and 脆弱性 from 脆弱な地盤.
+  A programme's anchored score is its best context: a cyber component may be one phrase in
+  one sentence among twenty (whole sentences, measured on the dev split, drown it).
+* **The whole text.** A logistic regression over the request's TF-IDF word vector (the
+  space the item scorers use), for short requests that describe a cyber measure without
+  naming a term (ボットネットの検知, フォレンジック).
+
+A calibration layer turns them into one probability: for texts naming a security term, a
+logistic regression on (anchored score, length, their product); for texts without, one on
+(whole-text score, length, their product). Where a term is named, the whole-text score
+is left out: on long texts it follows the topic (核セキュリティの人材育成 reads like cyber
+training) and, measured over ten reshuffles of the dev split's cross-validation, leaving it
+out raised scope recall from 0.91 to 0.95 at a small cost in precision (0.89 to 0.85).
+Both layers are fitted on out-of-fold scores of the training texts, so a long
+text without any security term gets the probability such texts really had in the
+labelled data (review sheets: none of 320 sampled was in scope), while a short one still
+gets its whole-text score. Fitting uses scikit-learn; predicting, numpy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+# Security terms a sentence must name for its character n-grams to count as evidence.
+ANCHOR_TERMS = re.compile(
+    "サイバー|セキュリティ|セキュア|情報漏え|情報漏洩|情報漏れ|漏えい|不正アクセス|不正侵入|暗号|脆弱"
+    "|CSIRT|NISC|GSOC|ウイルス|ウィルス|マルウェア|ランサム|不正プログラム|標的型|DDoS"
+    "|改ざん|改竄|なりすまし|フィッシング|ハッキング|インシデント|情報保全|情報保証|ゼロトラスト"
+    "|不正利用|個人情報保護|攻撃|ボットネット|フォレンジック|不正送金|耐タンパ|電子署名|認証局",
+    re.IGNORECASE,
+)
+_BLANKS = re.compile(r"\s+")
+_EPS = 1e-4
+LAYER_C = 10.0  # calibration layers: three features each, many texts; little regularisation
+CONTEXT_CHARS = 20  # characters either side of an anchor term (dev split: 10–40 all work)
+
+
+def anchor_contexts(sentence: str, width: int = CONTEXT_CHARS) -> list[str]:
+    """Each security term in ``sentence`` with ``width`` characters either side."""
+    return [
+        sentence[max(0, m.start() - width) : m.end() + width]
+        for m in ANCHOR_TERMS.finditer(sentence)
+    ]
+
+
+def char_grams(sentence: str) -> list[str]:
+    """Character 1- and 2-grams of a cleaned sentence (lower-cased, blanks removed)."""
+    s = _BLANKS.sub("", sentence.lower())
+    return [*s, *(s[i : i + 2] for i in range(len(s) - 1))]
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, _EPS, 1 - _EPS)
+    return np.log(p / (1 - p))
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def length_feature(n_chars: np.ndarray) -> np.ndarray:
+    """log(1 + characters / 100): short requests ≈ 0.6–1, review sheets ≈ 2–3.5."""
+    return np.log1p(np.asarray(n_chars, dtype=float) / 100.0)
+
+
+@dataclass
+class ScopeArrays:
+    """The fitted scope model as plain arrays (see the module docstring)."""
+
+    gram_index: dict[str, int]
+    gram_idf: np.ndarray  # (G,)
+    gram_coef: np.ndarray  # (G,)
+    gram_intercept: float
+    word_coef: np.ndarray  # (V,) over the shared word TF-IDF space
+    word_intercept: float
+    anchored: np.ndarray  # (4,): weights of logit(anchored), length, their product; bias
+    plain: np.ndarray  # (4,): weights of logit(whole), length, logit(whole)·length; bias
+
+    def gram_vectors(self, sentences: Sequence[str]) -> sparse.csr_matrix:
+        """Binary × idf character-gram vectors, L2-normalised (unknown grams drop)."""
+        index = self.gram_index
+        rows: list[int] = []
+        cols: list[int] = []
+        for i, sentence in enumerate(sentences):
+            found = {index[g] for g in char_grams(sentence) if g in index}
+            rows += [i] * len(found)
+            cols += sorted(found)
+        data = self.gram_idf[np.asarray(cols, dtype=np.intp)]
+        X = sparse.csr_matrix(
+            (data, (np.asarray(rows, dtype=np.intp), np.asarray(cols, dtype=np.intp))),
+            shape=(len(sentences), len(self.gram_idf)),
+        )
+        norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+        return sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ X
+
+    def context_proba(self, contexts: Sequence[str]) -> np.ndarray:
+        """Probability that each anchor context is about cybersecurity."""
+        if not contexts:
+            return np.zeros(0)
+        z = np.asarray(self.gram_vectors(contexts) @ self.gram_coef).ravel()
+        return _sigmoid(z + self.gram_intercept)
+
+    def whole_proba(self, X: sparse.csr_matrix) -> np.ndarray:
+        """Whole-text probability from the word TF-IDF vectors."""
+        return _sigmoid(np.asarray(X @ self.word_coef).ravel() + self.word_intercept)
+
+    def combine(self, anchored: np.ndarray, whole: np.ndarray, n_chars: np.ndarray) -> np.ndarray:
+        """The calibrated in-scope probability; ``anchored`` is NaN where no sentence is."""
+        return combine(self.anchored, self.plain, anchored, whole, n_chars)
+
+
+def calibration_features(
+    anchored: np.ndarray, whole: np.ndarray, n_chars: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(has anchor, anchored-layer features, plain-layer features)``, one row per text."""
+    has = ~np.isnan(anchored)
+    length = length_feature(n_chars)
+    w = logit(whole)
+    a = logit(np.where(has, anchored, 0.5))
+    return has, np.c_[a, length, a * length], np.c_[w, length, w * length]
+
+
+def combine(
+    anchored_layer: np.ndarray,
+    plain_layer: np.ndarray,
+    anchored: np.ndarray,
+    whole: np.ndarray,
+    n_chars: np.ndarray,
+) -> np.ndarray:
+    has, fa, fp = calibration_features(anchored, whole, n_chars)
+    za = fa @ anchored_layer[:3] + anchored_layer[3]
+    zp = fp @ plain_layer[:3] + plain_layer[3]
+    return _sigmoid(np.where(has, za, zp))
+
+
+def best_anchored(
+    batch_sentences: Sequence[str], sentence_text: np.ndarray, n_texts: int, scope: ScopeArrays
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per text: its best anchor context's probability (NaN if it names no security term)
+    and the index in ``batch_sentences`` of the sentence holding it (-1 if none)."""
+    contexts: list[str] = []
+    owner: list[int] = []  # sentence of each context
+    for j, sentence in enumerate(batch_sentences):
+        found = anchor_contexts(sentence)
+        contexts += found
+        owner += [j] * len(found)
+    best = np.full(n_texts, np.nan)
+    where = np.full(n_texts, -1, dtype=np.intp)
+    if not contexts:
+        return best, where
+    proba = scope.context_proba(contexts)
+    owners = np.asarray(owner, dtype=np.intp)
+    texts = sentence_text[owners]
+    # Highest probability first (earliest on a tie), so the first seen per text is its best.
+    order = np.lexsort((np.arange(len(proba)), -proba, texts))
+    first = np.r_[True, texts[order][1:] != texts[order][:-1]]
+    chosen = order[first]
+    best[texts[chosen]] = proba[chosen]
+    where[texts[chosen]] = owners[chosen]
+    return best, where
+
+
+# --------------------------------------------------------------------------- fitting
+
+
+def _gram_space(sentences: Sequence[str]) -> tuple[dict[str, int], np.ndarray]:
+    """Character-gram vocabulary (sorted) and smoothed idf over ``sentences``."""
+    df: dict[str, int] = {}
+    for sentence in sentences:
+        for g in set(char_grams(sentence)):
+            df[g] = df.get(g, 0) + 1
+    grams = sorted(df)
+    n = len(sentences)
+    idf = np.log((1.0 + n) / (1.0 + np.array([df[g] for g in grams], dtype=float))) + 1.0
+    return {g: i for i, g in enumerate(grams)}, idf
+
+
+def _logistic(X, y: np.ndarray, C: float):
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=C, max_iter=5000, class_weight="balanced").fit(X, y)
+
+
+def _layer(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Weights and bias of one calibration layer; a constant (the smoothed rate) when the
+    texts it covers are all of one class."""
+    if len(y) == 0:
+        return np.array([0.0, 0.0, 0.0, float(logit(np.array([0.5]))[0])])
+    if y.all() or not y.any():
+        rate = (y.sum() + 0.5) / (len(y) + 1.0)
+        return np.array([0.0, 0.0, 0.0, float(logit(np.array([rate]))[0])])
+    from sklearn.linear_model import LogisticRegression
+
+    lr = LogisticRegression(C=LAYER_C, max_iter=2000).fit(X, y)
+    return np.r_[lr.coef_[0], lr.intercept_[0]]
+
+
+def _fit_models(
+    X: sparse.csr_matrix,
+    sentences: Sequence[Sequence[str]],
+    y: np.ndarray,
+    extra_sentences: Sequence[str],
+    X_extra: sparse.csr_matrix,
+    C: float,
+) -> ScopeArrays:
+    """The context and whole-text models (no calibration yet) on one training set."""
+    anchored = [
+        (c, bool(label))
+        for doc, label in zip(sentences, y, strict=True)
+        for s in doc
+        for c in anchor_contexts(s)
+    ]
+    anchored += [(c, True) for s in extra_sentences for c in anchor_contexts(s)]
+    texts = [s for s, _ in anchored]
+    labels = np.array([lab for _, lab in anchored], dtype=bool)
+    index, idf = _gram_space(texts)
+    arrays = ScopeArrays(
+        index, idf, np.zeros(len(idf)), 0.0, np.zeros(X.shape[1]), 0.0, np.zeros(4), np.zeros(4)
+    )
+    if labels.any() and not labels.all():
+        gram = _logistic(arrays.gram_vectors(texts), labels, C)
+        arrays.gram_coef, arrays.gram_intercept = gram.coef_[0], float(gram.intercept_[0])
+    else:
+        arrays.gram_intercept = float(logit(np.array([labels.mean() if len(labels) else 0.5]))[0])
+    word = _logistic(sparse.vstack([X, X_extra]).tocsr(), np.r_[y, np.ones(X_extra.shape[0])], C)
+    arrays.word_coef, arrays.word_intercept = word.coef_[0], float(word.intercept_[0])
+    return arrays
+
+
+def _evidence(arrays: ScopeArrays, X, sentences: Sequence[Sequence[str]]):
+    flat = [s for doc in sentences for s in doc]
+    owner = np.repeat(np.arange(len(sentences)), [len(doc) for doc in sentences])
+    anchored, _ = best_anchored(flat, owner, len(sentences), arrays)
+    return anchored, arrays.whole_proba(X)
+
+
+def fit_scope(
+    X: sparse.csr_matrix,
+    sentences: Sequence[Sequence[str]],
+    n_chars: np.ndarray,
+    y: np.ndarray,
+    extra_sentences: Sequence[str],
+    X_extra: sparse.csr_matrix,
+    folds: int = 5,
+    random_state: int = 0,
+    C: float = 4.0,
+    groups: Sequence[str] | None = None,
+) -> tuple[ScopeArrays, np.ndarray, dict[str, np.ndarray]]:
+    """Fit the scope model on labelled texts; also return their out-of-fold probabilities
+    and the out-of-fold evidence the calibration layers were fitted on.
+
+    ``X`` are the texts' word TF-IDF vectors, ``sentences`` their cleaned sentences,
+    ``y`` whether each is in scope. ``extra_sentences`` / ``X_extra`` are known-positive
+    texts (the policy's own clause sentences), always in training. The calibration layers
+    are fitted on out-of-fold scores; the returned probabilities come from a second,
+    nested cross-validation of those layers, so none was fitted on its own text.
+    ``groups`` keeps texts of one group (a programme and the sentences taken from it) in
+    one fold.
+    """
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    y = np.asarray(y, dtype=bool)
+    group = np.asarray(groups if groups is not None else np.arange(len(y)).astype(str))
+    anchored = np.full(len(y), np.nan)
+    whole = np.zeros(len(y))
+    split = StratifiedGroupKFold(folds, shuffle=True, random_state=random_state)
+    for train, test in split.split(np.zeros(len(y)), y, group):
+        arrays = _fit_models(
+            X[train], [sentences[i] for i in train], y[train], extra_sentences, X_extra, C
+        )
+        anchored[test], whole[test] = _evidence(arrays, X[test], [sentences[i] for i in test])
+    has, fa, fp = calibration_features(anchored, whole, n_chars)
+    final = _fit_models(X, sentences, y, extra_sentences, X_extra, C)
+    final.anchored = _layer(fa[has], y[has])
+    final.plain = _layer(fp[~has], y[~has])
+    oof = np.zeros(len(y))
+    nested = StratifiedGroupKFold(folds, shuffle=True, random_state=random_state + 1)
+    for train, test in nested.split(np.zeros(len(y)), y, group):
+        la = _layer(fa[train][has[train]], y[train][has[train]])
+        lp = _layer(fp[train][~has[train]], y[train][~has[train]])
+        oof[test] = combine(la, lp, anchored[test], whole[test], n_chars[test])
+    evidence = {"anchored": anchored, "whole": whole, "n_chars": n_chars, "y": y}
+    return final, oof, evidence

@@ -1,0 +1,121 @@
+"""Predictions → the figures analysts report: programmes and budgets per policy label.
+
+One row per label: the classification targets first, then the items and areas they roll
+up into. ``programmes`` and the budget sums count in-scope programmes whose ``label_1`` is
+the label (or falls under it, for a roll-up row); the ``_any`` columns count programmes
+that have the label anywhere in their predicted set. Out-of-scope, empty and unreadable
+rows count nowhere, and a row repeating an earlier 予算事業ID counts once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .hierarchy import level_of
+from .policy import Policy
+from .predict import display_heading
+from .vocab import CLAUSE_LEVELS, Level, Status
+
+SUMMARY_SHEET = "summary"
+SUMMARY_COLUMNS = (
+    "label",
+    "kind",
+    "heading",
+    "programmes",
+    "budget_initial_yen",
+    "budget_request_yen",
+    "programmes_any",
+    "budget_initial_yen_any",
+    "budget_request_yen_any",
+)
+TARGET = "target"
+_COUNTED_OUT = (Status.OUT_OF_SCOPE, Status.EMPTY_TEXT, Status.ERROR)
+
+
+@dataclass
+class _Totals:
+    programmes: int = 0
+    initial: int = 0
+    request: int = 0
+
+    def add(self, initial: int | None, request: int | None) -> None:
+        self.programmes += 1
+        self.initial += initial or 0
+        self.request += request or 0
+
+
+@dataclass
+class BudgetSummary:
+    """Accumulates classified rows; :meth:`rows` gives the summary table."""
+
+    policy: Policy
+    labels: Sequence[str]  # the classification targets at the reported level, in order
+    first: dict[tuple[str, str], _Totals] = field(default_factory=dict)
+    anywhere: dict[tuple[str, str], _Totals] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._rows = self._layout()
+        for key in self._rows:
+            self.first[key] = _Totals()
+            self.anywhere[key] = _Totals()
+
+    def _layout(self) -> list[tuple[str, str]]:
+        """``(label, kind)``: the targets, then each item and area above them."""
+        rows = [(label, TARGET) for label in self.labels]
+        for level in (Level.ITEM, Level.AREA):
+            depth = CLAUSE_LEVELS.index(level)
+            above = {
+                level_of(self.policy, label, level)
+                for label in self.labels
+                if self.policy.clause(label).depth > depth
+                or (level == Level.AREA and self.policy.clause(label).depth == depth)
+            }
+            rows += [(c.label, str(level)) for c in self.policy.clauses if c.label in above]
+        return rows
+
+    def _covering(self, label: str) -> list[tuple[str, str]]:
+        """The summary rows a predicted label counts toward: its own target row, and the
+        item and area rows of itself and its ancestors."""
+        above = {label, *self.policy.ancestors(label)}
+        return [
+            (lab, kind)
+            for lab, kind in self._rows
+            if (kind == TARGET and lab == label) or (kind != TARGET and lab in above)
+        ]
+
+    def add(
+        self,
+        status: str,
+        label_1: str,
+        label_set: Sequence[str],
+        initial: int | None = None,
+        request: int | None = None,
+        duplicate: bool = False,
+    ) -> None:
+        """Count one classified row (``label_set``: its predicted set, label_1 first)."""
+        if duplicate or not label_1 or status.startswith(_COUNTED_OUT):
+            return
+        for key in self._covering(label_1):
+            self.first[key].add(initial, request)
+        for key in dict.fromkeys(k for x in (label_1, *label_set) for k in self._covering(x)):
+            self.anywhere[key].add(initial, request)
+
+    def rows(self) -> list[list[object]]:
+        out: list[list[object]] = []
+        for label, kind in self._rows:
+            a, b = self.first[label, kind], self.anywhere[label, kind]
+            out.append(
+                [
+                    label,
+                    kind,
+                    display_heading(self.policy, label),
+                    a.programmes,
+                    a.initial,
+                    a.request,
+                    b.programmes,
+                    b.initial,
+                    b.request,
+                ]
+            )
+        return out
