@@ -1,43 +1,68 @@
-"""Speed and memory of classify, as ratios against baselines measured in the same run.
+"""Speed, memory and accuracy of classify against bare Sudachi and the obvious pipeline.
 
-    python scripts/benchmark.py                 # 100k and 10k rows, --jobs 1 and 2
-    python scripts/benchmark.py --rows 20000    # quicker
-    python scripts/benchmark.py --stages        # where the time goes, step by step
+    python scripts/benchmark.py            # the full run (10-20 minutes on 2 cores)
+    python scripts/benchmark.py --quick    # small sizes, one round: a smoke test
+    python scripts/benchmark.py --stages   # where the time goes, step by step, in one process
 
-Measures, on the same generated request texts:
-  (a) raw Sudachi tokenisation throughput (mode C, the irreducible cost), in-process;
-  (b) end-to-end classify throughput, file to file, in a fresh process (startup included);
-  their ratio; --jobs 2 against single process; cold start for a one-row CSV against
-  `python -c "import sklearn, sudachipy"`; peak RSS of the big run; 100k vs 10k time.
-The throughput measurements alternate over --rounds rounds and each is the best of its
-rounds, so one slow patch of a shared machine cannot flatter or sink a ratio; the ratio
-of every round is printed as well. Prints each figure with its target. Not a test.
+Two workloads: --rows short requests recombined from corpus/labelled/requests.csv, and
+the review-sheet file in corpus/rs2024 (2,906 long programmes). On both, in alternating
+rounds: bare Sudachi on the same texts in this process (core dictionary, mode C, default
+fields, dictionary load excluded); classify --jobs 1 and --jobs 2 and the peer
+(benchmarks/peer.py, trained here first) in fresh processes, file to file, start-up
+included. Ratios are taken within each round, and the median of the rounds is reported.
+Then: peak RSS and per-row cost (slope 10% -> 100% of --memory-rows) of classify and the
+peer, each child started by a small launcher that reports its own RUSAGE_CHILDREN (a child
+forked from this process would inherit this process's RSS high-water mark); cold start
+against a process that imports numpy, scipy.sparse and sudachipy and loads the dictionary;
+and the accuracy of both on the test splits. Speed ratios are "times as fast" (> 1 means
+the tool is faster); memory and cold-start ratios are tool / baseline. Not a test.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import platform
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from statistics import mean, median
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
-CLASSIFY_FIELDS = {"pos", "normalized_form"}  # what classify's tokenizer loads by default
+PEER = [PY, "benchmarks/peer.py"]
+LABELLED = ROOT / "corpus" / "labelled" / "requests.csv"
+RS_DEV = ROOT / "corpus" / "labelled" / "rs2024_dev.csv"
+RS_ZIP = ROOT / "corpus" / "rs2024" / "1-2_RS_2024_基本情報_事業概要等.zip"
+RS_COLUMNS = ["事業名", "事業の目的", "現状・課題", "事業の概要"]
+CLASSIFY_FIELDS = {"pos", "normalized_form"}  # the morpheme fields classify's tokenizer loads
+# Runs the command as its only child; prints wall seconds, that child's peak RSS (KB), rc.
+LAUNCHER = """import resource, subprocess, sys, time
+t = time.perf_counter()
+rc = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL)
+t = time.perf_counter() - t
+print(t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, rc)
+"""
+BASELINE = (
+    "import numpy, scipy.sparse, sudachipy\n"
+    "from sudachipy import Dictionary\n"
+    "Dictionary(dict='core')"
+)
+Row = tuple[str, str, str]
+Series = dict[str, dict[str, list[float]]]  # workload or contender -> measurement -> rounds
 
 
-def make_rows(n: int, seed: int = 20261126) -> list[tuple[str, str, str]]:
+def make_rows(n: int, seed: int = 20261126) -> list[Row]:
     """N request rows recombined from the bundled labelled requests (deterministic)."""
-    with open(
-        ROOT / "corpus" / "labelled" / "requests.csv", encoding="utf-8-sig", newline=""
-    ) as fh:
+    with open(LABELLED, encoding="utf-8-sig", newline="") as fh:
         source = list(csv.DictReader(fh))
     names = [r["事業名"] for r in source]
     sentences = [s + "。" for r in source for s in r["事業概要"].split("。") if s.strip()]
@@ -49,67 +74,176 @@ def make_rows(n: int, seed: int = 20261126) -> list[tuple[str, str, str]]:
     return rows
 
 
-def write_csv(path: Path, rows) -> None:
+def write_csv(path: Path, rows: Sequence[Row]) -> Path:
     with open(path, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["id", "事業名", "事業概要"])
         writer.writerows(rows)
+    return path
 
 
-def raw_sudachi(rows, fields: set[str] | None = None) -> float:
-    """Seconds to tokenise every row's text (事業名 + 事業概要) with Sudachi alone.
+def read_csv(path: Path) -> list[dict[str, str]]:
+    csv.field_size_limit(sys.maxsize)
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
 
-    By default with every morpheme field loaded, as ``Dictionary().tokenizer()`` does;
-    ``fields`` restricts them as classify's own tokenizer does (Sudachi's subsetting).
-    """
-    from sudachipy import Dictionary, SplitMode
 
-    tokenizer = Dictionary(dict="core").tokenizer(SplitMode.C, fields=fields)
-    texts = [f"{name}\n{body}" for _, name, body in rows]
+def extract_rs(tmp: Path) -> Path:
+    """The review-sheet CSV, byte for byte as it is inside the zip."""
+    with zipfile.ZipFile(RS_ZIP) as zf:
+        name = next(n for n in zf.namelist() if n.endswith(".csv"))
+        out = tmp / Path(name).name
+        out.write_bytes(zf.read(name))
+    return out
+
+
+def launch(cmd: Sequence[str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KB) of ``cmd`` in a fresh process, via the launcher."""
+    proc = subprocess.run(
+        [PY, "-c", LAUNCHER, *cmd], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    fields = proc.stdout.split()
+    if proc.returncode != 0 or len(fields) != 3 or fields[2] != "0":
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stderr}")
+    return float(fields[0]), int(fields[1])
+
+
+def tool(inp: Path, out: Path, jobs: int = 1) -> list[str]:
+    return [PY, "scripts/classify.py", str(inp), "-o", str(out), "-q", "--jobs", str(jobs)]
+
+
+def peer(inp: Path, out: Path, model: Path, columns: Sequence[str] = ()) -> list[str]:
+    cmd = [*PEER, "classify", str(inp), "-o", str(out), "--model", str(model)]
+    return [*cmd, "--text-column", *columns] if columns else cmd
+
+
+def bare_sudachi(tokenize: Callable[[str], Any], texts: Sequence[str]) -> float:
     start = time.perf_counter()
     for text in texts:
-        tokenizer.tokenize(text)
+        tokenize(text)
     return time.perf_counter() - start
 
 
-def _tokenize_share(texts: list[str]) -> None:
+def spread(xs: Sequence[float], fmt: str = ".2f") -> str:
+    """Median (min-max) of the rounds."""
+    mid = format(median(xs), fmt)
+    return f"{mid} ({min(xs):{fmt}}-{max(xs):{fmt}})" if len(xs) > 1 else mid
+
+
+def workloads_rounds(
+    work: dict[str, tuple[Path, list[str], list[str]]], rounds: int, model: Path, tmp: Path
+) -> tuple[Series, dict[str, bool]]:
+    """Per workload: seconds of each contender in every round, and --jobs 1 == --jobs 2."""
     from sudachipy import Dictionary, SplitMode
 
-    tokenizer = Dictionary(dict="core").tokenizer(SplitMode.C)
-    for text in texts:
-        tokenizer.tokenize(text)
+    tokenize = Dictionary(dict="core").tokenizer(SplitMode.C).tokenize
+    times: Series = {w: {k: [] for k in ("bare", "jobs1", "jobs2", "peer")} for w in work}
+    same = dict.fromkeys(work, True)
+    for r in range(rounds):
+        for w, (inp, texts, columns) in work.items():
+            t = times[w]
+            t["bare"].append(bare_sudachi(tokenize, texts))
+            o1, o2 = tmp / f"{w}.j1.csv", tmp / f"{w}.j2.csv"
+            t["jobs1"].append(launch(tool(inp, o1, 1))[0])
+            t["jobs2"].append(launch(tool(inp, o2, 2))[0])
+            t["peer"].append(launch(peer(inp, tmp / f"{w}.peer.csv", model, columns))[0])
+            same[w] = same[w] and o1.read_bytes() == o2.read_bytes()
+            print(
+                f"round {r + 1} {w:<13} bare {t['bare'][-1]:6.1f} s  jobs1 {t['jobs1'][-1]:6.1f} s"
+                f"  jobs2 {t['jobs2'][-1]:6.1f} s  peer {t['peer'][-1]:6.1f} s  |  "
+                f"tool/bare {t['bare'][-1] / t['jobs1'][-1]:.2f}  "
+                f"tool/peer {t['peer'][-1] / t['jobs1'][-1]:.2f}  "
+                f"jobs2/jobs1 {t['jobs1'][-1] / t['jobs2'][-1]:.2f}",
+                flush=True,
+            )
+    return times, same
 
 
-def raw_sudachi_parallel(rows, jobs: int) -> float:
-    """Seconds for ``jobs`` fresh processes to tokenise the rows between them (spawn included):
-    how well this machine scales the irreducible work, the ceiling for --jobs."""
-    import multiprocessing as mp
-
-    texts = [f"{name}\n{body}" for _, name, body in rows]
-    shares = [texts[i::jobs] for i in range(jobs)]
-    start = time.perf_counter()
-    with mp.get_context("spawn").Pool(jobs) as pool:
-        pool.map(_tokenize_share, shares)
-    return time.perf_counter() - start
-
-
-def run(cmd: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KB) of a child process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}\n{err}")
-    return elapsed, usage.ru_maxrss
+def scaling(rows: list[Row], rounds: int, model: Path, tmp: Path) -> Series:
+    """Seconds on 10% and 100% of ``rows``, and peak RSS (KB) on all of them, per round."""
+    big = write_csv(tmp / "big.csv", rows)
+    small = write_csv(tmp / "small.csv", rows[: len(rows) // 10])
+    out: Series = {w: {"small": [], "big": [], "rss": []} for w in ("tool", "peer")}
+    for r in range(rounds):
+        for who in ("tool", "peer"):
+            make = tool if who == "tool" else (lambda i, o: peer(i, o, model))
+            ts, _ = launch(make(small, tmp / f"{who}.small.out.csv"))
+            tb, rss = launch(make(big, tmp / f"{who}.big.out.csv"))
+            out[who]["small"].append(ts)
+            out[who]["big"].append(tb)
+            out[who]["rss"].append(rss)
+            print(
+                f"round {r + 1} {who}: {len(rows) // 10:,} rows {ts:.1f} s, "
+                f"{len(rows):,} rows {tb:.1f} s, peak RSS {rss / 1024:.0f} MB",
+                flush=True,
+            )
+    return out
 
 
-def classify(inp: Path, out: Path, jobs: int) -> tuple[float, int]:
-    return run([PY, "scripts/classify.py", str(inp), "-o", str(out), "-q", "--jobs", str(jobs)])
+def cold_start(repeat: int, model: Path, tmp: Path, row: Row) -> dict[str, float]:
+    one = write_csv(tmp / "one.csv", [row])
+    cmds = {
+        "tool": tool(one, tmp / "one.tool.csv"),
+        "baseline": [PY, "-c", BASELINE],
+        "peer": peer(one, tmp / "one.peer.csv", model),
+    }
+    runs: dict[str, list[float]] = {k: [] for k in cmds}
+    for _ in range(repeat):
+        for k, cmd in cmds.items():
+            runs[k].append(launch(cmd)[0])
+    return {k: median(v) for k, v in runs.items()}
 
 
-def stages(rows, repeat: int) -> None:
+def run(cmd: Sequence[str]) -> str:
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stderr}")
+    return proc.stdout
+
+
+def run_json(cmd: Sequence[str], report: Path) -> dict[str, Any]:
+    run(cmd)
+    return dict(json.loads(report.read_text(encoding="utf-8")))
+
+
+def accuracy(model: Path, tmp: Path) -> dict[str, tuple[float, float]]:
+    """Test-split figures, (tool, peer) by name."""
+    evaluate = [PY, "scripts/evaluate.py", "--gold-column", "labels", "--split", "test"]
+    t = run_json([*evaluate, str(LABELLED), "--report", str(tmp / "t.json")], tmp / "t.json")
+    p = run_json(
+        [*PEER, "evaluate", "--model", str(model), "--json", str(tmp / "p.json")], tmp / "p.json"
+    )
+    rs = run_json([*evaluate, str(RS_DEV), "--report", str(tmp / "rs.json")], tmp / "rs.json")
+    # The peer on the review sheets: its own classify output, scored here as the tool's
+    # evaluate scores scope (IN = not out_of_scope; BORDER left out) and top-1 on IN rows.
+    out = tmp / "rs_dev.peer.csv"
+    launch(peer(RS_DEV, out, model, RS_COLUMNS))
+    rows = [r for r in read_csv(out) if r["split"] == "test"]
+    judged = [(r["scope"] == "IN", r["status"] != "out_of_scope") for r in rows]
+    judged = [j for j, r in zip(judged, rows, strict=True) if r["scope"] != "BORDER"]
+    hits = sum(truth and said for truth, said in judged)
+    inside = [r for r in rows if r["scope"] == "IN"]
+    peer_top1 = sum(r["label_1"] in r["labels"].split(";") for r in inside) / max(len(inside), 1)
+    scope = rs["scope"]
+    oos, said, truth = t["out_of_scope"], sum(j[1] for j in judged), sum(j[0] for j in judged)
+    return {
+        "short requests: top-1": (t["top1"], p["top1"]),
+        "short requests: top-3": (t["top3"], p["top3"]),
+        "short requests: out-of-scope recall": (oos["recall"], p["out_of_scope_recall"]),
+        "short requests: in scope flagged out": (
+            oos["in_scope_flagged_out"],
+            p["in_scope_flagged"],
+        ),
+        f"review sheets (IN {scope['n_in']}, OUT {scope['n_out']}): scope precision": (
+            scope["model"]["precision"],
+            hits / max(said, 1),
+        ),
+        "review sheets: scope recall": (scope["model"]["recall"], hits / max(truth, 1)),
+        "review sheets: top-1 on IN rows": (scope["top1_in"], peer_top1),
+    }
+
+
+def stages(rows: list[Row], repeat: int) -> None:
     """In one process, what each step of prediction costs per row on top of tokenising.
 
     Each step is timed with the steps before it, best of ``repeat`` interleaved rounds of
@@ -125,31 +259,20 @@ def stages(rows, repeat: int) -> None:
     model, _ = load_model(ROOT / "models" / "r3")
     predictor = Predictor(model, model.policy_)
     tok = model.tokenizer_
-    sudachi = tok._sudachi()
-    subset = sudachi.tokenizer.tokenize
     default = Dictionary(dict="core").tokenizer(SplitMode.C).tokenize
-    lookup = sudachi.lexicon.get
+    subset = Dictionary(dict="core").tokenizer(SplitMode.C, fields=CLASSIFY_FIELDS).tokenize
     texts = [f"{name}\n{body}" for _, name, body in rows]
     cleaned = [clean_text(t) for t in texts]
     size = 2000
-    batches = [tok.analyze_batch(texts[i : i + size]) for i in range(0, len(texts), size)]
-
-    def surfaces_and_lookup() -> None:
-        for text in cleaned:
-            list(map(lookup, str(subset(text)).split(" ")))
-
-    steps = {
+    chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
+    batches = [tok.analyze_batch(c) for c in chunks]
+    steps: dict[str, Callable[[], object]] = {
         "tokenise (all fields; the baseline)": lambda: [default(t) for t in texts],
         "tokenise (fields classify loads)": lambda: [subset(t) for t in cleaned],
-        "  + read surfaces, look each up": surfaces_and_lookup,
         "clean-up (NFKC etc.) alone": lambda: [clean_text(t) for t in texts],
-        "analyse: clean, tokenise, features": lambda: [
-            tok.analyze_batch(texts[i : i + size]) for i in range(0, len(texts), size)
-        ],
+        "analyse: clean, tokenise, features": lambda: [tok.analyze_batch(c) for c in chunks],
         "TF-IDF and scoring alone": lambda: [model.score(b) for b in batches],
-        "predict: analyse, score, top-k, evidence": lambda: [
-            predictor.predict(texts[i : i + size]) for i in range(0, len(texts), size)
-        ],
+        "predict: analyse, score, top-k, evidence": lambda: [predictor.predict(c) for c in chunks],
     }
     best = dict.fromkeys(steps, float("inf"))
     for _ in range(repeat):
@@ -163,119 +286,131 @@ def stages(rows, repeat: int) -> None:
         print(f"{name:<42} {t / len(rows) * 1e6:7.1f} µs   {t / base:5.2f} × baseline")
 
 
+Table = list[tuple[str, str, str]]
+RATIOS = [("bare", "jobs1"), ("peer", "jobs1"), ("peer", "jobs2"), ("jobs1", "jobs2")]
+
+
+def add(
+    table: Table, name: str, value: str | float, target: str = "", x: float | None = None
+) -> None:
+    """One row; a target (">= 0.7", "<= 1.2", "True") is checked against ``x``, else value."""
+    if isinstance(value, float):
+        x, value = value if x is None else x, f"{value:.2f}"
+    mark = ""
+    if target:
+        op, _, bound = target.partition(" ")
+        v = float(x or 0)
+        ok = bool(x) if op == "True" else (v >= float(bound) if op == ">=" else v <= float(bound))
+        mark = "ok" if ok else "MISSED"
+    table.append((name, value, f"{target:<9} {mark}".rstrip()))
+
+
+def print_table(
+    args: argparse.Namespace,
+    times: Series,
+    same: dict[str, bool],
+    sizes: dict[str, int],
+    scale: Series,
+    cold: dict[str, float],
+    acc: dict[str, tuple[float, float]],
+) -> None:
+    rounds = f"median of {args.rounds} round{'s' * (args.rounds > 1)} (min-max)"
+    table: Table = [(f"speed, {rounds}; ratios are times as fast", "", "")]
+    names = {"bare": "bare Sudachi, in process", "jobs1": "tool --jobs 1"}
+    names |= {"jobs2": "tool --jobs 2", "peer": "peer"}
+    for w, t in times.items():
+        r = {f"{a}/{b}": [x / y for x, y in zip(t[a], t[b], strict=True)] for a, b in RATIOS}
+        for key, name in names.items():
+            mid = median(t[key])
+            add(table, f"{w}: {name}", f"{sizes[w] / mid:,.0f} rows/s ({mid:.1f} s)")
+        rs = w == "review sheets"
+        bare, vs_peer = r["bare/jobs1"], r["peer/jobs1"]
+        add(table, f"  {w}: tool (--jobs 1) / bare", spread(bare), ">= 0.70" * rs, median(bare))
+        add(table, f"  {w}: tool (--jobs 1) / peer", spread(vs_peer), ">= 1.0", median(vs_peer))
+        add(table, f"  {w}: tool --jobs 2 / peer", spread(r["peer/jobs2"]))
+        add(table, f"  {w}: --jobs 2 / --jobs 1", spread(r["jobs1/jobs2"]))
+        add(table, f"  {w}: output identical across --jobs", str(same[w]), "True", same[w])
+    big, small = args.memory_rows, args.memory_rows // 10
+    rss = {w: max(s["rss"]) / 1024 for w, s in scale.items()}
+    table.append((f"memory: peak RSS of the child, {big:,} short rows, max of rounds", "", ""))
+    add(table, "tool --jobs 1", f"{rss['tool']:.0f} MB")
+    add(table, "peer", f"{rss['peer']:.0f} MB")
+    add(table, "  tool / peer", rss["tool"] / rss["peer"], "<= 0.6")
+    table.append((f"per-row cost, fresh processes, {rounds}", "", ""))
+    for w, s in scale.items():
+        slopes = [(b - a) / (big - small) * 1e6 for a, b in zip(s["small"], s["big"], strict=True)]
+        t_small = median(s["small"])
+        add(table, f"{w}: {small:,} rows", f"{t_small:.1f} s, {t_small / small * 1e6:,.0f} µs/row")
+        net = (t_small - cold[w]) / small * 1e6
+        add(table, f"  {w}: same, cold start subtracted", f"{net:,.0f} µs/row")
+        add(table, f"{w}: {big:,} rows", f"{median(s['big']):.1f} s")
+        add(table, f"  {w}: slope {small:,} -> {big:,} rows", f"{spread(slopes, ',.0f')} µs/row")
+    table.append((f"cold start, one-row CSV, median of {args.repeat}", "", ""))
+    add(table, "tool", f"{cold['tool']:.2f} s")
+    add(table, "numpy + scipy.sparse + sudachipy + core dictionary", f"{cold['baseline']:.2f} s")
+    add(table, "peer", f"{cold['peer']:.2f} s")
+    add(table, "  tool / baseline", cold["tool"] / cold["baseline"], "<= 1.2")
+    add(table, "  tool / peer", cold["tool"] / cold["peer"])
+    table.append(("accuracy on the test splits: tool | peer", "", ""))
+    for name, (a, b) in acc.items():
+        add(table, name, f"{a:.3f} | {b:.3f}")
+    width = max(len(name) for name, value, _ in table if value)
+    for name, value, target in table:
+        print(f"  {name:<{width}}  {value:<30} {target}".rstrip() if value else f"\n{name}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--rows", type=int, default=100_000)
-    ap.add_argument("--small", type=int, default=10_000)
-    ap.add_argument("--repeat", type=int, default=5, help="cold-start repetitions (median)")
-    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds (best of)")
+    ap.add_argument("--rows", type=int, help="short workload rows (default 20,000)")
+    ap.add_argument("--rounds", type=int, help="alternating rounds, median (default 3)")
+    ap.add_argument("--repeat", type=int, help="cold-start runs, median (default 5)")
+    ap.add_argument("--memory-rows", type=int, help="rows of the memory run (default 100,000)")
+    ap.add_argument("--quick", action="store_true", help="small sizes and one round")
     ap.add_argument(
         "--stages",
         action="store_true",
-        help="instead: per-step costs in one process (best of --repeat, on --small rows)",
+        help="instead: per-step costs in one process (best of --repeat, on --rows, default 10,000)",
     )
     args = ap.parse_args()
+    quick = {"rows": 2_000, "rounds": 1, "repeat": 2, "memory_rows": 10_000}
+    full = {"rows": 20_000, "rounds": 3, "repeat": 5, "memory_rows": 100_000}
+    stage_rows = args.rows or 10_000
+    for key, value in (quick if args.quick else full).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
     if args.stages:
-        stages(make_rows(args.small), args.repeat)
+        stages(make_rows(stage_rows), args.repeat)
         return 0
-    rows = make_rows(args.rows)
-    small = rows[: args.small]
-    results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        tmpd = Path(tmp)
-        big_csv, small_csv, one_csv = tmpd / "big.csv", tmpd / "small.csv", tmpd / "one.csv"
-        write_csv(big_csv, rows)
-        write_csv(small_csv, small)
-        write_csv(one_csv, rows[:1])
-        print(
-            f"machine: {platform.machine()}, {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}"
-        )
-        print(
-            f"rows: {len(rows):,} "
-            f"(mean {statistics.mean(len(b) for _, _, b in rows):.0f} chars of 事業概要)"
-        )
 
-        # Measurements alternate, round after round, and each figure is the best of its
-        # rounds: on a shared VM a slow patch can hit one measurement and not its
-        # baseline, and the best time is the one least disturbed. Per-round ratios are
-        # printed too, so the spread is visible.
-        t = {k: [] for k in ("raw", "subset", "par", "e2e", "jobs2", "small")}
-        rss1 = rss2 = 0
-        same = True
-        for r in range(args.rounds):
-            t["raw"].append(raw_sudachi(rows))
-            t["subset"].append(raw_sudachi(rows, CLASSIFY_FIELDS))
-            elapsed, rss = classify(big_csv, tmpd / "o1.csv", 1)
-            t["e2e"].append(elapsed)
-            rss1 = max(rss1, rss)
-            t["par"].append(raw_sudachi_parallel(rows, 2))
-            elapsed, rss = classify(big_csv, tmpd / "o2.csv", 2)
-            t["jobs2"].append(elapsed)
-            rss2 = max(rss2, rss)
-            same = same and (tmpd / "o1.csv").read_bytes() == (tmpd / "o2.csv").read_bytes()
-            t["small"].append(classify(small_csv, tmpd / "os.csv", 1)[0])
-            print(
-                f"round {r + 1}: end-to-end/raw {t['raw'][-1] / t['e2e'][-1]:.2f}, "
-                f"--jobs 2/1 {t['e2e'][-1] / t['jobs2'][-1]:.2f}, "
-                f"raw 2 processes/1 {t['raw'][-1] / t['par'][-1]:.2f}",
-                flush=True,
-            )
-        raw, t1, t2, ts = min(t["raw"]), min(t["e2e"]), min(t["jobs2"]), min(t["small"])
-        raw_par = min(t["par"])
-        raw_rate = len(rows) / raw
-        subset_rate = len(rows) / min(t["subset"])
-        e2e_rate = len(rows) / t1
-        base = statistics.median(
-            run([PY, "-c", "import sklearn, sudachipy"])[0] for _ in range(args.repeat)
-        )
-        cold = statistics.median(
-            classify(one_csv, tmpd / "o.csv", 1)[0] for _ in range(args.repeat)
-        )
+    began = time.perf_counter()
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()} ({platform.platform()}), "
+        f"load average {os.getloadavg()[0]:.2f} at start"
+    )
+    with tempfile.TemporaryDirectory() as tmpname:
+        tmp = Path(tmpname)
+        model = tmp / "peer"
+        print(f"peer trained: {run([*PEER, 'train', '--out', str(model)]).splitlines()[0]}")
 
-        results = [
-            ("raw Sudachi tokenisation", f"{raw_rate:,.0f} rows/s", "", None),
-            ("raw Sudachi, only the fields classify loads", f"{subset_rate:,.0f} rows/s", "", None),
-            ("classify end to end, --jobs 1", f"{e2e_rate:,.0f} rows/s ({t1:.1f} s)", "", None),
-            (
-                "  end-to-end / raw Sudachi",
-                f"{e2e_rate / raw_rate:.2f}",
-                ">= 0.75",
-                e2e_rate / raw_rate >= 0.75,
-            ),
-            ("  end-to-end / raw Sudachi, same fields", f"{e2e_rate / subset_rate:.2f}", "", None),
-            ("classify --jobs 2", f"{len(rows) / t2:,.0f} rows/s ({t2:.1f} s)", "", None),
-            ("  --jobs 2 / --jobs 1", f"{t1 / t2:.2f}", ">= 1.7", t1 / t2 >= 1.7),
-            ("  raw Sudachi, 2 processes / 1 (machine ceiling)", f"{raw / raw_par:.2f}", "", None),
-            ("  output identical across --jobs", str(same), "True", same),
-            ("cold start, one-row CSV", f"{cold:.2f} s", "", None),
-            ("  import sklearn, sudachipy", f"{base:.2f} s", "", None),
-            ("  cold start / import", f"{cold / base:.2f}", "<= 1.5", cold / base <= 1.5),
-            (
-                f"peak RSS, {len(rows):,} rows, --jobs 1",
-                f"{rss1 / 1024:.0f} MB",
-                "<= 800 MB",
-                rss1 / 1024 <= 800,
-            ),
-            (
-                f"peak RSS, {len(rows):,} rows, --jobs 2 (main process)",
-                f"{rss2 / 1024:.0f} MB",
-                "",
-                None,
-            ),
-            (
-                f"time {len(rows):,} / {len(small):,} rows",
-                f"{t1 / ts:.2f} ({t1:.1f} s / {ts:.1f} s)",
-                f"<= {1.1 * len(rows) / len(small):.0f}",
-                t1 / ts <= 1.1 * len(rows) / len(small),
-            ),
-        ]
-    width = max(len(r[0]) for r in results)
-    for name, value, target, ok in results:
-        mark = "" if ok is None else ("  ok" if ok else "  MISSED")
-        print(f"{name:<{width}}  {value:<28} {target:<10}{mark}")
+        rows = make_rows(args.rows)
+        rs_csv = extract_rs(tmp)
+        rs_texts = ["\n".join(r[c] for c in RS_COLUMNS) for r in read_csv(rs_csv)]
+        work = {
+            "short": (write_csv(tmp / "short.csv", rows), [f"{n}\n{b}" for _, n, b in rows], []),
+            "review sheets": (rs_csv, rs_texts, RS_COLUMNS),
+        }
+        for w, (_, texts, _) in work.items():
+            print(f"workload {w}: {len(texts):,} rows, mean {mean(map(len, texts)):.0f} chars")
+        times, same = workloads_rounds(work, args.rounds, model, tmp)
+        scale = scaling(make_rows(args.memory_rows), args.rounds, model, tmp)
+        cold = cold_start(args.repeat, model, tmp, rows[0])
+        acc = accuracy(model, tmp)
+
+    print_table(args, times, same, {w: len(v[1]) for w, v in work.items()}, scale, cold, acc)
+    print(f"\nbenchmark took {time.perf_counter() - began:.0f} s")
     return 0
 
 
