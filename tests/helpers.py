@@ -20,6 +20,7 @@ import csv
 import functools
 import io
 import json
+import re
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -278,6 +279,14 @@ def check_added(cells: Sequence[Any], *, well_formed: bool = True) -> str:
     if status in STATUSES and status != "empty_text":
         assert 0.0 <= float(named["in_scope"]) <= 1.0, cells
     return status
+
+
+def as_written_to_csv(value: str) -> str:
+    """A cell as classify writes it to CSV: text Excel would run as a formula (starting
+    with = + - @, a tab or a carriage return, and not a plain number) gets a leading '."""
+    risky = value[:1] in ("=", "+", "-", "@", "\t", "\r")
+    number = re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", value)
+    return "'" + value if risky and not number else value
 
 
 def read_csv_output(path: Path, delimiter: str = ",") -> list[list[str]]:

@@ -230,7 +230,7 @@ def test_never_overwrites_input_and_classified_input_refused(tmp_path, capsys):
     src = tmp_path / "r.csv"
     _write_csv(src, ROWS)
     assert classify_main([str(src), "-o", str(src)]) == 2
-    assert "overwrite the input" in capsys.readouterr().err
+    assert "is the input" in capsys.readouterr().err  # and would be overwritten
     assert classify_main([str(src), "-q"]) == 0
     assert classify_main([str(tmp_path / "r.classified.csv"), "-o", str(tmp_path / "x.csv")]) == 2
     assert "already has column" in capsys.readouterr().err

@@ -98,10 +98,12 @@ def test_check_labels_unknown_label_with_a_suggestion(r3_policy):
 
 def test_check_labels_heading_is_not_a_target(small_policy):
     assert check_labels(["(1)"], small_policy) == [
-        "'(1)' is a heading, not a classification target (use one of its items: (1)①, (1)②)"
+        "'(1)' is a heading, not a classification target "
+        "(use one of the targets under it: (1)①, (1)②)"
     ]
     assert check_labels(["(2)①"], small_policy) == [
-        "'(2)①' is a heading, not a classification target (use one of its items: (2)①ⅰ, (2)①ⅱ)"
+        "'(2)①' is a heading, not a classification target "
+        "(use one of the targets under it: (2)①ⅰ, (2)①ⅱ)"
     ]
 
 

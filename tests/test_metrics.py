@@ -16,6 +16,9 @@ from classifier.metrics import (
     json_safe,
     macro_f1,
     reliability,
+    scope_metrics,
+    set_scores,
+    slot_calibration,
 )
 from classifier.predict import Prediction
 
@@ -131,3 +134,134 @@ def test_compute_metrics_without_in_scope_rows():
 def test_json_safe_replaces_nan_everywhere():
     value = {"a": float("nan"), "b": [1.0, float("nan"), (2, float("nan"))], "c": "nan"}
     assert json_safe(value) == {"a": None, "b": [1.0, None, [2, None]], "c": "nan"}
+
+
+# --------------------------------------------------------------------------- per-slot calibration
+
+
+def test_slot_calibration_by_hand():
+    rows = [
+        scored(["A"], ["A", "B", "C"], [0.9, 0.3, 0.1]),  # hits: slot 1
+        scored(["B", "C"], ["A", "B", "C"], [0.6, 0.5, 0.4]),  # hits: slots 2 and 3
+        scored(["A"], ["A"], [0.8]),  # one slot only
+    ]
+    report = slot_calibration(rows)
+    assert [s["slot"] for s in report["slots"]] == [1, 2, 3]
+    assert [s["n"] for s in report["slots"]] == [3, 2, 2]
+    means = [s["mean_confidence"] for s in report["slots"]]
+    assert means == pytest.approx([(0.9 + 0.6 + 0.8) / 3, (0.3 + 0.5) / 2, (0.1 + 0.4) / 2])
+    assert [s["hit_rate"] for s in report["slots"]] == pytest.approx([2 / 3, 1 / 2, 1 / 2])
+    # Pooled (confidence, hit): (.9, 1) (.6, 0) (.8, 1) (.3, 0) (.5, 1) (.1, 0) (.4, 1), each
+    # alone in its bin: |gaps| .1 + .6 + .2 + .3 + .5 + .1 + .6 = 2.4 over 7 pairs.
+    assert report["ece_top3"] == pytest.approx(2.4 / 7)
+    assert sum(b["n"] for b in report["reliability_top3"]) == 7
+    # One slot only: the first.
+    first = slot_calibration(rows, slots=1)
+    assert first["ece_top3"] == pytest.approx((0.1 + 0.6 + 0.2) / 3)
+    assert len(first["slots"]) == 1
+
+
+def test_slot_calibration_without_rows():
+    report = slot_calibration([])
+    assert math.isnan(report["ece_top3"]) and report["reliability_top3"] == []
+    assert [s["n"] for s in report["slots"]] == [0, 0, 0]
+    assert all(math.isnan(s["mean_confidence"]) for s in report["slots"])
+
+
+# --------------------------------------------------------------------------- label sets
+
+
+def with_set(gold, label_set) -> Scored:
+    labels = tuple(label_set) or ("A",)
+    pred = Prediction(labels, labels, (0.5,) * len(labels), (), 1.0, "ok", "", tuple(label_set))
+    return Scored("x", tuple(gold), pred)
+
+
+def test_set_scores_by_hand():
+    rows = [
+        with_set(["A"], ["A"]),  # p 1, r 1, F1 1
+        with_set(["B", "C"], ["A", "B"]),  # 1 shared: p 1/2, r 1/2, F1 2·1/(2+2) = 1/2
+        with_set(["A"], []),  # an empty set scores 0
+        with_set(["A"], ["A", "B", "C"]),  # p 1/3, r 1, F1 2·1/(3+1) = 1/2
+    ]
+    got = set_scores(rows)
+    assert got["precision"] == pytest.approx((1 + 1 / 2 + 0 + 1 / 3) / 4)
+    assert got["recall"] == pytest.approx((1 + 1 / 2 + 0 + 1) / 4)
+    assert got["f1"] == pytest.approx((1 + 1 / 2 + 0 + 1 / 2) / 4)
+    assert got["mean_size"] == pytest.approx((1 + 2 + 0 + 3) / 4)
+    assert set_scores(rows[:1]) == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "mean_size": 1.0}
+    assert all(math.isnan(v) for v in set_scores([]).values())
+
+
+def test_compute_metrics_reports_slots_and_sets():
+    rows = [with_set(["A"], ["A", "B"]), with_set([], ["A"])]  # the out-of-scope row is left out
+    report = compute_metrics(rows)
+    assert report["label_set"] == pytest.approx(
+        {"precision": 0.5, "recall": 1.0, "f1": 2 / 3, "mean_size": 2.0}
+    )
+    assert json_safe(report["slots"]) == [
+        {"slot": 1, "n": 1, "mean_confidence": 0.5, "hit_rate": 1.0},
+        {"slot": 2, "n": 1, "mean_confidence": 0.5, "hit_rate": 0.0},
+        {"slot": 3, "n": 0, "mean_confidence": None, "hit_rate": None},
+    ]
+    # Both pairs, (0.5, hit) and (0.5, miss), share a bin: |0.5 − 1/2| = 0.
+    assert report["ece_top3"] == pytest.approx(0.0)
+
+
+# --------------------------------------------------------------------------- scope metrics
+
+
+def judged(scope, status, text="", weight=1.0, gold=(), labels=("A", "B", "C")) -> Scored:
+    pred = Prediction(tuple(labels), tuple(labels), (0.5,) * len(labels), (), 0.5, status)
+    return Scored("x", tuple(gold), pred, scope, weight, text)
+
+
+SCOPE_ROWS = [
+    judged("IN", "ok", "サイバー攻撃対策", gold=["A"]),  # said in, keyword; top-1 hit
+    judged("IN", "out_of_scope", "ネットワーク監視", gold=["B"]),  # missed; top-3 hit only
+    judged("OUT", "ok", "情報セキュリティ研修", weight=7.5),  # a false alarm for both
+    judged("OUT", "out_of_scope", "道路の修繕", weight=7.5),
+    judged("IN", "low_confidence", "ゼロトラストの導入", gold=["C"], labels=["A", "B"]),  # no hit
+    judged("BORDER", "ok", "サイバー", weight=100.0),  # left out of precision and recall
+    judged("BORDER", "out_of_scope", "", weight=100.0),
+]
+
+
+def test_scope_metrics_by_hand():
+    got = scope_metrics(SCOPE_ROWS)
+    assert (got["n_in"], got["n_out"], got["n_border"]) == (3, 2, 2)
+    # Model: IN said in {1, 5}, IN missed {2}, OUT said in {3}: tp 2, fp 1, fn 1.
+    assert got["model"] == pytest.approx({"precision": 2 / 3, "recall": 2 / 3, "f1": 2 / 3})
+    assert (got["flagged_in"], got["flagged_out"], got["missed_in"]) == (2, 1, 1)
+    # Keyword filter (サイバー|情報セキュリティ) on the same rows: hits 1 and 3: tp 1, fp 1, fn 2.
+    assert got["keyword"] == pytest.approx({"precision": 1 / 2, "recall": 1 / 3, "f1": 0.4})
+    # Weighted: the OUT rows stand for 7.5 programmes each.
+    p, r = 2 / (2 + 7.5), 2 / 3
+    assert got["model_weighted"] == pytest.approx(
+        {"precision": p, "recall": r, "f1": 2 * p * r / (p + r)}
+    )
+    p, r = 1 / (1 + 7.5), 1 / 3
+    assert got["keyword_weighted"] == pytest.approx(
+        {"precision": p, "recall": r, "f1": 2 * p * r / (p + r)}
+    )
+    # Top-1 / top-3 on the IN rows: hits (1), (1, 2) of 3.
+    assert got["top1_in"] == pytest.approx(1 / 3)
+    assert got["top3_in"] == pytest.approx(2 / 3)
+
+
+def test_scope_metrics_leave_border_rows_out():
+    without = scope_metrics([r for r in SCOPE_ROWS if r.scope != "BORDER"])
+    with_border = scope_metrics(SCOPE_ROWS)
+    for key in ("model", "keyword", "model_weighted", "keyword_weighted", "top1_in", "top3_in"):
+        assert with_border[key] == without[key], key
+    assert without["n_border"] == 0
+
+
+def test_scope_metrics_edge_cases():
+    got = scope_metrics([judged("OUT", "out_of_scope", "道路")])
+    assert math.isnan(got["model"]["precision"]) and math.isnan(got["model"]["recall"])
+    assert got["model"]["f1"] == 0.0 and math.isnan(got["top1_in"])
+    # Unjudged rows (no scope) count nowhere.
+    got = scope_metrics([judged("", "ok", "サイバー", gold=["A"])])
+    assert (got["n_in"], got["n_out"], got["n_border"]) == (0, 0, 0)
+    assert math.isnan(got["model"]["recall"])

@@ -14,8 +14,6 @@ from classifier.predict import (
     Predictor,
     card_min_confidence,
     display_heading,
-    level_of,
-    rollup_matrix,
 )
 
 from .helpers import TINY_TARGETS
@@ -39,33 +37,6 @@ def test_display_heading(small_policy):
     short = replace(long, text="一行目\n二行目")
     policy = replace(small_policy, clauses=(*small_policy.clauses[:-1], short))
     assert display_heading(policy, "(2)①ⅱ") == "一行目"
-
-
-@pytest.mark.parametrize(
-    ("label", "level", "expected"),
-    [
-        ("(2)①ⅱ", "subitem", "(2)①ⅱ"),
-        ("(2)①ⅱ", "item", "(2)①"),
-        ("(2)①ⅱ", "area", "(2)"),
-        ("(1)②", "item", "(1)②"),
-        ("(1)②", "subitem", "(1)②"),  # an item has no sub-item above it: it stays
-        ("(1)②", "area", "(1)"),
-    ],
-)
-def test_level_of(small_policy, label, level, expected):
-    assert level_of(small_policy, label, level) == expected
-
-
-def test_rollup_matrix_sums_children_into_their_parent(small_policy):
-    columns, m = rollup_matrix(small_policy, TINY_TARGETS, "item")
-    assert columns == ["(1)①", "(1)②", "(2)①"]
-    assert m.tolist() == [[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 1]]
-    columns, m = rollup_matrix(small_policy, TINY_TARGETS, "area")
-    assert columns == ["(1)", "(2)"]
-    proba = np.array([[0.1, 0.2, 0.3, 0.4]])
-    np.testing.assert_allclose(proba @ m, [[0.1 + 0.2, 0.3 + 0.4]])
-    columns, m = rollup_matrix(small_policy, TINY_TARGETS, "subitem")
-    assert columns == TINY_TARGETS and (m == np.eye(4)).all()
 
 
 class _StubModel:
@@ -155,3 +126,139 @@ def test_predictor_levels_and_evidence_limit(small_model, small_policy):
     assert 1 <= len(area.evidence) <= 2
     item = Predictor(small_model, small_policy, top_k=1, level="item").predict(text)[0]
     assert item.labels == ("(2)①",)
+
+
+# --------------------------------------------------------------------------- the committed model
+
+# A few requests (from corpus/labelled/requests.csv and test_classify_cli): one with two
+# labels above the default set threshold, plain in-scope ones, out-of-scope ones, an empty one.
+REQUESTS = [
+    "GSOC分析要員の確保・育成\n高度な分析能力を有する専門人材を採用し、マルウェア解析やログ分析に"
+    "関する実践的な研修を行う。",
+    "政府機関等のWebサイトの脆弱性診断\n府省庁・独立行政法人等が公開するWebサイトを外部から定期的に"
+    "診断し、改ざんや情報漏えいにつながる問題を早期に把握する。",
+    "自治体情報セキュリティクラウドの高度化\n都道府県と市町村が共同利用するセキュリティクラウドの"
+    "監視機能を強化する。",
+    "サイバー犯罪捜査の高度化\n不正アクセスやフィッシング事案の捜査用解析機材を整備する。",
+    "道路橋の修繕\n老朽化した橋梁の補修を行う地方公共団体に補助する。",
+    "保育所等整備交付金\n待機児童の解消に向け、市町村が行う保育所や認定こども園の新設・改修に要する"
+    "費用の一部を交付する。",
+    "",
+]
+
+
+@pytest.fixture(scope="module")
+def r3_model():
+    from .helpers import load_committed_model
+
+    model, _ = load_committed_model(None)
+    return model
+
+
+def _all_labels(model, level="subitem", **kwargs):
+    predictor = Predictor(model, model.policy_, top_k=100, level=level, **kwargs)
+    return predictor, predictor.predict(REQUESTS)
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.0, 0.3, 0.9, 1.0])
+def test_label_set_follows_the_set_threshold(r3_model, threshold):
+    predictor, preds = _all_labels(r3_model, set_threshold=threshold)
+    statuses = [p.status for p in preds]
+    assert statuses[:4] == ["ok"] * 4
+    assert statuses[4:] == ["out_of_scope", "out_of_scope", "empty_text"]
+    for p in preds:
+        if p.status in ("out_of_scope", "empty_text"):
+            assert p.label_set == ()
+            continue
+        assert len(p.labels) == len(predictor.columns) == 25  # every label, with its confidence
+        conf = dict(zip(p.labels, p.confidences, strict=True))
+        expected = {lab for lab, c in conf.items() if c >= threshold} | {p.labels[0]}
+        assert set(p.label_set) == expected
+        assert p.label_set[0] == p.labels[0]  # label_1 first (the most probable)
+        shown = [conf[lab] for lab in p.label_set]
+        assert shown == sorted(shown, reverse=True)
+    if threshold == 0.0:
+        assert all(len(p.label_set) == 25 for p in preds[:4])
+    if threshold == 0.5:
+        assert len(preds[0].label_set) >= 2  # the GSOC request supports two items
+
+
+def test_set_threshold_through_the_cli(tmp_path):
+    from .helpers import committed_model_loaded_once, read_csv_output, run_classify
+
+    src = tmp_path / "requests.csv"
+    src.write_text("id,text\n" + "".join(f'{i},"{t}"\n' for i, t in enumerate(REQUESTS)), "utf-8")
+    with committed_model_loaded_once():
+        got = {}
+        for threshold in ("0", "0.5", "1"):
+            out = tmp_path / f"out{threshold}.csv"
+            rc, err = run_classify([src, "--set-threshold", threshold, "--top-k", "25", "-o", out])
+            assert rc == 0, err
+            got[threshold] = read_csv_output(out)
+        rc, err = run_classify([src, "--set-threshold", "1.5", "-o", tmp_path / "x.csv"])
+        assert rc == 2 and "--set-threshold" in err and not (tmp_path / "x.csv").exists()
+    header = got["0"][0]
+    labels, status = header.index("labels"), header.index("status")
+    for threshold, table in got.items():
+        for row in table[1:]:
+            if row[status] != "ok":
+                assert row[labels] == ""
+                continue
+            ranked = [(row[2 + 3 * k], float(row[4 + 3 * k])) for k in range(25)]
+            expected = {lab for lab, c in ranked if c >= float(threshold)} | {ranked[0][0]}
+            assert set(row[labels].split(";")) == expected, (threshold, row[labels])
+
+
+@pytest.mark.parametrize("level", ["subitem", "item", "area"])
+def test_confidences_never_rise_down_the_ranking(r3_model, level):
+    _, preds = _all_labels(r3_model, level=level)
+    for p in preds:
+        assert list(p.confidences) == sorted(p.confidences, reverse=True), p.labels
+        assert all(0.0 <= c <= 1.0 for c in p.confidences)
+
+
+@pytest.mark.parametrize("level", ["item", "area"])
+def test_calibrated_parent_is_at_least_its_best_child(r3_model, level):
+    """label_proba: each item's (area's) own probability ≥ each of its children's."""
+    from classifier.hierarchy import level_of
+
+    policy = r3_model.policy_
+    sub = Predictor(r3_model, policy, level="subitem")
+    up = Predictor(r3_model, policy, level=level)
+    proba = r3_model.predict_proba(REQUESTS[:-1])
+    child, parent = sub.label_proba(proba), up.label_proba(proba)
+    for j, label in enumerate(sub.columns):
+        k = up.columns.index(level_of(policy, label, level))
+        assert (parent[:, k] >= child[:, j] - 1e-12).all(), (label, parent[:, k], child[:, j])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *REQUESTS[:4],
+        # Texts on which a clamp that lowered confidences down the item/area ranking once put
+        # a parent below the confidence its child is reported with at sub-item level.
+        (
+            "マイナンバーカードの普及促進と交付体制の整備\n市町村の交付窓口の増設、休日・夜間交付、"
+            "出張申請受付に必要な経費を補助し、カードの取得を後押しする。"
+        ),
+        (
+            "実践的サイバー防御演習（CYDER）の実施\n情報通信研究機構において、市区町村・都道府県の"
+            "職員を中心に、擬似的な庁内ネットワークを用いたインシデント対応演習を全都道府県で開催する。"
+            "国の行政機関や独立行政法人の職員も受講対象とする。令和３年度は、受講者が自職場から参加"
+            "できるオンライン形式のコースを新設する。"
+        ),
+    ],
+    ids=["gsoc", "web", "local", "crime", "mynumber", "cyder"],
+)
+def test_reported_parent_confidence_is_at_least_each_childs(r3_model, text):
+    from classifier.hierarchy import level_of
+
+    policy = r3_model.policy_
+    sub = Predictor(r3_model, policy, top_k=100).predict([text])[0]
+    for level in ("item", "area"):
+        up = Predictor(r3_model, policy, top_k=100, level=level).predict([text])[0]
+        parent = dict(zip(up.labels, up.confidences, strict=True))
+        for label, c in zip(sub.labels, sub.confidences, strict=True):
+            above = level_of(policy, label, level)
+            assert parent[above] >= c, f"{level} {above} {parent[above]} < {label} {c}"

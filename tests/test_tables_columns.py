@@ -26,7 +26,10 @@ def test_the_obvious_text_column(columns, chosen):
 def test_named_text_columns_are_taken_as_given():
     assert resolve_text_columns(["事業名", "事業概要"], ["事業概要"]) == ["事業概要"]
     assert resolve_text_columns(["a", "b"], ["b", "a"]) == ["b", "a"]
-    with pytest.raises(InputFileError, match="no column named 'x', 'y'; the columns are: a, b"):
+    with pytest.raises(
+        InputFileError,
+        match=r"no column named 'x', 'y' \(a name, a position .*\); the columns are: a, b",
+    ):
         resolve_text_columns(["a", "b"], ["x", "a", "y"])
 
 

@@ -99,10 +99,11 @@ def test_csv_rows_numbered_padded_and_flagged(tmp_path):
     assert table.format == "csv" and table.encoding == "cp932"
     assert table.columns == ["id", "text"]  # header cells stripped
     assert _rows(table) == [
-        Row(1, ["1", "市町村"]),
-        Row(2, ["2", "a"], error="row has 3 fields but the header has 2"),
-        Row(3, ["3", ""]),  # short rows padded; the blank line is not a row
-        Row(4, ["4", "x"]),  # empty extra cells are not an error
+        Row(1, ["1", "市町村"], line=2),  # ``line``: the row as Excel numbers it
+        Row(2, ["", ""], line=3),  # a blank line between rows is a row (it is one in Excel)
+        Row(3, ["2", "a"], error="row has 3 fields but the header has 2", line=4),
+        Row(4, ["3", ""], line=5),  # short rows padded
+        Row(5, ["4", "x"], line=6),  # empty extra cells are not an error
     ]
 
 
@@ -120,7 +121,7 @@ def test_csv_encoding_detected(tmp_path, data, encoding):
     path.write_bytes(data)
     table = open_table(str(path))
     assert table.encoding == encoding and table.columns == ["id", "text"]
-    assert _rows(table) == [Row(1, ["1", "市町村"])]
+    assert _rows(table) == [Row(1, ["1", "市町村"], line=2)]
 
 
 def test_tsv_and_explicit_encoding(tmp_path):
@@ -128,7 +129,7 @@ def test_tsv_and_explicit_encoding(tmp_path):
     path.write_bytes("番号\t事業概要\n1\t監視, 分析\n".encode("cp932"))
     table = open_table(str(path), encoding="cp932")
     assert table.format == "tsv" and table.columns == ["番号", "事業概要"]
-    assert _rows(table) == [Row(1, ["1", "監視, 分析"])]
+    assert _rows(table) == [Row(1, ["1", "監視, 分析"], line=2)]
 
 
 @pytest.mark.parametrize(
@@ -136,7 +137,7 @@ def test_tsv_and_explicit_encoding(tmp_path):
     [
         (b"", "empty"),
         (b"\r\n\r\n", "empty"),
-        (b",,\n1,2,3\n", "empty"),  # a header of blank names is no header
+        (b",,\n,,\n", "empty"),  # no row with any text
         (b"id\ttext\n1\ta\n", "looks tab-separated"),
         (b"\x81\x00\xff\xfe\x00garbage\xff", "neither UTF-8 nor Shift_JIS"),
     ],
@@ -158,19 +159,21 @@ def test_chunks_group_rows(tmp_path):
 # --------------------------------------------------------------------------- JSONL
 
 
-def test_jsonl_columns_from_the_first_object_and_bad_lines_kept(tmp_path):
-    lines = ["{bad", '{"id": 1, "text": "a"}', "", "[1, 2]", '{"id": 2, "x": 3}']
+def test_jsonl_columns_are_every_key_and_bad_lines_kept(tmp_path):
+    lines = ["{bad", '{"id": 1, "text": "a"}', "", "[1, 2]", '{"id": 2, "x": 3}', ""]
     path = tmp_path / "a.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     table = open_table(str(path))
-    assert table.columns == ["id", "text"]
+    assert table.columns == ["id", "text", "x"]  # a key of a later object is a column too
     rows = _rows(table)
-    assert [r.number for r in rows] == [1, 2, 3, 4]  # the blank line is not a row
+    # The blank line between lines is a row; the blank lines at the end are not.
+    assert [r.number for r in rows] == [1, 2, 3, 4, 5]
     assert rows[0].error.startswith("not valid JSON") and rows[0].extra == {"_raw": "{bad"}
-    assert rows[0].cells == [None, None]
-    assert rows[1] == Row(2, [1, "a"], extra={"id": 1, "text": "a"})
-    assert rows[2].error == "JSON line is not an object"
-    assert rows[3] == Row(4, [2, None], extra={"id": 2, "x": 3})
+    assert rows[0].cells == [None, None, None]
+    assert rows[1] == Row(2, [1, "a", None], extra={"id": 1, "text": "a"}, line=2)
+    assert rows[2] == Row(3, [None, None, None], extra={}, line=3)
+    assert rows[3].error == "JSON line is not an object"
+    assert rows[4] == Row(5, [2, None, 3], extra={"id": 2, "x": 3}, line=5)
 
 
 @pytest.mark.parametrize(
@@ -212,24 +215,27 @@ def test_xlsx_header_blank_rows_and_cell_types(tmp_path):
         },
     )
     table = open_table(str(path))
-    # The first non-blank row is the header; an unnamed column gets a name, trailing blanks go.
+    # The first non-blank row is the header (the blank row above it is reported as
+    # skipped); an unnamed column gets a name, trailing blanks go.
     assert table.columns == ["id", "column_2", "text"]
-    assert table.sheet == "一覧" and table.notes == []
+    assert table.sheet == "一覧" and table.header_line == 2
+    assert table.notes == [f"{path}: the header is row 2; the 1 row(s) above it were skipped"]
     assert _rows(table) == [
-        Row(1, [1, "x", "市町村"]),  # numbers stay numbers
-        Row(2, [2, None, 3.5], error="row has 1 values beyond the header"),
+        Row(1, [1, "x", "市町村"], line=3),  # numbers stay numbers
+        Row(2, [None, None, None], line=4),  # a blank row between rows is a row
+        Row(3, [2, None, 3.5], error="row has 1 values beyond the header", line=5),
     ]
 
 
 def test_xlsx_sheet_by_name_or_number_and_note(tmp_path):
     path = _xlsx(tmp_path / "a.xlsx", {"表紙": [["title"]], "一覧": [["text"], ["市町村"]]})
-    first = open_table(str(path))
+    first = open_table(str(path))  # the active sheet (the first, here)
     assert first.sheet == "表紙" and first.columns == ["title"]
     assert first.notes == ["read sheet '表紙' (the file has 2: 表紙, 一覧; choose with --sheet)"]
     for sheet in ("一覧", "2"):
         table = open_table(str(path), sheet=sheet)
         assert table.sheet == "一覧" and table.notes == []
-        assert _rows(table) == [Row(1, ["市町村"])]
+        assert _rows(table) == [Row(1, ["市町村"], line=2)]
     with pytest.raises(InputFileError, match="no sheet '3'; the sheets are: 表紙, 一覧"):
         open_table(str(path), sheet="3")
 
@@ -258,11 +264,13 @@ def test_csv_ragged_rows_all_kept(tmp_path):
         ["1", "short", ""],
         ["2", "市町村", "x"],
         ["3", "a", "b"],
+        ["", "", ""],  # the two blank lines are rows (they are in Excel)
+        ["", "", ""],
         ["4", "", ""],
     ]
     statuses = [check_added(r[3:], well_formed=False) for r in body]
     assert statuses[1] == "error: row has 5 fields but the header has 3"
-    assert statuses[3] == "empty_text"
+    assert statuses[3:] == ["empty_text", "empty_text", "empty_text"]
     assert src.read_bytes() == data
 
 
@@ -316,7 +324,9 @@ def test_csv_edge_files_end_cleanly(tmp_path, name, data, extra, read_as):
                 text = data.decode("cp932")
         else:
             text = data.decode(read_as)
-        expected = [r for r in csv.reader(io.StringIO(text, newline="")) if r]
+        expected = list(csv.reader(io.StringIO(text, newline="")))
+        while expected and not any(expected[-1]):
+            expected.pop()  # blank lines after the last row are not rows; between rows they are
         width = len(expected[0])
         table = read_csv_output(out)
         assert table[0] == [h.strip() for h in expected[0]] + ADDED

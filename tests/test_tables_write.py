@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from classifier.commands import classify as classify_mod
-from classifier.errors import InputFileError
+from classifier.errors import InputFileError, OutputFileError
 from classifier.tables import InputTable, TableWriter, default_output_path
 
 from .helpers import (
@@ -52,10 +52,20 @@ def test_csv_is_utf8_with_bom_and_crlf(tmp_path):
 
 
 def test_tsv_and_output_encoding(tmp_path):
+    """CP932 has no emoji: the run stops naming the row and the character, and leaves no
+    file; asked to replace, it writes 〓 and counts it."""
     out = tmp_path / "o.tsv"
-    with TableWriter(out, "tsv", ["a", "b"], encoding="cp932") as writer:
-        writer.write(["表示", "🙂"])  # CP932 has no emoji: written as a visible escape
-    assert out.read_bytes() == "a\tb\r\n表示\t\\U0001f642\r\n".encode("cp932")
+    with (
+        pytest.raises(OutputFileError, match=r"row 2: the character '🙂' \(U\+1F642\)"),
+        TableWriter(out, "tsv", ["a", "b"], encoding="cp932") as writer,
+    ):
+        writer.write(["表示", "ok"])
+        writer.write(["表示", "🙂"])
+    assert list(tmp_path.iterdir()) == []
+    with TableWriter(out, "tsv", ["a", "b"], encoding="cp932", errors="replace") as writer:
+        writer.write(["表示", "🙂😀"])
+    assert out.read_bytes() == "a\tb\r\n表示\t〓〓\r\n".encode("cp932")
+    assert writer.replaced.count == 2
 
 
 def test_jsonl_writes_the_given_object(tmp_path):

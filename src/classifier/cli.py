@@ -10,17 +10,21 @@ Exit codes: 0 done (flagged rows included), 2 usage or unreadable input, 1 unexp
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import cli_parsers as parsers
-from .errors import ClassifierError
+from .errors import ClassifierError, Terminated
 
 EXIT_OK = 0
 EXIT_BUG = 1
 EXIT_USAGE = 2
+EXIT_SIGPIPE = 141  # as a shell reports a process ended by SIGPIPE
 
 
 def _err(message: str) -> None:
@@ -34,6 +38,7 @@ def _run(
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
         return int(exc.code or 0)
+    previous = _on_sigterm()
     try:
         return func(**vars(args))
     except ClassifierError as exc:
@@ -42,6 +47,20 @@ def _run(
     except KeyboardInterrupt:
         _err("interrupted; no output file was written")
         return 130
+    except Terminated:
+        _err("terminated; no output file was written")
+        return 143
+    except BrokenPipeError:
+        # The reader went away (``classify - | head -1``): what it read was delivered.
+        _quiet_stdout()
+        return EXIT_SIGPIPE
+    except ModuleNotFoundError as exc:
+        _err(
+            f"a package the tool needs is not installed ({exc.name}); set up the project with "
+            f"`make setup` and run the tool from it (`.venv/bin/classify …` or "
+            f"`.venv/bin/python scripts/classify.py …`)"
+        )
+        return EXIT_USAGE
     except OSError as exc:
         _err(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
         return EXIT_USAGE
@@ -53,6 +72,29 @@ def _run(
             f"file; please report it (set CLASSIFIER_DEBUG=1 to see the details)"
         )
         return EXIT_BUG
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
+def _on_sigterm() -> Any:
+    """Turn SIGTERM into an exception, so partial outputs are removed and workers stopped
+    on the way out (as for Ctrl-C); returns the handler it replaced."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _terminate)
+
+
+def _quiet_stdout() -> None:
+    # Standard output is a closed pipe: point it at /dev/null so the interpreter's final
+    # flush does not fail again.
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 # --------------------------------------------------------------------------- build-corpus

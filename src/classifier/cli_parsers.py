@@ -187,6 +187,26 @@ def classify_parser() -> argparse.ArgumentParser:
     )
     _add(p, "level", "report sub-items (default), or roll scores up to items or areas")
     p.add_argument(
+        "--header-row",
+        type=int,
+        metavar="N",
+        help="the header is row N, as Excel numbers rows (default: the first row that looks "
+        "like a header; title rows above it are skipped)",
+    )
+    p.add_argument(
+        "--output-errors",
+        choices=("strict", "replace"),
+        default="strict",
+        help="a character the --output-encoding cannot hold: stop and say which (strict, the "
+        "default), or write 〓 and count them (replace)",
+    )
+    p.add_argument(
+        "--keep-formulas",
+        action="store_true",
+        help="write CSV cells that Excel would run as formulas (=, +, -, @ …) as they are; by "
+        "default they get a leading ' so Excel shows them as text",
+    )
+    p.add_argument(
         "--set-threshold",
         type=float,
         default=0.5,

@@ -21,13 +21,16 @@ import csv
 import hashlib
 import io
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, fields
 from pathlib import Path
 
-from .errors import LabelError, PolicyParseError
+from .errors import InputFileError, LabelError, PolicyParseError
+from .labels import normalize_label
 from .policy import Artefact, Clause, Policy, SummaryEntry, parse_policy
-from .tables import atomic_write_bytes
+from .tables import atomic_write_bytes, open_table
+from .textutil import cell_text
 
 SOURCE_NAME = "source.txt"
 SUMMARY_MAP_NAME = "summary_map.csv"
@@ -61,19 +64,33 @@ def read_policy_text(path: Path) -> str:
     raise PolicyParseError(f"{path}: not readable as UTF-8 or Shift_JIS text")
 
 
+def _rows(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
+    """The rows of a small reviewed table (CSV as Excel re-saves it, or XLSX), as dicts."""
+    table = open_table(str(path))
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        table.close()
+        raise InputFileError(
+            f"{path}: no column {', '.join(missing)}; the columns are: {', '.join(table.columns)}"
+        )
+    return [
+        {c: cell_text(v).strip() for c, v in zip(table.columns, row.cells, strict=True)}
+        for row in table.rows
+    ]
+
+
 def read_summary_map(path: Path) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
     """Read ``summary_map.csv``: bullet id -> labels, and bullet id -> expected text start."""
     labels: dict[str, tuple[str, ...]] = {}
     starts: dict[str, str] = {}
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        for row in csv.DictReader(fh):
-            bullet = (row.get("bullet_id") or "").strip()
-            if not bullet:
-                continue
-            labels[bullet] = tuple(
-                x.strip() for x in (row.get("labels") or "").split(";") if x.strip()
-            )
-            starts[bullet] = (row.get("text_start") or "").strip()
+    for row in _rows(path, ("bullet_id", "labels")):
+        bullet = row["bullet_id"]
+        if not bullet:
+            continue
+        labels[bullet] = tuple(
+            normalize_label(x) for x in re.split(r"[;；、,，]", row["labels"]) if x.strip()
+        )
+        starts[bullet] = row.get("text_start", "")
     return labels, starts
 
 
@@ -207,9 +224,8 @@ def read_clauses(corpus_dir: Path) -> Policy:
 
 
 def read_thesaurus(path: Path | None) -> tuple[tuple[str, str], ...]:
-    """``(term, concept)`` pairs from a thesaurus CSV (columns ``term,concept``)."""
+    """``(term, concept)`` pairs from a thesaurus table (columns ``term,concept``)."""
     if path is None or not Path(path).is_file():
         return ()
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        rows = [(r["term"].strip(), r["concept"].strip()) for r in csv.DictReader(fh)]
-    return tuple(sorted({r for r in rows if r[0] and r[1]}))
+    pairs = {(r["term"], r["concept"]) for r in _rows(Path(path), ("term", "concept"))}
+    return tuple(sorted(p for p in pairs if p[0] and p[1]))

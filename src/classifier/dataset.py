@@ -58,7 +58,7 @@ def read_labelled(
     problems: list[str] = []
     unlabelled = left_out = 0
     for row in table.rows:
-        where = f"{Path(str(path)).name} row {row.number + 1}"
+        where = f"{Path(str(path)).name} row {row.line}"
         try:
             labels = parse_labels(row.cells[col[label_column]])
         except LabelError as exc:

@@ -29,3 +29,15 @@ class LabelError(ClassifierError, ValueError):
 
 class WorkerError(ClassifierError, RuntimeError):
     """A worker process of ``--jobs`` could not start or stopped unexpectedly."""
+
+
+class OutputFileError(ClassifierError, OSError):
+    """An output cannot be written where asked (it would replace an input or a device, the
+    folder is read-only, the disk is full, the encoding cannot hold a character)."""
+
+
+class Terminated(BaseException):
+    """The process was asked to stop (SIGTERM); raised so partial outputs are removed.
+
+    A ``BaseException``, like ``KeyboardInterrupt``: no ``except Exception`` swallows it.
+    """

@@ -26,7 +26,7 @@ _ROMAN_ASCII = {
     "x": "ⅹ",
 }
 _ROMAN_UPPER = str.maketrans("ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ", "ⅰⅱⅲⅳⅴⅵⅶⅷⅸⅹ")
-_SPLIT = re.compile(r"[;；\n]+")
+_SPLIT = re.compile(r"[;；、,，\n]+")
 _LABEL_HEAD = re.compile(r"^\s*(\S+)")
 
 
@@ -57,33 +57,53 @@ class LabelledRequest:
         return bool(self.labels)
 
 
+_WIDTH = str.maketrans("（）０１２３４５６７８９　ｉｖｘＩＶＸ", "()0123456789 ivxIVX")
+_SMALL_ROMAN = "ⅰⅱⅲⅳⅴⅵⅶⅷⅸⅹⅺⅻ"
+_LABEL = re.compile(
+    r"^\(\s*(\d+)\s*\)"  # (2)
+    r"(?:\s*([①-⑳])"  # ③
+    r"(?:\s*\(?\s*([ⅰ-ⅻⅠ-Ⅻ]|(?:xii|xi|x|ix|viii|vii|vi|v|iv|iii|ii|i)(?![a-z]))\s*\)?)?)?",
+    re.IGNORECASE,
+)
+
+
 def normalize_label(raw: str) -> str:
-    """Canonical spelling of a label typed by hand: ``（２）③ ii`` → ``(2)③ⅱ``.
+    """Canonical spelling of a label typed by hand: ``（２）③ ii``, ``(2)③ (ii)``,
+    ``(2)③(ⅱ)`` and ``(2)③ⅱ)`` are all ``(2)③ⅱ``.
 
     Anything after the label itself (``(2)③ 政府機関…``) is ignored.
     """
     s = str(raw).strip()
     if s.lower() in NONE_SPELLINGS or s.upper() == OUT_OF_SCOPE:
         return OUT_OF_SCOPE
-    s = s.translate(str.maketrans("（）０１２３４５６７８９　", "()0123456789 "))
-    s = re.sub(r"\(\s*(\d+)\s*\)\s*(?=[①-⑳])", r"(\1)", s)
-    s = re.sub(r"\(\s*(\d+)\s*\)", r"(\1)", s)
-    s = re.sub(r"(?<=[①-⑳])\s+(?=[ⅰ-ⅹⅠ-Ⅹ]|(?:[ivx]+|[IVX]+)(?:\s|$))", "", s)  # ``(2)③ ⅱ``
-    m = _LABEL_HEAD.match(s)
-    s = m.group(1) if m else s
-    s = s.translate(_ROMAN_UPPER)
-    m = re.match(r"^(\(\d+\)[①-⑳]?)\(?([ivx]+)\)?$", s, flags=re.IGNORECASE)
-    if m and m.group(2).lower() in _ROMAN_ASCII:
-        s = m.group(1) + _ROMAN_ASCII[m.group(2).lower()]
-    return s.rstrip(")）") if re.match(r"^\(\d+\)[①-⑳][ⅰ-ⅹ]\)$", s) else s
+    s = s.translate(_WIDTH)
+    m = _LABEL.match(s)
+    if m is None:
+        head = _LABEL_HEAD.match(s)
+        return head.group(1) if head else s
+    area, item, sub = m.groups()
+    label = f"({int(area)})" + (item or "")
+    if sub:
+        sub = sub.translate(_ROMAN_UPPER).lower()
+        label += sub if sub in _SMALL_ROMAN else _SMALL_ROMAN[_ROMAN_ASCII_ORDER.index(sub)]
+    return label
+
+
+_ROMAN_ASCII_ORDER = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii")
 
 
 def parse_labels(cell: object) -> tuple[str, ...] | None:
-    """Labels in a cell, primary first; ``()`` for out of scope, ``None`` for an empty cell."""
+    """Labels in a cell, primary first; ``()`` for out of scope, ``None`` for an empty cell.
+
+    Several labels are separated by ``;`` (or ``；``, ``、``, ``,``, a line break). A cell
+    holding only separators is empty, not out of scope.
+    """
     text = "" if cell is None else str(cell)
     if not text.strip() or text.strip().lower() == "nan":
         return None
     labels = [normalize_label(part) for part in _SPLIT.split(text) if part.strip()]
+    if not labels:
+        return None
     if OUT_OF_SCOPE in labels:
         if len(labels) > 1:
             raise LabelError(f"{text!r}: NONE (out of scope) cannot be combined with other labels")
@@ -104,9 +124,10 @@ def check_labels(labels: Iterable[str], policy: Policy) -> list[str]:
         except KeyError:
             clause = None
         if clause is not None:
+            below = [c.label for c in policy.targets if label in policy.ancestors(c.label)]
             problems.append(
                 f"{label!r} is a heading, not a classification target "
-                f"(use one of its items: {', '.join(c.label for c in policy.children(label))})"
+                f"(use one of the targets under it: {', '.join(below) or 'none'})"
             )
         else:
             problems.append(

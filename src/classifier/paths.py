@@ -44,6 +44,15 @@ def model_dir(policy_id: str = DEFAULT_POLICY, root: Path | None = None) -> Path
     return (root or project_root()) / "models" / policy_id
 
 
+def model_ref(ref: str | Path, root: Path | None = None) -> Path:
+    """A model folder given as a path, or as a policy id (``r4`` → ``models/r4``)."""
+    path = Path(ref)
+    if path.exists() or len(path.parts) > 1:
+        return path
+    by_id = model_dir(str(ref), root)
+    return by_id if by_id.is_dir() else path
+
+
 def corpus_ref(ref: str, root: Path | None = None) -> Path:
     """A corpus folder given as a path (holding ``clauses.jsonl``) or as a policy id."""
     path = Path(ref)

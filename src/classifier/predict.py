@@ -116,8 +116,11 @@ class Predictor:
             return proba @ self._rollup
         out = None
         for layer, rollup, up in self._chain:
-            here = calibration.apply(layer, proba @ rollup)
-            out = here if out is None else calibration.coherent(out, here, up)
+            rolled = proba @ rollup
+            here = calibration.apply(layer, rolled)
+            if out is not None:
+                here = calibration.coherent(out, here, up)
+            out = calibration.monotone(here, rolled)
         assert out is not None
         return out
 
@@ -147,12 +150,7 @@ class Predictor:
         # its own calibrated probability.
         ranking = np.argsort(-rolled, axis=1, kind="stable")
         order = ranking[:, : self.top_k]
-        own = self.label_proba(proba)
-        # Down the ranking a label is never more probable than the one above it (the
-        # calibration is nearly monotone already; this makes the order and the numbers agree).
-        ranked = np.minimum.accumulate(np.take_along_axis(own, ranking, axis=1), axis=1)
-        np.put_along_axis(own, ranking, ranked, axis=1)
-        own = np.round(own, 3)
+        own = np.round(self.label_proba(proba), 3)
         conf = np.take_along_axis(own, order, axis=1)
         status = np.where(
             conf[:, 0] < self.min_confidence, Status.LOW_CONFIDENCE.value, Status.OK.value

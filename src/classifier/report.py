@@ -117,6 +117,7 @@ def write_review_sheet(
             REVIEW_SHEET,
             ["label", "heading"],
             [*labels, [OUT_OF_SCOPE_LABEL, "対象外 (supports no item)"]],
+            validation=("accepted_label", "A"),
         )
 
 

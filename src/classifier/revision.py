@@ -28,6 +28,7 @@ from .errors import InputFileError
 from .labels import LabelledRequest
 from .policy import Clause, Policy
 from .textutil import non_ws
+from .vocab import OUT_OF_SCOPE_LABEL
 
 MATCH_FLOOR = 0.35  # below this a pairing is not the same clause
 AMBIGUOUS_MARGIN = 0.08  # runner-up this close: the analyst must decide
@@ -172,34 +173,49 @@ class Crosswalk:
     unreviewed: tuple[str, ...]
 
 
+REVIEWED = frozenset(
+    {"yes", "y", "1", "true", "ok", "済", "済み", "レビュー済", "はい", "○", "〇", "✓", "✔", "x"}
+)
+
+
 def read_crosswalk(path: Path, new: Policy) -> Crosswalk:
-    """Read a crosswalk CSV; only rows with ``reviewed`` = yes/y/1/済 are applied."""
+    """Read a crosswalk (CSV as written, or as Excel re-saves it: CP932, CRLF; or XLSX);
+    only rows marked reviewed (yes, はい, ○, 済, 1, …) are applied."""
+    from .labels import normalize_label
+    from .tables import open_table
+
     if not Path(path).is_file():
         raise InputFileError(f"{path}: no such crosswalk file")
+    table = open_table(str(path))
+    col = {c: i for i, c in enumerate(table.columns)}
+    if "old_label" not in col or "new_label" not in col:
+        table.close()
+        raise InputFileError(
+            f"{path}: a crosswalk needs old_label and new_label columns; the columns are: "
+            f"{', '.join(table.columns)}"
+        )
     known = {c.label for c in new.targets}
     mapping: dict[str, str | None] = {}
     unreviewed = []
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        for n, row in enumerate(csv.DictReader(fh), start=2):
-            old = (row.get("old_label") or "").strip()
-            if not old:
-                continue
-            if (row.get("reviewed") or "").strip().lower() not in (
-                "yes",
-                "y",
-                "1",
-                "済",
-                "ok",
-                "true",
-            ):
-                unreviewed.append(old)
-                continue
-            target = (row.get("new_label") or "").strip()
-            if target and target.upper() != "NONE" and target not in known:
-                raise InputFileError(
-                    f"{path} row {n}: new_label {target!r} is not a target of the new policy"
-                )
-            mapping[old] = target if target and target.upper() != "NONE" else None
+    for row in table.rows:
+        cells = row.cells
+
+        def get(name: str, cells: list = cells) -> str:
+            return str(cells[col[name]] or "").strip() if name in col else ""
+
+        old = normalize_label(get("old_label")) if get("old_label") else ""
+        if not old:
+            continue
+        if get("reviewed").lower() not in REVIEWED:
+            unreviewed.append(old)
+            continue
+        raw = get("new_label")
+        target = normalize_label(raw) if raw else ""
+        if target and target != OUT_OF_SCOPE_LABEL and target not in known:
+            raise InputFileError(
+                f"{path} row {row.line}: new_label {raw!r} is not a target of the new policy"
+            )
+        mapping[old] = target if target and target != OUT_OF_SCOPE_LABEL else None
     return Crosswalk(mapping, tuple(unreviewed))
 
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import gc
 import itertools
+import os
 import signal
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -71,6 +74,23 @@ _worker_keep = False
 _worker_error: str | None = None
 
 
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity, not the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def _watch_parent(parent: int) -> None:
+    """In a worker: end the process soon after the main process is gone (killed, even
+    with SIGKILL), instead of waiting forever for work that will never come."""
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
 def _start_worker(
     model_dir: str, top_k: int, min_conf: float, level: str, set_threshold: float, keep: bool
 ) -> None:
@@ -81,6 +101,8 @@ def _start_worker(
     """
     global _worker, _worker_keep, _worker_error
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
     try:
         model, _ = load_model(Path(model_dir))
     except Exception as exc:
@@ -117,8 +139,14 @@ def predicted_chunks(
     jobs: int,
     model_dir: Path,
     keep: bool = False,
+    notes: list[str] | None = None,
 ) -> Iterator[tuple[list[Row], list[str], ChunkResult]]:
-    """Yield ``(rows, texts, (cells, statuses, predictions or None))`` per chunk, in order."""
+    """Yield ``(rows, texts, (cells, statuses, predictions or None))`` per chunk, in order.
+
+    A pool of ``jobs`` workers is started only where it pays: with more than one CPU to
+    run on, and an input of at least :data:`POOL_MIN_ROWS` rows; what was decided, and why,
+    is added to ``notes``.
+    """
     chunks = iter(chunks)
 
     def prepared(chunk: list[Row]) -> Prepared:
@@ -127,12 +155,21 @@ def predicted_chunks(
 
     head: list[Prepared] = []
     rows = 0
+    cpus = available_cpus()
+    if jobs > cpus and notes is not None:
+        notes.append(f"--jobs {jobs}: this machine gives the run {cpus} CPU(s); using {cpus}")
+    jobs = min(jobs, cpus)
     if jobs > 1:
         for chunk in chunks:
             head.append(prepared(chunk))
             rows += len(chunk)
             if rows >= POOL_MIN_ROWS:
                 break
+        if rows < POOL_MIN_ROWS and notes is not None:
+            notes.append(
+                f"--jobs: no worker pool for {rows:,} rows (starting workers costs more than "
+                f"it saves below {POOL_MIN_ROWS:,}); classified in one process"
+            )
     if jobs <= 1 or rows < POOL_MIN_ROWS:
         for chunk, texts, errors in itertools.chain(head, map(prepared, chunks)):
             yield chunk, texts, classify_chunk(predictor, texts, errors, keep)

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import InputFileError
 from ..paths import model_dir as default_model_dir
-from ..paths import project_root
+from ..paths import model_ref, project_root
 from ..predict import DEFAULT_SET_THRESHOLD, Predictor, card_min_confidence
 from ..report import output_columns, row_summary_fields, write_review_sheet
 from ..sources import resolve_columns, rs
@@ -30,13 +30,15 @@ from ..tables import (
     Row,
     TableWriter,
     check_encoding,
+    check_outputs,
     default_output_path,
     detect_format,
     open_table,
 )
+from ..tables.read import CHUNK_ROWS
 from ..textutil import cell_text
-from ..vocab import Level, status_kind
-from ..workers import predicted_chunks
+from ..vocab import Level, Status, status_kind
+from ..workers import predict_texts, predicted_chunks
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,9 @@ class ClassifyOptions:
     quiet: bool = False
     budget: str | None = None
     set_threshold: float = DEFAULT_SET_THRESHOLD
+    header_row: int | None = None
+    output_errors: str = "strict"
+    keep_formulas: bool = False
 
 
 @contextlib.contextmanager
@@ -112,22 +117,25 @@ def _check_options(opts: ClassifyOptions) -> None:
         raise InputFileError("--min-confidence must be between 0 and 1")
     if not 0.0 <= opts.set_threshold <= 1.0:
         raise InputFileError("--set-threshold must be between 0 and 1")
+    if opts.header_row is not None and opts.header_row < 1:
+        raise InputFileError("--header-row counts rows as Excel does, from 1")
+    if opts.review and Path(opts.review).suffix.lower() != ".xlsx":
+        raise InputFileError(
+            f"--review writes an Excel workbook (with a drop-down of valid labels); "
+            f"name it .xlsx, not {Path(opts.review).name}"
+        )
 
 
 def _output_path(opts: ClassifyOptions, out_fmt: str) -> Path | None:
-    """Where the output goes (``None``: standard output); never over the input."""
+    """Where the output goes (``None``: standard output); checked against every input and
+    every other output of the run."""
     if opts.output:
         out_path: Path | None = None if opts.output == "-" else Path(opts.output)
     elif opts.input == "-":
         out_path = None
     else:
         out_path = default_output_path(opts.input, out_fmt)
-    if (
-        out_path is not None
-        and opts.input != "-"
-        and out_path.resolve() == Path(opts.input).resolve()
-    ):
-        raise InputFileError("the output would overwrite the input; choose another -o")
+    check_outputs([("-o", out_path), ("--review", opts.review)], inputs=[opts.input, opts.budget])
     return out_path
 
 
@@ -135,7 +143,7 @@ def classify(opts: ClassifyOptions) -> int:
     """Run the classify command; returns the exit code."""
     _check_options(opts)
     t0 = time.perf_counter()
-    model_dir = opts.model or default_model_dir()
+    model_dir = model_ref(opts.model) if opts.model else default_model_dir()
     model, card = load_model(model_dir, root=project_root())
     top_k = min(opts.top_k, len(model.classes_))
     min_conf = card_min_confidence(card, opts.min_confidence)
@@ -148,7 +156,7 @@ def classify(opts: ClassifyOptions) -> int:
         set_threshold=opts.set_threshold,
     )
 
-    table = open_table(opts.input, opts.format, opts.encoding, opts.sheet)
+    table = open_table(opts.input, opts.format, opts.encoding, opts.sheet, opts.header_row)
     layout = resolve_columns(table.columns, opts.text_columns, opts.id_column)
     text_columns, id_column = layout.text, layout.id
     extras = _Extras(table.columns, layout.is_review_sheet, opts.budget)
@@ -171,13 +179,25 @@ def classify(opts: ClassifyOptions) -> int:
     summary = BudgetSummary(model.policy_, predictor.columns)
     total = 0
     progress = _Progress(not opts.quiet)
+    notes: list[str] = []
     source = predicted_chunks(
-        table.chunks(), text_idx, predictor, opts.jobs, model_dir, keep=bool(opts.review)
+        table.chunks(),
+        text_idx,
+        predictor,
+        opts.jobs,
+        model_dir,
+        keep=bool(opts.review),
+        notes=notes,
     )
     with (
         _frozen_heap(),
         TableWriter(
-            out_path, out_fmt, table.columns + added, encoding=opts.output_encoding
+            out_path,
+            out_fmt,
+            table.columns + added,
+            encoding=opts.output_encoding,
+            errors=opts.output_errors,
+            formula_guard=not opts.keep_formulas,
         ) as writer,
     ):
         for chunk, texts, (chunk_cells, chunk_status, preds) in source:
@@ -187,33 +207,45 @@ def classify(opts: ClassifyOptions) -> int:
                     *row_summary_fields(cells, top_k), *extras.amounts(more), bool(more and more[0])
                 )
                 cells += more
+            lines = [row.cells + cells for row, cells in zip(chunk, chunk_cells, strict=True)]
+            records = None
             if out_fmt == "jsonl":
-                for row, cells in zip(chunk, chunk_cells, strict=True):
-                    writer.write(row.cells + cells, _jsonl_record(row, table.columns, added, cells))
-            else:
-                writer.write_rows(
-                    [row.cells + cells for row, cells in zip(chunk, chunk_cells, strict=True)]
-                )
+                records = [
+                    _jsonl_record(row, table.columns, added, cells)
+                    for row, cells in zip(chunk, chunk_cells, strict=True)
+                ]
+            writer.write_rows(lines, records)
             statuses.update(map(status_kind, chunk_status))
             if preds is not None:
                 for row, text, pred in zip(chunk, texts, preds, strict=True):
                     ident = row.cells[id_idx] if id_idx is not None else ""
-                    review.append((row.number, ident, text, pred))
+                    review.append((row.line or row.number, ident, text, pred))
             total += len(chunk)
             progress.update(total, table.fraction_read())
         if out_fmt == "xlsx":
             writer.add_sheet(SUMMARY_SHEET, list(SUMMARY_COLUMNS), summary.rows())
     progress.close()
     if opts.review:
+        if predictor.level != Level.SUBITEM:
+            review = _as_targets(review, predictor)
         write_review_sheet(Path(opts.review), review, top_k, model.policy_)
     if not opts.quiet:
         detail = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
         where = "standard output" if out_path is None else str(out_path)
         print(
-            f"classified {total} rows in {time.perf_counter() - t0:.1f}s ({detail}); "
+            f"classified {total} row{'' if total == 1 else 's'} in "
+            f"{time.perf_counter() - t0:.1f}s ({detail}); "
             f"text from {' + '.join(text_columns)} -> {where}",
             file=sys.stderr,
         )
+        for note in notes:
+            print(f"note: {note}", file=sys.stderr)
+        if writer.replaced.count:
+            print(
+                f"note: {writer.replaced.count} characters {opts.output_encoding} cannot hold "
+                f"were written as {writer.replaced.mark}",
+                file=sys.stderr,
+            )
         if extras.duplicates:
             print(
                 f"note: {extras.duplicates} rows repeat an earlier {rs.ID} "
@@ -230,6 +262,28 @@ def classify(opts: ClassifyOptions) -> int:
         for note in table.notes:
             print(f"note: {note}", file=sys.stderr)
     return 0
+
+
+def _as_targets(review: list[tuple], predictor: Predictor) -> list[tuple]:
+    """Review rows predicted again at sub-item level: the review sheet proposes labels
+    that training accepts (an item with sub-items is a heading, not a target)."""
+    targets = Predictor(
+        predictor.model,
+        predictor.policy,
+        top_k=predictor.top_k,
+        min_confidence=predictor.min_confidence,
+        set_threshold=predictor.set_threshold,
+    )
+    out = []
+    for start in range(0, len(review), CHUNK_ROWS):
+        part = review[start : start + CHUNK_ROWS]
+        preds = predict_texts(
+            targets,
+            [text for _, _, text, _ in part],
+            [p.status if p.status.startswith(Status.ERROR) else None for *_, p in part],
+        )
+        out += [(n, i, t, new) for (n, i, t, _), new in zip(part, preds, strict=True)]
+    return out
 
 
 class _Extras:
@@ -262,8 +316,8 @@ class _Extras:
         out: list[Any] = []
         if self.columns and self.columns[0] == rs.DUPLICATE_COLUMN:
             # The Excel row (header = row 1) of the first row with this id.
-            first = self._seen.setdefault(ident, row.number + 1) if ident else row.number + 1
-            repeat = first != row.number + 1
+            first = self._seen.setdefault(ident, row.line) if ident else row.line
+            repeat = first != row.line
             self.duplicates += repeat
             out.append(first if repeat else "")
         if self.budgets is not None:

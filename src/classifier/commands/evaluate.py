@@ -11,12 +11,12 @@ from ..hierarchy import level_of
 from ..labels import check_labels, parse_labels
 from ..metrics import Scored, compute_metrics, json_safe, scope_metrics
 from ..paths import model_dir as default_model_dir
-from ..paths import project_root
+from ..paths import model_ref, project_root
 from ..predict import Predictor, card_min_confidence
 from ..report import write_misclassified
 from ..sources import resolve_columns
 from ..store import load_model
-from ..tables import atomic_write_bytes, open_table, pick_column
+from ..tables import atomic_write_bytes, check_outputs, open_table, pick_column
 from ..textutil import cell_text
 from ..vocab import Level, Scope
 from ..workers import row_text
@@ -37,7 +37,8 @@ def evaluate(
     min_confidence: float | None = None,
 ) -> int:
     """Predict every labelled row of ``input`` and report how the predictions compare."""
-    model_path = model or default_model_dir()
+    model_path = model_ref(model) if model else default_model_dir()
+    check_outputs([("--report", report), ("--misclassified", misclassified)], inputs=[input])
     clf, card = load_model(model_path, root=project_root())
     policy = clf.policy_
     table = open_table(input, None, encoding, sheet)
@@ -62,13 +63,13 @@ def evaluate(
         try:
             gold = parse_labels(row.cells[table.columns.index(gold_col)])
         except LabelError as exc:
-            problems.append(f"row {row.number + 1}: {exc}")
+            problems.append(f"row {row.line}: {exc}")
             continue
         if gold is None:
             continue
         bad = check_labels(gold, policy)
         if bad:
-            problems.extend(f"row {row.number + 1}: {b}" for b in bad)
+            problems.extend(f"row {row.line}: {b}" for b in bad)
             continue
         ids.append(str(row.cells[table.columns.index(id_col)]) if id_col else str(row.number))
         texts.append(row_text(row, text_idx))

@@ -133,6 +133,6 @@ def read_budgets(path: str | Path) -> dict[tuple[str, str], Budget]:
         try:
             budget = Budget(yen(initial), yen(request))
         except ValueError as exc:
-            raise InputFileError(f"{path} row {row.number + 1}: {exc}") from None
+            raise InputFileError(f"{path} row {row.line}: {exc}") from None
         budgets.setdefault(key, budget)
     return budgets

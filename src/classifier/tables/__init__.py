@@ -8,6 +8,8 @@ from .columns import (
     pick_id_column,
     resolve_text_columns,
 )
+from .guard import check_outputs, check_regular
+from .header import column_key
 from .read import FORMATS, InputTable, Row, check_encoding, detect_format, open_table
 from .write import TableWriter, default_output_path
 
@@ -20,6 +22,9 @@ __all__ = [
     "TableWriter",
     "atomic_write_bytes",
     "check_encoding",
+    "check_outputs",
+    "check_regular",
+    "column_key",
     "default_output_path",
     "detect_format",
     "open_table",

@@ -1,24 +1,73 @@
 """Writing results: CSV/TSV, XLSX and JSONL, to a temporary file renamed into place.
 
-An interrupted run never leaves a partial file, and an existing output is replaced only
-by a complete one.
+An interrupted or failed run (Ctrl-C, SIGTERM, a full disk) never leaves a partial file,
+and an existing output is replaced only by a complete one. As Excel users open them:
+
+* CSV cells Excel would run as a formula (starting ``=``, ``+``, ``-``, ``@``, tab or CR,
+  and not a plain number) get a leading ``'``, which Excel shows as text
+  (``formula_guard=False`` writes them verbatim);
+* a character the output encoding cannot hold stops the run, naming the row and the
+  character, or with ``errors="replace"`` is written as 〓 and counted;
+* XLSX output has a frozen header row, a filter and column widths, is byte-identical from
+  run to run, and refuses more rows than Excel can show.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
+import errno
 import io
 import json
 import os
 import re
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import InputFileError
+from ..errors import InputFileError, OutputFileError
+from ..textutil import display_width
 from .atomic import publish
+from .guard import check_regular
+
+EXCEL_MAX_ROWS = 1_048_576
+_RISKY = frozenset("=+-@\t\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+GETA = "〓"  # the mark Japanese typesetting uses for a character it cannot show
+_FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+_CORE_TIMES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+# Columns worth a wide cell in Excel output (their text is long).
+WIDE = (
+    "text",
+    "事業名",
+    "事業概要",
+    "事業の目的",
+    "現状・課題",
+    "事業の概要",
+    "evidence",
+    "heading",
+)
+
+
+class _Replacements:
+    """A codec error handler writing 〓 (or ? where the encoding lacks it), counting."""
+
+    def __init__(self, encoding: str) -> None:
+        self.count = 0
+        try:
+            GETA.encode(encoding)
+            self.mark = GETA
+        except UnicodeEncodeError:
+            self.mark = "?"
+
+    def __call__(self, exc: UnicodeError) -> tuple[str, int]:
+        assert isinstance(exc, UnicodeEncodeError)
+        self.count += exc.end - exc.start
+        return self.mark * (exc.end - exc.start), exc.end
 
 
 def default_output_path(input_path: str, fmt: str) -> Path:
@@ -28,85 +77,150 @@ def default_output_path(input_path: str, fmt: str) -> Path:
     return p.with_name(p.stem + ".classified" + suffix)
 
 
-class TableWriter:
-    """Writes rows to a temporary file; :meth:`commit` renames it into place.
+def guard_formula(value: Any) -> Any:
+    """A CSV cell as Excel will not run it: text Excel reads as a formula gets a ``'``."""
+    if value.__class__ is str and value and value[0] in _RISKY and not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
 
-    Used as a context manager: leaving the block by an exception (or Ctrl-C) deletes the
-    temporary file, so no partial output is ever left behind.
+
+def _plain(value: Any) -> Any:
+    """A cell value a table can hold: lists and objects (from JSON) as JSON text."""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return value
+
+
+class TableWriter:
+    """Writes rows to a temporary file beside the target, renamed into place at the end.
+
+    Used as a context manager: leaving the block by an exception (Ctrl-C, SIGTERM, a
+    full disk) deletes the temporary file, so no partial output is ever left behind.
     """
 
     def __init__(
-        self, path: str | Path | None, fmt: str, columns: list[str], encoding: str = "utf-8-sig"
+        self,
+        path: str | Path | None,
+        fmt: str,
+        columns: list[str],
+        encoding: str = "utf-8-sig",
+        errors: str = "strict",
+        formula_guard: bool = True,
+        sheet: str = "classified",
     ) -> None:
         self.path = None if path in (None, "-") else Path(path)
         self.fmt = fmt
         self.columns = columns
-        self.encoding = encoding
+        self.encoding = "utf-8" if fmt == "jsonl" else encoding
+        self.formula_guard = formula_guard and fmt in ("csv", "tsv")
+        self.sheet = sheet
+        self.replaced = _Replacements(self.encoding)
+        # UTF-8 holds every character; only lone surrogates (from a JSON escape) cannot be
+        # written, and their \\uXXXX escape is lossless. Other encodings: as asked.
+        utf8 = codecs.lookup(self.encoding).name.startswith("utf-8")
+        self._errors = "backslashreplace" if utf8 else errors
+        self._rows = 0
         self._tmp: Path | None = None
         self._fh: IO[Any] | None = None
         self._writer: Any = None
         self._wb: Any = None
         self._ws: Any = None
 
+    # ------------------------------------------------------------------ opening
+
     def __enter__(self) -> TableWriter:
         if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(
-                prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent
-            )
+            check_regular(self.path)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(
+                    prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent
+                )
+            except PermissionError as exc:
+                raise OutputFileError(
+                    f"{self.path}: cannot write in {self.path.parent} (permission denied); "
+                    f"choose another place with -o"
+                ) from exc
+            except OSError as exc:
+                raise self._write_error(exc) from exc
             os.close(fd)
             self._tmp = Path(tmp)
         if self.fmt == "xlsx":
-            from openpyxl import Workbook
-
-            if self.path is None:
-                raise InputFileError("Excel output cannot go to standard output; give -o FILE.xlsx")
-            self._wb = Workbook(write_only=True)
-            self._ws = self._wb.create_sheet("classified")
-            self._ws.append(self.columns)
+            self._open_workbook()
             return self
+        handler_name = f"classifier-replace-{id(self)}"
+        codecs.register_error(handler_name, self.replaced)
+        errors = handler_name if self._errors == "replace" else self._errors
         if self.path is None:
+            # A pipe gets no byte-order mark (the next program reads UTF-8 as it is).
             self._fh = io.TextIOWrapper(
                 sys.stdout.buffer,
-                encoding="utf-8",
+                encoding="utf-8" if self.encoding == "utf-8-sig" else self.encoding,
                 newline="",
                 write_through=True,
-                errors="backslashreplace",
+                errors=errors,
             )
         else:
             assert self._tmp is not None
-            encoding = "utf-8" if self.fmt == "jsonl" else self.encoding
-            # A character the output encoding cannot hold (a lone surrogate from a JSON
-            # escape, an emoji in CP932) is written as a visible \\uXXXX escape.
-            self._fh = open(
-                self._tmp, "w", encoding=encoding, newline="", errors="backslashreplace"
-            )
+            self._fh = open(self._tmp, "w", encoding=self.encoding, newline="", errors=errors)
         if self.fmt in ("csv", "tsv"):
             self._writer = csv.writer(
                 self._fh, delimiter="\t" if self.fmt == "tsv" else ",", lineterminator="\r\n"
             )
-            self._writer.writerow(self.columns)
+            self.write(list(self.columns))
+            self._rows = 0
         return self
 
-    def write(self, cells: list[Any], obj: dict | None = None) -> None:
-        if self.fmt == "xlsx":
-            self._ws.append([self._excel_cell(c) for c in cells])
-        elif self.fmt == "jsonl":
-            assert self._fh is not None
-            record = obj if obj is not None else dict(zip(self.columns, cells, strict=True))
-            self._fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-        else:
-            try:  # the csv module writes None as an empty cell
-                self._writer.writerow(cells)
-            except ValueError:  # an integer over Python's str() digit limit
-                self._writer.writerow([_csv_cell(c) for c in cells])
+    def _open_workbook(self) -> None:
+        from openpyxl import Workbook
+        from openpyxl.utils import get_column_letter
 
-    def write_rows(self, rows: list[list[Any]]) -> None:
-        """Write several rows (CSV, TSV or Excel) in one call."""
-        if self.fmt not in ("csv", "tsv"):
+        if self.path is None:
+            raise InputFileError("Excel output cannot go to standard output; give -o FILE.xlsx")
+        self._wb = Workbook(write_only=True)
+        self._ws = self._wb.create_sheet(self.sheet)
+        for i, name in enumerate(self.columns, start=1):
+            width = 40 if any(w in name for w in WIDE) else min(30, display_width(name) + 2)
+            self._ws.column_dimensions[get_column_letter(i)].width = max(8, width)
+        self._ws.freeze_panes = "A2"
+        self._ws.append(self.columns)
+
+    # ------------------------------------------------------------------ writing
+
+    def write(self, cells: list[Any], obj: dict | None = None) -> None:
+        self.write_rows([cells], None if obj is None else [obj])
+
+    def write_rows(self, rows: list[list[Any]], objs: list[dict] | None = None) -> None:
+        """Write rows (JSONL: the ``objs`` as records, or the rows under the columns)."""
+        try:
+            self._write_rows(rows, objs)
+        except UnicodeEncodeError as exc:
+            self._encoding_error(rows, exc)
+        except OSError as exc:
+            raise self._write_error(exc) from exc
+
+    def _write_rows(self, rows: list[list[Any]], objs: list[dict] | None) -> None:
+        self._rows += len(rows)
+        if self.fmt == "xlsx":
+            if self._rows >= EXCEL_MAX_ROWS:
+                raise OutputFileError(
+                    f"{self.path}: Excel shows at most {EXCEL_MAX_ROWS:,} rows, header included; "
+                    f"write CSV (-o FILE.csv) for this many"
+                )
             for cells in rows:
-                self.write(cells)
+                self._ws.append([self._excel_cell(c) for c in cells])
             return
+        assert self._fh is not None
+        if self.fmt == "jsonl":
+            records = objs or [dict(zip(self.columns, c, strict=True)) for c in rows]
+            self._fh.write(
+                "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records)
+            )
+            return
+        if self.formula_guard:
+            rows = [[guard_formula(_plain(c)) for c in cells] for cells in rows]
+        else:
+            rows = [[_plain(c) for c in cells] for cells in rows]
         # An integer cell over Python's str() digit guard is still written out in full; the
         # guard is lifted for the call rather than checking every cell.
         limit = sys.get_int_max_str_digits()
@@ -116,8 +230,30 @@ class TableWriter:
         finally:
             sys.set_int_max_str_digits(limit)
 
+    def _encoding_error(self, rows: list[list[Any]], exc: UnicodeEncodeError) -> None:
+        bad = exc.object[exc.start : exc.end]
+        where = ""
+        for k, cells in enumerate(rows):
+            if any(isinstance(c, str) and bad in c for c in cells):
+                where = f"row {self._rows - len(rows) + k + 1}: "
+                break
+        raise OutputFileError(
+            f"{self.path or 'standard output'}: {where}the character {bad[:1]!r} "
+            f"(U+{ord(bad[0]):04X}) cannot be written in {self.encoding}; write UTF-8 (the "
+            f"default), or add --output-errors replace to write {GETA} for such characters"
+        ) from None
+
+    def _write_error(self, exc: OSError) -> OutputFileError:
+        target = self.path or "standard output"
+        if exc.errno == errno.ENOSPC:
+            return OutputFileError(
+                f"{target}: the disk is full; nothing was written (the previous file, if any, "
+                f"is untouched). Free some space or write elsewhere with -o"
+            )
+        return OutputFileError(f"{target}: cannot be written ({exc.strerror or exc})")
+
     def _excel_cell(self, value: Any) -> Any:
-        value = _excel_safe(value)
+        value = _excel_safe(_plain(value))
         if isinstance(value, str) and value.startswith("="):
             # Text that looks like a formula must stay text, never be evaluated by Excel.
             from openpyxl.cell import WriteOnlyCell
@@ -127,24 +263,62 @@ class TableWriter:
             return cell
         return value
 
-    def add_sheet(self, name: str, header: list[str], rows: list[list[Any]]) -> None:
-        """Excel output only: append another sheet (e.g. the list of valid labels)."""
+    def add_sheet(
+        self,
+        name: str,
+        header: list[str],
+        rows: list[list[Any]],
+        validation: tuple[str, str] | None = None,
+    ) -> None:
+        """Excel output only: append another sheet (e.g. the list of valid labels).
+
+        ``validation`` is ``(column of the main sheet, this sheet's column letter)``: that
+        column of the main sheet gets a drop-down of this sheet's values (a suggestion:
+        other entries, such as two labels, stay allowed).
+        """
         ws = self._wb.create_sheet(name)
+        ws.freeze_panes = "A2"
         ws.append(header)
         for row in rows:
-            ws.append([_excel_safe(c) for c in row])
+            ws.append([_excel_safe(_plain(c)) for c in row])
+        if validation is not None:
+            self._drop_down(name, len(rows), *validation)
+
+    def _drop_down(self, sheet: str, n: int, column: str, source: str) -> None:
+        from openpyxl.utils import get_column_letter
+        from openpyxl.worksheet.datavalidation import DataValidation
+
+        letter = get_column_letter(self.columns.index(column) + 1)
+        dv = DataValidation(
+            type="list",
+            formula1=f"='{sheet}'!${source}$2:${source}${n + 1}",
+            allow_blank=True,
+            showErrorMessage=False,
+        )
+        dv.add(f"{letter}2:{letter}{max(2, self._rows + 1)}")
+        self._ws.data_validations.append(dv)
+
+    # ------------------------------------------------------------------ closing
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
             if exc_type is None:
-                self._finish()
+                try:
+                    self._finish()
+                except OSError as error:
+                    if isinstance(error, OutputFileError):
+                        raise
+                    raise self._write_error(error) from error
+                except UnicodeEncodeError as error:
+                    self._encoding_error([], error)
             elif self._wb is not None:
                 self._abandon_workbook()
         finally:
             if self._fh is not None and self.path is not None and not self._fh.closed:
-                self._fh.close()
-            if self._tmp is not None and self._tmp.exists():
-                self._tmp.unlink()
+                with contextlib.suppress(OSError, UnicodeError):  # failing already
+                    self._fh.close()
+            if self._tmp is not None:
+                self._tmp.unlink(missing_ok=True)
 
     def _abandon_workbook(self) -> None:
         # Close each write-only sheet's row stream now; left to the garbage collector it
@@ -155,8 +329,17 @@ class TableWriter:
 
     def _finish(self) -> None:
         if self.fmt == "xlsx":
+            from openpyxl.utils import get_column_letter
+
             assert self._tmp is not None
-            self._wb.save(self._tmp)
+            last = get_column_letter(max(1, len(self.columns)))
+            self._ws.auto_filter.ref = f"A1:{last}{self._rows + 1}"
+            try:
+                self._wb.save(self._tmp)
+            except BaseException:
+                self._abandon_workbook()
+                raise
+            _fix_xlsx_times(self._tmp)
         elif self._fh is not None:
             if self.path is None:
                 self._fh.flush()
@@ -166,10 +349,23 @@ class TableWriter:
             else:
                 self._fh.close()
         if self.path is not None and self._tmp is not None:
+            check_regular(self.path)  # it may have appeared while we were writing
             publish(self._tmp, self.path)
 
 
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+def _fix_xlsx_times(path: Path) -> None:
+    """Rewrite a saved workbook with fixed times (zip entries, document properties), so the
+    same rows give the same bytes: openpyxl stamps both with the time of saving."""
+    with zipfile.ZipFile(path) as zf:
+        members = [(i, zf.read(i)) for i in zf.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, data in members:
+            if info.filename == "docProps/core.xml":
+                data = _CORE_TIMES.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
+            fixed = zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            zf.writestr(fixed, data)
 
 
 def _excel_safe(value: Any) -> Any:
@@ -177,20 +373,4 @@ def _excel_safe(value: Any) -> Any:
     # an analyst's export may contain them. A formula-looking text stays text.
     if isinstance(value, str):
         return _XML_INVALID.sub("", value)
-    return value
-
-
-def _csv_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, int) and not isinstance(value, bool):
-        try:
-            return str(value)
-        except ValueError:  # over Python's 4,300-digit guard: write it out anyway
-            limit = sys.get_int_max_str_digits()
-            sys.set_int_max_str_digits(0)
-            try:
-                return str(value)
-            finally:
-                sys.set_int_max_str_digits(limit)
     return value

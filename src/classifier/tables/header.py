@@ -1,0 +1,110 @@
+"""Finding and naming a table's header, as Excel users make them.
+
+* The header is the first row that looks like one: most non-empty cells of the first rows,
+  text rather than numbers. Title rows above it (a title, a units line, a blank row, as
+  review sheets and 概算要求 exports have) are skipped and reported; ``--header-row N``
+  says where it is instead.
+* Column names are compared after removing line breaks, spaces and bracketed notes, so
+  ``事業概要`` + Alt-Enter + ``（200字以内）`` is the 事業概要 column.
+* Every column keeps a distinct name: a repeated name gets ``.2``, ``.3``, … and an empty
+  one ``column_N`` (N its position), so no column is lost in JSONL output.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import InputFileError
+from ..textutil import cell_text
+
+PEEK_ROWS = 30  # rows looked at to find the header
+FOLLOWING = 10  # rows below a candidate whose width it is compared with
+_NOTE = re.compile(r"[(（【\[<＜][^)）】\]>＞]*[)）】\]>＞]")
+_BLANKS = re.compile(r"\s+")
+_NUMBER = re.compile(r"^[+\-−]?[\d,]+(\.\d+)?%?$")
+_EXCEL_COLUMN = re.compile(r"^[A-Za-z]{1,3}$")
+
+
+def column_key(name: object) -> str:
+    """A column name as compared: NFKC, no blanks or line breaks, no bracketed notes."""
+    text = unicodedata.normalize("NFKC", cell_text(name))
+    return _BLANKS.sub("", _NOTE.sub("", text)).lower()
+
+
+def _filled(cell: object) -> bool:
+    return bool(cell_text(cell).strip())
+
+
+def _is_label(cell: object) -> bool:
+    """A header cell: text, not a number (a year or an amount is data)."""
+    if isinstance(cell, int | float) and not isinstance(cell, bool):
+        return False
+    return not _NUMBER.match(unicodedata.normalize("NFKC", cell_text(cell)).strip())
+
+
+def find_header(rows: Sequence[Sequence[Any]], explicit: int | None = None) -> int:
+    """Index in ``rows`` (the first rows of a sheet) of its header row.
+
+    ``explicit`` is ``--header-row`` (1-based, as Excel numbers rows).
+    """
+    if explicit is not None:
+        if explicit < 1 or explicit > len(rows):
+            raise InputFileError(
+                f"--header-row {explicit} is beyond the {len(rows)} rows looked at (1–{len(rows)})"
+            )
+        return explicit - 1
+    counts = [sum(map(_filled, row)) for row in rows]
+    if not any(counts):
+        raise InputFileError("the file is empty (no row with any text)")
+    for i, (row, n) in enumerate(zip(rows, counts, strict=True)):
+        if not n:
+            continue
+        # A header is about as wide as the rows under it; a title row is much narrower.
+        below = sorted(c for c in counts[i + 1 : i + 1 + FOLLOWING] if c)
+        typical = below[len(below) // 2] if below else n
+        if n >= max(1, math.ceil(0.6 * typical)) and all(_is_label(c) for c in row if _filled(c)):
+            return i
+    return next(i for i, n in enumerate(counts) if n)
+
+
+def column_names(cells: Sequence[Any]) -> list[str]:
+    """Header cells as distinct column names (trailing empty cells dropped)."""
+    names = [cell_text(c).lstrip("\ufeff").strip() for c in cells]
+    while names and not names[-1]:
+        names.pop()
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        name = name or f"column_{i + 1}"
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1:
+            name = f"{name}.{seen[name]}"
+            while name in seen:  # a real column already named like that
+                name += "_"
+            seen[name] = 1
+        out.append(name)
+    return out
+
+
+def resolve_column(columns: Sequence[str], wanted: str) -> str | None:
+    """A column named by the user: its name (compared as :func:`column_key`), a 1-based
+    position, or an Excel letter (A, B, …, AA). ``None`` if it matches none."""
+    if wanted in columns:
+        return wanted
+    key = column_key(wanted)
+    by_key = [c for c in columns if column_key(c) == key]
+    if len(by_key) == 1:
+        return by_key[0]
+    if wanted.isdigit() and 1 <= int(wanted) <= len(columns):
+        return columns[int(wanted) - 1]
+    if _EXCEL_COLUMN.match(wanted):
+        index = 0
+        for ch in wanted.upper():
+            index = index * 26 + (ord(ch) - ord("A") + 1)
+        if 1 <= index <= len(columns):
+            return columns[index - 1]
+    return None

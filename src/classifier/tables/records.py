@@ -1,0 +1,65 @@
+"""What reading a table gives: rows, and the opened table streaming them."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+CHUNK_ROWS = 2000
+
+
+@dataclass
+class Row:
+    """One input row: its original cells and, if it could not be read properly, why."""
+
+    number: int  # 1-based data row number (header excluded)
+    cells: list[Any]
+    error: str | None = None
+    extra: dict[str, Any] | None = None  # JSONL: the original object
+    line: int = 0  # where the row is, as Excel (or an editor, for JSONL) numbers it
+
+
+@dataclass
+class InputTable:
+    """An opened input: its format, header, encoding and a one-pass row iterator."""
+
+    path: str
+    format: str
+    columns: list[str]
+    encoding: str | None
+    rows: Iterator[Row]
+    sheet: str | None = None
+    notes: list[str] = field(default_factory=list)
+    source: IO[bytes] | None = None  # the underlying file, for progress
+    header_line: int = 1  # the header's row, as Excel numbers it
+
+    def fraction_read(self) -> float | None:
+        """How far through the file reading has got (0–1), when that can be known."""
+        if self.source is None or self.source.closed:
+            return None
+        try:
+            size = os.fstat(self.source.fileno()).st_size
+            return self.source.tell() / size if size else None
+        except (OSError, ValueError, io.UnsupportedOperation):
+            return None
+
+    def close(self) -> None:
+        """Release the file when the rows will not be read to the end."""
+        close = getattr(self.rows, "close", None)
+        if close is not None:
+            close()
+        if self.source is not None:
+            self.source.close()
+
+    def chunks(self, size: int = CHUNK_ROWS) -> Iterator[list[Row]]:
+        chunk: list[Row] = []
+        for row in self.rows:
+            chunk.append(row)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk

@@ -1,0 +1,116 @@
+"""calibration: per-label probabilities from the softmax, on hand-made arrays."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from classifier.calibration import N_FEATURES, apply, coherent, features, fit_layer
+
+PROBA = np.array(
+    [
+        [0.5, 0.2, 0.2, 0.1, 0.0],  # a tie at ranks 2–3; a zero
+        [0.05, 0.1, 0.15, 0.3, 0.4],
+    ]
+)
+
+
+def test_features_shapes_and_columns():
+    f = features(PROBA)
+    assert N_FEATURES == 7
+    assert f.shape == (2, 5, 7)
+    logp = np.log(np.clip(PROBA, 1e-6, 1.0))  # a zero is floored at 1e-6
+    np.testing.assert_allclose(f[..., 0], logp)
+    # The gap to the top label: log p − log p₁.
+    np.testing.assert_allclose(f[0, :, 1], logp[0] - math.log(0.5))
+    np.testing.assert_allclose(f[1, :, 1], logp[1] - math.log(0.4))
+    assert f[0, 0, 1] == 0.0 and f[1, 4, 1] == 0.0
+    # log p on rank 1 only.
+    np.testing.assert_allclose(f[0, :, 6], [math.log(0.5), 0, 0, 0, 0])
+    np.testing.assert_allclose(f[1, :, 6], [0, 0, 0, 0, math.log(0.4)])
+
+
+def test_features_rank_one_hot():
+    f = features(PROBA)
+    onehot = f[..., 2:6]
+    assert (onehot.sum(axis=-1) == 1).all()
+    # Row 0: ranks 1, 2, 3 (the tie goes to the earlier label), 4, 5 → the last two "4 or lower".
+    assert onehot[0].tolist() == [
+        [1, 0, 0, 0],
+        [0, 1, 0, 0],
+        [0, 0, 1, 0],
+        [0, 0, 0, 1],
+        [0, 0, 0, 1],
+    ]
+    # Row 1: ascending probabilities, so the last label ranks first.
+    assert onehot[1].tolist() == [
+        [0, 0, 0, 1],
+        [0, 0, 0, 1],
+        [0, 0, 1, 0],
+        [0, 1, 0, 0],
+        [1, 0, 0, 0],
+    ]
+
+
+def test_apply_with_a_hand_made_layer():
+    # Weight 1 on log p, nothing else: σ(log p) = p / (1 + p).
+    layer = np.zeros(N_FEATURES + 1)
+    layer[0] = 1.0
+    np.testing.assert_allclose(apply(layer, PROBA[1:]), [PROBA[1] / (1 + PROBA[1])])
+    # Rank-one weight 3, bias −1: the top label σ(2), every other σ(−1).
+    layer = np.zeros(N_FEATURES + 1)
+    layer[2], layer[N_FEATURES] = 3.0, -1.0
+    s2, s_1 = 1 / (1 + math.exp(-2)), 1 / (1 + math.exp(1))
+    np.testing.assert_allclose(apply(layer, PROBA), [[s2, s_1, s_1, s_1, s_1], [s_1] * 4 + [s2]])
+    # A zero layer: one half everywhere; the shape follows the input.
+    assert apply(np.zeros(N_FEATURES + 1), PROBA).tolist() == [[0.5] * 5] * 2
+
+
+def test_fit_layer_needs_both_classes():
+    with pytest.raises(ValueError, match="with and without"):
+        fit_layer(PROBA, np.ones_like(PROBA, dtype=bool))
+    with pytest.raises(ValueError, match="with and without"):
+        fit_layer(PROBA, np.zeros_like(PROBA, dtype=bool))
+
+
+def test_fit_layer_learns_that_the_top_label_is_the_gold_one():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(200, 4)) * 2
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    gold = np.zeros_like(proba, dtype=bool)
+    gold[np.arange(200), proba.argmax(axis=1)] = True
+    layer = fit_layer(proba, gold)
+    assert layer.shape == (N_FEATURES + 1,) and np.isfinite(layer).all()
+    calibrated = apply(layer, proba)
+    top = proba.argmax(axis=1)
+    assert (calibrated[np.arange(200), top] > 0.5).all()
+    others = np.ones_like(gold)
+    others[np.arange(200), top] = False
+    assert (calibrated[others] < 0.5).all()
+
+
+ROLLUP = np.array([[1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 1, 0]])  # parent 2 has no children
+
+
+def test_coherent_raises_a_parent_to_its_best_child():
+    child = np.array([[0.7, 0.2, 0.1, 0.05], [0.1, 0.3, 0.6, 0.4]])
+    parent = np.array([[0.5, 0.3, 0.2], [0.9, 0.1, 0.05]])
+    got = coherent(child, parent, ROLLUP)
+    # Row 0: parent 0 0.5 → 0.7 (child 0); parent 1 0.3 stays (children 0.1, 0.05).
+    # Row 1: parent 0 0.9 stays; parent 1 0.1 → 0.6. A parent without children stays.
+    np.testing.assert_allclose(got, [[0.7, 0.3, 0.2], [0.9, 0.6, 0.05]])
+    assert (got >= parent).all()
+    for j in range(2):
+        under = ROLLUP[:, j] > 0
+        assert (got[:, j] >= child[:, under].max(axis=1)).all()
+
+
+def test_coherent_leaves_a_coherent_parent_alone():
+    child = np.array([[0.1, 0.2, 0.3, 0.1]])
+    parent = np.array([[0.4, 0.35, 0.0]])
+    got = coherent(child, parent, ROLLUP)
+    np.testing.assert_array_equal(got, parent)
+    assert got is not parent  # a new array: the input is not changed
+    np.testing.assert_array_equal(parent, [[0.4, 0.35, 0.0]])

@@ -1,0 +1,276 @@
+"""scope: anchored contexts, character grams, the calibration layers and fitting, on
+hand-made arrays whose expected values are worked out here."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from classifier.scope import (
+    CONTEXT_CHARS,
+    ScopeArrays,
+    anchor_contexts,
+    best_anchored,
+    calibration_features,
+    char_grams,
+    combine,
+    fit_scope,
+    length_feature,
+    logit,
+)
+
+
+def sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def arrays(
+    grams: dict[str, float] | None = None,
+    idf: dict[str, float] | None = None,
+    intercept: float = 0.0,
+    anchored=(0.0, 0.0, 0.0, 0.0),
+    plain=(0.0, 0.0, 0.0, 0.0),
+) -> ScopeArrays:
+    """A scope model by hand: ``grams`` maps each known gram to its weight."""
+    grams = grams or {}
+    index = {g: i for i, g in enumerate(grams)}
+    return ScopeArrays(
+        index,
+        np.array([(idf or {}).get(g, 1.0) for g in grams]),
+        np.array(list(grams.values()), dtype=float),
+        intercept,
+        np.array([1.0, -1.0]),
+        0.5,
+        np.array(anchored, dtype=float),
+        np.array(plain, dtype=float),
+    )
+
+
+# --------------------------------------------------------------------------- char grams
+
+
+def test_char_grams_by_hand():
+    assert char_grams("abc") == ["a", "b", "c", "ab", "bc"]
+    assert char_grams("A b\u3000C\n") == ["a", "b", "c", "ab", "bc"]  # lower-cased, blanks out
+    assert char_grams("暗号") == ["暗", "号", "暗号"]
+    assert char_grams("x") == ["x"]
+    assert char_grams("") == [] and char_grams(" \t") == []
+
+
+# --------------------------------------------------------------------------- anchor contexts
+
+# Every security term the scope model anchors on (ANCHOR_TERMS), spelled out by hand.
+TERMS = (
+    "サイバー セキュリティ セキュア 情報漏え 情報漏洩 情報漏れ 漏えい 不正アクセス 不正侵入 "
+    "暗号 脆弱 CSIRT NISC GSOC ウイルス ウィルス マルウェア ランサム 不正プログラム 標的型 "
+    "DDoS 改ざん 改竄 なりすまし フィッシング ハッキング インシデント 情報保全 情報保証 "
+    "ゼロトラスト 不正利用 個人情報保護 攻撃 ボットネット フォレンジック 不正送金 耐タンパ "
+    "電子署名 認証局"
+).split()
+
+
+@pytest.mark.parametrize("term", TERMS)
+def test_anchor_contexts_finds_every_term(term):
+    assert anchor_contexts(f"前後の文{term}を含む文", width=2) == [f"の文{term}を含"]
+    assert anchor_contexts(term, width=5) == [term]  # the window stops at the sentence ends
+
+
+@pytest.mark.parametrize("term", ["csirt", "Nisc", "ddos", "gsoc"])
+def test_anchor_contexts_latin_terms_in_any_case(term):
+    assert anchor_contexts(f"x{term}y", width=1) == [f"x{term}y"]
+
+
+def test_anchor_contexts_width():
+    assert CONTEXT_CHARS == 20
+    sentence = "あ" * 30 + "サイバー" + "い" * 30
+    (context,) = anchor_contexts(sentence)
+    assert context == "あ" * 20 + "サイバー" + "い" * 20
+    assert anchor_contexts(sentence, width=3) == ["あああサイバーいいい"]
+    assert anchor_contexts(sentence, width=0) == ["サイバー"]
+    # Near the start the window is cut; each term gives its own context.
+    assert anchor_contexts("暗号と脆弱性の対策", width=2) == ["暗号と脆", "号と脆弱性の"]
+    assert anchor_contexts("道路橋の修繕") == []
+    assert anchor_contexts("") == []
+
+
+# --------------------------------------------------------------------------- logit, length
+
+
+def test_logit_is_clipped():
+    got = logit(np.array([0.0, 1.0, 0.5, 0.8, 1e-9]))
+    edge = math.log(1e-4 / (1 - 1e-4))
+    np.testing.assert_allclose(got, [edge, -edge, 0.0, math.log(4.0), edge])
+    assert np.isfinite(got).all()
+
+
+def test_length_feature_values():
+    got = length_feature(np.array([0, 100, 900, 50]))
+    np.testing.assert_allclose(got, [0.0, math.log(2.0), math.log(10.0), math.log(1.5)])
+    np.testing.assert_allclose(length_feature([300]), [math.log(4.0)])  # a list will do
+
+
+# --------------------------------------------------------------------------- gram vectors
+
+
+def test_gram_vectors_are_l2_normalised_and_drop_unknown_grams():
+    scope = arrays({"a": 0.0, "b": 0.0, "ab": 0.0}, idf={"a": 1.0, "b": 2.0, "ab": 3.0})
+    X = scope.gram_vectors(["ab", "zz", "ba", "aab", ""]).toarray()
+    assert X.shape == (5, 3)
+    np.testing.assert_allclose(X[0], np.array([1.0, 2.0, 3.0]) / math.sqrt(14.0))
+    np.testing.assert_allclose(X[1], [0.0, 0.0, 0.0])  # no known gram: an empty row
+    np.testing.assert_allclose(X[2], np.array([1.0, 2.0, 0.0]) / math.sqrt(5.0))  # "ba" unknown
+    np.testing.assert_allclose(X[3], X[0])  # binary: "a" twice counts once
+    np.testing.assert_allclose(X[4], [0.0, 0.0, 0.0])
+    norms = np.linalg.norm(X, axis=1)
+    np.testing.assert_allclose(norms, [1.0, 0.0, 1.0, 1.0, 0.0])
+
+
+def test_context_and_whole_proba_by_hand():
+    scope = arrays({"良": 2.0, "悪": -2.0}, intercept=0.5)
+    np.testing.assert_allclose(
+        scope.context_proba(["良い", "悪い", "普通", "良悪"]),
+        [sigmoid(2.5), sigmoid(-1.5), sigmoid(0.5), sigmoid(0.5)],
+    )
+    assert scope.context_proba([]).shape == (0,)
+    X = sparse.csr_matrix(np.array([[1.0, 0.0], [0.0, 2.0], [0.0, 0.0]]))
+    # word_coef (1, -1), word_intercept 0.5
+    np.testing.assert_allclose(scope.whole_proba(X), [sigmoid(1.5), sigmoid(-1.5), sigmoid(0.5)])
+
+
+# --------------------------------------------------------------------------- best anchored
+
+
+def test_best_anchored_by_hand():
+    scope = arrays({"良": 2.0, "悪": -2.0})
+    sentences = [
+        "良いサイバー対策",  # text 0: σ(2)
+        "悪いセキュリティ",  # text 0: σ(-2)
+        "普通の文",  # text 1: no security term
+        "悪いサイバー",  # text 2: σ(-2)
+        "良いサイバー",  # text 2: σ(2), the best
+        "良いサイバー",  # text 3: σ(2) ...
+        "良い暗号",  # text 3: ... the same: the earliest wins
+    ]
+    owner = np.array([0, 0, 1, 2, 2, 3, 3])
+    best, where = best_anchored(sentences, owner, 5, scope)  # text 4 has no sentence
+    np.testing.assert_allclose(best, [sigmoid(2), np.nan, sigmoid(2), sigmoid(2), np.nan])
+    assert where.tolist() == [0, -1, 4, 5, -1]
+
+
+def test_best_anchored_without_any_term():
+    best, where = best_anchored(["道路橋の修繕", "普通"], np.array([0, 1]), 3, arrays({"良": 1.0}))
+    assert np.isnan(best).all() and where.tolist() == [-1, -1, -1]
+    best, where = best_anchored([], np.zeros(0, dtype=int), 2, arrays())
+    assert np.isnan(best).all() and where.tolist() == [-1, -1]
+
+
+def test_best_anchored_takes_the_best_context_of_a_sentence():
+    # One sentence, two contexts: 悪い暗号 … 良いサイバー (far enough apart to stay separate).
+    scope = arrays({"良": 2.0, "悪": -2.0})
+    sentence = "悪い暗号" + "。" * 30 + "良いサイバー"
+    best, where = best_anchored([sentence], np.array([0]), 1, scope)
+    np.testing.assert_allclose(best, [sigmoid(2)])
+    assert where.tolist() == [0]
+
+
+# --------------------------------------------------------------------------- calibration layers
+
+ANCHORED_LAYER = np.array([1.0, 0.5, -0.25, 0.1])
+PLAIN_LAYER = np.array([2.0, -1.0, 0.3, -0.3])
+
+
+def test_calibration_features_by_hand():
+    has, fa, fp = calibration_features(
+        np.array([0.8, np.nan]), np.array([0.3, 0.6]), np.array([100, 0])
+    )
+    assert has.tolist() == [True, False]
+    a, length = math.log(4.0), math.log(2.0)  # logit(0.8), log(1 + 100/100)
+    np.testing.assert_allclose(fa[0], [a, length, a * length])
+    np.testing.assert_allclose(fa[1], [0.0, 0.0, 0.0])  # no anchor: logit(0.5) stands in
+    w0, w1 = math.log(0.3 / 0.7), math.log(1.5)
+    np.testing.assert_allclose(fp, [[w0, length, w0 * length], [w1, 0.0, 0.0]])
+
+
+def test_combine_by_hand():
+    anchored = np.array([0.8, np.nan, 0.1])
+    whole = np.array([0.3, 0.6, 0.99])
+    n_chars = np.array([100, 0, 900])
+    got = combine(ANCHORED_LAYER, PLAIN_LAYER, anchored, whole, n_chars)
+    # Row 0 names a term: the anchored layer on (logit 0.8, log 2, product); whole ignored.
+    a, length = math.log(4.0), math.log(2.0)
+    row0 = sigmoid(1.0 * a + 0.5 * length - 0.25 * a * length + 0.1)
+    # Row 1 names none: the plain layer on (logit 0.6, log 1, product).
+    w = math.log(1.5)
+    row1 = sigmoid(2.0 * w - 1.0 * 0.0 + 0.3 * w * 0.0 - 0.3)
+    # Row 2: anchored 0.1 on a long text.
+    a2, length2 = math.log(0.1 / 0.9), math.log(10.0)
+    row2 = sigmoid(a2 + 0.5 * length2 - 0.25 * a2 * length2 + 0.1)
+    np.testing.assert_allclose(got, [row0, row1, row2])
+    scope = arrays(anchored=ANCHORED_LAYER, plain=PLAIN_LAYER)
+    np.testing.assert_allclose(scope.combine(anchored, whole, n_chars), got)
+    # The whole-text score does not move a text that names a term.
+    other = combine(ANCHORED_LAYER, PLAIN_LAYER, anchored, np.array([0.01, 0.6, 0.01]), n_chars)
+    np.testing.assert_allclose(other[[0, 2]], got[[0, 2]])
+
+
+# --------------------------------------------------------------------------- fitting
+
+IN_TEXTS = [
+    "政府機関へのサイバー攻撃の監視を強化する",
+    "情報セキュリティ対策の研修を行う",
+    "ソフトウェアの脆弱性を調査し修正する",
+    "標的型攻撃メールへの対処訓練を実施する",
+    "不正アクセスを検知する仕組みを整える",
+]
+OUT_TEXTS = [
+    "核セキュリティの物理的防護を強化する",
+    "脆弱な地盤の改良工事を行う",
+    "道路橋の修繕を計画的に進める",
+    "農業用水路の更新を支援する",
+    "インフルエンザウイルスのワクチンを備蓄する",
+]
+
+
+def _synthetic(n_each: int = 4):
+    texts, y = [], []
+    for k in range(n_each):
+        texts += [f"{t}（第{k + 1}期）" for t in IN_TEXTS]
+        y += [True] * len(IN_TEXTS)
+        texts += [f"{t}（第{k + 1}期）" for t in OUT_TEXTS]
+        y += [False] * len(OUT_TEXTS)
+    # A word space by hand: column 0 "cyber words", column 1 "other words", 2 the period.
+    rows = [[1.0, 0.0, 0.5] if label else [0.0, 1.0, 0.5] for label in y]
+    X = sparse.csr_matrix(np.array(rows))
+    return texts, np.array(y), X
+
+
+def test_fit_scope_on_a_tiny_synthetic_set():
+    texts, y, X = _synthetic()
+    sentences = [[t] for t in texts]
+    n_chars = np.array([len(t) for t in texts])
+    extra = ["サイバーセキュリティ対策を推進すること。"]
+    X_extra = sparse.csr_matrix(np.array([[1.0, 0.0, 0.0]]))
+    final, oof, evidence = fit_scope(X, sentences, n_chars, y, extra, X_extra, folds=4)
+    assert oof.shape == (len(texts),)
+    assert ((oof >= 0) & (oof <= 1)).all()
+    assert final.anchored.shape == (4,) and final.plain.shape == (4,)
+    assert np.isfinite(final.anchored).all() and np.isfinite(final.plain).all()
+    assert set(evidence) == {"anchored", "whole", "n_chars", "y"}
+    assert all(len(v) == len(texts) for v in evidence.values())
+    # Texts naming no security term have no anchored score.
+    no_term = [i for i, t in enumerate(texts) if not anchor_contexts(t)]
+    assert no_term and np.isnan(evidence["anchored"][no_term]).all()
+    assert not np.isnan(np.delete(evidence["anchored"], no_term)).any()
+    # Out of fold, every IN text scores above every OUT text.
+    assert oof[y].min() > oof[~y].max(), (oof[y], oof[~y])
+    # The fitted model reads texts the same way: the anchored layer for texts naming a
+    # term (核セキュリティ is not cyber), the plain one for the others.
+    new = ["政府機関へのサイバー攻撃の監視", "核セキュリティの物理的防護", "道路橋の修繕"]
+    best, _ = best_anchored(new, np.array([0, 1, 2]), 3, final)
+    assert best[0] > best[1] and np.isnan(best[2])
+    words = sparse.csr_matrix(np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 1.0, 0.0]]))
+    p = final.combine(best, final.whole_proba(words), np.array([len(t) for t in new]))
+    assert p[0] > 0.5 > max(p[1], p[2]), p

@@ -1,0 +1,262 @@
+"""sources.rs: the review-sheet download (行政事業レビューシート) as the government ships it.
+
+Unit tests on hand-made values first, then the frozen facts about the real files in
+``corpus/rs2024/`` (read here with the csv and zipfile modules, not with the code under
+test): the 2,765 programmes, the fixed 40% test split, the annotation sample's strata.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import unicodedata
+import zipfile
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+
+from classifier.errors import InputFileError
+from classifier.sources import REVIEW_SHEET, resolve_columns, rs
+
+from .helpers import ROOT
+
+RS_DIR = ROOT / "corpus" / "rs2024"
+RS_12 = RS_DIR / "1-2_RS_2024_基本情報_事業概要等.zip"
+RS_21 = RS_DIR / "2-1_RS_2024_予算・執行_サマリ.zip"
+RS_DEV = ROOT / "corpus" / "labelled" / "rs2024_dev.csv"
+TEXT_FIELDS = ["事業名", "事業の目的", "現状・課題", "事業の概要"]
+
+
+@functools.cache
+def zipped_csv(path) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the one CSV inside a review-sheet zip (UTF-8 with BOM)."""
+    with zipfile.ZipFile(path) as zf:
+        (name,) = zf.namelist()
+        text = zf.read(name).decode("utf-8-sig")
+    header, *rows = list(csv.reader(io.StringIO(text, newline="")))
+    return header, rows
+
+
+def dict_rows(path) -> list[dict[str, str]]:
+    header, rows = zipped_csv(path)
+    return [dict(zip(header, r, strict=True)) for r in rows]
+
+
+@functools.cache
+def annotated() -> list[dict[str, str]]:
+    with open(RS_DEV, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+# --------------------------------------------------------------------------- yen
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("34482000.0", 34482000),
+        ("1,200", 1200),
+        ("1,234,567", 1234567),
+        ("0", 0),
+        (" 500 ", 500),
+        ("", None),
+        ("   ", None),
+        (None, None),
+        (33498000, 33498000),  # an Excel number cell
+        (1200.0, 1200),
+    ],
+)
+def test_yen_reads_whole_yen(cell, expected):
+    assert rs.yen(cell) == expected
+
+
+@pytest.mark.parametrize("cell", ["12.5", "0.01", "abc", "1-2", "百万"])
+def test_yen_refuses_what_is_not_a_whole_amount(cell):
+    with pytest.raises(ValueError, match="not"):
+        rs.yen(cell)
+
+
+# --------------------------------------------------------------------------- split_of
+
+
+def test_split_of_is_deterministic_and_two_valued():
+    ids = [str(i) for i in range(1, 200)]
+    first = [rs.split_of(i) for i in ids]
+    assert first == [rs.split_of(i) for i in ids]
+    assert set(first) == {"dev", "test"}
+
+
+def test_split_of_is_about_40_percent_test_over_the_2765_programmes():
+    ids = {r["予算事業ID"] for r in dict_rows(RS_12)}
+    assert len(ids) == 2765  # PROVENANCE.md
+    share = Counter(rs.split_of(i) for i in ids)["test"] / len(ids)
+    assert 0.37 <= share <= 0.43, share
+
+
+def test_split_of_reproduces_the_annotated_split_column():
+    rows = annotated()
+    assert len(rows) == 655
+    assert all(rs.split_of(r["予算事業ID"]) == r["split"] for r in rows)
+
+
+# --------------------------------------------------------------------------- first_rows
+
+
+def test_first_rows_by_hand():
+    ids = ["a", "b", "a", " a ", "", None, "b", "c", "a"]
+    assert rs.first_rows(ids) == [None, None, 1, 1, None, None, 2, None, 1]
+    assert rs.first_rows([]) == []
+    assert rs.first_rows([7, "7", 7.5]) == [None, 1, None]  # compared as text
+
+
+# --------------------------------------------------------------------------- layout
+
+
+def test_is_review_sheet_on_the_real_header_and_near_misses():
+    header, _ = zipped_csv(RS_12)
+    assert rs.is_review_sheet(header)
+    assert rs.is_review_sheet(["予算事業ID", *TEXT_FIELDS])
+    for missing in ["予算事業ID", *TEXT_FIELDS]:
+        assert not rs.is_review_sheet([c for c in header if c != missing]), missing
+    assert not rs.is_review_sheet(["id", "text"])
+    assert not rs.is_review_sheet([])
+    budget_header, _ = zipped_csv(RS_21)  # the 2-1 file has no text fields
+    assert not rs.is_review_sheet(budget_header)
+
+
+def test_resolve_columns_knows_the_review_sheet():
+    header, _ = zipped_csv(RS_12)
+    cols = resolve_columns(header)
+    assert cols.text == TEXT_FIELDS and cols.id == "予算事業ID"
+    assert cols.layout == REVIEW_SHEET and cols.is_review_sheet
+    # Named columns win; the layout is still recognised.
+    named = resolve_columns(header, ["事業名"])
+    assert named.text == ["事業名"] and named.is_review_sheet and named.id == "予算事業ID"
+    plain = resolve_columns(["id", "text"])
+    assert plain.text == ["text"] and not plain.is_review_sheet
+
+
+def test_programme_text_joins_the_four_fields_one_per_line():
+    cells = {
+        "事業名": "名",
+        "事業の目的": "目的",
+        "現状・課題": "課題",
+        "事業の概要": "概要",
+        "x": "y",
+    }
+    assert rs.programme_text(cells) == "名\n目的\n課題\n概要"
+    assert rs.programme_text({"事業名": "名", "事業の概要": None}) == "名\n\n\n"
+
+
+# --------------------------------------------------------------------------- SAMPLE_PATTERN
+
+
+def _nfkc_text(row: dict[str, str]) -> str:
+    return unicodedata.normalize("NFKC", "\n".join(row[f] for f in TEXT_FIELDS))
+
+
+def test_sample_pattern_reproduces_the_annotation_strata():
+    rows = annotated()
+    strata = Counter(r["stratum"] for r in rows)
+    assert strata == {"pattern": 335, "random": 320}
+    for r in rows:
+        found = rs.SAMPLE_PATTERN.search(_nfkc_text(r)) is not None
+        assert found == (r["stratum"] == "pattern"), (r["予算事業ID"], r["stratum"])
+        assert rs.matches_sample_pattern(rs.programme_text(r)) == found
+
+
+def test_sample_pattern_matches_335_of_the_2765_programmes():
+    matching = {
+        r["予算事業ID"] for r in dict_rows(RS_12) if rs.SAMPLE_PATTERN.search(_nfkc_text(r))
+    }
+    assert len(matching) == 335  # corpus/labelled/README.md: every one of them was annotated
+    pattern_ids = {r["予算事業ID"] for r in annotated() if r["stratum"] == "pattern"}
+    assert matching == pattern_ids
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("CSIRTの設置", True),
+        ("csirtの設置", True),  # Latin letters in any case
+        ("ＣＳＩＲＴの設置", True),  # full-width: matched after NFKC
+        ("DDoS攻撃", True),
+        ("ddos", True),
+        ("ゼロトラストの導入", True),
+        ("道路橋の修繕", False),
+        ("情報システムの更改", False),
+    ],
+)
+def test_matches_sample_pattern(text, found):
+    assert rs.matches_sample_pattern(text) is found
+
+
+# --------------------------------------------------------------------------- read_budgets
+
+BUDGET_HEADER = [
+    "予算事業ID",
+    "事業名",
+    "予算年度",
+    "当初予算（合計）",
+    "翌年度要求額（合計）",
+    "会計",
+]
+
+
+def _write_budget(path, rows):
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(BUDGET_HEADER)
+        writer.writerows(rows)
+
+
+def test_read_budgets_takes_summary_rows_by_id_and_year(tmp_path):
+    path = tmp_path / "budget.csv"
+    _write_budget(
+        path,
+        [
+            ["1", "甲", "2024", "33498000", "34482000.0", ""],
+            ["1", "甲", "2024", "", "", "一般会計"],  # an account row
+            ["1", "甲", "2023", "1,000", "", ""],
+            ["2", "乙", "2024", "", "0", ""],
+            ["3", "丙", "2024", "", "", "一般会計"],  # only account rows: no budget
+        ],
+    )
+    budgets = rs.read_budgets(path)
+    assert budgets == {
+        ("1", "2024"): rs.Budget(33498000, 34482000),
+        ("1", "2023"): rs.Budget(1000, None),
+        ("2", "2024"): rs.Budget(None, 0),
+    }
+
+
+def test_read_budgets_refuses_other_files_and_bad_amounts(tmp_path):
+    other = tmp_path / "other.csv"
+    other.write_text("id,text\n1,a\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match="not a review-sheet budget file"):
+        rs.read_budgets(other)
+    bad = tmp_path / "bad.csv"
+    _write_budget(bad, [["1", "甲", "2024", "100", "200", ""], ["2", "乙", "2024", "12.5", "", ""]])
+    with pytest.raises(InputFileError, match=r"row 3: '12\.5' is not a whole number of yen"):
+        rs.read_budgets(bad)
+
+
+def test_read_budgets_on_the_real_2_1_zip():
+    expected: dict[tuple[str, str], tuple[int, int]] = {}
+    for r in dict_rows(RS_21):
+        if not r["計（歳出予算現額合計）"]:
+            continue  # an account row (the summary row carries the programme's totals)
+        key = (r["予算事業ID"], r["予算年度"])
+        assert key not in expected, key  # one summary row per programme and year
+        amounts = []
+        for column in ("当初予算（合計）", "翌年度要求額（合計）"):
+            amount = Decimal(r[column])
+            assert amount == int(amount)
+            amounts.append(int(amount))
+        expected[key] = (amounts[0], amounts[1])
+    assert len(expected) == 9050
+    budgets = rs.read_budgets(RS_21)
+    assert {k: (b.initial, b.request) for k, b in budgets.items()} == expected
+    assert budgets["1", "2024"] == rs.Budget(33498000, 34482000)  # the module docstring's row
