@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run train test lint benchmark clean
+.PHONY: setup run train test lint benchmark notebooks clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,9 +28,16 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 lint: setup
-	$(BIN)/ruff check src tests scripts notebooks
-	$(BIN)/ruff format --check src tests scripts notebooks
+	$(BIN)/ruff check src tests scripts notebooks benchmarks
+	$(BIN)/ruff format --check src tests scripts notebooks benchmarks
 	$(BIN)/mypy src
+
+notebooks: setup
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,notebooks]'
+	$(BIN)/jupyter lab notebooks/
+
+benchmark: setup
+	$(BIN)/python scripts/benchmark.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -16,9 +16,10 @@
 # %% [markdown]
 # # 確信度の較正と方針項目のカバレッジ — calibration and coverage
 #
-# 1. **Calibration**: is `confidence_1` (the top label's probability) on the **test
-#    split** as often right as it says? A reliability diagram with the expected
-#    calibration error (ECE), and accuracy per confidence band. As in
+# 1. **Calibration**: is `confidence_k` (each ranked label's own probability of being one
+#    of the request's items) on the **test split** as often right as it says? A
+#    reliability diagram for slots 1–3 with their pooled expected calibration error
+#    (ECE), and accuracy of label_1 per confidence band. As in
 #    `classifier.evaluate`, these are over in-scope requests, and a hit is a top label
 #    among the request's gold labels.
 # 2. **Coverage**: how much budget (要求額, 百万円) and how many requests support each
@@ -27,9 +28,15 @@
 #
 # Figures are written to `$NOTEBOOK_OUTPUT_DIR` (default: a new temporary folder).
 
-# %%
+# %% tags=["parameters"]
+# What to look at: your own reviewed sheet and model, or (None) the bundled labelled
+# requests and models/r3. The environment variables NOTEBOOK_LABELLED, NOTEBOOK_MODEL,
+# NOTEBOOK_GOLD_COLUMN and NOTEBOOK_SPLIT (``all``: every row) fill what is None here.
+LABELLED = None  # e.g. "review.xlsx" (its accepted_label column is the gold)
+MODEL = None  # e.g. "models/r4"
+GOLD_COLUMN = None  # None: accepted_label in a review sheet, else labels
+SPLIT = "test"  # rows whose split column says this (the model was trained on "dev")
 BINS = 10  # equal-width confidence bins of the reliability diagram
-SPLIT = "test"  # split for calibration (the model was trained on "dev")
 
 # %%
 # ruff: noqa: E402 (matplotlib.use() must run before pyplot is imported)
@@ -51,7 +58,7 @@ from classifier.metrics import (
     expected_calibration_error,
     reliability,
 )
-from classifier.notebook import figure_dir, find_root, use_japanese_font
+from classifier.notebook import figure_dir, find_root, notebook_inputs, use_japanese_font
 from classifier.predict import Predictor, card_min_confidence, display_heading
 from classifier.store import load_model
 
@@ -62,12 +69,14 @@ pd.set_option("display.width", 200)
 print(f"root: {ROOT}\nfigures: {OUT}\nfont: {FONT}")
 
 # %%
-POLICY_ID = "r3"
-model, card = load_model(ROOT / "models" / POLICY_ID, ROOT / "corpus" / POLICY_ID)
+inputs = notebook_inputs(LABELLED, MODEL, GOLD_COLUMN, SPLIT)
+print(inputs)
+model, card = load_model(inputs.model)
 policy = model.policy_
 min_confidence = card_min_confidence(card)
 predictor = Predictor(model, policy, top_k=3, min_confidence=min_confidence)
-requests = read_labelled(ROOT / "corpus" / "labelled" / "requests.csv", policy).requests
+requests = read_labelled(inputs.labelled, policy, label_column=inputs.gold_column).requests
+SPLIT = inputs.split
 
 
 def heading(label: str, width: int | None = None) -> str:
@@ -82,7 +91,7 @@ def heading(label: str, width: int | None = None) -> str:
 # ## Reliability diagram
 
 # %%
-split = [r for r in requests if r.split == SPLIT]
+split = [r for r in requests if SPLIT is None or r.split == SPLIT]
 predictions = predictor.predict([r.text for r in split])
 report = compute_metrics(
     [Scored(r.id, r.labels, p) for r, p in zip(split, predictions, strict=True)], predictor.columns
@@ -97,6 +106,26 @@ print(
     f"{SPLIT}: {len(split)} requests, {len(inside)} in scope; top-1 accuracy "
     f"{hit.mean():.3f}, mean confidence_1 {confidence.mean():.3f}, ECE {ece:.4f}"
 )
+# Each slot's confidence is its own probability that label_k is one of the gold labels.
+slots = {}
+for k in range(3):
+    c = np.array([p.confidences[k] for _, p in inside if len(p.labels) > k])
+    h = np.array([p.labels[k] in r.labels for r, p in inside if len(p.labels) > k], dtype=float)
+    slots[k + 1] = (c, h)
+ece_top3 = expected_calibration_error(
+    np.concatenate([c for c, _ in slots.values()]),
+    np.concatenate([h for _, h in slots.values()]),
+    bins=BINS,
+)
+print(f"ECE over slots 1–3 pooled: {ece_top3:.4f}")
+display(
+    pd.DataFrame(
+        [
+            {"slot": k, "n": len(c), "mean confidence": c.mean(), "hit rate": h.mean()}
+            for k, (c, h) in slots.items()
+        ]
+    ).round(3)
+)
 
 bins = pd.DataFrame(reliability(confidence, hit, bins=BINS))
 bins["lo"] = [b[0] for b in bins["bin"]]
@@ -108,47 +137,42 @@ fig, (ax, ax_n) = plt.subplots(
     2, 1, figsize=(6.5, 7.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
 )
 width = 1.0 / BINS
-filled = bins[bins["n"] > 0]
-ax.bar(
-    filled["lo"],
-    filled["accuracy"],
-    width=width,
-    align="edge",
-    color="#4C72B0",
-    edgecolor="white",
-    label="正解率",
-)
-ax.bar(
-    filled["lo"],
-    filled["confidence"] - filled["accuracy"],
-    bottom=filled["accuracy"],
-    width=width,
-    align="edge",
-    color="none",
-    edgecolor="#C44E52",
-    hatch="//",
-    lw=0.8,
-    label="確信度との差",
-)
+colours = {1: "#4C72B0", 2: "#DD8452", 3: "#55A868"}
 ax.plot([0, 1], [0, 1], ls="--", color="0.4", label="完全な較正")
-for _, b in filled.iterrows():
-    ax.text(
-        b["lo"] + width / 2,
-        max(b["accuracy"], b["confidence"]) + 0.012,
-        f"n={b['n']}",
-        ha="center",
-        va="bottom",
-        fontsize=7,
+counts = []
+for k, (c, h) in slots.items():
+    b = pd.DataFrame(reliability(c, h, bins=BINS))
+    b = b[b["n"] > 0]
+    ax.plot(
+        b["confidence"],
+        b["accuracy"],
+        marker="o",
+        color=colours[k],
+        label=f"順位{k} (label_{k}) n={len(c)}",
     )
+    for _, row in b.iterrows():
+        ax.annotate(
+            f"{row['n']}",
+            (row["confidence"], row["accuracy"]),
+            textcoords="offset points",
+            xytext=(3, 3),
+            fontsize=6,
+            color=colours[k],
+        )
+    counts.append(np.histogram(c, bins=BINS, range=(0, 1))[0])
 ax.set_xlim(0, 1)
-ax.set_ylim(0, 1.1)
-ax.set_ylabel("正解率 (上位1件が正解ラベル)")
-split_name = {"test": "テスト", "dev": "開発"}.get(SPLIT, SPLIT)
-ax.set_title(f"信頼性図 ({split_name}分割・対象内 {len(inside)} 件)  ECE = {ece:.3f}")
+ax.set_ylim(0, 1.05)
+ax.set_ylabel("正解率 (その順位のラベルが正解ラベルの一つ)")
+split_name = {"test": "テスト", "dev": "開発"}.get(SPLIT, SPLIT or "全")
+ax.set_title(f"信頼性図 ({split_name}分割・対象内 {len(inside)} 件)  ECE(順位1–3) = {ece_top3:.3f}")
 ax.legend(loc="upper left", fontsize=8)
-ax_n.bar(bins["lo"], bins["n"], width=width, align="edge", color="0.6", edgecolor="white")
+lows = np.arange(BINS) / BINS
+bottom = np.zeros(BINS)
+for k, n in zip(slots, counts, strict=True):
+    ax_n.bar(lows, n, width=width, align="edge", bottom=bottom, color=colours[k], edgecolor="white")
+    bottom += n
 ax_n.set_ylabel("件数")
-ax_n.set_xlabel("確信度 (confidence_1)")
+ax_n.set_xlabel("確信度 (confidence_k)")
 fig.tight_layout()
 reliability_png = OUT / "reliability_diagram.png"
 fig.savefig(reliability_png, dpi=120)

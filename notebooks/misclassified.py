@@ -27,7 +27,15 @@
 # Set the filters in the next cell and re-run the notebook. Figures are written to
 # `$NOTEBOOK_OUTPUT_DIR` (default: a new temporary folder).
 
-# %%
+# %% tags=["parameters"]
+# What to look at: your own reviewed sheet and model, or (None) the bundled labelled
+# requests and models/r3. The environment variables NOTEBOOK_LABELLED, NOTEBOOK_MODEL,
+# NOTEBOOK_GOLD_COLUMN and NOTEBOOK_SPLIT (``all``: every row) fill what is None here.
+LABELLED = None  # e.g. "review.xlsx" (its accepted_label column is the gold)
+MODEL = None  # e.g. "models/r4"
+GOLD_COLUMN = None  # None: accepted_label in a review sheet, else labels
+SPLIT = "test"
+
 # Filters (None = no filter).
 # ITEM: a label such as "(2)③ⅰ" or a prefix such as "(2)③" / "(1)"; matches gold or predicted.
 ITEM = None
@@ -55,7 +63,7 @@ from IPython.display import HTML, Image, display
 from classifier.cli import evaluate_main
 from classifier.dataset import read_labelled
 from classifier.metrics import area_of
-from classifier.notebook import figure_dir, find_root, use_japanese_font
+from classifier.notebook import figure_dir, find_root, notebook_inputs, use_japanese_font
 from classifier.predict import Predictor, card_min_confidence, display_heading
 from classifier.store import load_model
 
@@ -70,15 +78,16 @@ print(f"root: {ROOT}\nfigures: {OUT}\nfont: {FONT}")
 # ## Model, policy and test-split predictions
 
 # %%
-POLICY_ID = "r3"
-model, card = load_model(ROOT / "models" / POLICY_ID, ROOT / "corpus" / POLICY_ID)
+inputs = notebook_inputs(LABELLED, MODEL, GOLD_COLUMN, SPLIT)
+print(inputs)
+model, card = load_model(inputs.model)
 policy = model.policy_
 min_confidence = card_min_confidence(card)
 predictor = Predictor(model, policy, top_k=3, min_confidence=min_confidence)
 class_index = {lab: i for i, lab in enumerate(model.classes_)}
 
-requests = read_labelled(ROOT / "corpus" / "labelled" / "requests.csv", policy).requests
-test = [r for r in requests if r.split == "test"]
+requests = read_labelled(inputs.labelled, policy, label_column=inputs.gold_column).requests
+test = [r for r in requests if inputs.split is None or r.split == inputs.split]
 predictions = predictor.predict([r.text for r in test])
 print(
     f"{len(test)} test requests ({sum(r.in_scope for r in test)} in scope), "
@@ -141,13 +150,12 @@ cli_csv = OUT / "misclassified_cli.csv"
 assert (
     evaluate_main(
         [
-            str(ROOT / "corpus" / "labelled" / "requests.csv"),
+            str(inputs.labelled),
             "--gold-column",
-            "labels",
-            "--split",
-            "test",
+            inputs.gold_column,
+            *(["--split", inputs.split] if inputs.split else []),
             "--model",
-            str(ROOT / "models" / POLICY_ID),
+            str(inputs.model),
             "--misclassified",
             str(cli_csv),
         ]

@@ -9,11 +9,49 @@ import importlib.util
 import os
 import tempfile
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 from .paths import project_root as find_root
 
-__all__ = ["figure_dir", "find_root", "use_japanese_font"]
+__all__ = ["NotebookInputs", "figure_dir", "find_root", "notebook_inputs", "use_japanese_font"]
+
+
+@dataclass(frozen=True)
+class NotebookInputs:
+    """What a notebook explores: a labelled file, a model, the gold column and a split."""
+
+    labelled: Path
+    model: Path
+    gold_column: str  # accepted_label in a review sheet, else labels, unless named
+    split: str | None  # None: every row
+
+
+def notebook_inputs(
+    labelled: str | None = None,
+    model: str | None = None,
+    gold_column: str | None = None,
+    split: str | None = "test",
+) -> NotebookInputs:
+    """The notebook's inputs: its parameters cell's values, else the environment variables
+    ``NOTEBOOK_LABELLED``, ``NOTEBOOK_MODEL``, ``NOTEBOOK_GOLD_COLUMN`` and
+    ``NOTEBOOK_SPLIT`` (``all`` for every row), else the bundled requests and models/r3."""
+    root = find_root()
+    labelled = labelled or os.environ.get("NOTEBOOK_LABELLED")
+    model = model or os.environ.get("NOTEBOOK_MODEL")
+    split = os.environ.get("NOTEBOOK_SPLIT", split)
+    from .dataset import REVIEW_LABEL_COLUMN, is_review_sheet
+
+    path = Path(labelled) if labelled else root / "corpus" / "labelled" / "requests.csv"
+    gold = gold_column or os.environ.get("NOTEBOOK_GOLD_COLUMN")
+    if not gold:
+        gold = REVIEW_LABEL_COLUMN if is_review_sheet(path) else "labels"
+    return NotebookInputs(
+        path,
+        Path(model) if model else root / "models" / "r3",
+        gold,
+        None if split in (None, "", "all") else split,
+    )
 
 
 def figure_dir() -> Path:

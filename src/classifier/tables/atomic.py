@@ -24,7 +24,10 @@ def publish(tmp: Path, path: Path) -> None:
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file and rename, never leaving half a file."""
+    from .guard import check_regular
+
     path = Path(path)
+    check_regular(path)  # never replace a device, pipe or folder with a file
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
