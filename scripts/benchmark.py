@@ -410,7 +410,8 @@ def main() -> int:
         acc = accuracy(model, tmp)
 
     print_table(args, times, same, {w: len(v[1]) for w, v in work.items()}, scale, cold, acc)
-    print(f"\nbenchmark took {time.perf_counter() - began:.0f} s")
+    took = time.perf_counter() - began
+    print(f"\nbenchmark took {took:.0f} s; load average {os.getloadavg()[0]:.2f} at the end")
     return 0
 
 
