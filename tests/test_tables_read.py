@@ -620,3 +620,205 @@ def test_jsonl_number_too_long_to_convert(tmp_path):
     assert_clean_outcome(rc, err, out)
     if rc == 0:
         assert len(read_jsonl_output(out)) == 3
+
+
+# ===================================================================== files as Excel writes them
+
+
+def _set_dimension(data: bytes, ref: str | None) -> bytes:
+    """The workbook with its sheet's ``<dimension ref=…>`` rewritten (``None``: removed)."""
+    sheet = "xl/worksheets/sheet1.xml"
+    xml = zipfile.ZipFile(io.BytesIO(data)).read(sheet)
+    assert re.search(rb"<dimension ref=", xml), xml[:300]
+    new = b"" if ref is None else f'<dimension ref="{ref}"/>'.encode()
+    xml = re.sub(rb"<dimension ref=\"[^\"]*\"\s*/>", new, xml)
+    return _replace_member(data, sheet, xml)
+
+
+@pytest.mark.parametrize("ref", ["A1:B2", "A1", "A1:A1048576", None])
+def test_xlsx_with_a_stale_dimension_keeps_every_row_and_column(tmp_path, ref):
+    """Many tools write a ``<dimension>`` that is too small (or none): it is not trusted."""
+    wb = Workbook()
+    rows = [[i, f"市町村の対策その{i}", f"memo{i}", i * 1.5, "end"] for i in range(1, 6)]
+    for row in [["id", "text", "memo", "amount", "last"], *rows]:
+        wb.active.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    path = tmp_path / "stale.xlsx"
+    path.write_bytes(_set_dimension(buf.getvalue(), ref))
+    assert openpyxl_dimension(path) != "A1:E6"  # a reader trusting it would lose cells
+    table = open_table(str(path))
+    assert table.columns == ["id", "text", "memo", "amount", "last"]
+    assert _rows(table) == [Row(i, row, line=i + 1) for i, row in enumerate(rows, 1)]
+
+
+def openpyxl_dimension(path: Path) -> str:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True)
+    try:
+        return wb.active.calculate_dimension()
+    except ValueError:  # openpyxl refuses to guess when the element is missing
+        return "A1:A1"
+    finally:
+        wb.close()
+
+
+def test_csv_stray_quote_is_one_error_row_and_later_lines_are_rows_again(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_bytes('id,text\n1,市町村\n2,"大学の教育\n3,政府機関\n\n4,中小企業\n'.encode())
+    rows = _rows(open_table(str(path)))
+    assert [(r.number, r.line, r.cells[0]) for r in rows] == [
+        (1, 2, "1"),
+        (2, 3, "2"),
+        (3, 4, "3"),
+        (4, 5, ""),
+        (5, 6, "4"),
+    ]
+    assert rows[1].error is not None and "opened on line 3 is never closed" in rows[1].error
+    assert rows[1].cells[1].startswith("大学の教育")
+    assert [r.error for r in rows if r.number != 2] == [None] * 4
+    assert [r.cells for r in rows[2:]] == [["3", "政府機関"], ["", ""], ["4", "中小企業"]]
+
+
+csv_cell = st.text(alphabet="市町村情報大学ab1 ・。", min_size=1, max_size=6).filter(str.strip)
+
+
+@given(
+    lines=st.lists(st.lists(csv_cell, min_size=3, max_size=3), min_size=2, max_size=10),
+    where=st.tuples(st.integers(0, 100), st.integers(0, 100)),
+    ending=st.sampled_from(["\n", "\r\n"]),
+)
+def test_a_stray_quote_never_loses_or_merges_rows(tmp_path_factory, lines, where, ending):
+    """One ``"`` put anywhere on a data line other than the last (cells hold no other
+    quote): every line is still exactly one row, in order; the line with the quote is
+    either read with the quote as text or is an ``error:`` row naming that line."""
+    texts = [",".join(cells) for cells in lines]
+    k = where[0] % (len(texts) - 1)
+    at = where[1] % (len(texts[k]) + 1)
+    texts[k] = texts[k][:at] + '"' + texts[k][at:]
+    path = tmp_path_factory.mktemp("quote") / "q.csv"
+    path.write_bytes(ending.join(["id,text,memo", *texts, ""]).encode())
+    rows = _rows(open_table(str(path)))
+    assert [r.line for r in rows] == list(range(2, len(lines) + 2))
+    for i, (row, cells) in enumerate(zip(rows, lines, strict=True)):
+        if i != k:
+            assert row.error is None and row.cells == cells, (i, row)
+    quoted = rows[k]
+    opens_a_cell = at == 0 or texts[k][at - 1] == ","
+    if opens_a_cell:
+        assert quoted.error is not None
+        assert f"opened on line {k + 2} is never closed" in quoted.error
+    else:  # a quote inside a cell is text, as Excel reads it
+        assert quoted.error is None and quoted.cells == texts[k].split(",")
+
+
+# (kind of blank row, as it is written) for each format
+BLANK_CSV = ["", ",,", " , ,"]
+BLANK_XLSX = [[], [None, None, None], [" "], [None, "\u3000", " "]]
+TITLES = [["令和6年度 概算要求一覧"], ["（単位：千円）"], []]
+
+
+def _blank_cells(kind, width: int, fmt: str) -> list:
+    if fmt == "csv":
+        return (kind.split(",") + [""] * width)[:width] if kind else [""] * width
+    return ([*kind] + [None] * width)[:width]
+
+
+@given(
+    fmt=st.sampled_from(["csv", "xlsx"]),
+    titles=st.lists(st.sampled_from(TITLES), max_size=3),
+    layout=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 3)), min_size=4, max_size=10),
+    trailing=st.lists(st.integers(0, 3), max_size=3),
+)
+@CLI_SETTINGS
+def test_blank_and_title_rows_never_change_the_data_rows(
+    tmp_path_factory, fmt, titles, layout, trailing
+):
+    """Blank rows between data rows are rows (empty, in place); title rows above the header
+    are skipped and reported; blank rows after the last data row are not rows."""
+    blanks = BLANK_CSV if fmt == "csv" else BLANK_XLSX
+    sheet: list = [list(t) for t in titles] + [["id", "text", "memo"]]
+    expected: list[tuple[int, list]] = []  # (Excel row, cells)
+    for n, (before, kind) in enumerate(layout):
+        if n:  # blank rows before the first data row would be title rows
+            for _ in range(before):
+                sheet.append(blanks[kind % len(blanks)])
+                expected.append((len(sheet), _blank_cells(sheet[-1], 3, fmt)))
+        sheet.append([f"{n}", f"市町村の情報セキュリティその{n}", "メモ"])
+        expected.append((len(sheet), sheet[-1]))
+    for kind in trailing:
+        sheet.append(blanks[kind % len(blanks)])
+    path = tmp_path_factory.mktemp("blank") / f"b.{fmt}"
+    if fmt == "csv":
+        path.write_bytes(
+            "\r\n".join(r if isinstance(r, str) else ",".join(r) for r in sheet).encode() + b"\r\n"
+        )
+    else:
+        _xlsx(path, {"一覧": sheet})
+    table = open_table(str(path))
+    assert table.columns == ["id", "text", "memo"]
+    assert table.header_line == len(titles) + 1
+    if titles:
+        assert f"the header is row {len(titles) + 1}; the {len(titles)} row(s) above" in (
+            " ".join(table.notes)
+        )
+    rows = _rows(table)
+    assert [(r.line, r.cells) for r in rows] == expected
+    assert [r.number for r in rows] == list(range(1, len(expected) + 1))
+    assert all(r.error is None for r in rows)
+
+
+def test_jsonl_blank_lines_between_objects_are_rows(tmp_path):
+    path = tmp_path / "b.jsonl"
+    path.write_text(
+        '{"id": 1, "text": "市町村"}\n\n   \n{"id": 2, "text": "大学"}\n\n\n', encoding="utf-8"
+    )
+    rows = _rows(open_table(str(path)))
+    assert [(r.line, r.cells) for r in rows] == [
+        (1, [1, "市町村"]),
+        (2, [None, None]),
+        (3, [None, None]),
+        (4, [2, "大学"]),
+    ]
+
+
+def test_xlsx_formula_never_calculated_is_kept_and_marks_its_row(tmp_path):
+    """A workbook written by a program (never opened in Excel) has formulas but no values."""
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["id", "text"])
+    ws.append(["a", None])
+    ws["B2"] = '=A2&"x"'
+    ws.append(["b", "市町村"])
+    path = tmp_path / "f.xlsx"
+    wb.save(path)
+    assert read_xlsx_values(path)[1] == ("a", None)  # what a values-only reader sees
+    rows = _rows(open_table(str(path)))
+    assert rows[0].cells == ["a", '=A2&"x"']
+    assert rows[0].error is not None and '(=A2&"x")' in rows[0].error
+    assert "not calculated" in rows[0].error
+    assert rows[1] == Row(2, ["b", "市町村"], line=3)
+
+
+@pytest.mark.parametrize("active", [0, 1])
+def test_xlsx_hidden_sheet_is_never_read_by_default(tmp_path, active):
+    wb = Workbook()
+    hidden = wb.active
+    hidden.title = "作業用"
+    hidden.append(["x", "y"])
+    hidden.append(["秘", "密"])
+    hidden.sheet_state = "hidden"
+    ws = wb.create_sheet("一覧")
+    ws.append(["id", "text"])
+    ws.append([1, "市町村の情報セキュリティ"])
+    wb.active = active  # a hidden active sheet is what some tools leave behind
+    path = tmp_path / "h.xlsx"
+    wb.save(path)
+    table = open_table(str(path))
+    assert table.sheet == "一覧" and table.columns == ["id", "text"]
+    assert table.notes == [
+        "read sheet '一覧' (the file has 2: 作業用, 一覧; 1 hidden; choose with --sheet)"
+    ]
+    assert _rows(table) == [Row(1, [1, "市町村の情報セキュリティ"], line=2)]
+    assert open_table(str(path), sheet="作業用").columns == ["x", "y"]  # when asked for

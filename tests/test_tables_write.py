@@ -9,14 +9,24 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime
+import math
+import time
+import types
+import zipfile
 from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from openpyxl import load_workbook
 
 from classifier.commands import classify as classify_mod
 from classifier.errors import InputFileError, OutputFileError
 from classifier.tables import InputTable, TableWriter, default_output_path
+from classifier.tables import write as write_mod
+from classifier.tables.write import guard_formula
 
 from .helpers import (
     ADDED,
@@ -330,3 +340,117 @@ def test_interrupted_run_in_a_real_process_prints_no_traceback(tmp_path, out_ext
     assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr, proc.stderr
     assert list(out_dir.iterdir()) == []
     assert src.read_bytes() == data
+
+
+# =========================================================================== as Excel opens them
+
+
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(1)", "'@SUM(1)"),
+        ("\tx", "'\tx"),
+        ("\r=1", "'\r=1"),
+        ("-", "'-"),
+        ("-5", "-5"),
+        ("+3.5", "+3.5"),
+        ("1e5", "1e5"),
+        ("-.5", "-.5"),
+        ("市町村=1", "市町村=1"),
+        ("", ""),
+    ],
+)
+def test_csv_cells_excel_would_run_get_a_quote(tmp_path, cell, written):
+    for guard, expected in ((True, written), (False, cell)):
+        out = tmp_path / f"{guard}.csv"
+        with TableWriter(out, "csv", ["a", "n"], formula_guard=guard) as writer:
+            writer.write([cell, -5])
+        with open(out, encoding="utf-8-sig", newline="") as fh:
+            assert list(csv.reader(fh)) == [["a", "n"], [expected, "-5"]]
+
+
+@given(st.text(alphabet=st.sampled_from(list("=+-@\t\r0123456789.eE ax'\"")), max_size=8))
+def test_formula_guard_agrees_with_the_rule(value):
+    """Independently of the writer's own pattern: text that starts like a formula and is
+    not a number (as ``float`` reads one, bar inf/nan spellings) gets a quote."""
+    risky = value[:1] in ("=", "+", "-", "@", "\t", "\r")
+    try:
+        number = value == value.strip() and math.isfinite(float(value)) and "_" not in value
+    except ValueError:
+        number = False
+    assert guard_formula(value) == ("'" + value if risky and not number else value)
+
+
+def test_xlsx_formula_looking_text_stays_text(tmp_path):
+    cells = ['=HYPERLINK("http://x")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1)", "\tx", "-5"]
+    out = tmp_path / "o.xlsx"
+    with TableWriter(out, "xlsx", [f"c{i}" for i in range(len(cells))]) as writer:
+        writer.write(cells)
+    ws = load_workbook(out).worksheets[0]  # formulas visible (not data_only)
+    row = next(iter(ws.iter_rows(min_row=2, max_row=2)))
+    assert [c.value for c in row] == cells
+    assert [c.data_type for c in row] == ["s"] * len(cells)  # no formula ("f") cell
+
+
+def test_xlsx_refuses_more_rows_than_excel_shows(tmp_path, monkeypatch):
+    monkeypatch.setattr(write_mod, "EXCEL_MAX_ROWS", 5)
+    ok = tmp_path / "ok.xlsx"
+    with TableWriter(ok, "xlsx", ["a"]) as writer:
+        writer.write_rows([[i] for i in range(4)])  # header + 4 rows = 5: fits
+    assert len(read_xlsx_values(ok)) == 5
+    out = tmp_path / "o.xlsx"
+    with (
+        pytest.raises(OutputFileError, match=r"Excel shows at most 5 rows.*write CSV"),
+        TableWriter(out, "xlsx", ["a"]) as writer,
+    ):
+        writer.write_rows([[1], [2]])
+        writer.write_rows([[3], [4], [5]])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.xlsx"]
+
+
+class _Later(datetime.datetime):
+    """A clock 400 days and some hours ahead, as openpyxl asks for it."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return datetime.datetime.now(tz) + datetime.timedelta(days=400, hours=5, seconds=7)
+
+
+def _write_workbook(path: Path) -> None:
+    with TableWriter(path, "xlsx", ["text", "label_1", "confidence_1", "status"]) as writer:
+        writer.write_rows([["市町村の情報セキュリティ", "(2)②ⅲ", 0.964, "ok"], ["x", "", "", ""]])
+        writer.add_sheet("labels", ["label", "heading"], [["(1)①", "見出し"]])
+
+
+def test_xlsx_output_is_byte_identical_whatever_the_clock(tmp_path, monkeypatch):
+    import openpyxl.packaging.core as core
+    import openpyxl.writer.excel as excel_writer
+
+    _write_workbook(tmp_path / "a.xlsx")
+    later = types.SimpleNamespace(datetime=_Later, timezone=datetime.timezone)
+    monkeypatch.setattr(core, "datetime", later)
+    monkeypatch.setattr(excel_writer, "datetime", later)
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + 400 * 86400 + 18007)
+    _write_workbook(tmp_path / "b.xlsx")
+    monkeypatch.undo()
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+    infos = zipfile.ZipFile(tmp_path / "a.xlsx").infolist()
+    assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_xlsx_output_has_a_frozen_header_a_filter_and_widths(tmp_path):
+    out = tmp_path / "a.xlsx"
+    _write_workbook(out)
+    wb = load_workbook(out)
+    ws = wb["classified"]
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == "A1:D3"  # header and both rows, every column
+    widths = {k: v.width for k, v in ws.column_dimensions.items()}
+    assert set(widths) == {"A", "B", "C", "D"}
+    assert widths["A"] == 40  # a text column is wide
+    assert all(8 <= w <= 40 for w in widths.values())
+    assert wb["labels"].freeze_panes == "A2"

@@ -1,0 +1,116 @@
+"""tables.encoding: which encoding a text file is in, and a mostly-UTF-8 file with a few
+stray bytes read as UTF-8 (never decoded whole as CP932, which would garble every row)."""
+
+from __future__ import annotations
+
+import codecs
+import io
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from classifier.errors import InputFileError
+from classifier.tables import open_table
+from classifier.tables.encoding import REPLACEMENT, bad_bytes_error, detect_encoding
+
+GOOD = [
+    "市町村の情報セキュリティ対策を支援する",
+    "大学における専門人材の教育を充実する",
+    "政府機関の情報システムの監視を強化する",
+    "中小企業の経営層に向けた研修を実施する",
+    "重要インフラ事業者の演習を実施する",
+]
+
+
+def _detect(data: bytes) -> tuple[str, str]:
+    return detect_encoding(io.BytesIO(data))
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ("id,text\n1,市町村\n".encode(), ("utf-8", "strict")),
+        (codecs.BOM_UTF8 + "id,text\n1,市町村\n".encode(), ("utf-8-sig", "strict")),
+        ("id,text\n1,市町村\n".encode("utf-16"), ("utf-16", "strict")),
+        ("id,text\n1,市町村\n".encode("cp932"), ("cp932", "strict")),
+        (b"id,text\n1,abc\n", ("utf-8", "strict")),
+    ],
+)
+def test_detect_encoding(data, expected):
+    stream = io.BytesIO(data)
+    assert detect_encoding(stream) == expected
+    assert stream.tell() == 0  # left at the start for the reader
+
+
+def test_utf16_without_a_byte_order_mark_is_refused_with_a_hint():
+    data = "request_id,text,memo\r\nA-001,市町村の情報セキュリティ,note\r\n".encode("utf-16-le")
+    assert data[:200].count(b"\x00") > 20  # ASCII in UTF-16: every other byte is NUL
+    with pytest.raises(InputFileError, match=r"UTF-16 without a byte-order mark.*utf-16-le"):
+        _detect(data)
+
+
+def test_two_stray_cp932_bytes_do_not_make_the_file_cp932():
+    """「あ」 pasted from a CP932 file is the two bytes 82 A0, neither valid UTF-8 here."""
+    assert "あ".encode("cp932") == b"\x82\xa0"
+    lines = ["id,text", *(f"{i},{t}" for i, t in enumerate(GOOD, 1))]
+    data = "\n".join(lines).encode() + b"\n6,\x82\xa0\n"
+    assert _detect(data) == ("utf-8", "replace")
+    # Decoded whole as CP932, the good rows would be mojibake: that is what must not happen.
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    assert data.decode("cp932", errors="replace").split("\n")[1] != lines[1]
+
+
+def test_a_mostly_cp932_file_is_still_cp932():
+    data = ("id,text\n" + "".join(f"{i},{t}\n" for i, t in enumerate(GOOD))).encode("cp932")
+    assert _detect(data) == ("cp932", "strict")
+
+
+def test_bad_bytes_error():
+    assert bad_bytes_error("strict", "a" + REPLACEMENT) is None
+    assert bad_bytes_error("replace", "市町村") is None
+    assert "not UTF-8" in bad_bytes_error("replace", "市" + REPLACEMENT)
+
+
+# Bytes that are never valid UTF-8 where they are put (at a character boundary, before
+# ASCII or before the lead byte of the next character).
+STRAY = [b"\x82", b"\xa0", b"\x8e", b"\xff", b"\xc3", b"\xe3", b"\x95"]
+
+
+@given(
+    n_rows=st.integers(5, 12),
+    strays=st.lists(
+        st.tuples(st.integers(0, 11), st.integers(0, 30), st.sampled_from(STRAY)),
+        min_size=1,
+        max_size=2,
+    ),
+)
+def test_mostly_utf8_files_keep_their_good_rows(tmp_path_factory, n_rows, strays):
+    """Up to two stray bytes anywhere in the text cells: the rows without one come back
+    exactly as written, the rows with one are marked as errors."""
+    texts = [GOOD[i % len(GOOD)] + f"その{i}" for i in range(n_rows)]
+    inserted: dict[int, dict[int, bytes]] = {}
+    for row, at, byte in strays:
+        row %= n_rows
+        inserted.setdefault(row, {})[at % (len(texts[row]) + 1)] = byte
+    cells = [
+        b"".join(inserted.get(r, {}).get(k, b"") + ch.encode() for k, ch in enumerate(t))
+        + inserted.get(r, {}).get(len(t), b"")
+        for r, t in enumerate(texts)
+    ]
+    bad_rows = set(inserted)
+    data = b"id,text\r\n" + b"".join(b"%d," % i + c + b"\r\n" for i, c in enumerate(cells))
+    path = tmp_path_factory.mktemp("enc") / "mixed.csv"
+    path.write_bytes(data)
+    table = open_table(str(path))
+    assert table.encoding == "utf-8"
+    assert any("read as UTF-8 though some bytes are not" in n for n in table.notes)
+    rows = list(table.rows)
+    assert [r.cells[0] for r in rows] == [str(i) for i in range(n_rows)]
+    for i, r in enumerate(rows):
+        if i in bad_rows:
+            assert r.error is not None and "not UTF-8" in r.error
+            assert REPLACEMENT in r.cells[1]
+        else:
+            assert r.error is None and r.cells[1] == texts[i]
