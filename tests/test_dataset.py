@@ -132,6 +132,22 @@ def test_read_labelled_files_keeps_rows_of_different_files_apart(tmp_path, small
     assert left_out == 1 and len(problems) == 1 and problems[0].startswith("b.csv row 3:")
 
 
+def test_read_labelled_files_gives_every_request_its_own_id(tmp_path, small_policy):
+    cols = ["id", "text", "labels"]
+    a = write_csv(tmp_path / "a.csv", [["1", "政府機関の監視", "(1)①"]], cols)
+    # The same id three times in one file, and ids left empty (as in a review sheet).
+    b = write_csv(
+        tmp_path / "b.csv",
+        [["1", "x", "(1)②"], ["1", "y", "(1)②"], ["1", "z", "(1)②"], ["", "w", "(1)①"]],
+        cols,
+    )
+    requests, _, _ = read_labelled_files([a, b, b], small_policy)
+    ids = [r.id for r in requests]
+    assert len(set(ids)) == len(ids) == 9
+    assert ids[:5] == ["1", "b:1", "b:1#2", "b:1#3", "row4"]
+    assert "None" not in ids
+
+
 def test_examples_for_policy_summarises_problems(tmp_path, small_policy):
     rows = [[str(i), "x", "(9)①"] for i in range(22)] + [["ok", "政府機関の監視", "(1)①"]]
     path = write_csv(tmp_path / "l.csv", rows, ["id", "text", "labels"])

@@ -262,3 +262,30 @@ def test_reported_parent_confidence_is_at_least_each_childs(r3_model, text):
         for label, c in zip(sub.labels, sub.confidences, strict=True):
             above = level_of(policy, label, level)
             assert parent[above] >= c, f"{level} {above} {parent[above]} < {label} {c}"
+
+
+def test_a_rows_prediction_does_not_depend_on_the_rest_of_its_batch(r3_model):
+    import csv
+    import io
+    import zipfile
+
+    from .helpers import ROOT
+
+    predictor = Predictor(r3_model, r3_model.policy_, top_k=3)
+    # Real programmes (rows 699-703 of the RS file: two pairs of identical texts, out of
+    # scope, with few words pushing towards label_1): the evidence sentence once looked
+    # past a row's own words into the next row's, so twins got different sentences.
+    path = ROOT / "corpus" / "rs2024" / "1-2_RS_2024_基本情報_事業概要等.zip"
+    with zipfile.ZipFile(path) as zf:
+        data = zf.read(zf.namelist()[0]).decode("utf-8-sig")
+    rows = (
+        list(csv.DictReader(io.StringIO(data)))[699:704]
+        + list(csv.DictReader(io.StringIO(data)))[784:788]
+    )
+    fields = ["事業名", "事業の目的", "現状・課題", "事業の概要"]
+    texts = ["\n".join(r[f] for f in fields) for r in rows]
+    batch = predictor._predict(texts)  # every row analysed, repeats included
+    assert [predictor._predict([t])[0] for t in texts] == batch
+    # A text repeated in a batch is analysed once and gets the prediction it gets alone.
+    assert predictor.predict(texts) == batch
+    assert len(set(texts)) < len(texts)

@@ -159,14 +159,16 @@ def test_carry_labels_counts_what_happened():
         LabelledRequest("e", "t", ()),  # out of scope: carried as it is
         LabelledRequest("f", "t", ("(1)⑤", "(1)①")),  # a label whose row is not reviewed
         LabelledRequest("g", "t", ("(1)③", "(1)④"), ministry="総務省"),  # both renamed
+        LabelledRequest("h", "t", ("(1)①", "(1)②")),  # kept (1)①, lost (1)②: not renamed
     ]
     report = carry_labels(requests, crosswalk)
-    assert (report.carried, report.remapped, report.dropped) == (2, 2, 1)
-    assert (report.labels_dropped, report.unmapped) == (1, 1)
+    assert (report.carried, report.remapped, report.reduced, report.dropped) == (2, 2, 1, 1)
+    assert (report.labels_dropped, report.unmapped) == (2, 1)
     assert [(r.id, r.labels) for r in report.requests] == [
         ("a", ("(1)①",)),
         ("b", ("(1)②",)),
         ("e", ()),
         ("g", ("(1)②", "(1)③")),
+        ("h", ("(1)①",)),
     ]
-    assert report.requests[-1].ministry == "総務省"  # the rest of the record is kept
+    assert report.requests[-2].ministry == "総務省"  # the rest of the record is kept

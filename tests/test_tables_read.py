@@ -713,7 +713,8 @@ def test_a_stray_quote_never_loses_or_merges_rows(tmp_path_factory, lines, where
         assert quoted.error is None and quoted.cells == texts[k].split(",")
 
 
-# (kind of blank row, as it is written) for each format
+# (kind of blank row, as it is written) for each format; the first two are empty, the
+# others hold only blanks (rows all the same: a cell holding a space is a cell)
 BLANK_CSV = ["", ",,", " , ,"]
 BLANK_XLSX = [[], [None, None, None], [" "], [None, "\u3000", " "]]
 TITLES = [["令和6年度 概算要求一覧"], ["（単位：千円）"], []]
@@ -747,8 +748,14 @@ def test_blank_and_title_rows_never_change_the_data_rows(
                 expected.append((len(sheet), _blank_cells(sheet[-1], 3, fmt)))
         sheet.append([f"{n}", f"市町村の情報セキュリティその{n}", "メモ"])
         expected.append((len(sheet), sheet[-1]))
+    # After the last data row, empty rows are not rows, but one holding only blanks is
+    # (with the empty rows before it).
+    tail = []
     for kind in trailing:
         sheet.append(blanks[kind % len(blanks)])
+        tail.append((len(sheet), _blank_cells(sheet[-1], 3, fmt), kind % len(blanks) >= 2))
+    last = max((i for i, t in enumerate(tail) if t[2]), default=-1)
+    expected += [(line, cells) for line, cells, _ in tail[: last + 1]]
     path = tmp_path_factory.mktemp("blank") / f"b.{fmt}"
     if fmt == "csv":
         path.write_bytes(

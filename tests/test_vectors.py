@@ -97,3 +97,13 @@ def test_flat_tfidf_names_the_last_occurrence():
     _, where = scorers.transform_flat(["w:y", "w:x", "w:y", "w:y"], rows, 2, np.array([5, 6, 7, 8]))
     # Row 0 stores w:x (from source 6) then w:y (last seen at source 7); row 1 stores w:y (8).
     assert where.tolist() == [6, 7, 8]
+
+
+def test_transform_flat_without_sources_gives_positions_in_the_feature_list():
+    scorers = ScorerArrays({"w:x": 0, "w:y": 1}, np.array(["w:x", "w:y"]), np.ones(2), None, None)
+    features = ["w:zz", "w:y", "w:x", "w:y", "w:unknown", "w:y"]
+    rows = np.array([0, 0, 0, 0, 1, 1])
+    _, where = scorers.transform_flat(features, rows, 2)
+    # Row 0: w:x at 2, w:y last at 3; row 1: w:y at 5 (unknown words are not stored).
+    assert where.tolist() == [2, 3, 5]
+    assert [features[i] for i in where] == ["w:x", "w:y", "w:y"]

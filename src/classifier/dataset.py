@@ -85,7 +85,9 @@ def read_labelled(
             continue
         requests.append(
             LabelledRequest(
-                id=str(row.cells[col[id_col]]) if id_col else f"row{row.number}",
+                id=cell_text(row.cells[col[id_col]]).strip() or f"row{row.number}"
+                if id_col
+                else f"row{row.number}",
                 text=text,
                 labels=labels,
                 ministry=str(row.cells[col["府省庁"]] or "") if "府省庁" in col else "",
@@ -208,7 +210,14 @@ def read_labelled_files(
         left_out += report.left_out
         for r in report.requests:
             if r.id in seen:
-                r = replace(r, id=f"{Path(str(path)).stem}:{r.id}")
+                # Prefixed with the file's name, and numbered if that is taken too (an id
+                # repeated within a file, or the same file given twice).
+                base = f"{Path(str(path)).stem}:{r.id}"
+                new_id, k = base, 1
+                while new_id in seen:
+                    k += 1
+                    new_id = f"{base}#{k}"
+                r = replace(r, id=new_id)
             seen.add(r.id)
             requests.append(r)
     return requests, problems, left_out
@@ -273,7 +282,8 @@ def examples_for_policy(
     report = carry_labels(old_requests, read_crosswalk(Path(crosswalk_path), policy))
     out.notes.append(
         f"carried over from {labels_policy.policy_id}: {report.carried} unchanged, "
-        f"{report.remapped} remapped, {report.dropped} dropped (their items were removed), "
+        f"{report.remapped} remapped, {report.reduced} kept with fewer labels, "
+        f"{report.dropped} dropped (their items were removed), "
         f"{report.unmapped} left out (crosswalk rows not yet reviewed), "
         f"{old_left_out} with invalid labels"
     )

@@ -125,7 +125,20 @@ class Predictor:
         return out
 
     def predict(self, texts: Sequence[object]) -> list[Prediction]:
-        """One prediction per text, in order."""
+        """One prediction per text, in order.
+
+        A text repeated in the batch is analysed once: a prediction depends on its text
+        alone, and exports repeat programmes (5% of the RS 2024 file's text).
+        """
+        if all(isinstance(t, str) for t in texts):
+            first: dict[object, int] = {}
+            index = [first.setdefault(t, len(first)) for t in texts]
+            if len(first) < len(texts):
+                once = self._predict(list(first))
+                return [once[i] for i in index]
+        return self._predict(texts)
+
+    def _predict(self, texts: Sequence[object]) -> list[Prediction]:
         batch = self.model.tokenizer_.analyze_batch(texts)
         scores = self.model.score(batch)
         found = _Found(
@@ -224,9 +237,9 @@ class Predictor:
         row_of = np.repeat(np.arange(n), np.diff(X.indptr))
         pushes = X.data * self._weights[best[row_of], X.indices]
         positive = np.flatnonzero(pushes > 0)
-        # One sort key: the row, plus a fraction that falls as the push grows.
-        key = row_of[positive] + (1.0 - pushes[positive] / (2.0 * pushes.max(initial=1.0)))
-        ranked = positive[np.argsort(key, kind="stable")]
+        # By row, then strongest push first (ties in text order): nothing depends on the
+        # other rows of the batch, so a row gets the same evidence in any file.
+        ranked = positive[np.lexsort((-pushes[positive], row_of[positive]))]
         bounds = np.searchsorted(row_of[ranked], np.arange(n + 1)).tolist()
         words = list(map(found.surfaces.__getitem__, found.where[ranked].tolist()))
         strength = pushes[ranked].tolist()
@@ -235,11 +248,13 @@ class Predictor:
         best_sentences: list[str] = []
         sentence_bounds = found.sentence_offsets.tolist()
         for i in range(n):
+            # This row's strongest words only (never the next row's, when it has fewer).
+            strongest = slice(bounds[i], min(bounds[i] + _SENTENCE_WORDS, bounds[i + 1]))
             best_sentences.append(
                 _best_sentence(
                     found.sentences[sentence_bounds[i] : sentence_bounds[i + 1]],
-                    words[bounds[i] : bounds[i] + _SENTENCE_WORDS],
-                    strength[bounds[i] : bounds[i] + _SENTENCE_WORDS],
+                    words[strongest],
+                    strength[strongest],
                 )
             )
             shown: list[str] = []

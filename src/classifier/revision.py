@@ -229,12 +229,13 @@ class CarryReport:
     dropped: int  # no label survived: the request is left out
     labels_dropped: int  # individual labels that mapped to a removed item
     unmapped: int  # requests left out because a label's crosswalk row is not reviewed
+    reduced: int = 0  # no label renamed, but one lost (its item was removed); others kept
 
 
 def carry_labels(requests: Sequence[LabelledRequest], crosswalk: Crosswalk) -> CarryReport:
     """Rewrite labels through a reviewed crosswalk. Out-of-scope requests carry as they are."""
     out: list[LabelledRequest] = []
-    carried = remapped = dropped = labels_dropped = unmapped = 0
+    carried = remapped = dropped = labels_dropped = unmapped = reduced = 0
     for r in requests:
         if not r.labels:
             out.append(r)
@@ -249,9 +250,11 @@ def carry_labels(requests: Sequence[LabelledRequest], crosswalk: Crosswalk) -> C
         if not kept:
             dropped += 1
             continue
-        if kept == r.labels:
-            carried += 1
-        else:
+        if any(new and new != old for old, new in zip(r.labels, new_labels, strict=True)):
             remapped += 1
+        elif kept != r.labels:
+            reduced += 1
+        else:
+            carried += 1
         out.append(replace(r, labels=kept))
-    return CarryReport(tuple(out), carried, remapped, dropped, labels_dropped, unmapped)
+    return CarryReport(tuple(out), carried, remapped, dropped, labels_dropped, unmapped, reduced)

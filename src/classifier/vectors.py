@@ -37,7 +37,8 @@ class ScorerArrays:
         """Vectors of ``n`` documents given as one flat feature list and each feature's row.
 
         Also returns, for each stored entry of the matrix, the ``sources`` value of the last
-        occurrence of that feature in its document (the word shown as evidence).
+        occurrence of that feature in its document (the word shown as evidence), or without
+        ``sources`` that occurrence's index in ``features``.
         """
         n_features = len(self.idf)
         cols = np.fromiter(
@@ -59,7 +60,8 @@ class ScorerArrays:
         X = sparse.csr_matrix(
             (data, nnz_cols.astype(np.int32), indptr.astype(np.int32)), shape=(n, n_features)
         )
-        where = sources[known][order][last] if sources is not None else last
+        origin = sources[known] if sources is not None else np.flatnonzero(known)
+        where = origin[order][last]
         return X, where
 
     def lr_log_proba(self, X: sparse.csr_matrix) -> np.ndarray:

@@ -128,7 +128,9 @@ def open_delimited(
                 cells = (cells + [""] * width)[:width]
                 error = error or bad_bytes_error(errors, "".join(cells))
                 row = Row(number, cells, error, line=at + 1 + number)
-                if error is None and not any(c.strip() for c in record.cells):
+                # Only a line with nothing at all in it is blank: a cell holding a space
+                # is a cell (Excel keeps the row).
+                if error is None and not any(record.cells):
                     blanks.append(row)
                     continue
                 yield from blanks

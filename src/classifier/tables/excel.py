@@ -41,7 +41,8 @@ _CFB = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def _blank(values: tuple) -> bool:
-    return not any(v is not None and str(v).strip() for v in values)
+    """No cell holds anything (a cell holding a space is a cell: Excel keeps its row)."""
+    return not any(v is not None and v != "" for v in values)
 
 
 def _choose_sheet(wb: Any, sheet: str | None, path: str) -> tuple[Any, list[str]]:
@@ -121,7 +122,7 @@ def open_xlsx(
                 break
     except XLSX_ERRORS as exc:
         raise InputFileError(f"{path}: the sheet cannot be read (damaged file?): {exc}") from exc
-    if not head or all(_blank(v) for v, _ in head):
+    if not head or all(not any(str(x).strip() for x in v if x is not None) for v, _ in head):
         raise InputFileError(f"{path}: sheet {ws.title!r} is empty")
     try:
         at = find_header([list(v) for v, _ in head], header_row)
