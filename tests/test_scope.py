@@ -176,6 +176,56 @@ def test_best_anchored_takes_the_best_context_of_a_sentence():
     assert where.tolist() == [0]
 
 
+def _slow(sentences, owner, n, scope):
+    """The reference: each sentence's contexts as strings, scored by context_proba."""
+    from classifier.scope import _best_anchored_slow
+
+    best = np.full(n, np.nan)
+    where = np.full(n, -1, dtype=np.intp)
+    return _best_anchored_slow(sentences, owner, best, where, scope)
+
+
+EDGE_SENTENCES = [
+    "市町村の情報セキュリティ対策を強化する。",
+    "CSIRT の訓練と nisc への報告、ＧＳＯＣ の監視。",  # Latin terms in any case, blanks
+    "サイバー",  # a term alone, at both ends of its sentence
+    "暗号資産の取引と量子暗号の研究、脆弱な地盤と脆弱性診断。",  # overlapping contexts
+    "道路橋の修繕",  # no term
+    "İstanbul のサイバー会議",  # lower-casing lengthens İ: the slow path
+    "ΣΑΣ セキュリティ",  # final sigma: the slow path
+    "攻撃" * 40,  # many adjacent terms
+    "",
+]
+
+
+def test_best_anchored_fast_path_matches_the_reference_on_the_committed_model():
+    from .helpers import load_committed_model
+
+    model, _ = load_committed_model(None)
+    scope = model.scope_
+    batch = [s for s in EDGE_SENTENCES if "İ" not in s and "Σ" not in s]  # all on the fast path
+    owner = np.arange(len(batch)) // 2
+    n = int(owner.max()) + 1
+    fast = best_anchored(batch, owner, n, scope)
+    slow = _slow(batch, owner, n, scope)
+    assert not np.isnan(fast[0]).all()
+    np.testing.assert_allclose(fast[0], slow[0], rtol=1e-12, atol=1e-15)
+    assert fast[1].tolist() == slow[1].tolist()
+    for k, sentence in enumerate(EDGE_SENTENCES):  # and each sentence on its own
+        one = best_anchored([sentence], np.array([0]), 1, scope)
+        ref = _slow([sentence], np.array([0]), 1, scope)
+        np.testing.assert_allclose(one[0], ref[0], rtol=1e-12, atol=1e-15, err_msg=str(k))
+
+
+def test_best_anchored_fast_path_by_hand_with_spaces_and_case():
+    # Blanks are not grams and a bigram never spans a context boundary; "ab" scores.
+    scope = arrays({"a": 0.0, "b": 0.0, "ab": 3.0, "x": -1.0})
+    best, _ = best_anchored(["A B サイバー", "ab"], np.array([0, 1]), 2, scope)
+    # Text 0: grams a, b, ab (idf 1, blanks removed), each once: z = 3 / sqrt(3).
+    np.testing.assert_allclose(best[0], sigmoid(3 / math.sqrt(3)))
+    assert np.isnan(best[1])  # no security term
+
+
 # --------------------------------------------------------------------------- calibration layers
 
 ANCHORED_LAYER = np.array([1.0, 0.5, -0.25, 0.1])

@@ -19,6 +19,7 @@ from .model import PolicyClassifier
 from .policy import Policy
 
 OPEN, CLOSE = "【", "】"
+_MARKED_MAX = 100_000  # marked sentences kept for reuse (requests often share their words)
 
 
 class ClauseMatcher:
@@ -41,6 +42,7 @@ class ClauseMatcher:
                 if col is not None and surface in self.texts[i]:
                     found.setdefault(col, []).append(surface)
             self.words.append(found)
+        self._marked: dict[tuple[int, frozenset[str]], str] = {}
         where = {c: j for j, c in enumerate(columns)}
         # (n_columns, n_sentences): which sentences may explain each reported label.
         self.allowed = np.zeros((len(columns), len(pairs)), dtype=bool)
@@ -57,14 +59,23 @@ class ClauseMatcher:
         scores = np.asarray((X @ self.vectors.T).todense())
         scores = np.where(self.allowed[top], scores, -1.0)
         best = scores.argmax(axis=1)
+        found = scores[np.arange(len(best)), best] > 0
+        indices, indptr = X.indices.tolist(), X.indptr.tolist()
         out = []
         for i, k in enumerate(best.tolist()):
-            if scores[i, k] <= 0:
+            if not found[i]:
                 out.append("")
                 continue
-            row = set(X.indices[X.indptr[i] : X.indptr[i + 1]].tolist())
-            shared = {w for col, ws in self.words[k].items() if col in row for w in ws}
-            out.append(mark(self.texts[k], shared))
+            words = self.words[k]
+            shared = frozenset(
+                w for col in indices[indptr[i] : indptr[i + 1]] if col in words for w in words[col]
+            )
+            marked = self._marked.get((k, shared))
+            if marked is None:
+                if len(self._marked) > _MARKED_MAX:  # many distinct requests: start afresh
+                    self._marked.clear()
+                marked = self._marked[k, shared] = mark(self.texts[k], shared)
+            out.append(marked)
         return out
 
 

@@ -282,9 +282,15 @@ def _best_sentence(sentences: list[str], words: list[str], strength: list[float]
     """The sentence holding the greatest total push of ``words`` (the first on a tie)."""
     if len(sentences) <= 1:
         return sentences[0] if sentences and words else ""
+    if not words:
+        return ""
+    pairs = list(zip(words, strength, strict=True))
     best, best_score = "", 0.0
     for sentence in sentences:
-        score = sum(s for w, s in zip(words, strength, strict=True) if w in sentence)
+        score = 0.0  # summed in word order, as sum() would
+        for w, s in pairs:
+            if w in sentence:
+                score += s
         if score > best_score:
             best, best_score = sentence, score
     return best

@@ -53,6 +53,8 @@ class BudgetSummary:
     labels: Sequence[str]  # the classification targets at the reported level, in order
     first: dict[tuple[str, str], _Totals] = field(default_factory=dict)
     anywhere: dict[tuple[str, str], _Totals] = field(default_factory=dict)
+    # label -> the summary rows it counts toward (worked out once per label)
+    _covers: dict[str, list[tuple[str, str]]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._rows = self._layout()
@@ -76,13 +78,16 @@ class BudgetSummary:
 
     def _covering(self, label: str) -> list[tuple[str, str]]:
         """The summary rows a predicted label counts toward: its own target row, and the
-        item and area rows of itself and its ancestors."""
-        above = {label, *self.policy.ancestors(label)}
-        return [
-            (lab, kind)
-            for lab, kind in self._rows
-            if (kind == TARGET and lab == label) or (kind != TARGET and lab in above)
-        ]
+        item and area rows of itself and its ancestors (worked out once per label)."""
+        rows = self._covers.get(label)
+        if rows is None:
+            above = {label, *self.policy.ancestors(label)}
+            rows = self._covers[label] = [
+                (lab, kind)
+                for lab, kind in self._rows
+                if (kind == TARGET and lab == label) or (kind != TARGET and lab in above)
+            ]
+        return rows
 
     def add(
         self,
