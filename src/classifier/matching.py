@@ -8,7 +8,7 @@ them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 
 import numpy as np
 from scipy import sparse
@@ -79,7 +79,7 @@ class ClauseMatcher:
         return out
 
 
-def mark(text: str, words: set[str]) -> str:
+def mark(text: str, words: Set[str]) -> str:
     """``text`` with each occurrence of ``words`` in 【】, longest words first, never one
     inside another's marks, and adjacent words under one mark."""
     spans: list[tuple[int, int]] = []

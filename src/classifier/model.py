@@ -37,7 +37,8 @@ from .descriptions import clause_descriptions, clause_sentences
 from .hierarchy import rollup_matrix
 from .labels import LabelledRequest
 from .policy import Policy
-from .scope import best_anchored, fit_scope
+from .scope import best_anchored
+from .scope_fit import fit_scope
 from .tokens import FeatureBatch, JapaneseTokenizer, TokenizerSettings
 from .vectors import ScorerArrays, flatten, vocabulary
 from .vocab import ROLLUP_LEVELS, Scope
