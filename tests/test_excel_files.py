@@ -10,6 +10,7 @@ full disks and model cards in ``test_safety.py``.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -280,6 +281,23 @@ def test_formula_without_a_value_is_never_read_as_empty(tmp_path):
     assert _status(body[1]) == "ok"
 
 
+def test_an_uncalculated_amount_formula_does_not_stop_classification(tmp_path):
+    """Only a text cell holding an uncalculated formula makes its row an error (its text
+    cannot be known); an amount keeps the formula text and the row is classified."""
+    wb = Workbook()
+    wb.active.append(["id", "text", "要求額"])
+    wb.active.append([1, LOCAL, None])
+    wb.active["C2"] = "=SUM(100,200)"
+    src = tmp_path / "f.xlsx"
+    wb.save(src)
+    out = tmp_path / "o.csv"
+    _ok([src, "-o", out, "-q"])
+    table = read_csv_output(out)
+    assert _col(table, "status") == ["ok"]
+    assert _col(table, "要求額") == ["'=SUM(100,200)"]  # kept, as text Excel will not run
+    assert _col(table, "label_1") == ["(2)②ⅲ"]
+
+
 # ================================================================ 6. more rows than Excel shows
 
 
@@ -354,7 +372,10 @@ def test_header_with_a_line_break_or_a_note_is_the_text_column(tmp_path, name):
     )
     out = tmp_path / "o.csv"
     err = _ok([src, "-o", out])
-    assert f"text from {name} -> " in err
+    # The summary line stays one line: a line break in the name is shown as a space.
+    summary = err.splitlines()[0]
+    assert summary.startswith("classified 2 rows")
+    assert f"text from {name.replace(chr(10), ' ')} -> " in summary
     table = read_csv_output(out)
     assert table[0][:3] == ["番号", name, "備考"]  # the name is kept as written
     assert _col(table, "label_1") == ["(2)②ⅲ", "(2)④"]
@@ -627,6 +648,21 @@ def test_cp932_output_names_the_character_or_replaces_it(tmp_path):
     assert _col(table, "label_1")[0] == "(2)②ⅲ"
 
 
+@pytest.mark.parametrize("title_rows", [0, 2])
+def test_cp932_error_names_the_row_as_excel_numbers_it(tmp_path, title_rows):
+    """The row named is the input's row as Excel numbers it (header row 1, so the third
+    data row is row 4; title rows above the header push it down), as label warnings do."""
+    titles = "令和6年度 概算要求一覧\r\n（単位：千円）\r\n" if title_rows else ""
+    src = _write(
+        tmp_path / "e.csv",
+        titles + f"id,text,memo\r\n1,{LOCAL},ok\r\n2,{LOCAL},ok\r\n3,{LOCAL},𠮷\r\n",
+    )
+    out = tmp_path / "o.csv"
+    message = _fails([src, "-o", out, "--output-encoding", "cp932"])
+    assert f"{src} row {4 + title_rows}: the character '𠮷'" in message, message
+    assert str(out) in message and not out.exists()
+
+
 # ================================================================ 14. XLSX output as Excel opens it
 
 
@@ -803,3 +839,41 @@ def test_messages_name_the_file_and_row(tmp_path):
     for argv, named in cases:
         message = _fails(argv)
         assert named in message, (argv, message)
+
+
+@pytest.mark.parametrize(
+    ("content", "extra", "expected"),
+    [
+        ("a,b\n1,2\n", [], "cannot tell which column holds the request text"),
+        ("id,text\n1,a\n", ["--text-column", "zz"], "no column named 'zz'"),
+        ("id,text,label_1\n1,a,b\n", [], "already has column(s) label_1"),
+    ],
+)
+def test_column_messages_name_the_file(tmp_path, content, extra, expected):
+    src = _write(tmp_path / "named.csv", content)
+    message = _fails([src, "-o", tmp_path / "o.csv", *extra])
+    assert message.startswith(f"error: {src}: ") and expected in message, message
+
+
+def test_column_lists_in_messages_keep_to_one_line(tmp_path):
+    src = _xlsx(tmp_path / "h.xlsx", [["番号", "概算\n要求額"], [1, 2]])
+    message = _fails([src, "-o", tmp_path / "o.csv"])
+    assert "The columns are: 番号, 概算 要求額" in message
+
+
+def test_evaluate_label_warnings_name_the_file(tmp_path):
+    src = _write(tmp_path / "labelled.csv", f"id,text,labels\n1,{LOCAL},(2)②ⅲ\n,,\n3,大学,(2)⑧\n")
+    buf = io.StringIO()
+    with contextlib.redirect_stderr(buf), contextlib.redirect_stdout(io.StringIO()):
+        rc = evaluate_main([str(src), "--gold-column", "labels"])
+    assert rc == 0
+    assert f"warning: {src} row 4: unknown label '(2)⑧'" in buf.getvalue(), buf.getvalue()
+
+
+def test_evaluate_column_messages_name_the_file(tmp_path):
+    src = _write(tmp_path / "labelled.csv", f"id,text,labels\n1,{LOCAL},(2)②ⅲ\n")
+    buf = io.StringIO()
+    with contextlib.redirect_stderr(buf), contextlib.redirect_stdout(io.StringIO()):
+        rc = evaluate_main([str(src), "--gold-column", "gold"])
+    assert rc == 2
+    assert buf.getvalue().startswith(f"error: {src}: no column named 'gold'"), buf.getvalue()

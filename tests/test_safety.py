@@ -299,6 +299,53 @@ def test_workers_leave_when_the_main_process_is_killed(many_rows, tmp_path, reap
     assert out.read_bytes() == b"previous result\r\n"  # never replaced by a partial file
 
 
+def test_workers_leave_when_the_main_process_is_killed_early(many_rows, tmp_path, reaper):
+    """SIGKILL while both workers are still starting (importing, loading the model): each
+    watches the pid it was given, not whatever ``os.getppid()`` says once it gets there
+    (by then it can be 1), so none is left waiting forever under PID 1."""
+    _needs_two_cpus()
+    out = tmp_path / "o.csv"
+    log = tmp_path.parent / f"{tmp_path.name}.log"
+    proc = _start(many_rows, out, 2, log)
+    seen: set[int] = set()
+    deadline = time.monotonic() + 90
+    while len({p for p in seen if _is_worker(p)}) < 2:  # both spawned, not yet ready
+        assert proc.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, "the workers never started"
+        seen |= _descendants(proc.pid)
+        time.sleep(0.02)
+    reaper |= seen
+    proc.kill()
+    proc.wait(timeout=30)
+    left = _gone_within(seen, 5)
+    assert not left, f"processes {sorted(left)} outlived the main process by 5 s"
+
+
+def test_classify_into_a_pipe_closed_early_ends_quietly(tmp_path):
+    """``classify - < big.csv | head -1``: the reader leaves after one line; the run ends
+    without a word, with the status a shell gives a process ended by SIGPIPE."""
+    src = tmp_path / "in.csv"
+    src.write_text(
+        "id,text\n" + "".join(f"{i},{LOCAL}{i}\n" for i in range(6000)), encoding="utf-8"
+    )
+    with open(src, "rb") as stdin:
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "scripts" / "classify.py"), "-"],
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=tmp_path,
+        )
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        proc.stdout.close()
+        _, err_bytes = proc.communicate(timeout=120)
+    err = err_bytes.decode()
+    assert first.decode().startswith("id,text,label_1,")
+    assert proc.returncode == 141, err
+    assert err == "", err  # no "Broken pipe", no traceback, no "Exception ignored"
+
+
 # ================================================================ 20. a full disk
 
 
@@ -384,7 +431,7 @@ def bulky_input(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "xlsx"])
 def test_a_full_disk_is_a_message_and_keeps_the_previous_file(
     small_disk, bulky_input, model_once, capfd, monkeypatch, fmt
 ):

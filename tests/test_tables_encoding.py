@@ -50,6 +50,37 @@ def test_utf16_without_a_byte_order_mark_is_refused_with_a_hint():
         _detect(data)
 
 
+JAPANESE_TABLE = "事業名,事業概要\r\n" + "".join(f"{t},{t}を行う。\r\n" for t in GOOD)
+
+
+@pytest.mark.parametrize("order", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_mostly_japanese_gets_the_hint(order, tmp_path):
+    """Japanese text in UTF-16 has almost no NUL bytes (only ASCII has them): the file is
+    recognised by reading like text in one byte order, with its line breaks and commas."""
+    data = JAPANESE_TABLE.encode(order)
+    assert data.count(b"\x00") < len(data) // 10
+    with pytest.raises(InputFileError, match=rf"UTF-16 without a byte-order mark.*{order}$"):
+        _detect(data)
+    path = tmp_path / "u.csv"
+    path.write_bytes(data)
+    with pytest.raises(InputFileError, match=r"u\.csv: the file looks like UTF-16"):
+        open_table(str(path))  # the message names the file
+    table = open_table(str(path), encoding=order)  # and the option it names reads it
+    assert table.columns == ["事業名", "事業概要"] and len(list(table.rows)) == len(GOOD)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp932"])
+def test_japanese_utf8_or_cp932_is_never_taken_for_utf16(encoding):
+    assert _detect(JAPANESE_TABLE.encode(encoding)) == (encoding, "strict")
+
+
+@pytest.mark.parametrize("pad", ["", "2", "22"])
+def test_nul_bytes_beside_line_breaks_do_not_make_utf16(pad):
+    """A NUL byte next to a line break reads as U+000A in one byte order: one such pair
+    is not a UTF-16 table."""
+    assert _detect(f"id,text\n1,a\x00b\n{pad}2,\x00\n3,\x00\n".encode()) == ("utf-8", "strict")
+
+
 def test_two_stray_cp932_bytes_do_not_make_the_file_cp932():
     """「あ」 pasted from a CP932 file is the two bytes 82 A0, neither valid UTF-8 here."""
     assert "あ".encode("cp932") == b"\x82\xa0"

@@ -10,7 +10,14 @@ from openpyxl.utils import get_column_letter
 
 from classifier.errors import InputFileError
 from classifier.tables.columns import resolve_text_columns
-from classifier.tables.header import column_key, column_names, find_header, resolve_column
+from classifier.tables.header import (
+    column_key,
+    column_names,
+    find_header,
+    one_line,
+    resolve_column,
+    shown_columns,
+)
 
 HEADER = ["番号", "事業名", "事業概要", "要求額"]
 DATA = [
@@ -140,3 +147,18 @@ def test_a_column_name_wins_over_a_position_or_letter():
     assert resolve_column(columns, "2") == "2"
     assert resolve_column(columns, "C") == "2"  # the third column
     assert resolve_column(columns, "事業概要") is None
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("事業概要\n（200字以内）", "事業概要 （200字以内）"),
+        ("事業概要\r\n\r\n（200字以内）", "事業概要 （200字以内）"),
+        ("概算\u2028要求額 ", "概算 要求額"),
+        ("text", "text"),
+    ],
+)
+def test_column_names_in_messages_are_one_line_and_still_match(name, shown):
+    assert one_line(name) == shown
+    assert resolve_column(["id", name], shown) == name  # typed back, it names the column
+    assert shown_columns(["id", name]) == f"id, {shown}"

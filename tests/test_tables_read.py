@@ -14,6 +14,7 @@ import io
 import re
 import struct
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -713,6 +714,142 @@ def test_a_stray_quote_never_loses_or_merges_rows(tmp_path_factory, lines, where
         assert quoted.error is None and quoted.cells == texts[k].split(",")
 
 
+def test_stray_quote_before_a_quoted_cell_is_one_error_row_not_a_silent_merge(tmp_path):
+    """Line 3 opens a quote; the next quote, on line 5, opens an ordinary quoted cell.
+    Read as Excel reads quotes, lines 3–5 would be one cell, silently. A quote closing a
+    cell that spans lines and followed by more text (``"d``) is never what Excel writes: it
+    is a cell's opening quote, so the quote on line 3 was a stray one."""
+    path = tmp_path / "q.csv"
+    path.write_text('id,text\n1,a\n2,"b\n3,c\n4,"d"\n5,e\n', encoding="utf-8")
+    rows = _rows(open_table(str(path)))
+    assert [(r.line, r.cells) for r in rows] == [
+        (2, ["1", "a"]),
+        (3, ["2", "b"]),
+        (4, ["3", "c"]),
+        (5, ["4", "d"]),
+        (6, ["5", "e"]),
+    ]
+    assert rows[1].error is not None and "opened on line 3 is never closed" in rows[1].error
+    assert "line 5" in rows[1].error
+    assert [r.error for r in rows if r.line != 3] == [None] * 4
+
+
+def test_quoted_cells_spanning_lines_stay_one_cell_beside_a_stray_quote(tmp_path):
+    """Multi-line quoted cells are normal in Excel CSV, before and after a stray quote
+    (even one whose 'closing' is the opening quote of a multi-line cell)."""
+    path = tmp_path / "q.csv"
+    path.write_bytes(
+        b'id,text\r\n1,"two\r\nlines"\r\n2,"stray\r\n3,x\r\n'
+        b'4,"multi\r\nline, too"\r\n5,"a ""b"""\r\n'
+    )
+    rows = _rows(open_table(str(path)))
+    assert [r.cells for r in rows] == [
+        ["1", "two\r\nlines"],
+        ["2", "stray"],
+        ["3", "x"],
+        ["4", "multi\r\nline, too"],
+        ["5", 'a "b"'],
+    ]
+    assert [r.line for r in rows] == [2, 3, 4, 5, 6]  # as Excel numbers rows
+    assert [r.error is None for r in rows] == [True, False, True, True, True]
+    assert "opened on line 4 is never closed" in rows[1].error  # a line, for an editor
+
+
+def test_stray_quote_on_the_last_line_is_an_error_row(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text('id,text\n1,a\n2,"b\n', encoding="utf-8")
+    rows = _rows(open_table(str(path)))
+    assert [r.cells for r in rows] == [["1", "a"], ["2", "b"]]
+    assert rows[0].error is None
+    assert rows[1].error is not None and "opened on line 3 is never closed" in rows[1].error
+
+
+@given(
+    lines=st.lists(st.tuples(csv_cell, csv_cell, st.booleans()), min_size=3, max_size=10),
+    where=st.integers(0, 100),
+)
+def test_a_stray_quote_never_loses_or_merges_rows_even_beside_quoted_cells(
+    tmp_path_factory, lines, where
+):
+    """Cells with a comma are quoted (as Excel writes them); one stray quote opens a cell
+    on a line other than the last: every line is still one row, the stray one an error."""
+    texts = [f'{a},"{b}, 注"' if quoted else f"{a},{b}" for a, b, quoted in lines]
+    k = where % (len(texts) - 1)
+    texts[k] = texts[k].split(",", 1)[0] + ',"' + texts[k].split(",", 1)[1]
+    path = tmp_path_factory.mktemp("q") / "q.csv"
+    path.write_text("\n".join(["id,text", *texts, ""]), encoding="utf-8")
+    rows = _rows(open_table(str(path)))
+    assert [r.line for r in rows] == list(range(2, len(texts) + 2))
+    for i, (row, (a, b, quoted)) in enumerate(zip(rows, lines, strict=True)):
+        if i != k:
+            assert row.error is None and row.cells == [a, f"{b}, 注" if quoted else b], row
+    assert rows[k].error is not None and rows[k].cells[0] == lines[k][0]
+
+
+def _corner_workbook(path: Path, corner: str | None) -> Path:
+    """Three rows, and the sheet's last cell XFD1048576 holding ``corner`` (None: the
+    cell is only formatted, as Ctrl+End then a format leaves it)."""
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["id", "text"])
+    for i in range(1, 4):
+        ws.append([i, f"市町村の情報セキュリティその{i}"])
+    if corner is None:
+        ws["XFD1048576"].font = Font(bold=True)
+    else:
+        ws["XFD1048576"] = corner
+    wb.save(path)
+    sheet = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+    assert b'<dimension ref="A1:XFD1048576"' in sheet
+    return path
+
+
+def test_xlsx_blank_rows_to_the_sheet_corner_cost_nothing(tmp_path):
+    """A formatted cell in the last row declares the whole sheet; the rows after the
+    last one holding anything are not rows, and skipping them costs nothing."""
+    path = _corner_workbook(tmp_path / "corner.xlsx", None)
+    start = time.perf_counter()
+    table = open_table(str(path))
+    rows = _rows(table)
+    elapsed = time.perf_counter() - start
+    assert [r.cells[0] for r in rows] == [1, 2, 3] and table.notes == []
+    assert elapsed < 1.0, f"reading took {elapsed:.2f} s"
+
+
+def test_xlsx_declaring_the_whole_sheet_is_read_in_time(tmp_path, capsys):
+    """``x`` in XFD1048576: that row is a row (an error: a value beyond the header), and
+    so are the blank rows between it and the data (results pasted beside the sheet must
+    line up); they are made without reading anything, and a note names the far cell.
+    Rows are streamed, as classify reads them (kept all in one list, a million rows cost
+    as much again in garbage collection)."""
+    path = _corner_workbook(tmp_path / "corner.xlsx", "x")
+    start = time.perf_counter()
+    table = open_table(str(path))
+    first: list[Row] = []
+    count, before_last, last = 0, None, None
+    for row in table.rows:
+        count += 1
+        if count <= 4:
+            first.append(row)
+        before_last, last = last, row
+    elapsed = time.perf_counter() - start
+    with capsys.disabled():
+        print(f"\nA1:XFD1048576: open_table + rows in {elapsed:.3f} s ({count:,} rows)")
+    assert [r.cells for r in first[:3]] == [
+        [i, f"市町村の情報セキュリティその{i}"] for i in (1, 2, 3)
+    ]
+    assert first[3] == Row(4, [None, None], line=5)
+    assert count == 1_048_575 and before_last == Row(1_048_574, [None, None], line=1_048_575)
+    assert last is not None and last.line == 1_048_576
+    assert last.error == "row has 1 values beyond the header"
+    assert len(table.notes) == 1 and "XFD1048576" in table.notes[0]
+    assert "rows 5–1,048,575 are empty" in table.notes[0]
+    # About half a second here; the bound leaves room for a loaded, shared machine.
+    assert elapsed < 3.0, f"reading took {elapsed:.1f} s"
+
+
 # (kind of blank row, as it is written) for each format; the first two are empty, the
 # others hold only blanks (rows all the same: a cell holding a space is a cell)
 BLANK_CSV = ["", ",,", " , ,"]
@@ -791,7 +928,9 @@ def test_jsonl_blank_lines_between_objects_are_rows(tmp_path):
 
 
 def test_xlsx_formula_never_calculated_is_kept_and_marks_its_row(tmp_path):
-    """A workbook written by a program (never opened in Excel) has formulas but no values."""
+    """A workbook written by a program (never opened in Excel) has formulas but no values.
+    The reader keeps the formula and says which cell holds it; the row is an error for a
+    command reading its text from that cell (only the command knows which cells are text)."""
     wb = Workbook()
     ws = wb.active
     ws.append(["id", "text"])
@@ -803,8 +942,10 @@ def test_xlsx_formula_never_calculated_is_kept_and_marks_its_row(tmp_path):
     assert read_xlsx_values(path)[1] == ("a", None)  # what a values-only reader sees
     rows = _rows(open_table(str(path)))
     assert rows[0].cells == ["a", '=A2&"x"']
-    assert rows[0].error is not None and '(=A2&"x")' in rows[0].error
-    assert "not calculated" in rows[0].error
+    assert rows[0].error is None and rows[0].uncalculated == (1,)
+    error = rows[0].error_for([1])
+    assert error is not None and '(=A2&"x")' in error and "not calculated" in error
+    assert rows[0].error_for([0]) is None  # the text is elsewhere: the row reads fine
     assert rows[1] == Row(2, ["b", "市町村"], line=3)
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime
+import io
 import math
+import sys
 import time
 import types
 import zipfile
@@ -62,11 +64,12 @@ def test_csv_is_utf8_with_bom_and_crlf(tmp_path):
 
 
 def test_tsv_and_output_encoding(tmp_path):
-    """CP932 has no emoji: the run stops naming the row and the character, and leaves no
-    file; asked to replace, it writes 〓 and counts it."""
+    """CP932 has no emoji: the run stops naming the row (as Excel numbers the file's rows,
+    header included) and the character, and leaves no file; asked to replace, it writes 〓
+    and counts it."""
     out = tmp_path / "o.tsv"
     with (
-        pytest.raises(OutputFileError, match=r"row 2: the character '🙂' \(U\+1F642\)"),
+        pytest.raises(OutputFileError, match=r"o.tsv row 3: the character '🙂' \(U\+1F642\)"),
         TableWriter(out, "tsv", ["a", "b"], encoding="cp932") as writer,
     ):
         writer.write(["表示", "ok"])
@@ -132,6 +135,47 @@ def test_csv_to_standard_output(capsysbinary):
     with TableWriter("-", "csv", ["a"]) as writer:
         writer.write(["市町村"])
     assert capsysbinary.readouterr().out == "a\r\n市町村\r\n".encode()
+
+
+class _ClosedPipe(io.RawIOBase):
+    """Standard output whose reader has gone (``classify - | head -1``)."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+@pytest.mark.parametrize("rows", [1, 3000])
+def test_a_closed_pipe_is_not_a_write_error(monkeypatch, rows):
+    """A broken pipe stays a BrokenPipeError (the CLI ends quietly on it, as Unix tools
+    do), rather than becoming 'standard output: cannot be written'; whether it shows in a
+    write or in the last flush, and the writer leaves standard output for whoever is next."""
+    stdout = io.TextIOWrapper(io.BufferedWriter(_ClosedPipe()), encoding="utf-8")
+    monkeypatch.setattr(sys, "stdout", stdout)
+    with pytest.raises(BrokenPipeError), TableWriter("-", "csv", ["a"]) as writer:
+        writer.write_rows([["市町村の情報セキュリティ"]] * rows)
+    assert not stdout.buffer.closed
+
+
+def test_an_unwritable_character_names_the_input_row(tmp_path):
+    """Given where each row came from, the message names that row of the input, as label
+    warnings do; the output's row otherwise."""
+    out = tmp_path / "o.csv"
+    pattern = r"^in\.xlsx row 7: the character '𠮷' \(U\+20BB7\) cannot be written in cp932 to "
+    with (
+        pytest.raises(OutputFileError, match=pattern),
+        TableWriter(out, "csv", ["a"], encoding="cp932", source="in.xlsx") as writer,
+    ):
+        writer.write_rows([["表示"], ["𠮷野家"]], lines=[6, 7])
+    with (
+        pytest.raises(OutputFileError, match=r"o\.csv row 4: the character '𠮷'"),
+        TableWriter(out, "csv", ["a"], encoding="cp932") as writer,
+    ):
+        writer.write_rows([["表示"]])
+        writer.write_rows([["表示"], ["𠮷野家"]])  # the output's row 4, header included
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_write_rows_writes_huge_integers_in_full(tmp_path):
@@ -359,6 +403,7 @@ def test_interrupted_run_in_a_real_process_prints_no_traceback(tmp_path, out_ext
         ("+3.5", "+3.5"),
         ("1e5", "1e5"),
         ("-.5", "-.5"),
+        ("-1\n", "'-1\n"),  # a number and a line break is text, not a plain number
         ("市町村=1", "市町村=1"),
         ("", ""),
     ],

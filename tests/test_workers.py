@@ -6,6 +6,9 @@ no minimum size, so a few rows take the pool path).
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from classifier import workers
 from classifier.commands import classify as classify_mod
 from classifier.predict import Prediction
@@ -89,6 +92,33 @@ def test_small_inputs_are_classified_in_process_in_order(monkeypatch, tmp_path):
     assert all(statuses == ["ok"] * 3 for _, _, (_, statuses, _) in out)
 
 
+def test_an_uncalculated_formula_is_an_error_only_in_a_text_cell(tmp_path):
+    rows = [
+        Row(1, ["市町村", "=SUM(1,2)"], uncalculated=(1,)),  # an amount: classified
+        Row(2, ['=A2&"x"', "300"], uncalculated=(0,)),  # the text: unknown
+    ]
+    ((_, texts, (_, statuses, _)),) = workers.predicted_chunks(
+        [rows], [0], StubPredictor(), 1, tmp_path
+    )
+    assert texts == ["市町村", ""]
+    assert statuses[0] == "ok"
+    assert statuses[1].startswith("error: a text cell holds a formula Excel has not calculated")
+
+
+def test_a_worker_whose_main_process_is_gone_leaves_at_once(tmp_path):
+    """The initialiser is given the main process's pid; a worker that starts after that
+    process died (its parent is then PID 1 or a subreaper) leaves instead of waiting."""
+    code = (
+        "from classifier.workers import _start_worker\n"
+        f"_start_worker('{tmp_path}', 3, 0.3, 'subitem', 0.5, False, parent=-1)\n"
+        "print('still here')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 1 and "still here" not in proc.stdout, proc.stderr
+
+
 # ----------------------------------------------------------------------- the pool, through classify
 
 
@@ -129,11 +159,11 @@ def test_jobs_interrupted_leaves_no_output_and_no_workers(tmp_path, monkeypatch)
     real_write = TableWriter.write_rows
     written: list[int] = []
 
-    def write_rows(self, rows, objs=None):
+    def write_rows(self, rows, objs=None, lines=None):
         written.append(1)
         if len(written) > 2:  # Ctrl-C while the third chunk is being written
             raise KeyboardInterrupt
-        return real_write(self, rows, objs)
+        return real_write(self, rows, objs, lines)
 
     monkeypatch.setattr(TableWriter, "write_rows", write_rows)
     src_dir, out_dir = tmp_path / "in", tmp_path / "out"

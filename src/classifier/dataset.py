@@ -50,7 +50,7 @@ def read_labelled(
         raise InputFileError(
             f"{path}: no {label_column!r} column; the columns are: {', '.join(table.columns)}"
         )
-    layout = resolve_columns(table.columns, text_columns, id_column)
+    layout = resolve_columns(table.columns, text_columns, id_column, str(path))
     texts, id_col = layout.text, layout.id
     col = {name: i for i, name in enumerate(table.columns)}
     source = Path(str(path)).stem

@@ -92,17 +92,28 @@ def _watch_parent(parent: int) -> None:
 
 
 def _start_worker(
-    model_dir: str, top_k: int, min_conf: float, level: str, set_threshold: float, keep: bool
+    model_dir: str,
+    top_k: int,
+    min_conf: float,
+    level: str,
+    set_threshold: float,
+    keep: bool,
+    parent: int,
 ) -> None:
     """Worker process initialiser: load the model once; Sudachi is built on first use.
 
+    ``parent`` is the main process's pid, passed in rather than read here: by the time a
+    spawned worker has imported enough to run this, the main process may already be gone
+    (SIGKILL) and ``os.getppid()`` be 1, which a watcher would then take as the parent.
     Ctrl-C is left to the main process, which stops the workers itself; a worker that
     cannot load the model says so with its first chunk instead of printing a traceback.
     """
     global _worker, _worker_keep, _worker_error
+    if os.getppid() != parent:
+        os._exit(1)  # orphaned before it started: nobody will ever send work
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     try:
         model, _ = load_model(Path(model_dir))
     except Exception as exc:
@@ -150,8 +161,12 @@ def predicted_chunks(
     chunks = iter(chunks)
 
     def prepared(chunk: list[Row]) -> Prepared:
-        texts = [row_text(r, text_idx) if r.error is None else "" for r in chunk]
-        return chunk, texts, [r.error for r in chunk]
+        # A formula Excel never calculated is an error only in a text cell.
+        errors = [r.error_for(text_idx) for r in chunk]
+        texts = [
+            row_text(r, text_idx) if e is None else "" for r, e in zip(chunk, errors, strict=True)
+        ]
+        return chunk, texts, errors
 
     head: list[Prepared] = []
     rows = 0
@@ -199,6 +214,7 @@ def _in_pool(
             predictor.level,
             predictor.set_threshold,
             keep,
+            os.getpid(),
         ),
     )
     try:

@@ -33,7 +33,9 @@ from ..tables import (
     check_outputs,
     default_output_path,
     detect_format,
+    one_line,
     open_table,
+    shown_columns,
 )
 from ..tables.read import CHUNK_ROWS
 from ..textutil import cell_text
@@ -157,14 +159,15 @@ def classify(opts: ClassifyOptions) -> int:
     )
 
     table = open_table(opts.input, opts.format, opts.encoding, opts.sheet, opts.header_row)
-    layout = resolve_columns(table.columns, opts.text_columns, opts.id_column)
+    layout = resolve_columns(table.columns, opts.text_columns, opts.id_column, table.path)
     text_columns, id_column = layout.text, layout.id
     extras = _Extras(table.columns, layout.is_review_sheet, opts.budget)
     added = output_columns(top_k) + extras.columns
     clash = [c for c in added if c in table.columns]
     if clash:
         raise InputFileError(
-            f"the input already has column(s) {', '.join(clash)} — is it a classified file? "
+            f"{table.path}: the input already has column(s) {shown_columns(clash)} — is it "
+            f"a classified file? "
             f"Classify the original export, or rename those columns"
         )
     out_fmt = opts.output_format or (
@@ -198,6 +201,7 @@ def classify(opts: ClassifyOptions) -> int:
             encoding=opts.output_encoding,
             errors=opts.output_errors,
             formula_guard=not opts.keep_formulas,
+            source=table.path,
         ) as writer,
     ):
         for chunk, texts, (chunk_cells, chunk_status, preds) in source:
@@ -214,7 +218,7 @@ def classify(opts: ClassifyOptions) -> int:
                     _jsonl_record(row, table.columns, added, cells)
                     for row, cells in zip(chunk, chunk_cells, strict=True)
                 ]
-            writer.write_rows(lines, records)
+            writer.write_rows(lines, records, [row.line or row.number for row in chunk])
             statuses.update(map(status_kind, chunk_status))
             if preds is not None:
                 for row, text, pred in zip(chunk, texts, preds, strict=True):
@@ -235,7 +239,7 @@ def classify(opts: ClassifyOptions) -> int:
         print(
             f"classified {total} row{'' if total == 1 else 's'} in "
             f"{time.perf_counter() - t0:.1f}s ({detail}); "
-            f"text from {' + '.join(text_columns)} -> {where}",
+            f"text from {' + '.join(map(one_line, text_columns))} -> {where}",
             file=sys.stderr,
         )
         for note in notes:

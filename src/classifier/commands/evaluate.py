@@ -42,8 +42,11 @@ def evaluate(
     clf, card = load_model(model_path, root=project_root())
     policy = clf.policy_
     table = open_table(input, None, encoding, sheet)
-    gold_col = pick_column(table.columns, [gold_column], (), "gold labels")[0]
-    layout = resolve_columns(table.columns, text_columns, id_column)
+    try:
+        gold_col = pick_column(table.columns, [gold_column], (), "gold labels")[0]
+    except InputFileError as exc:
+        raise InputFileError(f"{table.path}: {exc}") from None
+    layout = resolve_columns(table.columns, text_columns, id_column, table.path)
     text_idx = [table.columns.index(c) for c in layout.text]
     id_col = layout.id
     # Annotated review sheets say IN/OUT/BORDER and how many programmes a row stands for.
@@ -52,7 +55,7 @@ def evaluate(
     split_idx = None
     if split:
         if "split" not in table.columns:
-            raise InputFileError("--split needs a 'split' column in the input")
+            raise InputFileError(f"{table.path}: --split needs a 'split' column in the input")
         split_idx = table.columns.index("split")
     ids, texts, golds, problems = [], [], [], []
     scopes: list[str] = []
@@ -63,13 +66,13 @@ def evaluate(
         try:
             gold = parse_labels(row.cells[table.columns.index(gold_col)])
         except LabelError as exc:
-            problems.append(f"row {row.line}: {exc}")
+            problems.append(f"{table.path} row {row.line}: {exc}")
             continue
         if gold is None:
             continue
         bad = check_labels(gold, policy)
         if bad:
-            problems.extend(f"row {row.line}: {b}" for b in bad)
+            problems.extend(f"{table.path} row {row.line}: {b}" for b in bad)
             continue
         ids.append(str(row.cells[table.columns.index(id_col)]) if id_col else str(row.number))
         texts.append(row_text(row, text_idx))
@@ -81,7 +84,7 @@ def evaluate(
     for p in problems:
         print(f"warning: {p} (row left out)", file=sys.stderr)
     if not texts:
-        raise InputFileError("no labelled rows to evaluate")
+        raise InputFileError(f"{table.path}: no labelled rows to evaluate")
     min_conf = card_min_confidence(card, min_confidence)
     predictor = Predictor(
         clf, policy, top_k=len(clf.classes_), min_confidence=min_conf, level=level

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..errors import InputFileError
 from ..tables import pick_id_column, resolve_text_columns
 from . import rs
 
@@ -31,11 +32,22 @@ REVIEW_SHEET = "review_sheet"
 
 
 def resolve_columns(
-    columns: Sequence[str], text: Sequence[str] | None = None, id_column: str | None = None
+    columns: Sequence[str],
+    text: Sequence[str] | None = None,
+    id_column: str | None = None,
+    path: str | None = None,
 ) -> Columns:
     """The text and id columns: the ones named, else those of a known layout, else the
-    obvious ones (see :mod:`classifier.tables.columns`)."""
-    header = list(columns)
+    obvious ones (see :mod:`classifier.tables.columns`). An error names ``path``."""
+    try:
+        return _resolve(list(columns), text, id_column)
+    except InputFileError as exc:
+        if path is None:
+            raise
+        raise InputFileError(f"{path}: {exc}") from None
+
+
+def _resolve(header: list[str], text: Sequence[str] | None, id_column: str | None) -> Columns:
     layout = REVIEW_SHEET if rs.is_review_sheet(header) else "table"
     if text:
         text_columns = resolve_text_columns(header, list(text))

@@ -9,7 +9,7 @@ from .columns import (
     resolve_text_columns,
 )
 from .guard import check_outputs, check_regular
-from .header import column_key
+from .header import column_key, one_line, shown_columns
 from .read import FORMATS, InputTable, Row, check_encoding, detect_format, open_table
 from .write import TableWriter, default_output_path
 
@@ -27,9 +27,11 @@ __all__ = [
     "column_key",
     "default_output_path",
     "detect_format",
+    "one_line",
     "open_table",
     "pick_column",
     "pick_id_column",
     "resolve_text_columns",
     "sha256_file",
+    "shown_columns",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..errors import InputFileError
-from .header import column_key, resolve_column
+from .header import column_key, resolve_column, shown_columns
 
 # Column names, most specific first, that hold the request text when none is named.
 TEXT_COLUMN_CANDIDATES = (
@@ -54,7 +54,7 @@ def pick_column(
         if missing:
             raise InputFileError(
                 f"no column named {', '.join(map(repr, missing))} (a name, a position such as "
-                f"3, or an Excel letter such as C); the columns are: {', '.join(columns)}"
+                f"3, or an Excel letter such as C); the columns are: {shown_columns(columns)}"
             )
         return [r for r in resolved if r is not None]
     found = _first_match(columns, candidates)
@@ -63,7 +63,7 @@ def pick_column(
     raise InputFileError(
         f"cannot tell which column holds the {what}; name it with --text-column "
         f"(a name, a position such as 3, or an Excel letter such as C). "
-        f"The columns are: {', '.join(columns)}"
+        f"The columns are: {shown_columns(columns)}"
     )
 
 

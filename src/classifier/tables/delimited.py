@@ -2,9 +2,13 @@
 
 Every record is a row, blank lines included (they are rows in Excel, and results pasted
 beside the source must line up), except blank lines after the last row. A quote that
-opens a cell and is never closed would make the rest of the file one cell: it is caught at
-the end of the file, the line where it opened comes out as one ``error:`` row, and the
-lines after it are read as rows again.
+opens a cell and is never closed would swallow the lines after it into one cell, silently
+(Excel itself reads such a file that way). Two signs give it away, as Excel never writes
+them: a quoted cell still open at the end of the file, and a quoted cell spanning lines
+that is "closed" by a quote followed by more text (``2,"b`` … ``4,"d"``: that quote opens
+a later cell). Then the line where the stray quote opened comes out as one ``error:`` row
+naming it, and the lines after it are read as rows again. A quoted cell spanning lines
+and closed before a delimiter or line end is an ordinary multi-line cell and stays one.
 """
 
 from __future__ import annotations
@@ -33,18 +37,20 @@ class _Record:
 
 
 class _Lines:
-    """The text's lines, counted, remembering those of the record being read."""
+    """The text's lines, counted, remembering those of the record being read; lines can be
+    put back to be read again (after a stray quote, as rows of their own)."""
 
-    def __init__(self, lines: Iterator[str], offset: int = 0) -> None:
+    def __init__(self, lines: Iterator[str]) -> None:
         self._it = lines
-        self.count = offset
+        self._back: list[str] = []  # put back, last first
+        self.count = 0
         self.pending: list[str] = []
 
     def __iter__(self) -> _Lines:
         return self
 
     def __next__(self) -> str:
-        line = next(self._it)
+        line = self._back.pop() if self._back else next(self._it)
         self.count += 1
         self.pending.append(line)
         return line
@@ -53,42 +59,114 @@ class _Lines:
         taken, self.pending = self.pending, []
         return taken
 
+    def put_back(self, lines: list[str]) -> None:
+        self._back.extend(reversed(lines))
+        self.count -= len(lines)
+
+
+def _stray_quote(raw: list[str], delimiter: str) -> tuple[int, int | None] | None:
+    """Where a record's quotes go wrong, as Excel writes CSV: ``(line of the stray quote,
+    line of the quote that took it as closed, or None if nothing closed it)``, indexes
+    into ``raw``; None if the record is well formed.
+
+    Excel doubles every quote inside a quoted cell and closes the cell right before a
+    delimiter or the line end. So a cell that spans lines and is "closed" by a quote
+    followed by more text (``4,"d"``: the quote is really the next cell's opening one)
+    was opened by a stray quote; so was one still open at the end of the file.
+    """
+    opened: int | None = None  # the line whose quote opened the current quoted cell
+    for j, line in enumerate(raw):
+        i, n = 0, len(line)
+        while i < n:
+            if opened is None:  # at the start of a cell
+                if line[i] == '"':
+                    opened, i = j, i + 1
+                    continue
+                k = line.find(delimiter, i)  # a quote inside an unquoted cell is text
+                if k < 0:
+                    break
+                i = k + 1
+                continue
+            k = line.find('"', i)
+            if k < 0:
+                break  # the cell goes on past the line end
+            after = line[k + 1 : k + 2]
+            if after == '"':
+                i = k + 2  # a doubled quote: one quote of text
+            elif after in ("", delimiter, "\r", "\n"):
+                opened, i = None, k + 2  # closed where Excel closes a cell
+            elif opened < j:
+                return opened, j
+            else:  # "ab"c on one line: read as abc, as Excel and csv read it
+                opened = None
+                k = line.find(delimiter, k + 1)
+                if k < 0:
+                    break
+                i = k + 1
+    return None if opened is None else (opened, None)
+
+
+def _needs_check(raw: list[str], cells: list[str]) -> bool:
+    """Whether a record may hold a stray quote: it spans lines, or its one line ended
+    inside a quote (only the last line of a file can)."""
+    if len(raw) > 1:
+        return True
+    line = raw[0]
+    ends = ("\r", "\n")
+    return '"' in line and (not line.endswith(ends) or (bool(cells) and cells[-1].endswith(ends)))
+
+
+def _stray_message(first: int, stray: int, closing: int | None) -> str:
+    shown = f"line {stray} is" if first == stray else f"lines {first}–{stray} are"
+    why = (
+        "is never closed"
+        if closing is None
+        else f"is never closed (the quote on line {closing} opens another cell)"
+    )
+    return (
+        f'a quote (") opened on line {stray} {why}; {shown} shown as read, and the lines '
+        f"after it are read as rows again"
+    )
+
 
 def _records(lines: _Lines, delimiter: str) -> Iterator[_Record]:
-    """Records with their first line; an unclosed quote recovered as described above."""
-    reader = csv.reader(lines, delimiter=delimiter)
-    held: tuple[_Record, list[str]] | None = None  # a multi-line record, until the next
-    for cells in reader:
-        raw = lines.take()
-        record = _Record(cells, lines.count - len(raw) + 1)
-        if held is not None:
-            yield held[0]
-            held = None
-        if len(raw) > 1:
-            held = (record, raw)
+    """Records with their first line; a stray quote recovered as described above."""
+    while True:
+        reader = csv.reader(lines, delimiter=delimiter)
+        for cells in reader:
+            raw = lines.take()
+            line = lines.count - len(raw) + 1
+            problem = _stray_quote(raw, delimiter) if _needs_check(raw, cells) else None
+            if problem is None:
+                yield _Record(cells, line)
+                continue
+            # The row with the stray quote is one error row; the lines after it are read
+            # again (with a fresh reader) as the rows they are.
+            stray, closing = problem
+            kept = raw[: stray + 1]
+            kept[-1] = kept[-1].rstrip("\r\n")
+            try:
+                first = next(csv.reader(kept, delimiter=delimiter), [])
+            except csv.Error:
+                first = ["".join(kept)]
+            message = _stray_message(
+                line, line + stray, None if closing is None else line + closing
+            )
+            yield _Record(first, line, message)
+            lines.put_back(raw[stray + 1 :])
+            break
         else:
-            yield record
-    if held is None:
-        return
-    record, raw = held
-    if "".join(raw).count('"') % 2 == 0:
-        yield record
-        return
-    # The record ran to the end of the file inside a quote: the quote was never closed.
-    first = next(csv.reader([raw[0]], delimiter=delimiter), [])
-    yield _Record(
-        first,
-        record.line,
-        f'a quote (") opened on line {record.line} is never closed; this line is shown '
-        f"as read, and the lines after it are read as rows again",
-    )
-    yield from _records(_Lines(iter(raw[1:]), record.line), delimiter)
+            return
 
 
 def open_delimited(
     binary: IO[bytes], path: str, fmt: str, encoding: str | None, header_row: int | None
 ) -> InputTable:
-    used, errors = (encoding, "strict") if encoding else detect_encoding(binary)
+    try:
+        used, errors = (encoding, "strict") if encoding else detect_encoding(binary)
+    except InputFileError as exc:
+        binary.close()
+        raise InputFileError(f"{path}: {exc}") from None
     text = io.TextIOWrapper(binary, encoding=used, errors=errors, newline="")
     records = _records(_Lines(iter(text)), "\t" if fmt == "tsv" else ",")
     head: list[_Record] = []

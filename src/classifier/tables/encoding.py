@@ -1,4 +1,5 @@
-"""Which encoding a text file is in: UTF-8 (with or without BOM), UTF-16 with BOM, CP932.
+"""Which encoding a text file is in: UTF-8 (with or without BOM), UTF-16 with BOM, CP932;
+UTF-16 without a BOM is recognised and refused with the option that reads it.
 
 A file that is UTF-8 except for a few stray bytes (a cell pasted from a CP932 file) is read
 as UTF-8, the bad bytes shown as U+FFFD and their rows marked as errors; it is never
@@ -8,6 +9,7 @@ decoded whole as CP932, which would turn every Japanese character into mojibake.
 from __future__ import annotations
 
 import codecs
+import re
 from typing import IO
 
 from ..errors import InputFileError
@@ -15,6 +17,15 @@ from ..errors import InputFileError
 REPLACEMENT = "\ufffd"
 # At most one bad byte sequence per this many good non-ASCII characters: mostly UTF-8.
 _MOSTLY = 20
+_SAMPLE = 1 << 16  # bytes looked at to recognise UTF-16 without a byte-order mark
+# Characters unlikely in a Japanese or English table: anything outside tab and line
+# breaks, ASCII, Latin, Greek/Cyrillic, general punctuation to symbols, CJK punctuation
+# and kana, enclosed/squared CJK and the CJK ideographs, compatibility ideographs and
+# full/half-width forms. U+FFFD (a broken surrogate pair) is unlikely too.
+_UNLIKELY = re.compile(
+    "[^\t\n\r\x20-\x7e\xa0-\u024f\u0370-\u04ff\u2000-\u2bff\u3000-\u30ff"
+    "\u3200-\u9fff\uf900-\ufaff\uff00-\uffef]"
+)
 
 
 def _utf8_counts(data: bytes) -> tuple[int, int]:
@@ -23,6 +34,30 @@ def _utf8_counts(data: bytes) -> tuple[int, int]:
     bad = text.count(REPLACEMENT) - data.decode("utf-8", errors="ignore").count(REPLACEMENT)
     good = sum(1 for ch in text if ord(ch) > 127) - text.count(REPLACEMENT)
     return good, bad
+
+
+def _utf16_order(sample: bytes) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` if ``sample`` reads as UTF-16 text in that byte
+    order, else None.
+
+    Not by NUL bytes: only ASCII has them in UTF-16, and a Japanese table has few. Read
+    in the right order, a table is line breaks and ordinary characters (kana, kanji, ASCII,
+    full-width forms); read in the wrong order, or when the bytes are UTF-8 or CP932, its
+    line breaks and delimiters are gone (U+000A needs a NUL byte beside the 0A) and many
+    characters fall in Hangul, private-use or unassigned ranges, or are broken surrogates.
+    """
+    sample = sample[: len(sample) // 2 * 2]
+    for order in ("utf-16-le", "utf-16-be"):
+        text = sample.decode(order, errors="replace")
+        # A table has line breaks and delimiters; both need a NUL byte beside them, which
+        # UTF-8 and CP932 text (a NUL in a cell aside) never has.
+        has_breaks = "\n" in text or "\r" in text
+        if not has_breaks or ("," not in text and "\t" not in text):
+            continue
+        odd = len(_UNLIKELY.findall(text))
+        if odd <= len(text) // 20:  # at most 1 in 20 (a cut surrogate, a rare symbol)
+            return order
+    return None
 
 
 def detect_encoding(stream: IO[bytes]) -> tuple[str, str]:
@@ -35,16 +70,17 @@ def detect_encoding(stream: IO[bytes]) -> tuple[str, str]:
         return "utf-16", "strict"
     data = stream.read()
     stream.seek(0)
+    utf16 = _utf16_order(data[:_SAMPLE])
+    if utf16 is not None:
+        raise InputFileError(
+            f"the file looks like UTF-16 without a byte-order mark; save it from Excel as "
+            f"'CSV UTF-8', or name the encoding with --encoding {utf16}"
+        )
     try:
         data.decode("utf-8")
         return "utf-8", "strict"
     except UnicodeDecodeError:
         pass
-    if data[:200].count(b"\x00") > 20:
-        raise InputFileError(
-            "the file looks like UTF-16 without a byte-order mark; save it from Excel as "
-            "'CSV UTF-8', or name the encoding with --encoding utf-16-le (or utf-16-be)"
-        )
     good, bad = _utf8_counts(data)
     if good >= _MOSTLY * bad:
         return "utf-8", "replace"

@@ -3,16 +3,27 @@
 * The sheet read is the one named (``--sheet``), else the workbook's active sheet if it is
   visible, else the first visible one: never a hidden sheet by default.
 * The ``<dimension>`` a file declares is not trusted (many tools write a stale one; a stray
-  corner cell declares A1:XFD1048576): rows are read as the file holds them, so the work is
-  proportional to the cells present.
+  corner cell declares A1:XFD1048576): rows are read as the file holds them, by their
+  ``r`` numbers, so rows the file leaves out cost nothing to skip.
 * Blank rows between rows are rows (empty text); blank rows after the last one are not.
-* A formula cell Excel never calculated (no cached value) keeps its formula as text, and
-  a text cell holding one marks its row as an error: its text cannot be known.
+  A run of blank rows is counted, not kept, until a later row shows it is not trailing.
+  So a sheet whose last row holding anything is row 4 reads as fast as it looks, however
+  far its declared size or its formatted-but-empty rows go. A cell far below the table
+  (XFD1048576 holding ``x``) is a row, and the million blank rows above it are rows too:
+  that is what the sheet holds, Excel's CSV export and other readers give the same rows,
+  and results pasted beside the sheet must line up. They are made only then, as plain
+  blank rows (about half a microsecond each), and a note names the far cell so the
+  analyst can delete it if it is a stray.
+* A formula cell Excel never calculated (no cached value) keeps its formula as text
+  (:attr:`Row.uncalculated` says which); a *text* cell holding one marks its row as an
+  error, its text cannot be known (see :meth:`Row.error_for`), while other columns (an
+  amount) just keep the formula text.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -38,6 +49,7 @@ XLSX_ERRORS = (
     RuntimeError,  # zip members flagged as encrypted
 )
 _CFB = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_LONG_GAP = 1000  # empty rows in a row worth a note (a stray cell far below the table)
 
 
 def _blank(values: tuple) -> bool:
@@ -78,6 +90,77 @@ def _has_formulas(data: bytes) -> bool:
         )
 
 
+def _sheet_rows(ws: Any) -> Iterator[tuple[int, tuple]]:
+    """``(Excel row number, values)`` of each row the sheet's XML holds, in file order.
+
+    Rows the file leaves out are skipped here at no cost (openpyxl's own iterator yields an
+    empty row for each missing one: a million below a stray corner cell). A repeated or
+    decreasing row number (a damaged file) is taken as the next row, so no row is lost.
+    """
+    try:
+        from openpyxl.worksheet._reader import WorkSheetParser
+
+        book, strings, get_row, open_source = (
+            ws.parent,
+            ws._shared_strings,
+            ws._get_row,
+            ws._get_source,
+        )
+        options = {
+            "data_only": book.data_only,
+            "epoch": book.epoch,
+            "date_formats": book._date_formats,
+            "timedelta_formats": book._timedelta_formats,
+        }
+    except (ImportError, AttributeError):  # another openpyxl: its public iterator
+        yield from enumerate(ws.iter_rows(values_only=True), start=1)
+        return
+    with open_source() as src:
+        last = 0
+        for idx, cells in WorkSheetParser(src, strings, **options).parse():
+            last = max(idx, last + 1)
+            yield last, get_row(cells, values_only=True)
+
+
+class _Formulas:
+    """The formula workbook's row for each Excel row asked for (in increasing order)."""
+
+    def __init__(self, rows: Iterator[tuple[int, tuple]] | None) -> None:
+        self._rows = rows
+        self._next: tuple[int, tuple] | None = next(rows, None) if rows is not None else None
+
+    def __call__(self, idx: int) -> tuple:
+        while self._next is not None and self._next[0] < idx:
+            assert self._rows is not None
+            self._next = next(self._rows, None)
+        return self._next[1] if self._next is not None and self._next[0] == idx else ()
+
+
+def _blank_rows(first: int, stop: int, top: int, width: int, held: list[Row]) -> Iterator[Row]:
+    """Excel rows ``first`` to ``stop - 1`` as blank rows: those held as read, the others
+    (not in the file at all) made here."""
+    line = first
+    for row in held:
+        for n in range(line, row.line):
+            yield Row(n - top, [None] * width, None, None, n)
+        yield row
+        line = row.line + 1
+    for n in range(line, stop):
+        yield Row(n - top, [None] * width, None, None, n)
+
+
+def _gap_note(path: str, first: int, stop: int, values: tuple) -> str:
+    from openpyxl.utils import get_column_letter
+
+    filled = [i for i, v in enumerate(values, 1) if v is not None and str(v).strip()]
+    where = f" ({get_column_letter(filled[0])}{stop})" if filled else ""
+    return (
+        f"{path}: rows {first:,}–{stop - 1:,} are empty and kept as rows, "
+        f"because row {stop:,}{where} below them holds something; if that is a stray "
+        f"cell, delete it in Excel and save"
+    )
+
+
 def open_xlsx(
     binary: IO[bytes], path: str, sheet: str | None, header_row: int | None
 ) -> InputTable:
@@ -108,18 +191,18 @@ def open_xlsx(
             f"{path}: sheet {ws.title!r} is a chart, not a table; choose another with --sheet"
         )
     ws.reset_dimensions()  # never trust the declared size
-    values_it = ws.iter_rows(values_only=True)
-    formula_it: Iterator[tuple] | None = None
-    if formulas is not None:
-        fws = formulas[ws.title]
-        fws.reset_dimensions()
-        formula_it = fws.iter_rows(values_only=True)
+    values_it = _sheet_rows(ws)
+    # The first rows, for the header: position k is Excel row k + 1 (gaps filled).
     head: list[tuple[tuple, tuple]] = []
+    beyond: list[tuple[int, tuple]] = []  # the row read past the head, if any
     try:
-        for values in values_it:
-            head.append((values, next(formula_it, ()) if formula_it else ()))
-            if len(head) >= PEEK_ROWS:
+        formula_for = _Formulas(_sheet_rows(formulas[ws.title]) if formulas else None)
+        for idx, values in values_it:
+            if idx > PEEK_ROWS:
+                beyond.append((idx, values))
                 break
+            head.extend(((), ()) for _ in range(len(head), idx - 1))
+            head.append((values, formula_for(idx)))
     except XLSX_ERRORS as exc:
         raise InputFileError(f"{path}: the sheet cannot be read (damaged file?): {exc}") from exc
     if not head or all(not any(str(x).strip() for x in v if x is not None) for v, _ in head):
@@ -130,44 +213,43 @@ def open_xlsx(
         raise InputFileError(f"{path}: {exc}") from None
     header = column_names(head[at][0])
     width = len(header)
+    top = at + 1  # the header's row, as Excel numbers it
     if at:
-        notes.append(f"{path}: the header is row {at + 1}; the {at} row(s) above it were skipped")
+        notes.append(f"{path}: the header is row {top}; the {at} row(s) above it were skipped")
+
+    def source() -> Iterator[tuple[int, tuple, tuple]]:
+        for k in range(top, len(head)):
+            yield k + 1, *head[k]
+        for idx, values in itertools.chain(beyond, values_it):
+            yield idx, values, formula_for(idx)
 
     def rows() -> Iterator[Row]:
-        number = 0
-        blanks: list[Row] = []  # held until a non-blank row shows they are not trailing
-        source = iter(head[at + 1 :])
+        done = top  # the last Excel row emitted (or the header)
+        held: list[Row] = []  # blank rows holding empty strings, until shown not trailing
         try:
-            while True:
-                try:
-                    values, formula = next(source)
-                except StopIteration:
-                    values = next(values_it)
-                    formula = next(formula_it, ()) if formula_it else ()
-                number += 1
+            for idx, values, formula in source():
                 cells = list(values[:width]) + [None] * (width - len(values))
-                error = None
+                uncalculated: tuple[int, ...] = ()
                 for i, f in enumerate(formula[:width]):
                     if cells[i] is None and isinstance(f, str) and f.startswith("="):
                         cells[i] = f  # never calculated: keep the formula, not nothing
-                        error = (
-                            f"a cell holds a formula Excel has not calculated ({f[:40]}); "
-                            f"open and save the file in Excel, or paste values"
-                        )
+                        uncalculated += (i,)
+                error = None
                 extra = [v for v in values[width:] if v is not None and str(v).strip()]
                 if extra:
                     error = f"row has {len(extra)} values beyond the header"
-                row = Row(number, cells, error, line=at + 1 + number)
-                if error is None and _blank(values):
-                    blanks.append(row)
-                    continue
-                yield from blanks
-                blanks = []
-                yield row
-        except StopIteration:
-            return
+                if error is None and not uncalculated and _blank(values):
+                    if any(v is not None for v in values):
+                        held.append(Row(idx - top, cells, line=idx))
+                    continue  # a row of nothing at all is a gap, counted, not kept
+                if idx - done > _LONG_GAP:
+                    notes.append(_gap_note(path, done + 1, idx, values))
+                yield from _blank_rows(done + 1, idx, top, width, held)
+                held = []
+                done = idx
+                yield Row(idx - top, cells, error, line=idx, uncalculated=uncalculated)
         except XLSX_ERRORS as exc:
-            raise InputFileError(f"{path}: the sheet is damaged after row {number}: {exc}") from exc
+            raise InputFileError(f"{path}: the sheet is damaged after row {done}: {exc}") from exc
         finally:
             wb.close()
             if formulas is not None:

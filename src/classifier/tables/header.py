@@ -27,12 +27,24 @@ _NOTE = re.compile(r"[(（【\[<＜][^)）】\]>＞]*[)）】\]>＞]")
 _BLANKS = re.compile(r"\s+")
 _NUMBER = re.compile(r"^[+\-−]?[\d,]+(\.\d+)?%?$")
 _EXCEL_COLUMN = re.compile(r"^[A-Za-z]{1,3}$")
+_LINE_BREAKS = re.compile(r"\s*[\r\n\x0b\x0c\x85\u2028\u2029]+\s*")
 
 
 def column_key(name: object) -> str:
     """A column name as compared: NFKC, no blanks or line breaks, no bracketed notes."""
     text = unicodedata.normalize("NFKC", cell_text(name))
     return _BLANKS.sub("", _NOTE.sub("", text)).lower()
+
+
+def one_line(name: object) -> str:
+    """A column name as messages show it: on one line, each line break (Alt-Enter in an
+    Excel header cell) as a space. Typed back as a name it still matches its column."""
+    return _LINE_BREAKS.sub(" ", cell_text(name)).strip()
+
+
+def shown_columns(columns: Sequence[object]) -> str:
+    """Column names listed in a message, each on one line."""
+    return ", ".join(one_line(c) for c in columns)
 
 
 def _filled(cell: object) -> bool:

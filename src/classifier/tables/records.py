@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 CHUNK_ROWS = 2000
 
 
-@dataclass
+# Slots: a sheet can hold a million rows (blank ones included), each one of these.
+@dataclass(slots=True)
 class Row:
     """One input row: its original cells and, if it could not be read properly, why."""
 
@@ -20,6 +21,24 @@ class Row:
     error: str | None = None
     extra: dict[str, Any] | None = None  # JSONL: the original object
     line: int = 0  # where the row is, as Excel (or an editor, for JSONL) numbers it
+    # XLSX: positions of cells holding a formula Excel never calculated (the cell holds
+    # the formula's text). Only the command knows which cells are the text, so it is the
+    # command that decides, with :meth:`error_for`, whether that stops the row.
+    uncalculated: tuple[int, ...] = ()
+
+    def error_for(self, text_indexes: Iterable[int]) -> str | None:
+        """Why the row cannot be classified from the cells at ``text_indexes``: its read
+        error, or a text cell whose value is an uncalculated formula (unknown text)."""
+        if self.error is not None or not self.uncalculated:
+            return self.error
+        for i in text_indexes:
+            if i in self.uncalculated:
+                formula = str(self.cells[i])
+                return (
+                    f"a text cell holds a formula Excel has not calculated ({formula[:40]}); "
+                    f"open and save the file in Excel, or paste values"
+                )
+        return None
 
 
 @dataclass

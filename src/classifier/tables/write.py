@@ -24,7 +24,6 @@ import os
 import re
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,14 +31,14 @@ from ..errors import InputFileError, OutputFileError
 from ..textutil import display_width
 from .atomic import publish
 from .guard import check_regular
+from .xlsx_save import save_workbook
 
 EXCEL_MAX_ROWS = 1_048_576
 _RISKY = frozenset("=+-@\t\r")
-_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+# \Z, not $: "-1\n" (a line break after it) is not a plain number.
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z")
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 GETA = "〓"  # the mark Japanese typesetting uses for a character it cannot show
-_FIXED_TIME = (1980, 1, 1, 0, 0, 0)
-_CORE_TIMES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
 # Columns worth a wide cell in Excel output (their text is long).
 WIDE = (
     "text",
@@ -107,8 +106,10 @@ class TableWriter:
         errors: str = "strict",
         formula_guard: bool = True,
         sheet: str = "classified",
+        source: str | None = None,
     ) -> None:
         self.path = None if path in (None, "-") else Path(path)
+        self.source = source  # the input the rows come from, named in row messages
         self.fmt = fmt
         self.columns = columns
         self.encoding = "utf-8" if fmt == "jsonl" else encoding
@@ -120,6 +121,7 @@ class TableWriter:
         utf8 = codecs.lookup(self.encoding).name.startswith("utf-8")
         self._errors = "backslashreplace" if utf8 else errors
         self._rows = 0
+        self._header_rows = 0  # rows above the data (the header), for row numbers
         self._tmp: Path | None = None
         self._fh: IO[Any] | None = None
         self._writer: Any = None
@@ -168,7 +170,7 @@ class TableWriter:
                 self._fh, delimiter="\t" if self.fmt == "tsv" else ",", lineterminator="\r\n"
             )
             self.write(list(self.columns))
-            self._rows = 0
+            self._rows, self._header_rows = 0, 1
         return self
 
     def _open_workbook(self) -> None:
@@ -184,18 +186,30 @@ class TableWriter:
             self._ws.column_dimensions[get_column_letter(i)].width = max(8, width)
         self._ws.freeze_panes = "A2"
         self._ws.append(self.columns)
+        self._header_rows = 1
 
     # ------------------------------------------------------------------ writing
 
     def write(self, cells: list[Any], obj: dict | None = None) -> None:
         self.write_rows([cells], None if obj is None else [obj])
 
-    def write_rows(self, rows: list[list[Any]], objs: list[dict] | None = None) -> None:
-        """Write rows (JSONL: the ``objs`` as records, or the rows under the columns)."""
+    def write_rows(
+        self,
+        rows: list[list[Any]],
+        objs: list[dict] | None = None,
+        lines: list[int] | None = None,
+    ) -> None:
+        """Write rows (JSONL: the ``objs`` as records, or the rows under the columns).
+
+        ``lines`` are the rows' places in :attr:`source` (as Excel numbers rows), named by
+        a message about a row; without them a message names the output's row.
+        """
         try:
             self._write_rows(rows, objs)
         except UnicodeEncodeError as exc:
-            self._encoding_error(rows, exc)
+            self._encoding_error(rows, exc, lines)
+        except BrokenPipeError:
+            raise  # the reader of standard output left (`| head`): the CLI ends quietly
         except OSError as exc:
             raise self._write_error(exc) from exc
 
@@ -230,17 +244,24 @@ class TableWriter:
         finally:
             sys.set_int_max_str_digits(limit)
 
-    def _encoding_error(self, rows: list[list[Any]], exc: UnicodeEncodeError) -> None:
+    def _encoding_error(
+        self, rows: list[list[Any]], exc: UnicodeEncodeError, lines: list[int] | None = None
+    ) -> None:
         bad = exc.object[exc.start : exc.end]
-        where = ""
+        target = self.path or "standard output"
+        where, into = f"{target}: ", ""
         for k, cells in enumerate(rows):
             if any(isinstance(c, str) and bad in c for c in cells):
-                where = f"row {self._rows - len(rows) + k + 1}: "
+                if lines is not None and self.source is not None:
+                    # The input's row, as label warnings name rows: that is what to fix.
+                    where, into = f"{self.source} row {lines[k]}: ", f" to {target}"
+                else:
+                    where = f"{target} row {self._header_rows + self._rows - len(rows) + k + 1}: "
                 break
         raise OutputFileError(
-            f"{self.path or 'standard output'}: {where}the character {bad[:1]!r} "
-            f"(U+{ord(bad[0]):04X}) cannot be written in {self.encoding}; write UTF-8 (the "
-            f"default), or add --output-errors replace to write {GETA} for such characters"
+            f"{where}the character {bad[:1]!r} (U+{ord(bad[0]):04X}) cannot be written in "
+            f"{self.encoding}{into}; write UTF-8 (the default), or add --output-errors "
+            f"replace to write {GETA} for such characters"
         ) from None
 
     def _write_error(self, exc: OSError) -> OutputFileError:
@@ -306,7 +327,7 @@ class TableWriter:
                 try:
                     self._finish()
                 except OSError as error:
-                    if isinstance(error, OutputFileError):
+                    if isinstance(error, OutputFileError | BrokenPipeError):
                         raise
                     raise self._write_error(error) from error
                 except UnicodeEncodeError as error:
@@ -314,11 +335,22 @@ class TableWriter:
             elif self._wb is not None:
                 self._abandon_workbook()
         finally:
-            if self._fh is not None and self.path is not None and not self._fh.closed:
+            if self._fh is not None and self.path is None:
+                self._release_stdout()
+            elif self._fh is not None and not self._fh.closed:
                 with contextlib.suppress(OSError, UnicodeError):  # failing already
                     self._fh.close()
             if self._tmp is not None:
                 self._tmp.unlink(missing_ok=True)
+
+    def _release_stdout(self) -> None:
+        # Leave standard output open for whoever comes next: detached, the wrapper no
+        # longer closes it when collected. After a failed write (a closed pipe) its
+        # flush fails again; the bytes are dropped, as the reader is gone.
+        assert isinstance(self._fh, io.TextIOWrapper)
+        with contextlib.suppress(OSError, ValueError):
+            self._fh.detach()
+        self._fh = None
 
     def _abandon_workbook(self) -> None:
         # Close each write-only sheet's row stream now; left to the garbage collector it
@@ -335,37 +367,19 @@ class TableWriter:
             last = get_column_letter(max(1, len(self.columns)))
             self._ws.auto_filter.ref = f"A1:{last}{self._rows + 1}"
             try:
-                self._wb.save(self._tmp)
+                save_workbook(self._wb, self._tmp)
             except BaseException:
                 self._abandon_workbook()
                 raise
-            _fix_xlsx_times(self._tmp)
         elif self._fh is not None:
             if self.path is None:
-                self._fh.flush()
-                assert isinstance(self._fh, io.TextIOWrapper)
-                self._fh.detach()  # leave standard output open for whoever comes next
-                self._fh = None
+                self._fh.flush()  # and standard output's buffer: a closed pipe shows here
+                self._release_stdout()
             else:
                 self._fh.close()
         if self.path is not None and self._tmp is not None:
             check_regular(self.path)  # it may have appeared while we were writing
             publish(self._tmp, self.path)
-
-
-def _fix_xlsx_times(path: Path) -> None:
-    """Rewrite a saved workbook with fixed times (zip entries, document properties), so the
-    same rows give the same bytes: openpyxl stamps both with the time of saving."""
-    with zipfile.ZipFile(path) as zf:
-        members = [(i, zf.read(i)) for i in zf.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for info, data in members:
-            if info.filename == "docProps/core.xml":
-                data = _CORE_TIMES.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
-            fixed = zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = info.external_attr
-            zf.writestr(fixed, data)
 
 
 def _excel_safe(value: Any) -> Any:
