@@ -83,6 +83,16 @@ def guard_formula(value: Any) -> Any:
     return value
 
 
+def _csv_cell(value: Any) -> Any:
+    """``guard_formula(_plain(value))`` in one call: most cells are plain strings, and this
+    runs for every cell written."""
+    if value.__class__ is str:
+        if value and value[0] in _RISKY and not _PLAIN_NUMBER.match(value):
+            return "'" + value
+        return value
+    return guard_formula(_plain(value))
+
+
 def _plain(value: Any) -> Any:
     """A cell value a table can hold: lists and objects (from JSON) as JSON text."""
     if isinstance(value, dict | list):
@@ -232,7 +242,7 @@ class TableWriter:
             )
             return
         if self.formula_guard:
-            rows = [[guard_formula(_plain(c)) for c in cells] for cells in rows]
+            rows = [[_csv_cell(c) for c in cells] for cells in rows]
         else:
             rows = [[_plain(c) for c in cells] for cells in rows]
         # An integer cell over Python's str() digit guard is still written out in full; the
