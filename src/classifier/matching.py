@@ -19,7 +19,7 @@ from .model import PolicyClassifier
 from .policy import Policy
 
 OPEN, CLOSE = "【", "】"
-_MARKED_MAX = 100_000  # marked sentences kept for reuse (requests often share their words)
+_MARKED_MAX = 4096  # marked sentences kept for reuse (requests often share their words)
 
 
 class ClauseMatcher:
