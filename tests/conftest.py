@@ -5,9 +5,19 @@ Constants and helper functions live in :mod:`tests.helpers`.
 
 from __future__ import annotations
 
-import pytest
+import os
 
-from .helpers import R3_DIR, R3_SOURCE, load_committed_model, tiny_model, tiny_policy
+import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run, so CI passes or fails on the code
+# alone; HYPOTHESIS_PROFILE=explore draws new ones (run it when changing a reader or
+# writer). Loaded before tests.helpers builds its settings, which inherit from it.
+settings.register_profile("ci", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+from .helpers import R3_DIR, R3_SOURCE, load_committed_model, tiny_model, tiny_policy  # noqa: E402
 
 
 @pytest.fixture(scope="session")
