@@ -85,9 +85,8 @@ def read_labelled(
             continue
         requests.append(
             LabelledRequest(
-                id=cell_text(row.cells[col[id_col]]).strip() or f"row{row.number}"
-                if id_col
-                else f"row{row.number}",
+                id=(cell_text(row.cells[col[id_col]]).strip() if id_col else "")
+                or f"row{row.number}",
                 text=text,
                 labels=labels,
                 ministry=str(row.cells[col["府省庁"]] or "") if "府省庁" in col else "",

@@ -57,6 +57,11 @@ def _blank(values: tuple) -> bool:
     return not any(v is not None and v != "" for v in values)
 
 
+def _visible(value: Any) -> bool:
+    """A cell a reader would see something in (not empty, not only blanks)."""
+    return value is not None and bool(str(value).strip())
+
+
 def _choose_sheet(wb: Any, sheet: str | None, path: str) -> tuple[Any, list[str]]:
     names = wb.sheetnames
     notes: list[str] = []
@@ -152,7 +157,7 @@ def _blank_rows(first: int, stop: int, top: int, width: int, held: list[Row]) ->
 def _gap_note(path: str, first: int, stop: int, values: tuple) -> str:
     from openpyxl.utils import get_column_letter
 
-    filled = [i for i, v in enumerate(values, 1) if v is not None and str(v).strip()]
+    filled = [i for i, v in enumerate(values, 1) if _visible(v)]
     where = f" ({get_column_letter(filled[0])}{stop})" if filled else ""
     return (
         f"{path}: rows {first:,}–{stop - 1:,} are empty and kept as rows, "
@@ -205,7 +210,7 @@ def open_xlsx(
             head.append((values, formula_for(idx)))
     except XLSX_ERRORS as exc:
         raise InputFileError(f"{path}: the sheet cannot be read (damaged file?): {exc}") from exc
-    if not head or all(not any(str(x).strip() for x in v if x is not None) for v, _ in head):
+    if not head or not any(_visible(x) for v, _ in head for x in v):
         raise InputFileError(f"{path}: sheet {ws.title!r} is empty")
     try:
         at = find_header([list(v) for v, _ in head], header_row)
@@ -235,7 +240,7 @@ def open_xlsx(
                         cells[i] = f  # never calculated: keep the formula, not nothing
                         uncalculated += (i,)
                 error = None
-                extra = [v for v in values[width:] if v is not None and str(v).strip()]
+                extra = [v for v in values[width:] if _visible(v)]
                 if extra:
                     error = f"row has {len(extra)} values beyond the header"
                 if error is None and not uncalculated and _blank(values):

@@ -84,13 +84,9 @@ def guard_formula(value: Any) -> Any:
 
 
 def _csv_cell(value: Any) -> Any:
-    """``guard_formula(_plain(value))`` in one call: most cells are plain strings, and this
-    runs for every cell written."""
-    if value.__class__ is str:
-        if value and value[0] in _RISKY and not _PLAIN_NUMBER.match(value):
-            return "'" + value
-        return value
-    return guard_formula(_plain(value))
+    """``guard_formula(_plain(value))``, skipping ``_plain`` for the common case of a plain
+    string (this runs for every cell written)."""
+    return guard_formula(value if value.__class__ is str else _plain(value))
 
 
 def _plain(value: Any) -> Any:
