@@ -89,6 +89,14 @@ def test_usage_errors_exit_2(capsys):
     assert cli.classify_main([]) == 2  # the input is required
     assert cli.classify_main(["in.csv", "--top-k", "x"]) == 2
     assert "usage:" in capsys.readouterr().err
+    assert cli.train_main(["--cv-groups", "region"]) == 2  # programme or ministry only
+    assert "invalid choice: 'region'" in capsys.readouterr().err
+
+
+def test_train_cross_validates_by_programme_unless_told():
+    assert cli_parsers.train_parser().parse_args([]).cv_groups == "programme"
+    args = cli_parsers.train_parser().parse_args(["--cv-groups", "ministry"])
+    assert args.cv_groups == "ministry"
 
 
 def test_dispatcher(capsys):

@@ -12,6 +12,7 @@ from classifier.labels import (
     normalize_label,
     parse_labels,
 )
+from classifier.vocab import CVGroups
 
 
 @pytest.mark.parametrize(
@@ -112,3 +113,16 @@ def test_check_labels_reports_each_bad_label(small_policy):
     assert len(problems) == 2
     assert problems[0].startswith("unknown label '(9)①'")
     assert problems[1].startswith("'(1)' is a heading")
+
+
+def test_cross_validation_group_is_the_programme_or_the_ministry():
+    sheet = LabelledRequest("123", "text", (), ministry="総務省", scope="OUT")
+    sentence = LabelledRequest("123#4", "text", (), ministry="総務省", scope="OUT")
+    short = LabelledRequest("r9", "text", ("(1)①",))  # no ministry: its own group
+    rows = (sheet, sentence, short)
+    assert [r.cv_group() for r in rows] == ["123", "123", "r9"]  # a sentence goes with its own
+    assert [r.cv_group(CVGroups.MINISTRY) for r in rows] == [
+        "ministry:総務省",
+        "ministry:総務省",
+        "r9",
+    ]

@@ -17,6 +17,7 @@ from classifier.scope import (
     calibration_features,
     char_grams,
     combine,
+    distinct_terms,
     length_feature,
     logit,
 )
@@ -237,10 +238,27 @@ def test_calibration_features_by_hand():
     )
     assert has.tolist() == [True, False]
     a, length = math.log(4.0), math.log(2.0)  # logit(0.8), log(1 + 100/100)
-    np.testing.assert_allclose(fa[0], [a, length, a * length])
-    np.testing.assert_allclose(fa[1], [0.0, 0.0, 0.0])  # no anchor: logit(0.5) stands in
+    np.testing.assert_allclose(fa[0], [a, length, a * length, 0.0])  # no terms given: 0
+    np.testing.assert_allclose(fa[1], [0.0, 0.0, 0.0, 0.0])  # no anchor: logit(0.5) stands in
     w0, w1 = math.log(0.3 / 0.7), math.log(1.5)
     np.testing.assert_allclose(fp, [[w0, length, w0 * length], [w1, 0.0, 0.0]])
+    _, named, _ = calibration_features(
+        np.array([0.8, np.nan]), np.array([0.3, 0.6]), np.array([100, 0]), np.array([3, 0])
+    )
+    np.testing.assert_allclose(named[:, 3], [math.log(4.0), 0.0])  # log(1 + 3 terms)
+
+
+def test_distinct_terms_by_hand():
+    sentences = [
+        "情報セキュリティ対策とセキュリティ監査",  # セキュリティ twice: one term
+        "不正アクセスの防止",
+        "道路の整備",
+        "CSIRTとcsirtの訓練、暗号",  # Latin terms in any case are one term
+    ]
+    owner = np.array([0, 0, 1, 2])
+    # Text 0: セキュリティ, 不正アクセス; text 1: none; text 2: csirt, 暗号; text 3: no sentence.
+    assert distinct_terms(sentences, owner, 4).tolist() == [2, 0, 2, 0]
+    assert distinct_terms([], np.zeros(0, dtype=int), 2).tolist() == [0, 0]
 
 
 def test_combine_by_hand():
@@ -263,3 +281,17 @@ def test_combine_by_hand():
     # The whole-text score does not move a text that names a term.
     other = combine(ANCHORED_LAYER, PLAIN_LAYER, anchored, np.array([0.01, 0.6, 0.01]), n_chars)
     np.testing.assert_allclose(other[[0, 2]], got[[0, 2]])
+
+
+def test_combine_with_the_distinct_terms_weight():
+    # A five-weight anchored layer: the fourth weight multiplies log(1 + distinct terms).
+    layer = np.array([1.0, 0.5, -0.25, 0.8, 0.1])
+    anchored, whole, n_chars = np.array([0.8, np.nan]), np.array([0.3, 0.6]), np.array([100, 0])
+    got = combine(layer, PLAIN_LAYER, anchored, whole, n_chars, np.array([3, 0]))
+    a, length = math.log(4.0), math.log(2.0)
+    row0 = sigmoid(1.0 * a + 0.5 * length - 0.25 * a * length + 0.8 * math.log(4.0) + 0.1)
+    row1 = sigmoid(2.0 * math.log(1.5) - 0.3)  # no anchor: the plain layer, terms unused
+    np.testing.assert_allclose(got, [row0, row1])
+    # A layer saved with four weights (before the feature) ignores the count.
+    old = combine(ANCHORED_LAYER, PLAIN_LAYER, anchored, whole, n_chars, np.array([3, 0]))
+    np.testing.assert_allclose(old, combine(ANCHORED_LAYER, PLAIN_LAYER, anchored, whole, n_chars))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from classifier.scope import anchor_contexts, best_anchored
+from classifier.scope import anchor_contexts, best_anchored, distinct_terms
 from classifier.scope_fit import fit_scope
 
 IN_TEXTS = [
@@ -47,9 +47,10 @@ def test_fit_scope_on_a_tiny_synthetic_set():
     final, oof, evidence = fit_scope(X, sentences, n_chars, y, extra, X_extra, folds=4)
     assert oof.shape == (len(texts),)
     assert ((oof >= 0) & (oof <= 1)).all()
-    assert final.anchored.shape == (4,) and final.plain.shape == (4,)
+    # Anchored layer: logit, length, product, distinct terms, bias; plain: one fewer.
+    assert final.anchored.shape == (5,) and final.plain.shape == (4,)
     assert np.isfinite(final.anchored).all() and np.isfinite(final.plain).all()
-    assert set(evidence) == {"anchored", "whole", "n_chars", "y"}
+    assert set(evidence) == {"anchored", "whole", "n_chars", "terms", "y"}
     assert all(len(v) == len(texts) for v in evidence.values())
     # Texts naming no security term have no anchored score.
     no_term = [i for i, t in enumerate(texts) if not anchor_contexts(t)]
@@ -63,5 +64,7 @@ def test_fit_scope_on_a_tiny_synthetic_set():
     best, _ = best_anchored(new, np.array([0, 1, 2]), 3, final)
     assert best[0] > best[1] and np.isnan(best[2])
     words = sparse.csr_matrix(np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 1.0, 0.0]]))
-    p = final.combine(best, final.whole_proba(words), np.array([len(t) for t in new]))
+    terms = distinct_terms(new, np.array([0, 1, 2]), 3)
+    assert terms.tolist() == [2, 1, 0]  # サイバー and 攻撃; セキュリティ; none
+    p = final.combine(best, final.whole_proba(words), np.array([len(t) for t in new]), terms)
     assert p[0] > 0.5 > max(p[1], p[2]), p

@@ -31,6 +31,7 @@ from classifier.store import (
     FORMAT_VERSION,
     LEGACY_FILE,
     STATE_FILE,
+    _digest,
     check_card,
     environment,
     load_model,
@@ -338,7 +339,18 @@ def _other_corpus(m: Path) -> None:
     _put_card(m, card)
 
 
+def _short_scope_layer(m: Path) -> None:
+    # A consistent folder (its hash rewritten) whose scope layer has one weight too few.
+    state = json.loads((m / STATE_FILE).read_text(encoding="utf-8"))
+    state["scope"]["anchored"] = state["scope"]["anchored"][:3]
+    (m / STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
+    card = _card(m)
+    card["model_sha256"] = _digest((m / STATE_FILE).read_bytes(), (m / ARRAYS_FILE).read_bytes())
+    _put_card(m, card)
+
+
 MODEL_DAMAGE = {
+    "scope layer of the wrong length": _short_scope_layer,
     "model.npz truncated": _truncate(ARRAYS_FILE),
     "model.json truncated": _truncate(STATE_FILE),
     "model.npz missing": lambda m: (m / ARRAYS_FILE).unlink(),

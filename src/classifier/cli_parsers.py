@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .tables.read import FORMATS
-from .vocab import ROLLUP_LEVELS, Level
+from .vocab import ROLLUP_LEVELS, CVGroups, Level
 
 LEVEL_CHOICES = tuple(str(level) for level in ROLLUP_LEVELS)
 
@@ -129,6 +129,14 @@ def train_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", type=Path, help="model folder to write (default models/<policy>)")
     p.add_argument("--clause-only", action="store_true", help="learn from the policy text alone")
+    p.add_argument(
+        "--cv-groups",
+        choices=[g.value for g in CVGroups],
+        default=CVGroups.PROGRAMME.value,
+        help="what the scope model's cross-validation holds out together: a programme "
+        "(default) or a whole ministry, for how it does on a ministry it never saw (the "
+        "card's dev figures then say that; the model differs only in its calibration)",
+    )
     _add(
         p,
         "min_confidence",

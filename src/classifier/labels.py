@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from .errors import LabelError
 from .policy import Policy
 from .vocab import OUT_OF_SCOPE_LABEL as OUT_OF_SCOPE
-from .vocab import Scope
+from .vocab import CVGroups, Scope
 
 NONE_SPELLINGS = frozenset({"none", "対象外", "該当なし", "なし", "out_of_scope", "-"})
 _ROMAN_ASCII = {
@@ -55,6 +55,13 @@ class LabelledRequest:
         if self.scope:
             return self.scope != Scope.OUT
         return bool(self.labels)
+
+    def cv_group(self, by: str = CVGroups.PROGRAMME) -> str:
+        """The cross-validation group of this text: its programme (a sentence taken from
+        one, id ``<programme>#<k>``, goes with it) or, by ministry, its ministry."""
+        if by == CVGroups.MINISTRY and self.ministry:
+            return f"ministry:{self.ministry}"
+        return self.id.split("#")[0]
 
 
 _WIDTH = str.maketrans("（）０１２３４５６７８９　ｉｖｘＩＶＸ", "()0123456789 ivxIVX")

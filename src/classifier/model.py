@@ -37,11 +37,11 @@ from .descriptions import clause_descriptions, clause_sentences
 from .hierarchy import rollup_matrix
 from .labels import LabelledRequest
 from .policy import Policy
-from .scope import best_anchored
+from .scope import best_anchored, distinct_terms
 from .scope_fit import fit_scope
 from .tokens import FeatureBatch, JapaneseTokenizer, TokenizerSettings
 from .vectors import ScorerArrays, flatten, vocabulary
-from .vocab import ROLLUP_LEVELS, Scope
+from .vocab import ROLLUP_LEVELS, CVGroups, Scope
 
 SCORERS = ("proto", "centroid", "lr")
 
@@ -83,6 +83,7 @@ class PolicyClassifier:
         clause_only_temperature: float = 28.0,
         scope_C: float = 4.0,
         in_scope_threshold: float = 0.5,
+        cv_groups: str = CVGroups.PROGRAMME,
     ) -> None:
         self.tokenizer_settings = tokenizer_settings
         self.use_examples = use_examples
@@ -94,6 +95,7 @@ class PolicyClassifier:
         self.clause_only_temperature = clause_only_temperature
         self.scope_C = scope_C
         self.in_scope_threshold = in_scope_threshold
+        self.cv_groups = cv_groups
 
     # ------------------------------------------------------------------ fitting
 
@@ -183,7 +185,7 @@ class PolicyClassifier:
                 folds=self.cv_folds,
                 random_state=self.random_state,
                 C=self.scope_C,
-                groups=[examples[i].id.split("#")[0] for i in scoped],
+                groups=[examples[i].cv_group(self.cv_groups) for i in scoped],
             )
         self.oof_ = {
             "item_ids": [e.id for e in item_examples],
@@ -311,7 +313,8 @@ class PolicyClassifier:
         lengths = np.bincount(
             texts, weights=np.fromiter(map(len, batch.sentences), float), minlength=len(batch)
         )
-        p_in = self.scope_.combine(anchored, self.scope_.whole_proba(X), lengths)
+        terms = distinct_terms(batch.sentences, texts, len(batch))
+        p_in = self.scope_.combine(anchored, self.scope_.whole_proba(X), lengths, terms)
         return Scores(proba, p_in, X, where, sentence)
 
     def score_docs(self, docs: Sequence[list[str]]) -> Scores:

@@ -14,11 +14,12 @@ Two kinds of evidence, both learnt from real negatives as well as positives:
   naming a term (ボットネットの検知, フォレンジック).
 
 A calibration layer turns them into one probability: for texts naming a security term, a
-logistic regression on (anchored score, length, their product); for texts without, one on
-(whole-text score, length, their product). Where a term is named, the whole-text score
-is left out: on long texts it follows the topic (核セキュリティの人材育成 reads like cyber
-training) and, measured over ten reshuffles of the dev split's cross-validation, leaving it
-out raised scope recall from 0.91 to 0.95 at a small cost in precision (0.89 to 0.85).
+logistic regression on (anchored score, length, their product, how many different terms
+the text names); for texts without, one on (whole-text score, length, their product).
+Where a term is named, the whole-text score is left out: on long texts it follows the
+topic (核セキュリティの人材育成 reads like cyber training) and, measured over ten reshuffles
+of the dev split's cross-validation, leaving it out raised scope recall from 0.91 to 0.95
+at a small cost in precision (0.89 to 0.85).
 Both layers are fitted on out-of-fold scores of the training texts, so a long
 text without any security term gets the probability such texts really had in the
 labelled data (review sheets: none of 320 sampled was in scope), while a short one still
@@ -48,7 +49,7 @@ ANCHOR_TERMS = re.compile(
 _ANCHOR_LOWER = re.compile(ANCHOR_TERMS.pattern.lower())
 _BLANKS = re.compile(r"\s+")
 _EPS = 1e-4
-LAYER_C = 10.0  # calibration layers: three features each, many texts; little regularisation
+LAYER_C = 10.0  # calibration layers: three or four features, many texts; little regularisation
 CONTEXT_CHARS = 20  # characters either side of an anchor term (dev split: 10–40 all work)
 
 
@@ -95,7 +96,8 @@ class ScopeArrays:
     gram_intercept: float
     word_coef: np.ndarray  # (V,) over the shared word TF-IDF space
     word_intercept: float
-    anchored: np.ndarray  # (4,): weights of logit(anchored), length, their product; bias
+    # (5,): weights of logit(anchored), length, their product, log(1 + distinct terms); bias
+    anchored: np.ndarray
     plain: np.ndarray  # (4,): weights of logit(whole), length, logit(whole)·length; bias
 
     def gram_vectors(self, sentences: Sequence[str]) -> sparse.csr_matrix:
@@ -170,20 +172,30 @@ class ScopeArrays:
         """Whole-text probability from the word TF-IDF vectors."""
         return _sigmoid(np.asarray(X @ self.word_coef).ravel() + self.word_intercept)
 
-    def combine(self, anchored: np.ndarray, whole: np.ndarray, n_chars: np.ndarray) -> np.ndarray:
+    def combine(
+        self,
+        anchored: np.ndarray,
+        whole: np.ndarray,
+        n_chars: np.ndarray,
+        terms: np.ndarray | None = None,
+    ) -> np.ndarray:
         """The calibrated in-scope probability; ``anchored`` is NaN where no sentence is."""
-        return combine(self.anchored, self.plain, anchored, whole, n_chars)
+        return combine(self.anchored, self.plain, anchored, whole, n_chars, terms)
 
 
 def calibration_features(
-    anchored: np.ndarray, whole: np.ndarray, n_chars: np.ndarray
+    anchored: np.ndarray, whole: np.ndarray, n_chars: np.ndarray, terms: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(has anchor, anchored-layer features, plain-layer features)``, one row per text."""
+    """``(has anchor, anchored-layer features, plain-layer features)``, one row per text.
+
+    The anchored layer's last feature is log(1 + distinct security terms named), from
+    :func:`distinct_terms` (0 when ``terms`` is not given)."""
     has = ~np.isnan(anchored)
     length = length_feature(n_chars)
     w = logit(whole)
     a = logit(np.where(has, anchored, 0.5))
-    return has, np.c_[a, length, a * length], np.c_[w, length, w * length]
+    named = np.log1p(np.zeros(len(a)) if terms is None else np.asarray(terms, dtype=float))
+    return has, np.c_[a, length, a * length, named], np.c_[w, length, w * length]
 
 
 def combine(
@@ -192,11 +204,28 @@ def combine(
     anchored: np.ndarray,
     whole: np.ndarray,
     n_chars: np.ndarray,
+    terms: np.ndarray | None = None,
 ) -> np.ndarray:
-    has, fa, fp = calibration_features(anchored, whole, n_chars)
-    za = fa @ anchored_layer[:3] + anchored_layer[3]
+    has, fa, fp = calibration_features(anchored, whole, n_chars, terms)
+    # A layer saved before the distinct-terms feature has one weight fewer: it uses the
+    # features it was fitted on.
+    za = fa[:, : len(anchored_layer) - 1] @ anchored_layer[:-1] + anchored_layer[-1]
     zp = fp @ plain_layer[:3] + plain_layer[3]
     return _sigmoid(np.where(has, za, zp))
+
+
+def distinct_terms(
+    batch_sentences: Sequence[str], sentence_text: np.ndarray, n_texts: int
+) -> np.ndarray:
+    """Per text, how many different security terms (``ANCHOR_TERMS``, lower-cased) its
+    sentences name. A programme that names セキュリティ, 不正アクセス and 脆弱性 funds a
+    security component more often than one naming セキュリティ alone (measured on the dev
+    split, cross-validated by ministry: scope log-loss 0.098 → 0.063)."""
+    found: list[set[str]] = [set() for _ in range(n_texts)]
+    for sentence, text in zip(batch_sentences, sentence_text.tolist(), strict=True):
+        if _ANCHOR_LOWER.search(lowered := sentence.lower()):
+            found[text].update(_ANCHOR_LOWER.findall(lowered))
+    return np.fromiter(map(len, found), dtype=np.intp, count=n_texts)
 
 
 def best_anchored(

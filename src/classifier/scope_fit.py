@@ -17,6 +17,7 @@ from .scope import (
     calibration_features,
     char_grams,
     combine,
+    distinct_terms,
     logit,
 )
 
@@ -42,11 +43,9 @@ def _logistic(X, y: np.ndarray, C: float):
 def _layer(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Weights and bias of one calibration layer; a constant (the smoothed rate) when the
     texts it covers are all of one class."""
-    if len(y) == 0:
-        return np.array([0.0, 0.0, 0.0, float(logit(np.array([0.5]))[0])])
-    if y.all() or not y.any():
+    if len(y) == 0 or y.all() or not y.any():
         rate = (y.sum() + 0.5) / (len(y) + 1.0)
-        return np.array([0.0, 0.0, 0.0, float(logit(np.array([rate]))[0])])
+        return np.r_[np.zeros(X.shape[1]), logit(np.array([rate]))]
     from sklearn.linear_model import LogisticRegression
 
     lr = LogisticRegression(C=LAYER_C, max_iter=2000).fit(X, y)
@@ -73,7 +72,7 @@ def _fit_models(
     labels = np.array([lab for _, lab in anchored], dtype=bool)
     index, idf = _gram_space(texts)
     arrays = ScopeArrays(
-        index, idf, np.zeros(len(idf)), 0.0, np.zeros(X.shape[1]), 0.0, np.zeros(4), np.zeros(4)
+        index, idf, np.zeros(len(idf)), 0.0, np.zeros(X.shape[1]), 0.0, np.zeros(5), np.zeros(4)
     )
     if labels.any() and not labels.all():
         gram = _logistic(arrays.gram_vectors(texts), labels, C)
@@ -90,6 +89,12 @@ def _evidence(arrays: ScopeArrays, X, sentences: Sequence[Sequence[str]]):
     owner = np.repeat(np.arange(len(sentences)), [len(doc) for doc in sentences])
     anchored, _ = best_anchored(flat, owner, len(sentences), arrays)
     return anchored, arrays.whole_proba(X)
+
+
+def _terms(sentences: Sequence[Sequence[str]]) -> np.ndarray:
+    flat = [s for doc in sentences for s in doc]
+    owner = np.repeat(np.arange(len(sentences)), [len(doc) for doc in sentences])
+    return distinct_terms(flat, owner, len(sentences))
 
 
 def fit_scope(
@@ -127,7 +132,8 @@ def fit_scope(
             X[train], [sentences[i] for i in train], y[train], extra_sentences, X_extra, C
         )
         anchored[test], whole[test] = _evidence(arrays, X[test], [sentences[i] for i in test])
-    has, fa, fp = calibration_features(anchored, whole, n_chars)
+    terms = _terms(sentences)
+    has, fa, fp = calibration_features(anchored, whole, n_chars, terms)
     final = _fit_models(X, sentences, y, extra_sentences, X_extra, C)
     final.anchored = _layer(fa[has], y[has])
     final.plain = _layer(fp[~has], y[~has])
@@ -136,6 +142,6 @@ def fit_scope(
     for train, test in nested.split(np.zeros(len(y)), y, group):
         la = _layer(fa[train][has[train]], y[train][has[train]])
         lp = _layer(fp[train][~has[train]], y[train][~has[train]])
-        oof[test] = combine(la, lp, anchored[test], whole[test], n_chars[test])
-    evidence = {"anchored": anchored, "whole": whole, "n_chars": n_chars, "y": y}
+        oof[test] = combine(la, lp, anchored[test], whole[test], n_chars[test], terms[test])
+    evidence = {"anchored": anchored, "whole": whole, "n_chars": n_chars, "terms": terms, "y": y}
     return final, oof, evidence

@@ -354,6 +354,11 @@ def _rebuild(state: dict[str, Any], arrays: dict[str, np.ndarray]) -> PolicyClas
             np.array(scope["anchored"], dtype=float),
             np.array(scope["plain"], dtype=float),
         )
+    # Four anchored weights in a model saved before the distinct-terms feature, five after.
+    if model.scope_ is not None and (
+        len(model.scope_.anchored) not in (4, 5) or len(model.scope_.plain) != 4
+    ):
+        raise ValueError("the scope model's calibration layers have the wrong length")
     n_classes, n_features = len(model.classes_), len(names)
     for name in ("proto", "centroid"):
         if arrays[name].shape != (n_classes, n_features):

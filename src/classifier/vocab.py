@@ -49,6 +49,13 @@ class Scope(StrEnum):
     BORDER = "BORDER"  # security mentioned only in passing: left out of scope figures
 
 
+class CVGroups(StrEnum):
+    """What the scope model's cross-validation keeps in one fold (``train --cv-groups``)."""
+
+    PROGRAMME = "programme"  # a programme and the sentences taken from it
+    MINISTRY = "ministry"  # every text of one ministry: how it does on a ministry unseen
+
+
 # Nesting order of numbered clauses: depth 0 is a section, 3 a sub-item.
 CLAUSE_LEVELS = (Level.SECTION, Level.AREA, Level.ITEM, Level.SUBITEM)
 # What ``--level`` accepts: report sub-items as they are, or roll up to items or areas.

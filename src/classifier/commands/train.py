@@ -12,6 +12,7 @@ from ..labels import LabelledRequest
 from ..predict import DEFAULT_MIN_CONFIDENCE
 from ..store import save_model
 from ..training import train as fit_and_card
+from ..vocab import CVGroups
 
 
 def train(
@@ -25,6 +26,7 @@ def train(
     out: Path | None = None,
     clause_only: bool = False,
     min_confidence: float | None = None,
+    cv_groups: str = CVGroups.PROGRAMME,
 ) -> int:
     """Train a model for ``policy_id`` and save it with its card; print what it measured."""
     root = paths.project_root()
@@ -64,6 +66,7 @@ def train(
         thesaurus or paths.thesaurus(root),
         min_conf,
         clause_only=only_clauses,
+        cv_groups=CVGroups(cv_groups).value,
     )
     out = out or paths.model_dir(policy_id, root)
     save_model(result.model, out, result.card)
