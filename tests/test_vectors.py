@@ -6,6 +6,8 @@ The flat TF-IDF path is checked against a per-document count written here.
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from collections import Counter
 
 import numpy as np
@@ -14,7 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
-from classifier.vectors import ScorerArrays, flatten, vocabulary
+from classifier.vectors import ScorerArrays, SparseRows, flatten, vocabulary
+
+from .helpers import ROOT
 
 
 def _scorers(vocab: dict[str, int], idf, **kw) -> ScorerArrays:
@@ -107,3 +111,76 @@ def test_transform_flat_without_sources_gives_positions_in_the_feature_list():
     # Row 0: w:x at 2, w:y last at 3; row 1: w:y at 5 (unknown words are not stored).
     assert where.tolist() == [2, 3, 5]
     assert [features[i] for i in where] == ["w:x", "w:y", "w:y"]
+
+
+# --------------------------------------------------------------------------- SparseRows
+
+
+def _random_rows(rng: np.random.Generator, n: int, v: int, density: float) -> SparseRows:
+    dense = np.where(rng.random((n, v)) < density, rng.normal(size=(n, v)), 0.0)
+    dense[rng.random(n) < 0.3] = 0.0  # some rows empty, first and last among them at times
+    m = sparse.csr_matrix(dense)
+    return SparseRows(m.data, m.indices, m.indptr, m.shape)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sparse_rows_products_equal_scipy_to_the_last_bit(seed, monkeypatch):
+    """A vector product adds each row's terms in scipy's order (the same bits); a matrix
+    product agrees to rounding."""
+    rng = np.random.default_rng(seed)
+    X = _random_rows(rng, int(rng.integers(1, 40)), 30, 0.2)
+    reference = X.to_scipy()
+    vector, matrix = rng.normal(size=30), rng.normal(size=(30, 7))
+    assert np.array_equal(X @ vector, reference @ vector)
+    whole = X @ matrix
+    np.testing.assert_allclose(whole, np.asarray(reference @ matrix), rtol=1e-13, atol=1e-13)
+    # Rows processed in small blocks (as a large file's are) give the same bits.
+    monkeypatch.setattr("classifier.vectors._BLOCK_TERMS", 7 * 3)
+    assert np.array_equal(X @ matrix, whole)
+    np.testing.assert_array_equal(X.toarray(), reference.toarray())
+
+
+def test_sparse_rows_by_hand():
+    X = SparseRows(
+        np.array([1.0, 2.0, 3.0]),
+        np.array([0, 2, 1], dtype=np.int32),
+        np.array([0, 2, 2, 3]),
+        (3, 3),
+    )
+    assert X.nnz == 3 and X.row_of().tolist() == [0, 0, 2]
+    np.testing.assert_array_equal(X.toarray(), [[1, 0, 2], [0, 0, 0], [0, 3, 0]])
+    np.testing.assert_array_equal(X @ np.array([1.0, 10.0, 100.0]), [201.0, 0.0, 30.0])
+    np.testing.assert_array_equal(X @ np.eye(3), X.toarray())  # an empty row stays zero
+    last = X[-1]
+    assert last.shape == (1, 3) and last.indices.tolist() == [1] and last.data.tolist() == [3.0]
+    assert X[1].nnz == 0 and X.tocsr() is X
+    with pytest.raises(IndexError):
+        X[3]
+    with pytest.raises(TypeError):
+        X[np.array([0, 1])]
+    assert X.has_canonical_format
+    unsorted = SparseRows(np.ones(2), np.array([2, 0]), np.array([0, 2]), (1, 3))
+    assert not unsorted.has_canonical_format
+    # Row 0 ends at column 2 and row 1 starts at column 0: that is not out of order.
+    two = SparseRows(np.ones(2), np.array([2, 0]), np.array([0, 1, 2]), (2, 3))
+    assert two.has_canonical_format
+    empty = SparseRows(np.zeros(0), np.zeros(0, dtype=np.int32), np.zeros(3, dtype=int), (2, 4))
+    np.testing.assert_array_equal(empty @ np.ones((4, 2)), np.zeros((2, 2)))
+    np.testing.assert_array_equal(empty @ np.ones(4), np.zeros(2))
+
+
+def test_predicting_never_imports_scipy():
+    """scipy.sparse costs a quarter of a second at every start: prediction does without."""
+    code = (
+        "import sys\n"
+        "from classifier.predict import Predictor\n"
+        "from classifier import paths\n"
+        "from classifier.store import load_model\n"
+        "model, _ = load_model(paths.model_dir('r3', paths.project_root()))\n"
+        "Predictor(model, model.policy_).predict(['市町村の情報セキュリティ対策', '河川の堤防'])\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scipy', 'sklearn')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
+    assert out.strip() == "[]"

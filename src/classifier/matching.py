@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence, Set
 
 import numpy as np
-from scipy import sparse
 
 from .descriptions import evidence_sentences
 from .hierarchy import level_of
 from .model import PolicyClassifier
 from .policy import Policy
+from .vectors import SparseRows
 
 OPEN, CLOSE = "【", "】"
 _MARKED_MAX = 4096  # marked sentences kept for reuse (requests often share their words)
@@ -32,6 +32,9 @@ class ClauseMatcher:
         self.texts = [text for _, text in pairs]
         batch = model.tokenizer_.analyze_batch(self.texts)
         self.vectors = model.fitted_.transform(batch.docs())
+        # (V, n_sentences), dense: a few dozen sentences, and the product with a batch's
+        # vectors is then one array operation.
+        self._columns = np.ascontiguousarray(self.vectors.toarray().T)
         vocabulary = model.fitted_.vocabulary
         # Per sentence: vocabulary column → the sentence's own spellings of that feature.
         self.words: list[dict[int, list[str]]] = []
@@ -51,12 +54,12 @@ class ClauseMatcher:
             if column in where:
                 self.allowed[where[column], k] = True
 
-    def match(self, X: sparse.csr_matrix, top: np.ndarray) -> list[str]:
+    def match(self, X: SparseRows, top: np.ndarray) -> list[str]:
         """Per request (row of ``X``): the best sentence for its label_1 column ``top``,
         shared words marked; "" when it shares no word with any of them."""
         if not self.texts:
             return [""] * X.shape[0]
-        scores = np.asarray((X @ self.vectors.T).todense())
+        scores = X @ self._columns
         scores = np.where(self.allowed[top], scores, -1.0)
         best = scores.argmax(axis=1)
         found = scores[np.arange(len(best)), best] > 0

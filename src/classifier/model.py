@@ -30,7 +30,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
 
 from . import calibration
 from .descriptions import clause_descriptions, clause_sentences
@@ -38,9 +37,8 @@ from .hierarchy import rollup_matrix
 from .labels import LabelledRequest
 from .policy import Policy
 from .scope import best_anchored, distinct_terms
-from .scope_fit import fit_scope
 from .tokens import FeatureBatch, JapaneseTokenizer, TokenizerSettings
-from .vectors import ScorerArrays, flatten, vocabulary
+from .vectors import ScorerArrays, SparseRows, flatten, vocabulary
 from .vocab import ROLLUP_LEVELS, CVGroups, Scope
 
 SCORERS = ("proto", "centroid", "lr")
@@ -52,7 +50,7 @@ class Scores:
 
     proba: np.ndarray  # (n, n_classes): calibrated probability per class, columns = classes_
     p_in: np.ndarray  # (n,): probability that the text is a cybersecurity programme at all
-    X: sparse.csr_matrix  # (n, V): the TF-IDF vectors
+    X: SparseRows  # (n, V): the TF-IDF vectors
     where: np.ndarray  # per stored entry of X: which word (surface index) is behind it
     # per text: the sentence (index in the batch) that made its scope evidence, -1 if none
     scope_sentence: np.ndarray | None = None
@@ -168,6 +166,8 @@ class PolicyClassifier:
         y = np.array([examples[i].in_scope for i in scoped], dtype=bool)
         p_in_oof = np.zeros(0)
         if self.has_examples_ and y.any() and not y.all():
+            from .scope_fit import fit_scope  # scipy and scikit-learn: fitting only
+
             by_text = [
                 batch.sentences[a:b]
                 for a, b in zip(
@@ -176,12 +176,12 @@ class PolicyClassifier:
             ]
             clause_texts = [s for _, s in sentences]
             self.scope_, p_in_oof, self.scope_evidence_ = fit_scope(
-                self.fitted_.transform([docs[i] for i in scoped]),
+                self.fitted_.transform([docs[i] for i in scoped]).to_scipy(),
                 [by_text[i] for i in scoped],
                 np.array([sum(map(len, by_text[i])) for i in scoped]),
                 y,
                 clause_texts,
-                self.fitted_.transform(self.sentence_docs_),
+                self.fitted_.transform(self.sentence_docs_).to_scipy(),
                 folds=self.cv_folds,
                 random_state=self.random_state,
                 C=self.scope_C,
@@ -249,7 +249,8 @@ class PolicyClassifier:
         scorers.proto, scorers.centroid = proto, centroid
         if self.has_examples_:
             lr = LogisticRegression(C=self.C, max_iter=2000)
-            lr.fit(scorers.transform(lr_docs), np.array(lr_y), sample_weight=np.array(lr_w))
+            X = scorers.transform(lr_docs).to_scipy()
+            lr.fit(X, np.array(lr_y), sample_weight=np.array(lr_w))
             coef = np.zeros((n_classes, len(idf)))
             intercept = np.full(n_classes, -30.0)  # a class absent from a CV fold
             coef[lr.classes_.astype(int)] = lr.coef_
@@ -277,24 +278,28 @@ class PolicyClassifier:
             fitted = self._fit_scorers(
                 [examples[i] for i in train_idx], [docs[i] for i in train_idx]
             )
-            scores[test_idx] = self._scorer_outputs(
-                fitted, fitted.transform([docs[i] for i in test_idx])
-            )
+            # scipy's product, as models were fitted with: the blend moves with last bits.
+            X = fitted.transform([docs[i] for i in test_idx]).to_scipy()
+            scores[test_idx] = self._scorer_outputs(fitted, X)
         return scores
 
     # ------------------------------------------------------------------ scoring
 
-    def _scorer_outputs(self, fitted: ScorerArrays, X: sparse.csr_matrix) -> np.ndarray:
+    def _scorer_outputs(self, fitted: ScorerArrays, X: SparseRows) -> np.ndarray:
         """(n, n_scorers, n_classes): each scorer's raw score for each class."""
         n, n_classes = X.shape[0], len(self.classes_)
         out = np.zeros((n, len(SCORERS), n_classes))
-        out[:, 0] = np.asarray(X @ fitted.proto.T)
-        out[:, 1] = np.asarray(X @ fitted.centroid.T)
+        # One product for the three linear scorers (columns are summed independently).
+        linear = [fitted.proto, fitted.centroid]
         if fitted.lr_coef is not None:
-            out[:, 2] = np.maximum(fitted.lr_log_proba(X), -20.0)
+            linear.append(fitted.lr_coef)
+        z = X @ np.ascontiguousarray(np.concatenate(linear).T)
+        out[:, 0], out[:, 1] = z[:, :n_classes], z[:, n_classes : 2 * n_classes]
+        if fitted.lr_coef is not None:
+            out[:, 2] = np.maximum(fitted.lr_log_softmax(z[:, 2 * n_classes :]), -20.0)
         return out
 
-    def transform(self, docs: Sequence[list[str]]) -> sparse.csr_matrix:
+    def transform(self, docs: Sequence[list[str]]) -> SparseRows:
         """TF-IDF vectors of already-tokenised documents."""
         return self.fitted_.transform(docs)
 
@@ -362,7 +367,7 @@ class PolicyClassifier:
             weights = weights + self.blend_[2] * (fitted.lr_coef - fitted.lr_coef.mean(axis=0))
         return weights
 
-    def contributions(self, x: sparse.csr_matrix, class_index: int) -> dict[str, float]:
+    def contributions(self, x: SparseRows, class_index: int) -> dict[str, float]:
         """How much each feature of one TF-IDF row pushed it towards ``class_index``."""
         row = x.tocsr()
         pushes = row.data * self.evidence_weights()[class_index, row.indices]

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
 
 from . import calibration
 from .hierarchy import level_of, rollup_matrix
@@ -14,6 +13,7 @@ from .matching import ClauseMatcher
 from .model import PolicyClassifier
 from .policy import Policy
 from .textutil import has_text
+from .vectors import SparseRows
 from .vocab import ROLLUP_LEVELS, Level, Status
 
 DEFAULT_MIN_CONFIDENCE = 0.30
@@ -300,7 +300,7 @@ def _best_sentence(sentences: list[str], words: list[str], strength: list[float]
 class _Found:
     """What tokenising a batch found, as :meth:`Predictor.from_scores` needs it."""
 
-    X: sparse.csr_matrix  # TF-IDF vectors
+    X: SparseRows  # TF-IDF vectors
     where: np.ndarray  # per stored entry of X: index in ``surfaces`` of the word behind it
     surfaces: list[str]  # the words as the analyst wrote them
     sentences: list[str]  # the batch's sentences (cleaned)

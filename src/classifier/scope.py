@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from scipy import sparse
 
 # Security terms a sentence must name for its character n-grams to count as evidence.
 ANCHOR_TERMS = re.compile(
@@ -100,8 +99,12 @@ class ScopeArrays:
     anchored: np.ndarray
     plain: np.ndarray  # (4,): weights of logit(whole), length, logit(whole)·length; bias
 
-    def gram_vectors(self, sentences: Sequence[str]) -> sparse.csr_matrix:
-        """Binary × idf character-gram vectors, L2-normalised (unknown grams drop)."""
+    def gram_vectors(self, sentences: Sequence[str]):
+        """Binary × idf character-gram vectors, L2-normalised (unknown grams drop), as a
+        scipy.sparse matrix: used to fit, and by the rare texts :func:`best_anchored`
+        cannot take its array path for, so scipy is imported only then."""
+        from scipy import sparse
+
         index = self.gram_index
         rows: list[int] = []
         cols: list[int] = []
@@ -168,7 +171,7 @@ class ScopeArrays:
         pairs = np.array(bi, dtype=np.int64).reshape(-1, 2)
         return table, (pairs[:, 0].copy(), pairs[:, 1].copy())
 
-    def whole_proba(self, X: sparse.csr_matrix) -> np.ndarray:
+    def whole_proba(self, X) -> np.ndarray:
         """Whole-text probability from the word TF-IDF vectors."""
         return _sigmoid(np.asarray(X @ self.word_coef).ravel() + self.word_intercept)
 

@@ -1,8 +1,10 @@
 """TF-IDF vectors and the fitted linear scorers, as plain arrays.
 
-scikit-learn fits; only its coefficients are kept, so predicting needs numpy and
-scipy.sparse alone: the saved model stays small, loads fast and does not depend on
-scikit-learn's pickle format.
+scikit-learn fits; only its coefficients are kept, so predicting needs numpy alone: the
+saved model stays small, loads fast and does not depend on scikit-learn's pickle format.
+Vectors are :class:`SparseRows`, the CSR layout with the few operations prediction uses;
+importing scipy.sparse would add a quarter of a second to every start (measured), and
+training converts to it (:meth:`SparseRows.to_scipy`) where scikit-learn needs it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,88 @@ from dataclasses import dataclass
 from itertools import repeat
 
 import numpy as np
-from scipy import sparse
+
+_BLOCK_TERMS = 1 << 20  # products held at once by SparseRows @ matrix (8 MB)
+
+
+@dataclass(frozen=True)
+class SparseRows:
+    """Rows of a sparse matrix in CSR layout (``data``, ``indices``, ``indptr``).
+
+    Products with a dense vector add each row's terms in stored order, as scipy.sparse's
+    CSR product does (the same bits); with a dense matrix numpy's reduction may group the
+    terms differently, within rounding (1e-15) of scipy's.
+    """
+
+    data: np.ndarray  # (nnz,) float64
+    indices: np.ndarray  # (nnz,) column of each stored value, ascending within a row
+    indptr: np.ndarray  # (n + 1,): row i is data[indptr[i]:indptr[i + 1]]
+    shape: tuple[int, int]
+
+    @property
+    def nnz(self) -> int:
+        return len(self.data)
+
+    def row_of(self) -> np.ndarray:
+        """The row of each stored value."""
+        return np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
+
+    def __matmul__(self, dense: np.ndarray) -> np.ndarray:
+        """``self @ dense`` for a dense (V,) vector or (V, k) matrix."""
+        dense = np.asarray(dense)
+        n = self.shape[0]
+        if dense.ndim == 1:
+            return np.bincount(
+                self.row_of(), weights=self.data * dense[self.indices], minlength=n
+            ).astype(np.result_type(self.data, dense))
+        out = np.zeros((n, dense.shape[1]), dtype=np.result_type(self.data, dense))
+        filled = np.flatnonzero(np.diff(self.indptr))
+        if not len(filled):
+            return out
+        # Rows in blocks of about _BLOCK_TERMS products each: the (terms, k) array of a
+        # whole file's rows would take hundreds of megabytes.
+        per_block = max(1, _BLOCK_TERMS // max(1, dense.shape[1]))
+        bounds = np.searchsorted(self.indptr[filled], np.arange(0, self.nnz, per_block))
+        for a, b in zip(bounds.tolist(), [*bounds[1:].tolist(), len(filled)], strict=True):
+            rows = filled[a:b]
+            if not len(rows):
+                continue
+            lo, hi = int(self.indptr[rows[0]]), int(self.indptr[rows[-1] + 1])
+            terms = self.data[lo:hi, None] * dense[self.indices[lo:hi]]
+            out[rows] = np.add.reduceat(terms, self.indptr[rows] - lo, axis=0)
+        return out
+
+    def __getitem__(self, i: int) -> SparseRows:
+        """Row ``i``, as a one-row matrix."""
+        if not isinstance(i, int | np.integer):
+            raise TypeError("SparseRows is indexed by one row number")
+        i = range(self.shape[0])[i]  # negative rows count from the end; out of range raises
+        a, b = int(self.indptr[i]), int(self.indptr[i + 1])
+        return SparseRows(
+            self.data[a:b], self.indices[a:b], np.array([0, b - a]), (1, self.shape[1])
+        )
+
+    def tocsr(self) -> SparseRows:
+        return self
+
+    def toarray(self) -> np.ndarray:
+        out = np.zeros(self.shape)
+        out[self.row_of(), self.indices] = self.data
+        return out
+
+    @property
+    def has_canonical_format(self) -> bool:
+        """Columns strictly ascending within each row (sorted, no duplicates)."""
+        step = np.diff(self.indices.astype(np.int64))
+        row_start = np.zeros(len(self.indices), dtype=bool)
+        row_start[self.indptr[1:-1][np.diff(self.indptr)[1:] > 0]] = True
+        return bool((step > 0)[~row_start[1:]].all()) if len(step) else True
+
+    def to_scipy(self):
+        """The same matrix as ``scipy.sparse.csr_matrix`` (for fitting with scikit-learn)."""
+        from scipy import sparse
+
+        return sparse.csr_matrix((self.data, self.indices, self.indptr), shape=self.shape)
 
 
 @dataclass
@@ -27,13 +110,13 @@ class ScorerArrays:
     lr_coef: np.ndarray | None = None  # (n_classes, V); absent classes have coef 0
     lr_intercept: np.ndarray | None = None  # (n_classes,); absent classes -inf-like
 
-    def transform(self, docs: Sequence[list[str]]) -> sparse.csr_matrix:
+    def transform(self, docs: Sequence[list[str]]) -> SparseRows:
         """Sublinear-tf × idf vectors, L2-normalised (features not in the vocabulary drop)."""
         return self.transform_flat(*flatten(docs), len(docs))[0]
 
     def transform_flat(
         self, features: list[str], rows: np.ndarray, n: int, sources: np.ndarray | None = None
-    ) -> tuple[sparse.csr_matrix, np.ndarray]:
+    ) -> tuple[SparseRows, np.ndarray]:
         """Vectors of ``n`` documents given as one flat feature list and each feature's row.
 
         Also returns, for each stored entry of the matrix, the ``sources`` value of the last
@@ -57,16 +140,19 @@ class ScorerArrays:
         norms = np.sqrt(np.bincount(nnz_rows, weights=data**2, minlength=n))
         data /= np.repeat(norms, per_row)
         indptr = np.concatenate([[0], np.cumsum(per_row)])
-        X = sparse.csr_matrix(
-            (data, nnz_cols.astype(np.int32), indptr.astype(np.int32)), shape=(n, n_features)
-        )
+        X = SparseRows(data, nnz_cols.astype(np.int32), indptr.astype(np.int32), (n, n_features))
         origin = sources[known] if sources is not None else np.flatnonzero(known)
         where = origin[order][last]
         return X, where
 
-    def lr_log_proba(self, X: sparse.csr_matrix) -> np.ndarray:
+    def lr_log_proba(self, X) -> np.ndarray:
+        """Log-softmax of the logistic regression (``X``: SparseRows or a scipy matrix)."""
         assert self.lr_coef is not None, "no logistic regression was fitted (clause-only model)"
-        z = np.asarray(X @ self.lr_coef.T) + self.lr_intercept
+        return self.lr_log_softmax(np.asarray(X @ self.lr_coef.T))
+
+    def lr_log_softmax(self, products: np.ndarray) -> np.ndarray:
+        """:meth:`lr_log_proba` from the products ``X @ lr_coef.T`` already made."""
+        z = products + self.lr_intercept
         z -= z.max(axis=1, keepdims=True)
         return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
