@@ -184,3 +184,28 @@ def test_predicting_never_imports_scipy():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     ).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_product_with_sparse_columns_equals_scipy_to_the_last_bit(seed):
+    """The clause matcher's product: only meeting pairs are multiplied, added in row
+    order as scipy's sparse product adds them."""
+    rng = np.random.default_rng(seed)
+    X = _random_rows(rng, int(rng.integers(1, 30)), 25, 0.25)
+    B = _random_rows(rng, int(rng.integers(1, 12)), 25, 0.15)  # m sentences over V = 25
+    got = X.times_sparse_columns(B.columns())
+    want = (X.to_scipy() @ B.to_scipy().T).toarray()
+    assert got.shape == want.shape and np.array_equal(got, want)
+
+
+def test_columns_by_hand():
+    # [[1, 0, 2], [0, 0, 0], [0, 3, 0]] by column: column 0 holds row 0, column 1 row 2,
+    # column 2 row 0.
+    X = SparseRows(np.array([1.0, 2.0, 3.0]), np.array([0, 2, 1]), np.array([0, 2, 2, 3]), (3, 3))
+    c = X.columns()
+    assert c.shape == (3, 3) and c.indptr.tolist() == [0, 1, 2, 3]
+    assert c.indices.tolist() == [0, 2, 0] and c.data.tolist() == [1.0, 3.0, 2.0]
+    # Nothing meets: zeros of the right shape.
+    none = SparseRows(np.ones(1), np.array([1]), np.array([0, 1]), (1, 3))
+    only_0 = SparseRows(np.ones(1), np.array([0]), np.array([0, 1]), (1, 3)).columns()
+    assert none.times_sparse_columns(only_0).tolist() == [[0.0]]

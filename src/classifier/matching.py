@@ -32,9 +32,8 @@ class ClauseMatcher:
         self.texts = [text for _, text in pairs]
         batch = model.tokenizer_.analyze_batch(self.texts)
         self.vectors = model.fitted_.transform(batch.docs())
-        # (V, n_sentences), dense: a few dozen sentences, and the product with a batch's
-        # vectors is then one array operation.
-        self._columns = np.ascontiguousarray(self.vectors.toarray().T)
+        # The sentences' vectors by feature: a batch meets them in one array operation.
+        self._by_feature = self.vectors.columns()
         vocabulary = model.fitted_.vocabulary
         # Per sentence: vocabulary column → the sentence's own spellings of that feature.
         self.words: list[dict[int, list[str]]] = []
@@ -59,7 +58,7 @@ class ClauseMatcher:
         shared words marked; "" when it shares no word with any of them."""
         if not self.texts:
             return [""] * X.shape[0]
-        scores = X @ self._columns
+        scores = X.times_sparse_columns(self._by_feature)
         scores = np.where(self.allowed[top], scores, -1.0)
         best = scores.argmax(axis=1)
         found = scores[np.arange(len(best)), best] > 0
