@@ -234,7 +234,7 @@ class Predictor:
         best = np.argmax(np.where(inside, proba, -1.0), axis=1)
         # Every feature's push towards its row's best class; only pushes towards it count,
         # sorted strongest first within each row, for the whole batch in one go.
-        row_of = np.repeat(np.arange(n), np.diff(X.indptr))
+        row_of = X.row_of()
         pushes = X.data * self._weights[best[row_of], X.indices]
         positive = np.flatnonzero(pushes > 0)
         # By row, then strongest push first (ties in text order): nothing depends on the

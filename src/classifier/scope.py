@@ -226,8 +226,7 @@ def distinct_terms(
     split, cross-validated by ministry: scope log-loss 0.098 → 0.063)."""
     found: list[set[str]] = [set() for _ in range(n_texts)]
     for sentence, text in zip(batch_sentences, sentence_text.tolist(), strict=True):
-        if _ANCHOR_LOWER.search(lowered := sentence.lower()):
-            found[text].update(_ANCHOR_LOWER.findall(lowered))
+        found[text].update(_ANCHOR_LOWER.findall(sentence.lower()))
     return np.fromiter(map(len, found), dtype=np.intp, count=n_texts)
 
 

@@ -84,17 +84,17 @@ def _fit_models(
     return arrays
 
 
+def _flat(sentences: Sequence[Sequence[str]]) -> tuple[list[str], np.ndarray, int]:
+    """Texts' sentences as one batch: every sentence, the text of each, how many texts
+    (the arguments of :func:`best_anchored` and :func:`distinct_terms`)."""
+    flat = [s for doc in sentences for s in doc]
+    owner = np.repeat(np.arange(len(sentences)), [len(doc) for doc in sentences])
+    return flat, owner, len(sentences)
+
+
 def _evidence(arrays: ScopeArrays, X, sentences: Sequence[Sequence[str]]):
-    flat = [s for doc in sentences for s in doc]
-    owner = np.repeat(np.arange(len(sentences)), [len(doc) for doc in sentences])
-    anchored, _ = best_anchored(flat, owner, len(sentences), arrays)
+    anchored, _ = best_anchored(*_flat(sentences), arrays)
     return anchored, arrays.whole_proba(X)
-
-
-def _terms(sentences: Sequence[Sequence[str]]) -> np.ndarray:
-    flat = [s for doc in sentences for s in doc]
-    owner = np.repeat(np.arange(len(sentences)), [len(doc) for doc in sentences])
-    return distinct_terms(flat, owner, len(sentences))
 
 
 def fit_scope(
@@ -132,7 +132,7 @@ def fit_scope(
             X[train], [sentences[i] for i in train], y[train], extra_sentences, X_extra, C
         )
         anchored[test], whole[test] = _evidence(arrays, X[test], [sentences[i] for i in test])
-    terms = _terms(sentences)
+    terms = distinct_terms(*_flat(sentences))
     has, fa, fp = calibration_features(anchored, whole, n_chars, terms)
     final = _fit_models(X, sentences, y, extra_sentences, X_extra, C)
     final.anchored = _layer(fa[has], y[has])

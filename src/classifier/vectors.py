@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import repeat
 
 import numpy as np
@@ -39,7 +40,12 @@ class SparseRows:
         return len(self.data)
 
     def row_of(self) -> np.ndarray:
-        """The row of each stored value."""
+        """The row of each stored value (computed once: scoring, the scope model, the
+        matcher and the evidence all ask)."""
+        return self._row_of
+
+    @cached_property
+    def _row_of(self) -> np.ndarray:
         return np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
 
     def __matmul__(self, dense: np.ndarray) -> np.ndarray:
@@ -96,11 +102,12 @@ class SparseRows:
     def columns(self) -> SparseColumns:
         """For each column, the rows that hold it and their values (this matrix in CSC
         layout, i.e. its transpose by rows)."""
-        order = np.lexsort((self.row_of(), self.indices))
+        rows = self.row_of()
+        order = np.lexsort((rows, self.indices))
         counts = np.bincount(self.indices, minlength=self.shape[1])
         return SparseColumns(
             self.data[order],
-            self.row_of()[order],
+            rows[order],
             np.concatenate([[0], np.cumsum(counts)]),
             (self.shape[1], self.shape[0]),
         )
