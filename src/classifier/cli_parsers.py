@@ -159,8 +159,9 @@ def classify_parser() -> argparse.ArgumentParser:
         "confidence_1, … label_K, heading_K, confidence_K, evidence_1, status (ok,\n"
         "low_confidence, out_of_scope, empty_text or 'error: …'), labels, in_scope,\n"
         "evidence_sentence and matched_clause_text (review sheets: duplicate_of; --budget:\n"
-        "budget_initial_yen, budget_request_yen). CSV is written as UTF-8 with BOM, which\n"
-        "Excel opens directly. Exit 0 when the file was processed, 2 when it could not be read.",
+        "budget_initial_yen, budget_request_yen; --cited: cited_cyber). CSV is written as\n"
+        "UTF-8 with BOM, which Excel opens directly. Exit 0 when the file was processed, 2\n"
+        "when it could not be read.",
     )
     p.add_argument("input", help="CSV, TSV, XLSX or JSONL file, or - for standard input (CSV)")
     p.add_argument(
@@ -241,6 +242,13 @@ def classify_parser() -> argparse.ArgumentParser:
         metavar="2-1.zip",
         help="the review-sheet budget file (2-1_RS_…_予算・執行_サマリ, .zip or .csv): adds "
         "budget_initial_yen and budget_request_yen, and a summary sheet to Excel output",
+    )
+    p.add_argument(
+        "--cited",
+        metavar="1-3.zip",
+        help="the review-sheet file of cited policies, laws and plans (1-3_RS_…_政策・施策、"
+        "法令等, .zip or .csv): adds cited_cyber, the cybersecurity ones a programme cites "
+        "(evidence for the reviewer; in_scope does not change)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     return p

@@ -24,6 +24,7 @@ from ..paths import model_ref, project_root
 from ..predict import DEFAULT_SET_THRESHOLD, Predictor, card_min_confidence
 from ..report import output_columns, row_summary_fields, write_review_sheet
 from ..sources import resolve_columns, rs
+from ..sources.export_columns import ExportColumns
 from ..store import load_model
 from ..summary import SUMMARY_COLUMNS, SUMMARY_SHEET, BudgetSummary
 from ..tables import (
@@ -38,7 +39,6 @@ from ..tables import (
     shown_columns,
 )
 from ..tables.read import CHUNK_ROWS
-from ..textutil import cell_text
 from ..vocab import Level, Status, status_kind
 from ..workers import predict_texts, predicted_chunks
 
@@ -64,6 +64,7 @@ class ClassifyOptions:
     jobs: int = 1
     quiet: bool = False
     budget: str | None = None
+    cited: str | None = None
     set_threshold: float = DEFAULT_SET_THRESHOLD
     header_row: int | None = None
     output_errors: str = "strict"
@@ -137,7 +138,9 @@ def _output_path(opts: ClassifyOptions, out_fmt: str) -> Path | None:
         out_path = None
     else:
         out_path = default_output_path(opts.input, out_fmt)
-    check_outputs([("-o", out_path), ("--review", opts.review)], inputs=[opts.input, opts.budget])
+    check_outputs(
+        [("-o", out_path), ("--review", opts.review)], inputs=[opts.input, opts.budget, opts.cited]
+    )
     return out_path
 
 
@@ -161,7 +164,7 @@ def classify(opts: ClassifyOptions) -> int:
     table = open_table(opts.input, opts.format, opts.encoding, opts.sheet, opts.header_row)
     layout = resolve_columns(table.columns, opts.text_columns, opts.id_column, table.path)
     text_columns, id_column = layout.text, layout.id
-    extras = _Extras(table.columns, layout.is_review_sheet, opts.budget)
+    extras = ExportColumns(table.columns, layout.is_review_sheet, opts.budget, opts.cited)
     added = output_columns(top_k) + extras.columns
     clash = [c for c in added if c in table.columns]
     if clash:
@@ -181,6 +184,7 @@ def classify(opts: ClassifyOptions) -> int:
     review: list[tuple] = []
     summary = BudgetSummary(model.policy_, predictor.columns)
     total = 0
+    cited_out = 0  # rows citing a cybersecurity policy that come back out of scope
     progress = _Progress(not opts.quiet)
     notes: list[str] = []
     source = predicted_chunks(
@@ -205,11 +209,12 @@ def classify(opts: ClassifyOptions) -> int:
         ) as writer,
     ):
         for chunk, texts, (chunk_cells, chunk_status, preds) in source:
-            for row, cells in zip(chunk, chunk_cells, strict=True):
+            for row, cells, status in zip(chunk, chunk_cells, chunk_status, strict=True):
                 more = extras.cells(row)
                 summary.add(
-                    *row_summary_fields(cells, top_k), *extras.amounts(more), bool(more and more[0])
+                    *row_summary_fields(cells, top_k), *extras.amounts(more), extras.repeats(more)
                 )
+                cited_out += extras.cites(more) and status == Status.OUT_OF_SCOPE.value
                 cells += more
             lines = [row.cells + cells for row, cells in zip(chunk, chunk_cells, strict=True)]
             records = None
@@ -263,6 +268,18 @@ def classify(opts: ClassifyOptions) -> int:
                 f"(their budget cells are empty)",
                 file=sys.stderr,
             )
+        if extras.citations is not None:
+            print(
+                f"note: {extras.n_cited} rows cite a cybersecurity policy, law or plan in "
+                f"{opts.cited} ({rs.CITED_COLUMN}), {cited_out} of them out_of_scope "
+                f"(worth a look: the citation does not change in_scope)"
+                + (
+                    f"; {extras.missing_cited} programmes are not in that file at all"
+                    if extras.missing_cited
+                    else ""
+                ),
+                file=sys.stderr,
+            )
         for note in table.notes:
             print(f"note: {note}", file=sys.stderr)
     return 0
@@ -288,62 +305,6 @@ def _as_targets(review: list[tuple], predictor: Predictor) -> list[tuple]:
         )
         out += [(n, i, t, new) for (n, i, t, _), new in zip(part, preds, strict=True)]
     return out
-
-
-class _Extras:
-    """Columns added for known exports: ``duplicate_of`` on a review sheet, and with
-    ``--budget`` the programme's initial budget and next year's request."""
-
-    def __init__(self, columns: list[str], review_sheet: bool, budget: str | None) -> None:
-        self.columns: list[str] = [rs.DUPLICATE_COLUMN] if review_sheet else []
-        self.budgets: dict[tuple[str, str], rs.Budget] | None = None
-        self._id = columns.index(rs.ID) if review_sheet else None
-        self._year: int | None = None
-        if budget:
-            if rs.ID not in columns or rs.YEAR not in columns:
-                raise InputFileError(
-                    f"--budget joins on {rs.ID} and {rs.YEAR}, which the input does not have; "
-                    f"use it with the review-sheet download (1-2_RS_…_事業概要等)"
-                )
-            self._id = columns.index(rs.ID)
-            self._year = columns.index(rs.YEAR)
-            self.budgets = rs.read_budgets(budget)
-            self.columns += list(rs.BUDGET_COLUMNS)
-        self._seen: dict[str, int] = {}
-        self.duplicates = 0
-        self.missing_budget = 0
-
-    def cells(self, row: Row) -> list[Any]:
-        if self._id is None:
-            return []
-        ident = cell_text(row.cells[self._id]).strip()
-        out: list[Any] = []
-        if self.columns and self.columns[0] == rs.DUPLICATE_COLUMN:
-            # The Excel row (header = row 1) of the first row with this id.
-            first = self._seen.setdefault(ident, row.line) if ident else row.line
-            repeat = first != row.line
-            self.duplicates += repeat
-            out.append(first if repeat else "")
-        if self.budgets is not None:
-            assert self._year is not None
-            year = cell_text(row.cells[self._year]).strip()
-            budget = self.budgets.get((ident, year))
-            if budget is None:
-                self.missing_budget += 1
-                out += ["", ""]
-            else:
-                out += [_blank(budget.initial), _blank(budget.request)]
-        return out
-
-    def amounts(self, cells: list[Any]) -> tuple[int | None, int | None]:
-        if self.budgets is None:
-            return None, None
-        initial, request = cells[-2], cells[-1]
-        return (initial if initial != "" else None), (request if request != "" else None)
-
-
-def _blank(value: int | None) -> int | str:
-    return "" if value is None else value
 
 
 def _jsonl_record(row: Row, columns: list[str], added: list[str], cells: list[Any]) -> dict:

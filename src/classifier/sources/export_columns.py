@@ -1,0 +1,101 @@
+"""The columns classify adds for known exports, joined on the programme: ``duplicate_of``
+on a review sheet, the budget with ``--budget`` (2-1 file) and the cybersecurity policies,
+laws and plans a programme cites with ``--cited`` (1-3 file)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import InputFileError
+from ..tables import Row
+from ..textutil import cell_text
+from . import rs
+
+
+class ExportColumns:
+    """Columns added for known exports: ``duplicate_of`` on a review sheet, with
+    ``--budget`` the programme's initial budget and next year's request, and with
+    ``--cited`` the cybersecurity policies, laws and plans it cites."""
+
+    def __init__(
+        self, columns: list[str], review_sheet: bool, budget: str | None, cited: str | None
+    ) -> None:
+        self.columns: list[str] = [rs.DUPLICATE_COLUMN] if review_sheet else []
+        self.budgets: dict[tuple[str, str], rs.Budget] | None = None
+        self.citations: rs.Citations | None = None
+        self._id = columns.index(rs.ID) if review_sheet else None
+        self._year: int | None = None
+        for option, given in (("--budget", budget), ("--cited", cited)):
+            if given and (rs.ID not in columns or rs.YEAR not in columns):
+                raise InputFileError(
+                    f"{option} joins on {rs.ID} and {rs.YEAR}, which the input does not have; "
+                    f"use it with the review-sheet download (1-2_RS_…_事業概要等)"
+                )
+        if budget or cited:
+            self._id = columns.index(rs.ID)
+            self._year = columns.index(rs.YEAR)
+        if budget:
+            self.budgets = rs.read_budgets(budget)
+            self.columns += list(rs.BUDGET_COLUMNS)
+        if cited:
+            self.citations = rs.read_citations(cited)
+            self.columns.append(rs.CITED_COLUMN)
+        self._seen: dict[str, int] = {}
+        self.duplicates = 0
+        self.missing_budget = 0
+        self.n_cited = 0
+        self.missing_cited = 0
+
+    def _key(self, row: Row) -> tuple[str, str]:
+        assert self._id is not None and self._year is not None
+        return (
+            cell_text(row.cells[self._id]).strip(),
+            cell_text(row.cells[self._year]).strip(),
+        )
+
+    def cells(self, row: Row) -> list[Any]:
+        if self._id is None:
+            return []
+        ident = cell_text(row.cells[self._id]).strip()
+        out: list[Any] = []
+        if self.columns and self.columns[0] == rs.DUPLICATE_COLUMN:
+            # The Excel row (header = row 1) of the first row with this id.
+            first = self._seen.setdefault(ident, row.line) if ident else row.line
+            repeat = first != row.line
+            self.duplicates += repeat
+            out.append(first if repeat else "")
+        if self.budgets is not None:
+            assert self._year is not None
+            year = cell_text(row.cells[self._year]).strip()
+            budget = self.budgets.get((ident, year))
+            if budget is None:
+                self.missing_budget += 1
+                out += ["", ""]
+            else:
+                out += [_blank(budget.initial), _blank(budget.request)]
+        if self.citations is not None:
+            key = self._key(row)
+            names = self.citations.cyber.get(key, ())
+            self.n_cited += bool(names)
+            self.missing_cited += key not in self.citations.listed
+            out.append("; ".join(names))
+        return out
+
+    def cites(self, cells: list[Any]) -> bool:
+        """Whether the row (its added ``cells``) cites a cybersecurity policy, law or plan."""
+        return self.citations is not None and cells[-1] != ""
+
+    def repeats(self, cells: list[Any]) -> bool:
+        """Whether the row (its added ``cells``) repeats an earlier row's 予算事業ID."""
+        return bool(self.columns and self.columns[0] == rs.DUPLICATE_COLUMN and cells[0])
+
+    def amounts(self, cells: list[Any]) -> tuple[int | None, int | None]:
+        if self.budgets is None:
+            return None, None
+        at = len(cells) - (self.citations is not None)
+        initial, request = cells[at - 2], cells[at - 1]
+        return (initial if initial != "" else None), (request if request != "" else None)
+
+
+def _blank(value: int | None) -> int | str:
+    return "" if value is None else value
