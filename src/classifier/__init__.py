@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from . import _blas  # noqa: F401  (first: it must run before numpy loads)
+from . import _kernels  # noqa: F401  (first: it must run before numpy loads)
 from .errors import (
     ClassifierError,
     InputFileError,
