@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import re
 import unicodedata
 import zipfile
 from collections import Counter
@@ -329,3 +330,136 @@ def test_read_citations_on_the_real_1_3_zip():
     assert set(got.by_id()) == citing
     assert len(citing) == 22  # the README's count
     assert {i for i, _ in got.listed} == {r["予算事業ID"] for r in rows}
+
+
+# Rows of CITED_HEADER: 事業年度, 予算事業ID, 政策, 施策, 法令名, 計画通知名, 計画通知等URL.
+MORE_CITED = [
+    # One row naming cyber in every field: the names in the field order of the 1-3 file.
+    [
+        "2024",
+        "1",
+        "サイバー政策",
+        "情報セキュリティの確保",
+        "サイバーセキュリティ基本法",
+        "サ計画",
+        "",
+    ],
+    # The full-width plan of 「サイバーセキュリティ2023」, the law again (listed once).
+    [
+        "2024",
+        "1",
+        "",
+        "",
+        "サイバーセキュリティ基本法",
+        "「サイバーセキュリティ２０２３」（令和５年７月４日サイバーセキュリティ戦略本部決定）",
+        "",
+    ],
+    # Half-width katakana, and id and year with blanks around them.
+    [" 2024 ", " 2 ", "", "", "", "ｻｲﾊﾞｰセキュリティ戦略", ""],
+    # Zero-width and tab characters inside a name; leading and trailing blanks.
+    [
+        "2024",
+        "3",
+        "",
+        "",
+        "",
+        "\u3000政府機関等の情報セキュリティ\u200b対策の\tための統一基準 ",
+        "",
+    ],
+    ["2024", "4", "", "", "", "", ""],  # a programme that cites nothing at all
+]
+
+
+def test_read_citations_names_in_field_order_cleaned_and_once(tmp_path):
+    got = rs.read_citations(_citations_file(tmp_path, MORE_CITED))
+    # By hand: 政策, 施策, 法令名, 計画通知名 of each row in turn; NFKC (２０２３ → 2023,
+    # （ → (, ｻｲﾊﾞｰ → サイバー); zero-width characters dropped, other blanks one space.
+    assert dict(got.cyber) == {
+        ("1", "2024"): (
+            "サイバー政策",
+            "情報セキュリティの確保",
+            "サイバーセキュリティ基本法",
+            "「サイバーセキュリティ2023」(令和5年7月4日サイバーセキュリティ戦略本部決定)",
+        ),
+        ("2", "2024"): ("サイバーセキュリティ戦略",),
+        ("3", "2024"): ("政府機関等の情報セキュリティ対策の ための統一基準",),
+    }
+    assert got.listed == {("1", "2024"), ("2", "2024"), ("3", "2024"), ("4", "2024")}
+    assert "4" not in got.by_id()  # listed, citing nothing cyber
+
+
+def test_read_citations_reads_a_zip_as_its_csv(tmp_path):
+    csv_path = _citations_file(tmp_path, MORE_CITED)
+    zipped = tmp_path / "1-3_RS_test.zip"
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("1-3_RS_test.csv", csv_path.read_bytes())
+    assert rs.read_citations(zipped) == rs.read_citations(csv_path)
+
+
+@pytest.mark.parametrize(
+    ("name", "found"),
+    [
+        ("サイバーセキュリティ基本法", True),
+        ("6-1 サイバー事案対策の推進", True),
+        ("政府機関等の情報セキュリティ対策のための統一基準", True),
+        ("核セキュリティ", False),
+        ("食料安全保障", False),
+        ("セキュリティ・クリアランス制度", False),
+        ("情報システムの整備", False),
+        ("", False),
+    ],
+)
+def test_cited_pattern(name, found):
+    assert (rs.CITED_PATTERN.search(name) is not None) is found
+
+
+@pytest.mark.parametrize(
+    ("dropped", "named"),
+    [
+        (["法令名"], "法令名"),
+        (["計画通知名"], "計画通知名"),
+        (["事業年度"], "事業年度"),
+        (["予算事業ID", "政策"], "予算事業ID, 政策"),
+    ],
+)
+def test_read_citations_names_every_missing_column(tmp_path, dropped, named):
+    keep = [i for i, c in enumerate(CITED_HEADER) if c not in dropped]
+    path = tmp_path / "cut.csv"
+    buf = io.StringIO()
+    csv.writer(buf).writerows([[r[i] for i in keep] for r in [CITED_HEADER, *MORE_CITED]])
+    path.write_bytes(buf.getvalue().encode("utf-8-sig"))
+    with pytest.raises(InputFileError, match="not a review-sheet citations file") as info:
+        rs.read_citations(path)
+    message = str(info.value)
+    assert message.startswith(str(path)) and message.endswith(f"no column {named}"), message
+
+
+def test_read_citations_refuses_the_1_2_and_2_1_files():
+    # Both have 予算事業ID and 事業年度 (zipped_csv shows the headers), none of the cited fields.
+    for path in (RS_12, RS_21):
+        header, _ = zipped_csv(path)
+        assert {"予算事業ID", "事業年度"} <= set(header)
+        with pytest.raises(
+            InputFileError, match=re.escape("no column 政策, 施策, 法令名, 計画通知名")
+        ):
+            rs.read_citations(path)
+
+
+def test_read_citations_of_the_real_1_3_zip_name_for_name():
+    """Beyond which programmes cite: every name, cleaned (NFKC, one line), each once in file
+    order; and the file lists every programme and year of the 1-2 file."""
+    expected: dict[tuple[str, str], dict[str, None]] = {}
+    listed = set()
+    for r in dict_rows(RS_DIR / "1-3_RS_2024_基本情報_政策・施策、法令等.zip"):
+        key = (r["予算事業ID"], r["事業年度"])
+        listed.add(key)
+        for field in ("政策", "施策", "法令名", "計画通知名"):
+            name = " ".join(unicodedata.normalize("NFKC", r[field]).split())
+            if "サイバー" in name or "情報セキュリティ" in name:
+                expected.setdefault(key, {})[name] = None
+    assert listed == {(r["予算事業ID"], r["事業年度"]) for r in dict_rows(RS_12)}
+    got = rs.read_citations(RS_DIR / "1-3_RS_2024_基本情報_政策・施策、法令等.zip")
+    assert got.listed == listed and len(listed) == 2765
+    assert dict(got.cyber) == {k: tuple(v) for k, v in expected.items()}
+    names = {n for v in got.cyber.values() for n in v}
+    assert {"サイバーセキュリティ基本法", "6-1 サイバー事案対策の推進"} <= names

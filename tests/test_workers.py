@@ -198,3 +198,35 @@ def test_jobs_worker_that_cannot_load_the_model(tmp_path, monkeypatch, capfd):
     assert not out.exists() and list(tmp_path.iterdir()) == [src]
     assert multiprocessing.active_children() == []
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_jobs_with_cited_give_the_same_bytes_as_one_job(tmp_path, monkeypatch):
+    """--cited is joined in the main process; through the pool the output is still the
+    one-process output, byte for byte (the pool path checked to be taken)."""
+    from .test_classify_citations import CITED_HEADER, HAND_CITED
+    from .test_classify_review_sheets import HAND_ROWS, RS_HEADER, csv_bytes
+
+    _pool_even_for_small_inputs(monkeypatch)
+    pools: list[int] = []
+    real_in_pool = workers._in_pool
+
+    def in_pool(source, predictor, jobs, model_dir, keep):
+        pools.append(jobs)
+        yield from real_in_pool(source, predictor, jobs, model_dir, keep)
+
+    monkeypatch.setattr(workers, "_in_pool", in_pool)
+    src = tmp_path / "1-2.csv"
+    src.write_bytes(csv_bytes(RS_HEADER, HAND_ROWS * 2))  # 14 rows, 5 chunks of 3
+    cited = tmp_path / "1-3.csv"
+    cited.write_bytes(csv_bytes(CITED_HEADER, HAND_CITED))
+    outs = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"o{jobs}.csv"
+        rc, err = run_classify([src, "--cited", cited, "-o", out, "--jobs", jobs, "-q"])
+        assert rc == 0, err
+        outs[jobs] = out.read_bytes()
+    assert pools == [2]  # only the --jobs 2 run used the pool
+    assert outs[2] == outs[1]
+    table = read_csv_output(tmp_path / "o2.csv")
+    assert table[0][-1] == "cited_cyber" and len(table) - 1 == 14
+    assert [r[0] for r in table[1:]] == [r[0] for r in HAND_ROWS * 2]

@@ -1,0 +1,143 @@
+"""sources.export_columns.ExportColumns: the cells classify adds per row for known exports
+(duplicate_of, --budget, --cited), on hand-made rows and files; every expected value is
+written by hand from the small files built here."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from classifier.errors import InputFileError
+from classifier.sources.export_columns import ExportColumns
+from classifier.tables import Row
+
+RS = ["予算事業ID", "事業年度", "事業名", "事業の目的", "現状・課題", "事業の概要"]
+PLAIN = ["予算事業ID", "事業年度", "概要"]  # has the join keys, but is not a review sheet
+BUDGET = "budget_initial_yen", "budget_request_yen"
+
+
+def _write(path, rows) -> str:
+    buf = io.StringIO()
+    csv.writer(buf).writerows(rows)
+    path.write_bytes(buf.getvalue().encode("utf-8-sig"))
+    return str(path)
+
+
+@pytest.fixture
+def budget(tmp_path) -> str:
+    return _write(
+        tmp_path / "2-1.csv",
+        [
+            ["予算事業ID", "予算年度", "当初予算（合計）", "翌年度要求額（合計）"],
+            ["1", "2024", "1000", "2000"],
+            ["2", "2024", "", "30"],  # no initial budget
+            ["1", "2023", "7", "7"],  # another year
+        ],
+    )
+
+
+@pytest.fixture
+def cited(tmp_path) -> str:
+    return _write(
+        tmp_path / "1-3.csv",
+        [
+            ["事業年度", "予算事業ID", "政策", "施策", "法令名", "計画通知名"],
+            ["2024", "1", "", "", "サイバーセキュリティ基本法", "核セキュリティ"],
+            ["2024", "1", "", "", "", "「サイバーセキュリティ2023」"],
+            ["2024", "2", "食料安全保障", "", "", ""],  # listed, nothing cyber
+            ["2023", "3", "", "", "サイバーセキュリティ基本法", ""],  # 3 cites in 2023 only
+        ],
+    )
+
+
+def row(line: int, ident: str, year: str = "2024") -> Row:
+    return Row(line - 1, [ident, year, "名", "", "", ""], line=line)
+
+
+def plain_row(line: int, ident: str, year: str = "2024") -> Row:
+    return Row(line - 1, [ident, year, "概要"], line=line)
+
+
+LAW_AND_PLAN = "サイバーセキュリティ基本法; 「サイバーセキュリティ2023」"
+
+
+def test_a_table_that_is_no_export_gets_nothing():
+    extras = ExportColumns(["id", "text"], False, None, None)
+    assert extras.columns == []
+    cells = extras.cells(Row(1, ["1", "x"], line=2))
+    assert cells == []
+    assert extras.repeats(cells) is False and extras.cites(cells) is False
+    assert extras.amounts(cells) == (None, None)
+
+
+def test_review_sheet_with_budget_and_cited(budget, cited):
+    extras = ExportColumns(RS, True, budget, cited)
+    assert extras.columns == ["duplicate_of", *BUDGET, "cited_cyber"]
+    rows = [row(2, "1"), row(3, "2"), row(4, " 1 "), row(5, "3"), row(6, "9")]
+    got = [extras.cells(r) for r in rows]
+    assert got == [
+        ["", 1000, 2000, LAW_AND_PLAN],
+        ["", "", 30, ""],
+        [2, 1000, 2000, LAW_AND_PLAN],  # repeats Excel row 2 (ids compared without blanks)
+        ["", "", "", ""],  # 3 cites in 2023, not 2024; and has no 2024 budget
+        ["", "", "", ""],  # 9 is in neither file
+    ]
+    assert [extras.repeats(c) for c in got] == [False, False, True, False, False]
+    assert [extras.cites(c) for c in got] == [True, False, True, False, False]
+    # The amounts are the budget cells, not the citation after them.
+    assert [extras.amounts(c) for c in got] == [
+        (1000, 2000),
+        (None, 30),
+        (1000, 2000),
+        (None, None),
+        (None, None),
+    ]
+    assert (extras.duplicates, extras.missing_budget) == (1, 2)
+    # Rows citing: 2 and 4; rows whose programme the 1-3 file does not list: 3 (2024), 9.
+    assert (extras.n_cited, extras.missing_cited) == (2, 2)
+
+
+def test_review_sheet_with_cited_only(cited):
+    extras = ExportColumns(RS, True, None, cited)
+    assert extras.columns == ["duplicate_of", "cited_cyber"]
+    first, again = extras.cells(row(2, "1")), extras.cells(row(3, "1"))
+    assert (first, again) == (["", LAW_AND_PLAN], [2, LAW_AND_PLAN])
+    assert extras.repeats(first) is False and extras.repeats(again) is True
+    assert extras.amounts(first) == (None, None)
+
+
+@pytest.mark.parametrize("with_cited", [False, True], ids=["budget", "budget and cited"])
+def test_a_table_that_is_not_a_review_sheet_never_repeats(budget, cited, with_cited):
+    """No duplicate_of column: the first added cell is an amount (or the citation), and a
+    row with an amount is not a repeat (such rows used to drop out of the summary)."""
+    extras = ExportColumns(PLAIN, False, budget, cited if with_cited else None)
+    assert extras.columns == ([*BUDGET, "cited_cyber"] if with_cited else list(BUDGET))
+    got = [extras.cells(plain_row(2, "1")), extras.cells(plain_row(3, "1"))]
+    tail = [LAW_AND_PLAN] if with_cited else []
+    assert got == [[1000, 2000, *tail], [1000, 2000, *tail]]
+    assert [extras.repeats(c) for c in got] == [False, False]  # the same id, no duplicate_of
+    assert [extras.amounts(c) for c in got] == [(1000, 2000), (1000, 2000)]
+    assert extras.duplicates == 0
+
+
+def test_a_table_that_is_not_a_review_sheet_with_cited_only(cited):
+    extras = ExportColumns(PLAIN, False, None, cited)
+    assert extras.columns == ["cited_cyber"]
+    cells = extras.cells(plain_row(2, "1"))
+    assert cells == [LAW_AND_PLAN]
+    assert extras.repeats(cells) is False and extras.cites(cells) is True
+    assert extras.amounts(cells) == (None, None)
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [["id", "text"], ["予算事業ID", "概要"], ["事業年度", "概要"], RS[:1] + RS[2:]],
+    ids=["neither", "no year", "no id", "review sheet without the year"],
+)
+@pytest.mark.parametrize("option", ["--budget", "--cited"])
+def test_a_join_needs_the_id_and_the_year(budget, cited, columns, option):
+    given = {"--budget": (budget, None), "--cited": (None, cited)}[option]
+    with pytest.raises(InputFileError, match=f"^{option} joins on 予算事業ID and 事業年度"):
+        ExportColumns(columns, "事業の目的" in columns, *given)
