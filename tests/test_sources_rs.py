@@ -297,10 +297,6 @@ def test_read_citations_keeps_cyber_names_once_in_file_order(tmp_path):
         ("8", "2023"): ("サイバーセキュリティ戦略",),
     }
     assert got.listed == {("7", "2024"), ("8", "2024"), ("8", "2023"), ("9", "2024")}
-    assert got.by_id() == {
-        "7": ("サイバーセキュリティ基本法", "6-1 サイバー事案対策の推進"),
-        "8": ("サイバーセキュリティ戦略", "情報セキュリティポリシー (改定)"),  # 2023 first
-    }
 
 
 def test_read_citations_refuses_a_file_without_its_columns(tmp_path):
@@ -327,7 +323,7 @@ def test_read_citations_on_the_real_1_3_zip():
         )
     }
     got = rs.read_citations(RS_DIR / "1-3_RS_2024_基本情報_政策・施策、法令等.zip")
-    assert set(got.by_id()) == citing
+    assert {i for i, _ in got.cyber} == citing
     assert len(citing) == 22  # the README's count
     assert {i for i, _ in got.listed} == {r["予算事業ID"] for r in rows}
 
@@ -385,7 +381,7 @@ def test_read_citations_names_in_field_order_cleaned_and_once(tmp_path):
         ("3", "2024"): ("政府機関等の情報セキュリティ対策の ための統一基準",),
     }
     assert got.listed == {("1", "2024"), ("2", "2024"), ("3", "2024"), ("4", "2024")}
-    assert "4" not in got.by_id()  # listed, citing nothing cyber
+    assert ("4", "2024") not in got.cyber  # listed, citing nothing cyber
 
 
 def test_read_citations_reads_a_zip_as_its_csv(tmp_path):

@@ -20,6 +20,7 @@ class ExportColumns:
     def __init__(
         self, columns: list[str], review_sheet: bool, budget: str | None, cited: str | None
     ) -> None:
+        self.review_sheet = review_sheet
         self.columns: list[str] = [rs.DUPLICATE_COLUMN] if review_sheet else []
         self.budgets: dict[tuple[str, str], rs.Budget] | None = None
         self.citations: rs.Citations | None = None
@@ -46,35 +47,29 @@ class ExportColumns:
         self.n_cited = 0
         self.missing_cited = 0
 
-    def _key(self, row: Row) -> tuple[str, str]:
-        assert self._id is not None and self._year is not None
-        return (
-            cell_text(row.cells[self._id]).strip(),
-            cell_text(row.cells[self._year]).strip(),
-        )
-
     def cells(self, row: Row) -> list[Any]:
         if self._id is None:
             return []
         ident = cell_text(row.cells[self._id]).strip()
+        # (予算事業ID, 事業年度): what --budget and --cited join on.
+        key = (ident, cell_text(row.cells[self._year]).strip()) if self._year is not None else None
         out: list[Any] = []
-        if self.columns and self.columns[0] == rs.DUPLICATE_COLUMN:
+        if self.review_sheet:
             # The Excel row (header = row 1) of the first row with this id.
             first = self._seen.setdefault(ident, row.line) if ident else row.line
             repeat = first != row.line
             self.duplicates += repeat
             out.append(first if repeat else "")
         if self.budgets is not None:
-            assert self._year is not None
-            year = cell_text(row.cells[self._year]).strip()
-            budget = self.budgets.get((ident, year))
+            assert key is not None
+            budget = self.budgets.get(key)
             if budget is None:
                 self.missing_budget += 1
                 out += ["", ""]
             else:
                 out += [_blank(budget.initial), _blank(budget.request)]
         if self.citations is not None:
-            key = self._key(row)
+            assert key is not None
             names = self.citations.cyber.get(key, ())
             self.n_cited += bool(names)
             self.missing_cited += key not in self.citations.listed
@@ -87,7 +82,7 @@ class ExportColumns:
 
     def repeats(self, cells: list[Any]) -> bool:
         """Whether the row (its added ``cells``) repeats an earlier row's 予算事業ID."""
-        return bool(self.columns and self.columns[0] == rs.DUPLICATE_COLUMN and cells[0])
+        return bool(self.review_sheet and cells[0])
 
     def amounts(self, cells: list[Any]) -> tuple[int | None, int | None]:
         if self.budgets is None:

@@ -158,14 +158,6 @@ class Citations:
     cyber: Mapping[tuple[str, str], tuple[str, ...]]
     listed: frozenset[tuple[str, str]]
 
-    def by_id(self) -> dict[str, tuple[str, ...]]:
-        """The cybersecurity citations keyed by 予算事業ID alone, every year's together
-        (for labelled files, which have no 事業年度 column)."""
-        out: dict[str, dict[str, None]] = {}
-        for (ident, _), names in sorted(self.cyber.items()):
-            out.setdefault(ident, {}).update(dict.fromkeys(names))
-        return {ident: tuple(names) for ident, names in out.items()}
-
 
 def read_citations(path: str | Path) -> Citations:
     """The cybersecurity citations of every programme of a 1-3 file."""
