@@ -43,7 +43,8 @@ LABELLED = ROOT / "corpus" / "labelled" / "requests.csv"
 RS_DEV = ROOT / "corpus" / "labelled" / "rs2024_dev.csv"
 RS_ZIP = ROOT / "corpus" / "rs2024" / "1-2_RS_2024_基本情報_事業概要等.zip"
 RS_COLUMNS = ["事業名", "事業の目的", "現状・課題", "事業の概要"]
-CLASSIFY_FIELDS = {"pos", "normalized_form"}  # the morpheme fields classify's tokenizer loads
+# The morpheme fields classify's tokenizer loads (its plugins: tokens.sudachi_config).
+CLASSIFY_FIELDS = {"pos", "normalized_form"}
 # Runs the command as its only child; prints wall seconds, that child's peak RSS (KB), rc
 # and its CPU seconds (user + system).
 LAUNCHER = """import resource, subprocess, sys, time
@@ -276,12 +277,17 @@ def stages(rows: list[Row], repeat: int) -> None:
     from classifier.predict import Predictor
     from classifier.store import load_model
     from classifier.textutil import clean_text
+    from classifier.tokens import sudachi_config
 
     model, _ = load_model(ROOT / "models" / "r3")
     predictor = Predictor(model, model.policy_)
     tok = model.tokenizer_
     default = Dictionary(dict="core").tokenizer(SplitMode.C).tokenize
-    subset = Dictionary(dict="core").tokenizer(SplitMode.C, fields=CLASSIFY_FIELDS).tokenize
+    subset = (
+        Dictionary(dict="core", config=sudachi_config(tok.settings))
+        .tokenizer(SplitMode.C, fields=CLASSIFY_FIELDS)
+        .tokenize
+    )
     texts = [f"{name}\n{body}" for _, name, body in rows]
     cleaned = [clean_text(t) for t in texts]
     size = 2000
@@ -289,7 +295,7 @@ def stages(rows: list[Row], repeat: int) -> None:
     batches = [tok.analyze_batch(c) for c in chunks]
     steps: dict[str, Callable[[], object]] = {
         "tokenise (all fields; the baseline)": lambda: [default(t) for t in texts],
-        "tokenise (fields classify loads)": lambda: [subset(t) for t in cleaned],
+        "tokenise (classify's fields and plugins)": lambda: [subset(t) for t in cleaned],
         "clean-up (NFKC etc.) alone": lambda: [clean_text(t) for t in texts],
         "analyse: clean, tokenise, features": lambda: [tok.analyze_batch(c) for c in chunks],
         "TF-IDF and scoring alone": lambda: [model.score(b) for b in batches],

@@ -60,6 +60,37 @@ def test_boilerplate_particles_and_numbers_give_no_features():
     assert tok.features("") == [] and tok.features(None) == []
 
 
+NUMERAL_TEXTS = [
+    "令和６年度予算額は１，２３４百万円（前年度2,700万円、3.5％増）",
+    "十万人規模の演習を2024年に３回、第３期計画の1980年代以来",
+    "CSIRT要員１２名、Ｇ７、5G、Society5.0、COVID-19、第２条第３項",
+]
+
+
+def test_numerals_are_not_joined_and_that_changes_no_feature():
+    """Sudachi's numeral joiner is off by default (numerals give no feature, and joining
+    them cost a fifth of tokenising): the digits come back as several morphemes, and every
+    feature and surface is what the joiner would have given."""
+    joined = JapaneseTokenizer(TokenizerSettings(join_numerals=True))
+    split = JapaneseTokenizer(TokenizerSettings())
+    assert len(split._sudachi().tokenizer.tokenize("2024")) > 1
+    assert len(joined._sudachi().tokenizer.tokenize("2024")) == 1
+    texts = [*NUMERAL_TEXTS, *_labelled_texts()]
+    assert [split.analyze(t) for t in texts] == [joined.analyze(t) for t in texts]
+    # Digits inside a dictionary word stay part of it; numerals alone give nothing.
+    assert split.analyze(NUMERAL_TEXTS[2]) == [
+        ("w:csirt", "CSIRT"),
+        ("w:要員", "要員"),
+        ("w:名", "名"),
+        ("w:g", "G"),
+        ("w:g", "G"),
+        ("w:ソサエティー", "Society"),
+        ("w:covid-19", "COVID-19"),
+        ("w:条", "条"),
+        ("w:項", "項"),
+    ]
+
+
 def test_spelling_variants_share_a_feature_and_keep_their_surface():
     tok = PLAIN_TOKENIZER
     assert tok.features("セキュリティ") == tok.features("セキュリティー")

@@ -115,6 +115,7 @@ def _state(model: PolicyClassifier) -> tuple[dict[str, Any], dict[str, np.ndarra
             "synonyms": settings.synonyms,
             "max_synonym_groups": settings.max_synonym_groups,
             "thesaurus": [list(pair) for pair in settings.thesaurus],
+            "join_numerals": settings.join_numerals,
         },
         "lexicon": {s: [list(p) for p in pairs] for s, pairs in model.tokenizer_.lexicon.items()},
         "policy_id": model.policy_id_,
@@ -314,6 +315,8 @@ def _rebuild(state: dict[str, Any], arrays: dict[str, np.ndarray]) -> PolicyClas
         synonyms=bool(t["synonyms"]),
         max_synonym_groups=int(t["max_synonym_groups"]),
         thesaurus=tuple((str(a), str(b)) for a, b in t["thesaurus"]),
+        # A model saved before the setting existed was trained with Sudachi's defaults.
+        join_numerals=bool(t.get("join_numerals", True)),
     )
     model = PolicyClassifier(tokenizer_settings=settings, **state["params"])
     tokenizer = JapaneseTokenizer(settings)
