@@ -99,6 +99,16 @@ def test_review_sheet_with_budget_and_cited(budget, cited):
     assert (extras.n_cited, extras.missing_cited) == (2, 2)
 
 
+def test_a_missing_programme_on_several_rows_counts_once(budget, cited):
+    """The notes count programmes: the RS file gives a programme one row per 主要経費."""
+    extras = ExportColumns(RS, True, budget, cited)
+    for r in [row(2, "9"), row(3, "9"), row(4, "9"), row(5, "3"), row(6, "1")]:
+        extras.cells(r)
+    assert extras.duplicates == 2
+    assert extras.missing_budget == 2  # 9 and 3 (which has no 2024 budget)
+    assert extras.missing_cited == 2  # 9, and 3 whose citations are for 2023
+
+
 def test_review_sheet_with_cited_only(cited):
     extras = ExportColumns(RS, True, None, cited)
     assert extras.columns == ["duplicate_of", "cited_cyber"]

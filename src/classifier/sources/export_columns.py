@@ -35,6 +35,7 @@ class ExportColumns:
         if budget or cited:
             self._id = columns.index(rs.ID)
             self._year = columns.index(rs.YEAR)
+        self._budget_at = len(self.columns)  # where the amounts sit among the added cells
         if budget:
             self.budgets = rs.read_budgets(budget)
             self.columns += list(rs.BUDGET_COLUMNS)
@@ -43,9 +44,20 @@ class ExportColumns:
             self.columns.append(rs.CITED_COLUMN)
         self._seen: dict[str, int] = {}
         self.duplicates = 0
-        self.missing_budget = 0
         self.n_cited = 0
-        self.missing_cited = 0
+        # Programmes, not rows: a programme on several rows (one per 主要経費) counts once.
+        self._missing_budget: set[tuple[str, str]] = set()
+        self._missing_cited: set[tuple[str, str]] = set()
+
+    @property
+    def missing_budget(self) -> int:
+        """How many programmes (予算事業ID, 事業年度) the budget file does not have."""
+        return len(self._missing_budget)
+
+    @property
+    def missing_cited(self) -> int:
+        """How many programmes the citations file does not list at all."""
+        return len(self._missing_cited)
 
     def cells(self, row: Row) -> list[Any]:
         if self._id is None:
@@ -64,7 +76,7 @@ class ExportColumns:
             assert key is not None
             budget = self.budgets.get(key)
             if budget is None:
-                self.missing_budget += 1
+                self._missing_budget.add(key)
                 out += ["", ""]
             else:
                 out += [_blank(budget.initial), _blank(budget.request)]
@@ -72,7 +84,8 @@ class ExportColumns:
             assert key is not None
             names = self.citations.cyber.get(key, ())
             self.n_cited += bool(names)
-            self.missing_cited += key not in self.citations.listed
+            if key not in self.citations.listed:
+                self._missing_cited.add(key)
             out.append("; ".join(names))
         return out
 
@@ -87,8 +100,7 @@ class ExportColumns:
     def amounts(self, cells: list[Any]) -> tuple[int | None, int | None]:
         if self.budgets is None:
             return None, None
-        at = len(cells) - (self.citations is not None)
-        initial, request = cells[at - 2], cells[at - 1]
+        initial, request = cells[self._budget_at : self._budget_at + 2]
         return (initial if initial != "" else None), (request if request != "" else None)
 
 
