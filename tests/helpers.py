@@ -5,7 +5,7 @@ The CLI contract the robustness tests check (see ``test_classify_robustness.py``
 
 * exit 0 with every input row in the output exactly once, in input order, its original
   cells first and intact, then label_1 … confidence_3, evidence_1, a valid status, labels,
-  in_scope, evidence_sentence and matched_clause_text; or
+  in_scope, evidence_sentence, matched_clause_text and scope_sentence; or
 * exit 2 with a one-line ``error: …`` message on stderr and no output file.
 
 In both cases no exception escapes ``classify_main`` (a user would see a traceback), the
@@ -54,6 +54,7 @@ ADDED_COLUMNS = [
     "in_scope",
     "evidence_sentence",
     "matched_clause_text",
+    "scope_sentence",
 ]
 ADDED = ADDED_COLUMNS
 STATUSES = ("ok", "low_confidence", "out_of_scope", "empty_text")

@@ -287,3 +287,55 @@ def test_a_rows_prediction_does_not_depend_on_the_rest_of_its_batch(r3_model):
     # A text repeated in a batch is analysed once and gets the prediction it gets alone.
     assert predictor.predict(texts) == batch
     assert len(set(texts)) < len(texts)
+
+
+# --------------------------------------------------------------------------- scope_sentence
+
+NUCLEAR = (
+    "核不拡散・核セキュリティ関連業務\n"
+    "核物質の防護に関する国際的な取組を支援する。"
+    "核セキュリティ分野の人材育成のため、アジア諸国の行政官向けの研修を実施する。"
+)
+GOVERNMENT_SOC = (
+    "政府機関の監視体制\n"
+    "各府省庁の情報システムを24時間監視する。"
+    "GSOCにより不正アクセスを検知し、インシデント対応を支援する。"
+)
+
+
+def test_scope_sentence_is_the_requests_own_sentence_that_decided_scope(r3_model):
+    """The sentence holding the text's most cyber-like security context, its security
+    terms in 【】: the reason for in_scope on either side."""
+    predictor = Predictor(r3_model, r3_model.policy_, top_k=3)
+    soc, nuclear, none, empty = predictor.predict(
+        [GOVERNMENT_SOC, NUCLEAR, "河川の堤防を補強する。", ""]
+    )
+    assert soc.status == "ok" and soc.in_scope > 0.9
+    assert (
+        soc.scope_sentence
+        == "【GSOC】により【不正アクセス】を検知し、【インシデント】対応を支援する。"
+    )
+    # 核セキュリティ names a security term, and the sentence shows why it still is out.
+    assert nuclear.status == "out_of_scope" and nuclear.in_scope < 0.5
+    assert nuclear.scope_sentence.startswith("核【セキュリティ】分野の人材育成のため")
+    assert none.scope_sentence == "" and empty.scope_sentence == ""
+    # Without a scope model's evidence (out-of-fold scores) there is no sentence.
+    again = predictor.from_scores([GOVERNMENT_SOC], np.full((1, 25), 1 / 25), np.array([0.9]))
+    assert again[0].scope_sentence == ""
+
+
+def test_scope_sentence_through_the_cli(tmp_path):
+    from .helpers import read_csv_output, run_classify
+
+    src = tmp_path / "requests.csv"
+    src.write_text(f'id,text\n1,"{GOVERNMENT_SOC}"\n2,"{NUCLEAR}"\n3,河川\n', "utf-8")
+    rc, err = run_classify([src, "-o", tmp_path / "out.csv"])
+    assert rc == 0, err
+    header, *rows = read_csv_output(tmp_path / "out.csv")
+    assert header[-1] == "scope_sentence"
+    got = [row[-1] for row in rows]
+    assert (
+        got[0].startswith("【GSOC】により")
+        and got[1].startswith("核【セキュリティ】")
+        and got[2] == ""
+    )

@@ -31,6 +31,7 @@ ONE = Prediction(
     "市町村の訓練を行う。",
     ("(1)②",),
     "【地方公共団体】の対策",
+    "自治体【セキュリティ】研修",
 )
 TWO = Prediction(
     ("(1)①", "(1)②"), ("監視", "対策"), (0.8, 0.6), ("監視",), 0.95, "ok", "", ("(1)①", "(1)②")
@@ -49,6 +50,7 @@ def test_output_columns_contract():
         "in_scope",
         "evidence_sentence",
         "matched_clause_text",
+        "scope_sentence",
     ]
     assert ranked_columns(2) == [
         "label_1",
@@ -78,6 +80,7 @@ def test_prediction_cells_pad_to_top_k():
         0.9,
         "市町村の訓練を行う。",
         "【地方公共団体】の対策",
+        "自治体【セキュリティ】研修",
     ]
     # The set is ";"-separated, most probable first.
     assert prediction_cells(TWO, 1) == [
@@ -90,6 +93,7 @@ def test_prediction_cells_pad_to_top_k():
         0.95,
         "",
         "",
+        "",
     ]
     for k in (1, 3, 5):
         assert len(prediction_cells(ONE, k)) == len(output_columns(k))
@@ -100,7 +104,7 @@ def test_error_prediction():
     assert pred.status == "error: row has 5 fields but the header has 3"
     assert pred.labels == () and pred.evidence == ()
     # No scores at all: the in-scope probability is left empty, not 0.
-    assert prediction_cells(pred, 2) == ["", "", "", "", "", "", "", pred.status, "", "", "", ""]
+    assert prediction_cells(pred, 2) == ["", "", "", "", "", "", "", pred.status, *[""] * 5]
 
 
 def _s(gold, labels, status="ok"):
@@ -183,6 +187,7 @@ def test_review_sheet_puts_uncertain_rows_first_and_lists_labels(tmp_path, small
         "in_scope",
         "evidence_sentence",
         "matched_clause_text",
+        "scope_sentence",
         "accepted_label",
         "comment",
     ]

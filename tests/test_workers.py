@@ -68,8 +68,8 @@ def test_classify_chunk_makes_the_output_cells():
         StubPredictor(), ["市町村", ""], [None, "bad row"], keep=False
     )
     assert cells == [
-        ["(1)①", "監視", 0.9, "市町", "ok", "", 1.0, "", ""],
-        ["", "", "", "", "error: bad row", "", "", "", ""],  # no scores: no in_scope either
+        ["(1)①", "監視", 0.9, "市町", "ok", "", 1.0, "", "", ""],
+        ["", "", "", "", "error: bad row", "", "", "", "", ""],  # no scores: no in_scope
     ]
     assert statuses == ["ok", "error: bad row"] and preds is None
     _, _, kept = workers.classify_chunk(StubPredictor(), ["x"], [None], keep=True)

@@ -158,10 +158,10 @@ def classify_parser() -> argparse.ArgumentParser:
         "Output: every input row, in order, with its original columns, then label_1, heading_1,\n"
         "confidence_1, … label_K, heading_K, confidence_K, evidence_1, status (ok,\n"
         "low_confidence, out_of_scope, empty_text or 'error: …'), labels, in_scope,\n"
-        "evidence_sentence and matched_clause_text (review sheets: duplicate_of; --budget:\n"
-        "budget_initial_yen, budget_request_yen; --cited: cited_cyber). CSV is written as\n"
-        "UTF-8 with BOM, which Excel opens directly. Exit 0 when the file was processed, 2\n"
-        "when it could not be read.",
+        "evidence_sentence, matched_clause_text and scope_sentence (review sheets:\n"
+        "duplicate_of; --budget: budget_initial_yen, budget_request_yen; --cited:\n"
+        "cited_cyber). CSV is written as UTF-8 with BOM, which Excel opens directly. Exit 0\n"
+        "when the file was processed, 2 when it could not be read.",
     )
     p.add_argument("input", help="CSV, TSV, XLSX or JSONL file, or - for standard input (CSV)")
     p.add_argument(

@@ -12,6 +12,7 @@ from .hierarchy import level_of, rollup_matrix
 from .matching import ClauseMatcher
 from .model import PolicyClassifier
 from .policy import Policy
+from .scope import mark_terms
 from .textutil import has_text
 from .vectors import SparseRows
 from .vocab import ROLLUP_LEVELS, Level, Status
@@ -37,6 +38,9 @@ class Prediction:
     label_set: tuple[str, ...] = ()
     # The sentence of labels[0]'s policy text the request matched best, shared words in 【】.
     matched_clause_text: str = ""
+    # The request's own sentence whose security term decided in_scope (its most cyber-like
+    # context), the security terms in 【】; "" when the text names none.
+    scope_sentence: str = ""
 
 
 def card_min_confidence(card: dict, given: float | None = None) -> float:
@@ -142,7 +146,12 @@ class Predictor:
         batch = self.model.tokenizer_.analyze_batch(texts)
         scores = self.model.score(batch)
         found = _Found(
-            scores.X, scores.where, batch.surfaces, batch.sentences, batch.sentence_offsets
+            scores.X,
+            scores.where,
+            batch.surfaces,
+            batch.sentences,
+            batch.sentence_offsets,
+            scores.scope_sentence,
         )
         return self.from_scores(texts, scores.proba, scores.p_in, found)
 
@@ -179,7 +188,13 @@ class Predictor:
         evidence: list[tuple[str, ...]] = [()] * n
         sentences = [""] * n
         matched = [""] * n
+        scope_sentences = [""] * n
         if found is not None:
+            if found.scope_sentence is not None:
+                scope_sentences = [
+                    mark_terms(found.sentences[j]) if j >= 0 else ""
+                    for j in found.scope_sentence.tolist()
+                ]
             evidence, sentences = self._evidence(found, proba, order[:, 0])
             if self._matcher is None:
                 self._matcher = ClauseMatcher(self.model, self.policy, self.columns, self.level)
@@ -205,6 +220,7 @@ class Predictor:
                         sentences[i],
                         label_set,
                         matched[i],
+                        scope_sentences[i],
                     )
                 )
         return out
@@ -305,3 +321,6 @@ class _Found:
     surfaces: list[str]  # the words as the analyst wrote them
     sentences: list[str]  # the batch's sentences (cleaned)
     sentence_offsets: np.ndarray  # (n + 1,): text i's sentences
+    # per text: index in ``sentences`` of the one that decided scope (-1: none; None: no
+    # scope model)
+    scope_sentence: np.ndarray | None = None

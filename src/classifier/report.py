@@ -51,6 +51,7 @@ TAIL_COLUMNS = (
     "in_scope",
     "evidence_sentence",
     "matched_clause_text",
+    "scope_sentence",
 )
 LABEL_SEPARATOR = ";"
 _NO_SCORES = (Status.EMPTY_TEXT, Status.ERROR)
@@ -78,6 +79,7 @@ def prediction_cells(pred: Prediction, top_k: int) -> list[Any]:
         pred.in_scope if scored else "",
         pred.evidence_sentence,
         pred.matched_clause_text,
+        pred.scope_sentence,
     ]
 
 

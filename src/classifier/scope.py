@@ -57,6 +57,11 @@ _SPACES = np.array([c for c in range(0x3001) if chr(c).isspace()], dtype=np.int6
 _SEP = "\x00"  # joins a batch's sentences; cleaned text never holds it
 
 
+def mark_terms(sentence: str) -> str:
+    """``sentence`` with each security term it names in 【】 (what the scope model read)."""
+    return ANCHOR_TERMS.sub(r"【\g<0>】", sentence)
+
+
 def anchor_contexts(sentence: str, width: int = CONTEXT_CHARS) -> list[str]:
     """Each security term in ``sentence`` with ``width`` characters either side."""
     return [
