@@ -230,3 +230,61 @@ def test_jobs_with_cited_give_the_same_bytes_as_one_job(tmp_path, monkeypatch):
     table = read_csv_output(tmp_path / "o2.csv")
     assert table[0][-1] == "cited_cyber" and len(table) - 1 == 14
     assert [r[0] for r in table[1:]] == [r[0] for r in HAND_ROWS * 2]
+
+
+# ----------------------------------------------------------------------- when a pool pays
+
+
+def test_a_pool_pays_for_many_rows_or_much_text():
+    assert workers._pool_pays(workers.POOL_MIN_ROWS, 0)
+    # The development half's review sheets: 2,906 rows, 1.85 million characters.
+    assert workers._pool_pays(2906, 1_850_000)
+    assert not workers._pool_pays(2906, 300_000) and not workers._pool_pays(100, 1000)
+
+
+def test_tasks_cut_a_chunk_into_runs_of_text_in_order():
+    rows = [Row(i, [str(i)], line=i + 2) for i in range(7)]
+    texts = ["a" * n for n in (100, 150, 60, 400, 0, 10, 90)]
+    errors = [None, None, "bad", None, None, None, None]
+    real = workers.POOL_TASK_CHARS
+    try:
+        workers.POOL_TASK_CHARS = 250
+        tasks = list(workers._tasks((rows, texts, errors)))
+    finally:
+        workers.POOL_TASK_CHARS = real
+    # At most 250 characters a task, except a longer row alone; every row once, in order.
+    assert [[r.number for r in t[0]] for t in tasks] == [[0, 1], [2], [3], [4, 5, 6]]
+    assert [t[1] for t in tasks] == [texts[0:2], texts[2:3], texts[3:4], texts[4:7]]
+    assert [t[2] for t in tasks] == [[None, None], ["bad"], [None], [None, None, None]]
+    assert list(workers._tasks(([], [], []))) == [([], [], [])]
+
+
+def test_long_texts_take_the_pool_below_the_row_minimum(tmp_path, monkeypatch):
+    """Few rows of much text start the pool (POOL_MIN_CHARS), are sent as several tasks,
+    and give the one-process output byte for byte."""
+    monkeypatch.setattr(workers, "available_cpus", lambda: 2)
+    monkeypatch.setattr(workers, "POOL_MIN_CHARS", 50)  # POOL_ROWS: 95 characters
+    monkeypatch.setattr(workers, "POOL_TASK_CHARS", 20)
+    tasks: list[int] = []
+    real_in_pool = workers._in_pool
+
+    def in_pool(source, predictor, jobs, model_dir, keep):
+        def counted():
+            for part in source:
+                tasks.append(len(part[0]))
+                yield part
+
+        yield from real_in_pool(counted(), predictor, jobs, model_dir, keep)
+
+    monkeypatch.setattr(workers, "_in_pool", in_pool)
+    src = tmp_path / "in.csv"
+    src.write_bytes(write_csv_bytes(POOL_ROWS))
+    outs = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"o{jobs}.csv"
+        rc, err = run_classify([src, "-o", out, "--jobs", jobs])
+        assert rc == 0, err
+        assert "no worker pool" not in err
+        outs[jobs] = out.read_bytes()
+    assert sum(tasks) == len(POOL_ROWS) and len(tasks) > 1  # only the --jobs 2 run
+    assert outs[2] == outs[1]
