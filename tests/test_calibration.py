@@ -17,10 +17,18 @@ PROBA = np.array(
 )
 
 
+LENGTHS = np.array([40.0, 1500.0])  # a short request and a review sheet, in characters
+
+
 def test_features_shapes_and_columns():
-    f = features(PROBA)
-    assert N_FEATURES == 7
-    assert f.shape == (2, 5, 7)
+    f = features(PROBA, LENGTHS)
+    assert N_FEATURES == 8
+    assert f.shape == (2, 5, 8)
+    # The request's length, log(1 + characters), the same for each of its labels.
+    np.testing.assert_allclose(f[0, :, 7], [math.log(41.0)] * 5)
+    np.testing.assert_allclose(f[1, :, 7], [math.log(1501.0)] * 5)
+    # Without lengths: the seven features of a layer saved before the length feature.
+    np.testing.assert_array_equal(features(PROBA), f[..., :7])
     logp = np.log(np.clip(PROBA, 1e-6, 1.0))  # a zero is floored at 1e-6
     np.testing.assert_allclose(f[..., 0], logp)
     # The gap to the top label: log p − log p₁.
@@ -33,7 +41,7 @@ def test_features_shapes_and_columns():
 
 
 def test_features_rank_one_hot():
-    f = features(PROBA)
+    f = features(PROBA, LENGTHS)
     onehot = f[..., 2:6]
     assert (onehot.sum(axis=-1) == 1).all()
     # Row 0: ranks 1, 2, 3 (the tie goes to the earlier label), 4, 5 → the last two "4 or lower".
@@ -58,21 +66,36 @@ def test_apply_with_a_hand_made_layer():
     # Weight 1 on log p, nothing else: σ(log p) = p / (1 + p).
     layer = np.zeros(N_FEATURES + 1)
     layer[0] = 1.0
-    np.testing.assert_allclose(apply(layer, PROBA[1:]), [PROBA[1] / (1 + PROBA[1])])
+    np.testing.assert_allclose(apply(layer, PROBA[1:], LENGTHS[1:]), [PROBA[1] / (1 + PROBA[1])])
     # Rank-one weight 3, bias −1: the top label σ(2), every other σ(−1).
     layer = np.zeros(N_FEATURES + 1)
     layer[2], layer[N_FEATURES] = 3.0, -1.0
     s2, s_1 = 1 / (1 + math.exp(-2)), 1 / (1 + math.exp(1))
-    np.testing.assert_allclose(apply(layer, PROBA), [[s2, s_1, s_1, s_1, s_1], [s_1] * 4 + [s2]])
+    expected = [[s2, s_1, s_1, s_1, s_1], [s_1] * 4 + [s2]]
+    np.testing.assert_allclose(apply(layer, PROBA, LENGTHS), expected)
     # A zero layer: one half everywhere; the shape follows the input.
-    assert apply(np.zeros(N_FEATURES + 1), PROBA).tolist() == [[0.5] * 5] * 2
+    assert apply(np.zeros(N_FEATURES + 1), PROBA, LENGTHS).tolist() == [[0.5] * 5] * 2
+    # Weight 1 on the length, bias −log 41: the short request gets σ(0), the long σ(log(1501/41)).
+    layer = np.zeros(N_FEATURES + 1)
+    layer[7], layer[N_FEATURES] = 1.0, -math.log(41.0)
+    long = 1 / (1 + 41.0 / 1501.0)
+    np.testing.assert_allclose(apply(layer, PROBA, LENGTHS), [[0.5] * 5, [long] * 5])
+
+
+def test_a_layer_saved_before_the_length_feature_ignores_lengths():
+    old = np.zeros(N_FEATURES)  # seven weights and a bias
+    old[2], old[-1] = 3.0, -1.0
+    s2, s_1 = 1 / (1 + math.exp(-2)), 1 / (1 + math.exp(1))
+    for lengths in (LENGTHS, LENGTHS * 100):
+        got = apply(old, PROBA, lengths)
+        np.testing.assert_allclose(got, [[s2, s_1, s_1, s_1, s_1], [s_1] * 4 + [s2]])
 
 
 def test_fit_layer_needs_both_classes():
     with pytest.raises(ValueError, match="with and without"):
-        fit_layer(PROBA, np.ones_like(PROBA, dtype=bool))
+        fit_layer(PROBA, np.ones_like(PROBA, dtype=bool), LENGTHS)
     with pytest.raises(ValueError, match="with and without"):
-        fit_layer(PROBA, np.zeros_like(PROBA, dtype=bool))
+        fit_layer(PROBA, np.zeros_like(PROBA, dtype=bool), LENGTHS)
 
 
 def test_fit_layer_learns_that_the_top_label_is_the_gold_one():
@@ -81,9 +104,10 @@ def test_fit_layer_learns_that_the_top_label_is_the_gold_one():
     proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     gold = np.zeros_like(proba, dtype=bool)
     gold[np.arange(200), proba.argmax(axis=1)] = True
-    layer = fit_layer(proba, gold)
+    lengths = rng.integers(20, 3000, size=200).astype(float)
+    layer = fit_layer(proba, gold, lengths)
     assert layer.shape == (N_FEATURES + 1,) and np.isfinite(layer).all()
-    calibrated = apply(layer, proba)
+    calibrated = apply(layer, proba, lengths)
     top = proba.argmax(axis=1)
     assert (calibrated[np.arange(200), top] > 0.5).all()
     others = np.ones_like(gold)
@@ -114,3 +138,19 @@ def test_coherent_leaves_a_coherent_parent_alone():
     np.testing.assert_array_equal(got, parent)
     assert got is not parent  # a new array: the input is not changed
     np.testing.assert_array_equal(parent, [[0.4, 0.35, 0.0]])
+
+
+def test_fit_layer_learns_that_long_requests_have_more_items():
+    """Where long requests' second labels are right and short ones' are not, the layer
+    gives the second label more on a long request."""
+    rng = np.random.default_rng(1)
+    logits = rng.normal(size=(400, 5)) * 2
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    lengths = np.where(np.arange(400) % 2 == 0, 60.0, 2000.0)
+    order = np.argsort(-proba, axis=1)
+    gold = np.zeros_like(proba, dtype=bool)
+    gold[np.arange(400), order[:, 0]] = True
+    gold[np.arange(400)[lengths > 100], order[lengths > 100, 1]] = True
+    calibrated = apply(fit_layer(proba, gold, lengths), proba, lengths)
+    second = calibrated[np.arange(400), order[:, 1]]
+    assert second[lengths > 100].min() > 0.5 > second[lengths < 100].max()

@@ -15,6 +15,7 @@ from classifier.predict import (
     card_min_confidence,
     display_heading,
 )
+from classifier.textutil import text_length
 
 from .helpers import TINY_TARGETS
 
@@ -226,7 +227,8 @@ def test_calibrated_parent_is_at_least_its_best_child(r3_model, level):
     sub = Predictor(r3_model, policy, level="subitem")
     up = Predictor(r3_model, policy, level=level)
     proba = r3_model.predict_proba(REQUESTS[:-1])
-    child, parent = sub.label_proba(proba), up.label_proba(proba)
+    n_chars = np.array([text_length(t) for t in REQUESTS[:-1]], dtype=float)
+    child, parent = sub.label_proba(proba, n_chars), up.label_proba(proba, n_chars)
     for j, label in enumerate(sub.columns):
         k = up.columns.index(level_of(policy, label, level))
         assert (parent[:, k] >= child[:, j] - 1e-12).all(), (label, parent[:, k], child[:, j])

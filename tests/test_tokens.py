@@ -276,3 +276,11 @@ def test_thesaurus_terms_that_overlap():
         "t:重要インフラ"
     ]
     assert [f for f in tok.features("インフラ事業者") if f.startswith("t:")] == ["t:X"]
+
+
+def test_text_lengths_count_the_characters_of_each_texts_sentences():
+    from classifier.textutil import text_length
+
+    texts = ["政府機関の監視。\n職員の訓練", "", "  ", "事業名／目的の文。"]
+    batch = PLAIN_TOKENIZER.analyze_batch(texts)
+    assert batch.text_lengths().tolist() == [text_length(t) for t in texts] == [13, 0, 0, 8]

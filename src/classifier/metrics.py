@@ -252,7 +252,8 @@ def scope_metrics(rows: Sequence[Scored]) -> dict:
     """Scope precision and recall against annotators' IN/OUT (``BORDER`` left out of both),
     for the model and for the keyword filter on the same rows, on the labelled rows as they
     are and weighted to the population they were sampled from; and top-1/top-3 on the
-    ``IN`` rows.
+    ``IN`` rows, with the calibration of their top-3 confidences and their label sets
+    against the annotators' labels (an ``IN`` row called out of scope has an empty set).
     """
     judged = [r for r in rows if r.scope in (Scope.IN, Scope.OUT)]
     truth = np.array([r.scope == Scope.IN for r in judged], dtype=bool)
@@ -277,4 +278,6 @@ def scope_metrics(rows: Sequence[Scored]) -> dict:
         "missed_in": int((truth & ~said).sum()),
         "top1_in": _mean(np.array(hit1)),
         "top3_in": _mean(np.array(hit3)),
+        "slots_in": {k: v for k, v in slot_calibration(inside).items() if k != "reliability_top3"},
+        "label_set_in": set_scores(inside),
     }

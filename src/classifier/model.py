@@ -54,6 +54,7 @@ class Scores:
     where: np.ndarray  # per stored entry of X: which word (surface index) is behind it
     # per text: the sentence (index in the batch) that made its scope evidence, -1 if none
     scope_sentence: np.ndarray | None = None
+    n_chars: np.ndarray | None = None  # per text: textutil.text_length
 
 
 @dataclass(frozen=True)
@@ -150,10 +151,11 @@ class PolicyClassifier:
             gold = self._gold(item_examples)
             self.blend_ = _fit_blend(oof_scores, gold)
             oof_proba = softmax(np.einsum("nsc,s->nc", oof_scores, self.blend_))
+            n_chars = batch.text_lengths()[items]
             for level in ROLLUP_LEVELS:
                 _, rollup = rollup_matrix(policy, list(self.classes_), level)
                 self.label_layers_[str(level)] = calibration.fit_layer(
-                    oof_proba @ rollup, (gold @ rollup) > 0
+                    oof_proba @ rollup, (gold @ rollup) > 0, n_chars
                 )
         else:
             # Clause-only: the centroid alone ranked best on labelled dev requests; its
@@ -309,18 +311,16 @@ class PolicyClassifier:
         X, where = self.fitted_.transform_flat(batch.features, rows, len(batch), batch.sources)
         raw = self._scorer_outputs(self.fitted_, X)
         proba = softmax(np.einsum("nsc,s->nc", raw, self.blend_))
+        lengths = batch.text_lengths()
         if self.scope_ is None:
             # Clause-only: a request sharing (almost) no vocabulary with any clause is out.
             p_in = np.where(raw[:, 0].max(axis=1) > self.min_similarity_, 1.0, 0.0)
-            return Scores(proba, p_in, X, where, np.full(len(batch), -1, dtype=np.intp))
+            return Scores(proba, p_in, X, where, np.full(len(batch), -1, dtype=np.intp), lengths)
         texts = batch.sentence_text()
         anchored, sentence = best_anchored(batch.sentences, texts, len(batch), self.scope_)
-        lengths = np.bincount(
-            texts, weights=np.fromiter(map(len, batch.sentences), float), minlength=len(batch)
-        )
         terms = distinct_terms(batch.sentences, texts, len(batch))
         p_in = self.scope_.combine(anchored, self.scope_.whole_proba(X), lengths, terms)
-        return Scores(proba, p_in, X, where, sentence)
+        return Scores(proba, p_in, X, where, sentence, lengths)
 
     def score_docs(self, docs: Sequence[list[str]]) -> Scores:
         """Class probabilities of documents given as feature lists (no sentences, no words

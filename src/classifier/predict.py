@@ -13,7 +13,7 @@ from .matching import ClauseMatcher
 from .model import PolicyClassifier
 from .policy import Policy
 from .scope import mark_terms
-from .textutil import has_text
+from .textutil import has_text, text_length
 from .vectors import SparseRows
 from .vocab import ROLLUP_LEVELS, Level, Status
 
@@ -113,15 +113,17 @@ class Predictor:
             previous = columns
         return chain
 
-    def label_proba(self, proba: np.ndarray) -> np.ndarray:
+    def label_proba(self, proba: np.ndarray, n_chars: np.ndarray) -> np.ndarray:
         """Each reported label's own probability of being one of the request's items
-        (columns follow :attr:`columns`); the rolled-up softmax for an uncalibrated model."""
+        (columns follow :attr:`columns`), given the requests' lengths
+        (:func:`~classifier.textutil.text_length`); the rolled-up softmax for an
+        uncalibrated model."""
         if not self._chain:
             return proba @ self._rollup
         out = None
         for layer, rollup, up in self._chain:
             rolled = proba @ rollup
-            here = calibration.apply(layer, rolled)
+            here = calibration.apply(layer, rolled, n_chars)
             if out is not None:
                 here = calibration.coherent(out, here, up)
             out = calibration.monotone(here, rolled)
@@ -153,7 +155,7 @@ class Predictor:
             batch.sentence_offsets,
             scores.scope_sentence,
         )
-        return self.from_scores(texts, scores.proba, scores.p_in, found)
+        return self.from_scores(texts, scores.proba, scores.p_in, found, scores.n_chars)
 
     def from_scores(
         self,
@@ -161,18 +163,22 @@ class Predictor:
         proba: np.ndarray,
         p_in: np.ndarray,
         found: _Found | None = None,
+        n_chars: np.ndarray | None = None,
     ) -> list[Prediction]:
         """Predictions from already computed class probabilities and in-scope probabilities.
 
-        Without ``found`` (e.g. for out-of-fold scores) no evidence is given.
+        Without ``found`` (e.g. for out-of-fold scores) no evidence is given; without
+        ``n_chars`` the texts' lengths are measured here.
         """
         n = len(texts)
+        if n_chars is None:
+            n_chars = np.array([text_length(t) for t in texts], dtype=float)
         rolled = proba @ self._rollup
         # Ranked by the blend (what top-k accuracy measures); each label's confidence is
         # its own calibrated probability.
         ranking = np.argsort(-rolled, axis=1, kind="stable")
         order = ranking[:, : self.top_k]
-        own = np.round(self.label_proba(proba), 3)
+        own = np.round(self.label_proba(proba, n_chars), 3)
         conf = np.take_along_axis(own, order, axis=1)
         status = np.where(
             conf[:, 0] < self.min_confidence, Status.LOW_CONFIDENCE.value, Status.OK.value

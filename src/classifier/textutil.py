@@ -154,6 +154,11 @@ def document_sentences(value: object) -> list[str]:
     return split_sentences(document_text(value))
 
 
+def text_length(value: object) -> int:
+    """A request's length as the models measure it: the characters of its sentences."""
+    return sum(map(len, document_sentences(value)))
+
+
 def chunks(text: str, max_bytes: int = MAX_CHUNK_BYTES) -> Iterator[str]:
     """Split text at sentence ends into pieces of at most ``max_bytes`` UTF-8 bytes."""
     if len(text) * 4 <= max_bytes or len(text.encode("utf-8")) <= max_bytes:

@@ -131,6 +131,11 @@ class FeatureBatch:
         """The text each sentence belongs to."""
         return np.repeat(np.arange(len(self)), np.diff(self.sentence_offsets))
 
+    def text_lengths(self) -> np.ndarray:
+        """Each text's length: the characters of its sentences (``textutil.text_length``)."""
+        sizes = np.fromiter(map(len, self.sentences), dtype=float, count=len(self.sentences))
+        return np.bincount(self.sentence_text(), weights=sizes, minlength=len(self))
+
     def text_sentences(self, i: int) -> list[str]:
         """The sentences of text ``i``."""
         return self.sentences[self.sentence_offsets[i] : self.sentence_offsets[i + 1]]

@@ -137,7 +137,10 @@ def scope_lines(m: dict) -> str:
         f"model {pr(m['model'])}; keyword filter サイバー|情報セキュリティ {pr(m['keyword'])}\n"
         f"  weighted to the population sampled: model {pr(m['model_weighted'])}; "
         f"keyword filter {pr(m['keyword_weighted'])}\n"
-        f"  top1 on IN {m['top1_in']:.3f}  top3 on IN {m['top3_in']:.3f}"
+        f"  top1 on IN {m['top1_in']:.3f}  top3 on IN {m['top3_in']:.3f}  "
+        f"ECE top-3 on IN {m['slots_in']['ece_top3']:.3f}  "
+        f"label set on IN: precision {m['label_set_in']['precision']:.3f}  "
+        f"recall {m['label_set_in']['recall']:.3f}  F1 {m['label_set_in']['f1']:.3f}"
     )
 
 

@@ -112,8 +112,9 @@ def metric_lines(metrics: dict) -> list[str]:
                     f"{_num(m['keyword']['precision'])} / {_num(m['keyword']['recall'])});  "
                     f"weighted {_num(m['model_weighted']['precision'])} / "
                     f"{_num(m['model_weighted']['recall'])};  top1 on IN {_num(m['top1_in'])}  "
-                    f"top3 {_num(m['top3_in'])}  (IN {m['n_in']}, OUT {m['n_out']}, "
-                    f"BORDER {m['n_border']})"
+                    f"top3 {_num(m['top3_in'])}  set F1 {_num(m['label_set_in']['f1'])}  "
+                    f"ECE top-3 {_num(m['slots_in']['ece_top3'])}  (IN {m['n_in']}, "
+                    f"OUT {m['n_out']}, BORDER {m['n_border']})"
                 )
             else:
                 oos = m["out_of_scope"]
