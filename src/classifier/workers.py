@@ -28,7 +28,7 @@ from .textutil import cell_text
 
 # A worker pool pays from this many rows (short requests), or from this much text (long
 # texts: the 2,906 review sheets of the development half, 1.85 million characters, run
-# about 1.4 times as fast with two workers as in one process; measured on 2 cores).
+# about 1.4-1.5 times as fast with two workers as in one process; measured on 2 cores).
 # Below both, starting workers costs more than they save.
 POOL_MIN_ROWS = 6000
 POOL_MIN_CHARS = 1_000_000
