@@ -24,6 +24,14 @@ def _fit(text: str, width: int) -> str:
     return out + " " * (width - used)
 
 
+def _two_places(text: str) -> str:
+    """A probability cell as ``0.96 `` (five characters; blank when empty or not a number)."""
+    try:
+        return f"{float(text):.2f} " if text else "     "
+    except ValueError:
+        return "     "
+
+
 def _number(value: object) -> int | None:
     text = cell_text(value).strip()
     try:
@@ -58,13 +66,20 @@ def show_results(path: str, policy: str = "r3", summary_only: bool = False) -> i
         ]
     )
     if not summary_only:
-        print(_fit("事業名", 34), _fit("label_1", 9), "conf ", _fit("heading_1", 40), "status")
+        print(
+            _fit("事業名", 34),
+            _fit("label_1", 9),
+            "conf ",
+            "scope",
+            _fit("heading_1", 40),
+            "status",
+        )
         for r in listed:
-            conf = cell(r, "confidence_1")
             print(
                 _fit(cell(r, name) if name else "", 34),
                 _fit(cell(r, "label_1"), 9),
-                f"{float(conf):.2f} " if conf else "     ",
+                _two_places(cell(r, "confidence_1")),
+                _two_places(cell(r, "in_scope")),
                 _fit(cell(r, "heading_1"), 40),
                 cell(r, "status"),
             )

@@ -1,0 +1,126 @@
+"""show: a classified file as a compact table, then its budget summary.
+
+Classified files are written here by hand (the columns classify writes), so the printed
+table can be checked line by line without the model; one file goes through classify
+first, as an analyst would use the two.
+"""
+
+from __future__ import annotations
+
+import csv
+
+from classifier.cli import show_results_main
+
+from .helpers import run_classify
+
+COLUMNS = [
+    "事業名",
+    "label_1",
+    "heading_1",
+    "confidence_1",
+    "status",
+    "labels",
+    "in_scope",
+    "budget_initial_yen",
+    "budget_request_yen",
+]
+
+
+def _classified(path, rows):
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(COLUMNS)
+        writer.writerows(rows)
+    return path
+
+
+ROWS = [
+    [
+        "政府機関の監視",
+        "(2)③",
+        "政府機関のセキュリティ",
+        "0.955",
+        "ok",
+        "(2)③",
+        "0.998",
+        "100",
+        "120",
+    ],
+    ["道路橋の修繕", "(2)②ⅲ", "地方公共団体", "0.951", "out_of_scope", "", "0.006", "50", "60"],
+    ["", "", "", "", "empty_text", "", "", "", ""],
+    ["手で直した行", "(4)①", "人材育成", "高い", "ok", "(4)①", "?", "", ""],
+]
+
+
+def _table(capsys, path, *options):
+    assert show_results_main([str(path), *options]) == 0
+    return capsys.readouterr().out.splitlines()
+
+
+def test_every_row_with_its_confidence_and_in_scope_probability(tmp_path, capsys):
+    lines = _table(capsys, _classified(tmp_path / "c.csv", ROWS))
+    assert lines[0].split() == ["事業名", "label_1", "conf", "scope", "heading_1", "status"]
+    assert lines[1].split() == [
+        "政府機関の監視",
+        "(2)③",
+        "0.95",
+        "1.00",
+        "政府機関のセキュリティ",
+        "ok",
+    ]
+    assert lines[2].split()[-4:] == ["0.95", "0.01", "地方公共団体", "out_of_scope"]
+    assert lines[3].split() == ["empty_text"]
+    # A cell an analyst overwrote with words is shown blank, not a traceback.
+    assert lines[4].split() == ["手で直した行", "(4)①", "人材育成", "ok"]
+    # Then the summary: the in-scope programmes by label, their budget summed.
+    summary = lines[lines.index("") + 1 :]
+    assert summary[0].split("  ")[:4] == ["label", "kind", "heading", "programmes"]
+    row = next(line.split("  ") for line in summary if line.startswith("(2)③  target"))
+    assert row[3:6] == ["1", "100", "120"]
+    assert not any(line.startswith("(2)②ⅲ") for line in summary)  # out of scope: in no label
+
+
+def test_many_rows_list_only_those_not_out_of_scope(tmp_path, capsys):
+    rows = [ROWS[1]] * 45 + [ROWS[0]] * 2
+    lines = _table(capsys, _classified(tmp_path / "many.csv", rows))
+    listed = lines[1 : lines.index("")]
+    assert len(listed) == 3
+    assert [line.split()[0] for line in listed[:2]] == ["政府機関の監視"] * 2
+    assert listed[2] == "(2 of 47 rows shown: those not out of scope)"
+
+
+def test_summary_only(tmp_path, capsys):
+    lines = _table(capsys, _classified(tmp_path / "c.csv", ROWS), "--summary-only")
+    assert lines[0] == "" and lines[1].startswith("label  kind  heading  programmes")
+
+
+def test_a_file_that_is_not_classified_is_refused(tmp_path, capsys):
+    plain = tmp_path / "plain.csv"
+    plain.write_text("事業名,事業概要\n監視,政府機関の監視\n", encoding="utf-8")
+    assert show_results_main([str(plain)]) == 2
+    err = capsys.readouterr().err
+    assert "not a classified file" in err and "Traceback" not in err
+
+
+def test_a_workbook_from_classify_shows_its_own_summary_sheet(tmp_path, capsys):
+    src = tmp_path / "requests.csv"
+    src.write_text(
+        "事業名,事業概要\n"
+        "政府機関の監視,各府省庁の情報システムをGSOCで24時間監視し不正アクセスを検知する。\n"
+        "道路橋の修繕,老朽化した道路橋を補修する。\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.xlsx"
+    rc, err = run_classify([src, "-o", out, "-q"])
+    assert rc == 0, err
+    lines = _table(capsys, out)
+    assert lines[1].split()[0] == "政府機関の監視" and lines[1].split()[-1] == "ok"
+    assert lines[2].split()[0] == "道路橋の修繕" and lines[2].split()[-1] == "out_of_scope"
+    assert float(lines[1].split()[3]) > 0.9 > 0.1 > float(lines[2].split()[3])
+    summary = lines[lines.index("") + 1 :]
+    counted = [line.split("  ") for line in summary[1:]]
+    # The one in-scope programme, under its target, then the item and area rolled up
+    # ((2)③ is a target itself and the item its sub-items fall under).
+    assert lines[1].split()[1] == "(2)③"
+    assert [r[:2] for r in counted] == [["(2)③", "target"], ["(2)③", "item"], ["(2)", "area"]]
+    assert all(r[3] == "1" for r in counted)
