@@ -180,12 +180,17 @@ def test_review_sheet_orders_uncertain_first(tmp_path):
     rows = list(wb["classified"].iter_rows(values_only=True))
     header = list(rows[0])
     assert header[:3] == ["row", "id", "text"] and header[-2:] == ["accepted_label", "comment"]
-    conf = [
-        r[header.index("confidence_1")]
+    at = {c: header.index(c) for c in ("confidence_1", "status", "in_scope")}
+    # Likely wrong first: an out-of-scope row by its in_scope, any other by
+    # 1 - in_scope * confidence_1.
+    doubts = [
+        r[at["in_scope"]]
+        if r[at["status"]] == "out_of_scope"
+        else 1 - r[at["in_scope"]] * r[at["confidence_1"]]
         for r in rows[1:]
-        if r[header.index("status")] != "empty_text"
+        if r[at["status"]] != "empty_text"
     ]
-    assert conf == sorted(conf)
+    assert doubts == sorted(doubts, reverse=True) and len(doubts) >= 3
     assert all(r[-2] is None and r[-1] is None for r in rows[1:])
     assert ("(2)③", "政府機関、独立行政法人等におけるセキュリティ強化・充実") in list(
         wb["labels"].iter_rows(values_only=True)

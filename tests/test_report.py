@@ -162,6 +162,28 @@ def test_write_misclassified_lists_only_misses(tmp_path):
     ]
 
 
+def test_review_sheet_puts_borderline_programmes_before_plainly_out_of_scope_ones(
+    tmp_path, small_policy
+):
+    """At the review sheets' base rate most rows are plainly out of scope; a doubtful scope
+    call or label comes before them, whatever their nearest item's confidence."""
+
+    def pred(conf: float, p_in: float, status: str) -> Prediction:
+        return Prediction(("(1)①",), ("監視",), (conf,), (), p_in, status)
+
+    rows = [
+        (2, "plain-out", "道路", pred(0.3, 0.01, "out_of_scope")),  # wrong with 0.01
+        (3, "sure-in", "監視", pred(0.95, 1.0, "ok")),  # 0.05
+        (4, "border-out", "核", pred(0.9, 0.45, "out_of_scope")),  # 0.45
+        (5, "border-in", "LAN", pred(0.9, 0.6, "ok")),  # 1 - 0.54 = 0.46
+        (6, "doubtful-label", "研修", pred(0.4, 1.0, "ok")),  # 0.6
+    ]
+    path = tmp_path / "review.xlsx"
+    write_review_sheet(path, rows, 1, small_policy)
+    ids = [v[1] for v in read_xlsx_values(path, "classified")[1:]]
+    assert ids == ["doubtful-label", "border-in", "border-out", "sure-in", "plain-out"]
+
+
 def test_review_sheet_puts_uncertain_rows_first_and_lists_labels(tmp_path, small_policy):
     sure = Prediction(("(1)①",), ("政府機関の監視",), (0.9,), ("監視",), 1.0, "ok")
     unsure = Prediction(("(1)②",), ("地方公共団体の対策",), (0.2,), (), 1.0, "low_confidence")
