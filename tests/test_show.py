@@ -7,11 +7,9 @@ first, as an analyst would use the two.
 
 from __future__ import annotations
 
-import csv
-
 from classifier.cli import show_results_main
 
-from .helpers import run_classify
+from .helpers import run_classify, write_csv_bytes
 
 COLUMNS = [
     "事業名",
@@ -27,10 +25,7 @@ COLUMNS = [
 
 
 def _classified(path, rows):
-    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(COLUMNS)
-        writer.writerows(rows)
+    path.write_bytes(write_csv_bytes(rows, header=COLUMNS))
     return path
 
 
