@@ -62,24 +62,40 @@ def test_features_rank_one_hot():
     ]
 
 
+def hand_layer(cap: float = 1e6) -> np.ndarray:
+    """N_FEATURES weights and the bias (all zero), then the longest length fitted on."""
+    return np.r_[np.zeros(N_FEATURES + 1), cap]
+
+
 def test_apply_with_a_hand_made_layer():
     # Weight 1 on log p, nothing else: σ(log p) = p / (1 + p).
-    layer = np.zeros(N_FEATURES + 1)
+    layer = hand_layer()
     layer[0] = 1.0
     np.testing.assert_allclose(apply(layer, PROBA[1:], LENGTHS[1:]), [PROBA[1] / (1 + PROBA[1])])
     # Rank-one weight 3, bias −1: the top label σ(2), every other σ(−1).
-    layer = np.zeros(N_FEATURES + 1)
+    layer = hand_layer()
     layer[2], layer[N_FEATURES] = 3.0, -1.0
     s2, s_1 = 1 / (1 + math.exp(-2)), 1 / (1 + math.exp(1))
     expected = [[s2, s_1, s_1, s_1, s_1], [s_1] * 4 + [s2]]
     np.testing.assert_allclose(apply(layer, PROBA, LENGTHS), expected)
     # A zero layer: one half everywhere; the shape follows the input.
-    assert apply(np.zeros(N_FEATURES + 1), PROBA, LENGTHS).tolist() == [[0.5] * 5] * 2
+    assert apply(hand_layer(), PROBA, LENGTHS).tolist() == [[0.5] * 5] * 2
     # Weight 1 on the length, bias −log 41: the short request gets σ(0), the long σ(log(1501/41)).
-    layer = np.zeros(N_FEATURES + 1)
+    layer = hand_layer()
     layer[7], layer[N_FEATURES] = 1.0, -math.log(41.0)
     long = 1 / (1 + 41.0 / 1501.0)
     np.testing.assert_allclose(apply(layer, PROBA, LENGTHS), [[0.5] * 5, [long] * 5])
+
+
+def test_a_request_longer_than_any_fitted_on_counts_as_the_longest():
+    """The length feature is not extrapolated: past the cap, more text changes nothing."""
+    layer = hand_layer(cap=1500.0)
+    layer[7], layer[N_FEATURES] = 1.0, -math.log(41.0)
+    at_cap = apply(layer, PROBA, LENGTHS)
+    for longer in (1501.0, 43_000.0, 1e9):
+        np.testing.assert_array_equal(apply(layer, PROBA, np.array([40.0, longer])), at_cap)
+    shorter = apply(layer, PROBA, np.array([40.0, 1000.0]))
+    assert (shorter[1] < at_cap[1]).all()
 
 
 def test_a_layer_saved_before_the_length_feature_ignores_lengths():
@@ -106,7 +122,8 @@ def test_fit_layer_learns_that_the_top_label_is_the_gold_one():
     gold[np.arange(200), proba.argmax(axis=1)] = True
     lengths = rng.integers(20, 3000, size=200).astype(float)
     layer = fit_layer(proba, gold, lengths)
-    assert layer.shape == (N_FEATURES + 1,) and np.isfinite(layer).all()
+    assert layer.shape == (N_FEATURES + 2,) and np.isfinite(layer).all()
+    assert layer[-1] == lengths.max()  # the longest request it was fitted on
     calibrated = apply(layer, proba, lengths)
     top = proba.argmax(axis=1)
     assert (calibrated[np.arange(200), top] > 0.5).all()

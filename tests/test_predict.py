@@ -341,3 +341,21 @@ def test_scope_sentence_through_the_cli(tmp_path):
         and got[1].startswith("核【セキュリティ】")
         and got[2] == ""
     )
+
+
+def test_confidences_stop_growing_past_the_longest_request_trained_on(r3_model):
+    """A request's length moves its confidences (long programmes support more items), up
+    to the longest text the calibration was fitted on; beyond it, nothing changes."""
+    predictor = Predictor(r3_model, r3_model.policy_, top_k=3)
+    cap = r3_model.label_layers_["subitem"][-1]
+    assert 1000 < cap < 10_000  # the longest in-scope training text (a review sheet)
+    proba = r3_model.predict_proba([GOVERNMENT_SOC])
+    p_in = np.array([1.0])
+
+    def confidences(n_chars: float) -> tuple[float, ...]:
+        pred = predictor.from_scores([GOVERNMENT_SOC], proba, p_in, None, np.array([n_chars]))
+        return pred[0].confidences
+
+    short, long = confidences(60), confidences(cap)
+    assert long[1] > short[1] and long[2] > short[2]  # more items on a long text
+    assert confidences(cap * 10) == confidences(cap * 1000) == long

@@ -119,3 +119,24 @@ def test_a_workbook_from_classify_shows_its_own_summary_sheet(tmp_path, capsys):
     assert lines[1].split()[1] == "(2)③"
     assert [r[:2] for r in counted] == [["(2)③", "target"], ["(2)③", "item"], ["(2)", "area"]]
     assert all(r[3] == "1" for r in counted)
+
+
+def test_labels_the_policy_does_not_have_are_counted_nowhere_and_named(tmp_path, capsys):
+    """A file classified with another policy version (or edited by hand) names labels r3
+    does not have: the summary leaves them out and says so, instead of a traceback."""
+    rows = [
+        ["新しい施策", "(6)①", "次期方針の項目", "0.9", "ok", "(6)①;(2)③", "0.99", "10", "20"],
+        ROWS[0],
+        ["ありえない値", "(2)③", "政府機関", "nan", "ok", "(2)③", "inf", "", ""],
+    ]
+    assert show_results_main([str(_classified(tmp_path / "c.csv", rows))]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    # Probabilities that are not probabilities (nan, inf) are shown blank.
+    assert lines[3].split() == ["ありえない値", "(2)③", "政府機関", "ok"]
+    row = next(line.split("  ") for line in lines if line.startswith("(2)③  target"))
+    assert row[3] == "2" and row[6] == "3"  # by label_1: rows 2 and 3; anywhere: all three
+    assert "note: labels that policy r3 does not have are counted in no row: (6)① (1 rows)" in (
+        captured.err
+    )
+    assert "Traceback" not in captured.err

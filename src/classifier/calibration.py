@@ -45,16 +45,26 @@ def features(proba: np.ndarray, n_chars: np.ndarray | None = None) -> np.ndarray
 
 def apply(layer: np.ndarray, proba: np.ndarray, n_chars: np.ndarray) -> np.ndarray:
     """Calibrated per-label probabilities (n, n_classes) from softmax probabilities and the
-    requests' lengths (:func:`classifier.textutil.text_length`)."""
-    with_length = len(layer) == N_FEATURES + 1  # else a layer saved before the feature
-    X = features(proba, n_chars if with_length else None)
-    z = X @ layer[:-1] + layer[-1]
+    requests' lengths (:func:`classifier.textutil.text_length`).
+
+    ``layer`` is N_FEATURES weights, the bias and the longest length it was fitted on: a
+    longer request counts as that long, so the length feature is never extrapolated (a
+    file of requests pasted together would otherwise get ever larger label sets). A layer
+    saved before the length feature (N_FEATURES - 1 weights and the bias) ignores lengths.
+    """
+    if len(layer) == N_FEATURES:
+        return _sigmoid(features(proba) @ layer[:-1] + layer[-1])
+    capped = np.minimum(np.asarray(n_chars, dtype=float), layer[N_FEATURES + 1])
+    return _sigmoid(features(proba, capped) @ layer[:N_FEATURES] + layer[N_FEATURES])
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
 
 
 def fit_layer(proba: np.ndarray, gold: np.ndarray, n_chars: np.ndarray) -> np.ndarray:
-    """The layer's weights and bias, from out-of-fold probabilities, gold label sets and
-    the requests' lengths."""
+    """The layer (weights, bias, longest length; see :func:`apply`), from out-of-fold
+    probabilities, gold label sets and the requests' lengths."""
     from sklearn.linear_model import LogisticRegression
 
     X = features(proba, n_chars).reshape(-1, N_FEATURES)
@@ -62,7 +72,7 @@ def fit_layer(proba: np.ndarray, gold: np.ndarray, n_chars: np.ndarray) -> np.nd
     if y.all() or not y.any():
         raise ValueError("calibration needs rows with and without gold labels")
     lr = LogisticRegression(C=10.0, max_iter=5000).fit(X, y)
-    return np.r_[lr.coef_[0], lr.intercept_[0]]
+    return np.r_[lr.coef_[0], lr.intercept_[0], float(np.max(n_chars))]
 
 
 def coherent(child: np.ndarray, parent: np.ndarray, rollup: np.ndarray) -> np.ndarray:

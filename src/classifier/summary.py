@@ -55,8 +55,12 @@ class BudgetSummary:
     anywhere: dict[tuple[str, str], _Totals] = field(default_factory=dict)
     # label -> the summary rows it counts toward (worked out once per label)
     _covers: dict[str, list[tuple[str, str]]] = field(default_factory=dict, init=False, repr=False)
+    # labels of counted rows that the policy does not have (a file classified with another
+    # policy version, or edited by hand) -> how many rows name them; they count in no row
+    unknown: dict[str, int] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
+        self._known = {c.label for c in self.policy.clauses}
         self._rows = self._layout()
         for key in self._rows:
             self.first[key] = _Totals()
@@ -80,6 +84,8 @@ class BudgetSummary:
         """The summary rows a predicted label counts toward: its own target row, and the
         item and area rows of itself and its ancestors (worked out once per label)."""
         rows = self._covers.get(label)
+        if rows is None and label not in self._known:
+            rows = self._covers[label] = []
         if rows is None:
             above = {label, *self.policy.ancestors(label)}
             rows = self._covers[label] = [
@@ -101,6 +107,9 @@ class BudgetSummary:
         """Count one classified row (``label_set``: its predicted set, label_1 first)."""
         if duplicate or not label_1 or status.startswith(_COUNTED_OUT):
             return
+        for x in dict.fromkeys((label_1, *label_set)):
+            if x not in self._known:
+                self.unknown[x] = self.unknown.get(x, 0) + 1
         for key in self._covering(label_1):
             self.first[key].add(initial, request)
         for key in dict.fromkeys(k for x in (label_1, *label_set) for k in self._covering(x)):

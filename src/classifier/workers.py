@@ -32,8 +32,9 @@ from .textutil import cell_text
 # Below both, starting workers costs more than they save.
 POOL_MIN_ROWS = 6000
 POOL_MIN_CHARS = 1_000_000
-# Text per task sent to a worker: chunks of long texts are split so that the workers get
-# even shares (a file of two 2,000-row chunks would otherwise keep one worker idle).
+# Text per task (a batch predicted together, in one process or by a worker): chunks of long
+# texts are split so that workers get even shares (a file of two 2,000-row chunks would
+# otherwise keep one worker idle).
 POOL_TASK_CHARS = 300_000
 ChunkResult = tuple[list[list[Any]], list[str], list[Prediction] | None]
 _PENDING = error_prediction("not processed")
@@ -194,11 +195,13 @@ def predicted_chunks(
                 f"workers costs more than it saves below {POOL_MIN_ROWS:,} rows or "
                 f"{POOL_MIN_CHARS:,} characters); classified in one process"
             )
+    # The same tasks in one process as in a pool: each row is predicted in the same batch
+    # either way, so the output is the same to the last bit whatever --jobs says.
+    tasks = itertools.chain.from_iterable(map(_tasks, itertools.chain(head, map(prepared, chunks))))
     if jobs <= 1 or not _pool_pays(rows, chars):
-        for chunk, texts, errors in itertools.chain(head, map(prepared, chunks)):
+        for chunk, texts, errors in tasks:
             yield chunk, texts, classify_chunk(predictor, texts, errors, keep)
         return
-    tasks = itertools.chain.from_iterable(map(_tasks, itertools.chain(head, map(prepared, chunks))))
     yield from _in_pool(tasks, predictor, jobs, model_dir, keep)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from ..corpus import read_clauses
 from ..paths import corpus_dir
 from ..summary import SUMMARY_COLUMNS, SUMMARY_SHEET, BudgetSummary
@@ -27,9 +29,10 @@ def _fit(text: str, width: int) -> str:
 def _two_places(text: str) -> str:
     """A probability cell as ``0.96 `` (five characters; blank when empty or not a number)."""
     try:
-        return f"{float(text):.2f} " if text else "     "
+        value = float(text)
     except ValueError:
         return "     "
+    return f"{value:.2f} " if 0.0 <= value <= 1.0 else "     "
 
 
 def _number(value: object) -> int | None:
@@ -85,20 +88,30 @@ def show_results(path: str, policy: str = "r3", summary_only: bool = False) -> i
             )
         if len(listed) < len(rows):
             print(f"({len(listed)} of {len(rows)} rows shown: those not out of scope)")
-    summary_rows = _summary(path, rows, col, policy)
+    summary_rows, unknown = _summary(path, rows, col, policy)
     print()
     print("  ".join(SUMMARY_COLUMNS))
     for s in summary_rows:
         if s[3] or s[6]:
             print("  ".join(str(v) for v in s))
+    if unknown:
+        named = ", ".join(f"{label} ({n} rows)" for label, n in sorted(unknown.items()))
+        print(
+            f"note: labels that policy {policy} does not have are counted in no row: {named} "
+            f"(classified with another policy version? --policy names the one to use)",
+            file=sys.stderr,
+        )
     return 0
 
 
-def _summary(path: str, rows: list[list], col: dict[str, int], policy: str) -> list[list]:
+def _summary(
+    path: str, rows: list[list], col: dict[str, int], policy: str
+) -> tuple[list[list], dict[str, int]]:
+    """The summary rows, and the labels of counted rows the policy does not have."""
     if path.lower().endswith(".xlsx"):
         try:
             sheet = open_table(path, sheet=SUMMARY_SHEET)
-            return [r.cells for r in sheet.rows]
+            return [r.cells for r in sheet.rows], {}
         except Exception:  # an older workbook without the sheet: compute it
             pass
     labels = read_clauses(corpus_dir(policy))
@@ -118,4 +131,4 @@ def _summary(path: str, rows: list[list], col: dict[str, int], policy: str) -> l
             _number(get(r, "budget_request_yen")),
             bool(cell_text(get(r, "duplicate_of")).strip()),
         )
-    return summary.rows()
+    return summary.rows(), summary.unknown
