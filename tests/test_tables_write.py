@@ -105,6 +105,33 @@ def test_xlsx_cells_and_extra_sheet(tmp_path):
     assert read_xlsx_values(out, "labels") == [("label",), ("(1)①",), ("NONE",)]
 
 
+def test_xlsx_cuts_a_cell_excel_cannot_hold_and_counts_it(tmp_path):
+    out = tmp_path / "o.xlsx"
+    long = "あ" * 32_767
+    with TableWriter(out, "xlsx", ["text", "n"]) as writer:
+        writer.write([long, 1])  # exactly what a cell holds: kept
+        writer.write([long + "い" * 10, 2])
+        writer.write(["=" + long, 3])  # formula-looking and too long: cut, still text
+    assert writer.cut_cells == 2
+    values = read_xlsx_values(out)
+    assert [len(v[0]) for v in values[1:]] == [32_767] * 3
+    assert values[2][0] == long and values[3][0] == "=" + long[:-1]
+
+
+def test_classify_says_how_many_cells_it_cut_for_excel(tmp_path):
+    src = tmp_path / "long.csv"
+    body = "政府機関の情報セキュリティ対策として" + "あ" * 40_000 + "。"
+    src.write_text(f"事業名,事業概要\n長い,{body}\n短い,河川の堤防\n", encoding="utf-8")
+    rc, err = run_classify([src, "-o", tmp_path / "o.xlsx"])
+    assert rc == 0, err
+    # The text and the two sentences taken from it (evidence_sentence, scope_sentence).
+    assert "note: 3 cells were longer than the 32,767 characters an Excel cell holds" in err
+    assert "write CSV (-o FILE.csv)" in err
+    rc, err = run_classify([src, "-o", tmp_path / "o.csv"])
+    assert rc == 0 and "cut to fit" not in err
+    assert body in (tmp_path / "o.csv").read_text(encoding="utf-8-sig")
+
+
 def test_nothing_is_visible_until_the_writer_finishes(tmp_path):
     out = tmp_path / "o.csv"
     with TableWriter(out, "csv", ["a"]) as writer:

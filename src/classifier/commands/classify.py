@@ -39,6 +39,7 @@ from ..tables import (
     shown_columns,
 )
 from ..tables.read import CHUNK_ROWS
+from ..tables.write import EXCEL_MAX_CHARS
 from ..vocab import Level, Status, status_kind
 from ..workers import predict_texts, predicted_chunks
 
@@ -249,6 +250,13 @@ def classify(opts: ClassifyOptions) -> int:
         )
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
+        if writer.cut_cells:
+            print(
+                f"note: {writer.cut_cells} cells were longer than the {EXCEL_MAX_CHARS:,} "
+                f"characters an Excel cell holds and were cut to fit; write CSV "
+                f"(-o FILE.csv) to keep them whole",
+                file=sys.stderr,
+            )
         if writer.replaced.count:
             print(
                 f"note: {writer.replaced.count} characters {opts.output_encoding} cannot hold "

@@ -34,6 +34,7 @@ from .guard import check_regular
 from .xlsx_save import save_workbook
 
 EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_CHARS = 32_767  # in one cell; Excel holds no more
 _RISKY = frozenset("=+-@\t\r")
 # \Z, not $: "-1\n" (a line break after it) is not a plain number.
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z")
@@ -122,6 +123,7 @@ class TableWriter:
         self.formula_guard = formula_guard and fmt in ("csv", "tsv")
         self.sheet = sheet
         self.replaced = _Replacements(self.encoding)
+        self.cut_cells = 0  # XLSX cells cut to EXCEL_MAX_CHARS (classify says how many)
         # UTF-8 holds every character; only lone surrogates (from a JSON escape) cannot be
         # written, and their \\uXXXX escape is lossless. Other encodings: as asked.
         utf8 = codecs.lookup(self.encoding).name.startswith("utf-8")
@@ -281,6 +283,9 @@ class TableWriter:
 
     def _excel_cell(self, value: Any) -> Any:
         value = _excel_safe(_plain(value))
+        if isinstance(value, str) and len(value) > EXCEL_MAX_CHARS:
+            self.cut_cells += 1
+            value = value[:EXCEL_MAX_CHARS]
         if isinstance(value, str) and value.startswith("="):
             # Text that looks like a formula must stay text, never be evaluated by Excel.
             from openpyxl.cell import WriteOnlyCell
@@ -389,8 +394,7 @@ class TableWriter:
 
 
 def _excel_safe(value: Any) -> Any:
-    # XML (and so .xlsx) cannot hold control characters, lone surrogates or U+FFFE/FFFF;
-    # an analyst's export may contain them. A formula-looking text stays text.
+    # XML cannot hold control characters, lone surrogates or U+FFFE/FFFF; exports may.
     if isinstance(value, str):
         return _XML_INVALID.sub("", value)
     return value
