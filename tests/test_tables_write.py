@@ -526,3 +526,14 @@ def test_xlsx_output_has_a_frozen_header_a_filter_and_widths(tmp_path):
     assert widths["A"] == 40  # a text column is wide
     assert all(8 <= w <= 40 for w in widths.values())
     assert wb["labels"].freeze_panes == "A2"
+
+
+def test_the_review_sheet_counts_its_cut_cells_too(tmp_path):
+    src = tmp_path / "long.csv"
+    body = "河川の堤防を補強する" + "あ" * 40_000 + "。"
+    src.write_text(f"事業名,事業概要\n長い,{body}\n", encoding="utf-8")
+    rc, err = run_classify([src, "-o", tmp_path / "o.csv", "--review", tmp_path / "r.xlsx"])
+    assert rc == 0, err
+    # CSV keeps the text whole; the review sheet cuts its text column (this out-of-scope
+    # text has no evidence or scope sentence to cut).
+    assert "note: 1 cell was longer than the 32,767 characters an Excel cell holds" in err

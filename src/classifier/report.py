@@ -99,8 +99,9 @@ def error_prediction(reason: str) -> Prediction:
 
 def write_review_sheet(
     path: Path, rows: Sequence[tuple[int, Any, str, Prediction]], top_k: int, policy: Policy
-) -> None:
-    """An Excel sheet for analysts: most uncertain rows first, empty accepted_label/comment.
+) -> int:
+    """An Excel sheet for analysts: most uncertain rows first, empty accepted_label/comment;
+    returns how many cells were cut to what an Excel cell holds.
 
     ``rows`` are ``(row number, id, text, prediction)``. Uncertain means likely wrong: a row
     called out of scope is wrong with probability ``in_scope``, any other row unless it is
@@ -126,6 +127,7 @@ def write_review_sheet(
             [*labels, [OUT_OF_SCOPE_LABEL, "対象外 (supports no item)"]],
             validation=("accepted_label", "A"),
         )
+    return writer.cut_cells
 
 
 def doubt(pred: Prediction) -> float:

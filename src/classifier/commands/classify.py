@@ -235,10 +235,11 @@ def classify(opts: ClassifyOptions) -> int:
         if out_fmt == "xlsx":
             writer.add_sheet(SUMMARY_SHEET, list(SUMMARY_COLUMNS), summary.rows())
     progress.close()
+    cut = writer.cut_cells
     if opts.review:
         if predictor.level != Level.SUBITEM:
             review = _as_targets(review, predictor)
-        write_review_sheet(Path(opts.review), review, top_k, model.policy_)
+        cut += write_review_sheet(Path(opts.review), review, top_k, model.policy_)
     if not opts.quiet:
         detail = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
         where = "standard output" if out_path is None else str(out_path)
@@ -250,11 +251,11 @@ def classify(opts: ClassifyOptions) -> int:
         )
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
-        if writer.cut_cells:
+        if cut:
+            were = "cells were" if cut > 1 else "cell was"
             print(
-                f"note: {writer.cut_cells} cells were longer than the {EXCEL_MAX_CHARS:,} "
-                f"characters an Excel cell holds and were cut to fit; write CSV "
-                f"(-o FILE.csv) to keep them whole",
+                f"note: {cut} {were} longer than the {EXCEL_MAX_CHARS:,} characters an "
+                f"Excel cell holds and cut to fit; write CSV (-o FILE.csv) to keep them whole",
                 file=sys.stderr,
             )
         if writer.replaced.count:
