@@ -170,17 +170,11 @@ class PolicyClassifier:
         if self.has_examples_ and y.any() and not y.all():
             from .scope_fit import fit_scope  # scipy and scikit-learn: fitting only
 
-            by_text = [
-                batch.sentences[a:b]
-                for a, b in zip(
-                    batch.sentence_offsets[:-1], batch.sentence_offsets[1:], strict=True
-                )
-            ]
             clause_texts = [s for _, s in sentences]
             self.scope_, p_in_oof, self.scope_evidence_ = fit_scope(
                 self.fitted_.transform([docs[i] for i in scoped]).to_scipy(),
-                [by_text[i] for i in scoped],
-                np.array([sum(map(len, by_text[i])) for i in scoped]),
+                [batch.text_sentences(i) for i in scoped],
+                batch.text_lengths()[scoped],
                 y,
                 clause_texts,
                 self.fitted_.transform(self.sentence_docs_).to_scipy(),

@@ -107,12 +107,13 @@ class BudgetSummary:
         """Count one classified row (``label_set``: its predicted set, label_1 first)."""
         if duplicate or not label_1 or status.startswith(_COUNTED_OUT):
             return
-        for x in dict.fromkeys((label_1, *label_set)):
+        labels = dict.fromkeys((label_1, *label_set))
+        for x in labels:
             if x not in self._known:
                 self.unknown[x] = self.unknown.get(x, 0) + 1
         for key in self._covering(label_1):
             self.first[key].add(initial, request)
-        for key in dict.fromkeys(k for x in (label_1, *label_set) for k in self._covering(x)):
+        for key in dict.fromkeys(k for x in labels for k in self._covering(x)):
             self.anywhere[key].add(initial, request)
 
     def rows(self) -> list[list[object]]:
