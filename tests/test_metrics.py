@@ -13,12 +13,14 @@ from classifier.metrics import (
     compute_metrics,
     confusion,
     expected_calibration_error,
+    interval_text,
     json_safe,
     macro_f1,
     reliability,
     scope_metrics,
     set_scores,
     slot_calibration,
+    wilson,
 )
 from classifier.predict import Prediction
 
@@ -265,3 +267,49 @@ def test_scope_metrics_edge_cases():
     got = scope_metrics([judged("", "ok", "サイバー", gold=["A"])])
     assert (got["n_in"], got["n_out"], got["n_border"]) == (0, 0, 0)
     assert math.isnan(got["model"]["recall"])
+
+
+def _wilson_by_formula(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+@pytest.mark.parametrize("k,n", [(18, 23), (0, 10), (10, 10), (193, 211)])
+def test_wilson_matches_the_textbook_formula(k, n):
+    got = wilson(k, n)
+    low, high = _wilson_by_formula(k, n)
+    assert (got["hits"], got["n"]) == (k, n)
+    assert got["low"] == pytest.approx(low, abs=1e-6)
+    assert got["high"] == pytest.approx(high, abs=1e-6)
+
+
+def test_wilson_known_value_and_empty():
+    # 0 of 10: the Wilson upper bound is 0.2775 (the usual table value), not 0 as p̂ ± z·se.
+    assert wilson(0, 10)["high"] == pytest.approx(0.2775, abs=1e-4)
+    empty = wilson(0, 0)
+    assert empty["n"] == 0 and math.isnan(empty["low"]) and math.isnan(empty["high"])
+    assert interval_text(empty) == "n/a" and interval_text(None) == "n/a"
+    assert interval_text(wilson(18, 23)) == "0.58–0.90 (18/23)"
+
+
+def test_scope_metrics_intervals_rest_on_the_counts():
+    got = scope_metrics(SCOPE_ROWS)["intervals"]
+    # tp 2 of 3 said in (precision), of 3 IN (recall); top-1 1 of 3, top-3 2 of 3.
+    assert (got["precision"]["hits"], got["precision"]["n"]) == (2, 3)
+    assert (got["recall"]["hits"], got["recall"]["n"]) == (2, 3)
+    assert (got["top1_in"]["hits"], got["top3_in"]["hits"], got["top1_in"]["n"]) == (1, 2, 3)
+
+
+def test_compute_metrics_intervals_rest_on_the_counts():
+    rows = [
+        scored(["A"], ["A", "B"]),
+        scored(["B"], ["A", "B"]),
+        scored([], ["A"], status="out_of_scope"),
+        scored([], ["A"]),
+    ]
+    got = compute_metrics(rows)["intervals"]
+    assert (got["top1"]["hits"], got["top1"]["n"]) == (1, 2)
+    assert (got["top3"]["hits"], got["top3"]["n"]) == (2, 2)
+    assert (got["out_of_scope_recall"]["hits"], got["out_of_scope_recall"]["n"]) == (1, 2)

@@ -20,6 +20,7 @@ from classifier.scope import (
     distinct_terms,
     length_feature,
     logit,
+    mark_terms,
 )
 
 
@@ -295,3 +296,17 @@ def test_combine_with_the_distinct_terms_weight():
     # A layer saved with four weights (before the feature) ignores the count.
     old = combine(ANCHORED_LAYER, PLAIN_LAYER, anchored, whole, n_chars, np.array([3, 0]))
     np.testing.assert_allclose(old, combine(ANCHORED_LAYER, PLAIN_LAYER, anchored, whole, n_chars))
+
+
+@pytest.mark.parametrize(
+    "sentence,expected",
+    [
+        ("情報漏えい対策を行う。", "【情報漏えい】対策を行う。"),
+        ("情報漏えのおそれ", "【情報漏え】のおそれ"),  # the stem alone is still a term
+        ("核セキュリティとサイバー攻撃", "核【セキュリティ】と【サイバー】【攻撃】"),
+        ("csirtを置く", "【csirt】を置く"),  # case as written, matched without case
+        ("道路を整備する。", "道路を整備する。"),
+    ],
+)
+def test_mark_terms_shows_whole_terms(sentence, expected):
+    assert mark_terms(sentence) == expected

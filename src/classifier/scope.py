@@ -44,6 +44,11 @@ ANCHOR_TERMS = re.compile(
     "|不正利用|個人情報保護|攻撃|ボットネット|フォレンジック|不正送金|耐タンパ|電子署名|認証局",
     re.IGNORECASE,
 )
+# The terms as shown in 【】: a stem the model matches is shown as the word it starts
+# (【情報漏えい】, not 【情報漏え】い).
+_SHOWN_TERMS = re.compile(
+    ANCHOR_TERMS.pattern.replace("情報漏え|", "情報漏えい|情報漏え|"), re.IGNORECASE
+)
 # The same terms, for lower-cased text (several times faster than IGNORECASE).
 _ANCHOR_LOWER = re.compile(ANCHOR_TERMS.pattern.lower())
 _BLANKS = re.compile(r"\s+")
@@ -59,7 +64,7 @@ _SEP = "\x00"  # joins a batch's sentences; cleaned text never holds it
 
 def mark_terms(sentence: str) -> str:
     """``sentence`` with each security term it names in 【】 (what the scope model read)."""
-    return ANCHOR_TERMS.sub(r"【\g<0>】", sentence)
+    return _SHOWN_TERMS.sub(r"【\g<0>】", sentence)
 
 
 def anchor_contexts(sentence: str, width: int = CONTEXT_CHARS) -> list[str]:

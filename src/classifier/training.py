@@ -100,6 +100,7 @@ def _summary(report: dict) -> dict:
     out["ece_top3"] = round(report["ece_top3"], 4)
     out["slots"] = _rounded(report["slots"])
     out["label_set"] = _rounded(report["label_set"])
+    out["intervals"] = _rounded(report["intervals"])
     return json_safe(out)
 
 

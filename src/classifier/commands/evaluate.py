@@ -9,7 +9,7 @@ from pathlib import Path
 from ..errors import InputFileError, LabelError
 from ..hierarchy import level_of
 from ..labels import check_labels, parse_labels
-from ..metrics import Scored, compute_metrics, json_safe, scope_metrics
+from ..metrics import Scored, compute_metrics, interval_text, json_safe, scope_metrics
 from ..paths import model_dir as default_model_dir
 from ..paths import model_ref, project_root
 from ..predict import Predictor, card_min_confidence
@@ -119,7 +119,8 @@ def evaluate(
         f"area_top1 {figures['area_top1']:.3f}  "
         f"macro_f1 {figures['macro_f1']:.3f}  mrr {figures['mrr']:.3f}  ece {figures['ece']:.3f}\n"
         f"out of scope: recall {oos['recall']:.3f}  precision {oos['precision']:.3f}  "
-        f"in-scope flagged {oos['in_scope_flagged_out']:.3f}"
+        f"in-scope flagged {oos['in_scope_flagged_out']:.3f}\n"
+        f"  {_intervals(figures['intervals'], _REQUEST_INTERVALS)}"
     )
     if "scope" in figures:
         print(scope_lines(figures["scope"]))
@@ -140,8 +141,28 @@ def scope_lines(m: dict) -> str:
         f"  top1 on IN {m['top1_in']:.3f}  top3 on IN {m['top3_in']:.3f}  "
         f"ECE top-3 on IN {m['slots_in']['ece_top3']:.3f}  "
         f"label set on IN: precision {m['label_set_in']['precision']:.3f}  "
-        f"recall {m['label_set_in']['recall']:.3f}  F1 {m['label_set_in']['f1']:.3f}"
+        f"recall {m['label_set_in']['recall']:.3f}  F1 {m['label_set_in']['f1']:.3f}\n"
+        f"  {_intervals(m['intervals'], _SCOPE_INTERVALS)}"
     )
+
+
+_REQUEST_INTERVALS = {
+    "top1": "top1",
+    "top3": "top3",
+    "out_of_scope_recall": "out-of-scope recall",
+}
+_SCOPE_INTERVALS = {
+    "precision": "model precision",
+    "recall": "recall",
+    "top1_in": "top1 on IN",
+    "top3_in": "top3 on IN",
+}
+
+
+def _intervals(intervals: dict, names: dict[str, str]) -> str:
+    """One line of 95% Wilson intervals, with the counts they rest on."""
+    parts = [f"{name} {interval_text(intervals.get(key))}" for key, name in names.items()]
+    return "95% intervals (Wilson, hits/n): " + "  ".join(parts)
 
 
 def _weight(value: object) -> float:

@@ -9,6 +9,7 @@ from .. import paths
 from ..corpus import read_clauses
 from ..dataset import annotated_ids, examples_for_policy, presumed_out
 from ..labels import LabelledRequest
+from ..metrics import interval_text
 from ..predict import DEFAULT_MIN_CONFIDENCE
 from ..store import save_model
 from ..training import train as fit_and_card
@@ -108,7 +109,8 @@ def metric_lines(metrics: dict) -> list[str]:
             if "model" in m:
                 lines.append(
                     f"{label:<36} scope precision {_num(m['model']['precision'])}  "
-                    f"recall {_num(m['model']['recall'])}  (keyword filter "
+                    f"recall {_num(m['model']['recall'])} "
+                    f"[{_ci(m, 'recall')}]  (keyword filter "
                     f"{_num(m['keyword']['precision'])} / {_num(m['keyword']['recall'])});  "
                     f"weighted {_num(m['model_weighted']['precision'])} / "
                     f"{_num(m['model_weighted']['recall'])};  top1 on IN {_num(m['top1_in'])}  "
@@ -119,12 +121,18 @@ def metric_lines(metrics: dict) -> list[str]:
             else:
                 oos = m["out_of_scope"]
                 lines.append(
-                    f"{label:<36} top1 {_num(m['top1'])}  top3 {_num(m['top3'])}  "
+                    f"{label:<36} top1 {_num(m['top1'])} [{_ci(m, 'top1')}]  "
+                    f"top3 {_num(m['top3'])}  "
                     f"area {_num(m['area_top1'])}  ECE {_num(m['ece'])}  "
                     f"out-of-scope recall {_num(oos['recall'])}  "
                     f"in-scope flagged {_num(oos['in_scope_flagged_any'])}  (n={m['n']})"
                 )
     return lines
+
+
+def _ci(m: dict, key: str) -> str:
+    """The 95% interval of one figure, for a card written before intervals were kept."""
+    return interval_text(m.get("intervals", {}).get(key))
 
 
 def _num(value: float | None) -> str:
