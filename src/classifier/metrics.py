@@ -130,10 +130,6 @@ def compute_metrics(rows: Sequence[Scored], classes: Sequence[str] = ()) -> dict
     )
     report.update(slot_calibration(inside))
     report["label_set"] = set_scores(inside)
-    report["intervals"] = {
-        "top1": wilson(int(hit1.sum()), len(inside)),
-        "top3": wilson(int(hit3.sum()), len(inside)),
-    }
     flagged_in = np.array([r.prediction.status == Status.OUT_OF_SCOPE for r in inside])
     flagged_out = np.array([r.prediction.status == Status.OUT_OF_SCOPE for r in outside])
     tp = int(flagged_out.sum())
@@ -144,7 +140,11 @@ def compute_metrics(rows: Sequence[Scored], classes: Sequence[str] = ()) -> dict
         "in_scope_flagged_out": _mean(flagged_in),
         "in_scope_flagged_any": _mean(np.array([r.prediction.status != Status.OK for r in inside])),
     }
-    report["intervals"]["out_of_scope_recall"] = wilson(tp, len(outside))
+    report["intervals"] = {
+        "top1": wilson(int(hit1.sum()), len(inside)),
+        "top3": wilson(int(hit3.sum()), len(inside)),
+        "out_of_scope_recall": wilson(tp, len(outside)),
+    }
     report["status_counts"] = dict(sorted(Counter(r.prediction.status for r in rows).items()))
     report["confusion"] = confusion(inside)
     return report
@@ -289,6 +289,7 @@ def scope_metrics(rows: Sequence[Scored]) -> dict:
     hit1 = [bool(r.prediction.labels) and r.prediction.labels[0] in r.gold for r in inside]
     hit3 = [any(lab in r.gold for lab in r.prediction.labels[:3]) for r in inside]
     counts = Counter(r.scope for r in rows)
+    found = int((truth & said).sum())
     return {
         "n_in": counts[Scope.IN],
         "n_out": counts[Scope.OUT],
@@ -297,7 +298,7 @@ def scope_metrics(rows: Sequence[Scored]) -> dict:
         "keyword": _precision_recall(truth, keyword, ones),
         "model_weighted": _precision_recall(truth, said, weight),
         "keyword_weighted": _precision_recall(truth, keyword, weight),
-        "flagged_in": int((truth & said).sum()),
+        "flagged_in": found,
         "flagged_out": int((~truth & said).sum()),
         "missed_in": int((truth & ~said).sum()),
         "top1_in": _mean(np.array(hit1)),
@@ -305,8 +306,8 @@ def scope_metrics(rows: Sequence[Scored]) -> dict:
         "slots_in": {k: v for k, v in slot_calibration(inside).items() if k != "reliability_top3"},
         "label_set_in": set_scores(inside),
         "intervals": {
-            "precision": wilson(int((truth & said).sum()), int(said.sum())),
-            "recall": wilson(int((truth & said).sum()), int(truth.sum())),
+            "precision": wilson(found, int(said.sum())),
+            "recall": wilson(found, int(truth.sum())),
             "top1_in": wilson(sum(hit1), len(inside)),
             "top3_in": wilson(sum(hit3), len(inside)),
         },
