@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -71,3 +72,71 @@ def test_missing_source_and_help(tmp_path, capsys):
     assert build_corpus_main(["--help"]) == 0
     assert "example:" in capsys.readouterr().out
     assert main(["build-corpus", "--help"]) == 0
+
+
+def _copy_source(tmp_path, with_map=True):
+    src_dir = tmp_path / "src"
+    src_dir.mkdir()
+    shutil.copy(R3_SOURCE, src_dir / "source.txt")
+    if with_map:
+        shutil.copy(R3_DIR / "summary_map.csv", src_dir / "summary_map.csv")
+    return src_dir
+
+
+def _summary_labels(out):
+    rows = [json.loads(line) for line in (out / "summary.jsonl").read_text("utf-8").splitlines()]
+    return [r["labels"] for r in rows]
+
+
+def test_a_summary_map_beside_the_source_is_not_used_silently(tmp_path, capsys):
+    """Building into another folder than the source's: the reviewed summary_map.csv beside
+    SOURCE is not read, and a note says so and how to use it."""
+    src_dir = _copy_source(tmp_path)
+    out = tmp_path / "out"
+    argv = [str(src_dir / "source.txt"), "--policy-id", "r3", "--out", str(out), "-q"]
+    assert build_corpus_main(argv) == 0
+    err = capsys.readouterr().err
+    unused = src_dir / "summary_map.csv"
+    assert err == (
+        f"note: {unused} (beside SOURCE) was not used: only --summary-map or "
+        f"OUT/summary_map.csv is read, and {out} has none, so each summary bullet is "
+        f"labelled with its area at most; pass --summary-map {unused} to use it\n"
+    )
+    labels = [label for entry in _summary_labels(out) for label in entry]
+    assert labels and all(label.startswith("(") and label.endswith(")") for label in labels)
+    # Doing what the note says gives the committed summary.
+    assert build_corpus_main([*argv, "--summary-map", str(unused)]) == 0
+    assert capsys.readouterr().err == ""
+    assert (out / "summary.jsonl").read_bytes() == (R3_DIR / "summary.jsonl").read_bytes()
+
+
+def test_no_note_without_a_summary_map_beside_the_source(tmp_path, capsys):
+    src_dir = _copy_source(tmp_path, with_map=False)
+    out = tmp_path / "out"
+    argv = [str(src_dir / "source.txt"), "--policy-id", "r3", "--out", str(out), "-q"]
+    assert build_corpus_main(argv) == 0
+    assert capsys.readouterr().err == ""
+
+
+# One area with one target item, and one page number: the counts of one.
+ONE_ITEM = "\n".join(
+    [
+        "令和６年度予算重点化方針",
+        "２ 重点化を図るべき分野",
+        "(1) 国民の安全",
+        "① 重要インフラの防護",
+        "重要インフラを防護すること。",
+        "－４－",
+    ]
+)
+
+
+def test_counts_of_one_read_naturally(tmp_path, capsys):
+    src = tmp_path / "one.txt"
+    src.write_text(ONE_ITEM, encoding="utf-8")
+    out = tmp_path / "out"
+    assert build_corpus_main([str(src), "--policy-id", "x", "--out", str(out), "-q"]) == 0
+    assert capsys.readouterr().out == (
+        "3 clauses (1 classification target, marked *), 0 summary entries, "
+        f"1 artefact removed (page_number 1) -> {out}\n"
+    )

@@ -145,7 +145,7 @@ def test_cited_adds_the_cyber_citations_and_changes_nothing_else(tmp_path, files
     assert status[2] == "out_of_scope"
     assert "note: 3 rows cite a cybersecurity policy, law or plan" in err
     assert "1 of them out_of_scope" in err
-    assert "1 programmes are not in that file at all" in err
+    assert "1 programme is not in that file at all" in err
 
 
 def test_cited_with_budget_keeps_amounts_and_summary(tmp_path, files):
@@ -156,17 +156,18 @@ def test_cited_with_budget_keeps_amounts_and_summary(tmp_path, files):
     rc, err = run_classify([src, "--budget", budget, "--cited", cited, "-o", with_cited, "-q"])
     assert rc == 0, err
     rows = read_xlsx_values(with_cited, "classified")
-    assert list(rows[0][-4:]) == [
+    assert list(rows[0][-5:]) == [
         "duplicate_of",
         "budget_initial_yen",
         "budget_request_yen",
+        "budget_counted",
         "cited_cyber",
     ]
     for row, (_, _, duplicate, initial, request), names in zip(
         rows[1:], HAND_EXPECTED, HAND_CITED_EXPECTED, strict=True
     ):
-        got = ["" if v is None else v for v in row[-4:]]
-        assert got == [duplicate, initial, request, names]
+        got = ["" if v is None else v for v in row[-5:]]
+        assert got == [duplicate, initial, request, 0 if duplicate else 1, names]
     assert read_xlsx_values(with_cited, "summary") == read_xlsx_values(plain, "summary")
 
 
@@ -225,10 +226,11 @@ def test_budget_summary_of_a_table_that_is_not_a_review_sheet(tmp_path, files):
     assert rc == 0, err
     classified = read_xlsx_values(out, "classified")
     header = list(classified[0])
-    assert header[-2:] == ["budget_initial_yen", "budget_request_yen"]
-    # The amounts of HAND_BUDGET's 2024 summary rows, by hand.
+    assert header[-3:] == ["budget_initial_yen", "budget_request_yen", "budget_counted"]
+    # The amounts of HAND_BUDGET's 2024 summary rows, by hand; four programmes, each once.
     amounts = [(1200000, 1500000), (300000, 0), (99999999, 88888888), (None, None)]
-    assert [tuple(r[-2:]) for r in classified[1:]] == amounts
+    assert [tuple(r[-3:-1]) for r in classified[1:]] == amounts
+    assert [r[-1] for r in classified[1:]] == [1, 1, 1, 1]
     expected: dict[str, list[int]] = {}
     for row, (initial, request) in zip(classified[1:], amounts, strict=True):
         if row[header.index("status")].startswith(NOT_COUNTED):
@@ -368,13 +370,13 @@ def test_summary_of_a_table_that_is_not_a_review_sheet_with_cited(tmp_path, file
     assert rc == 0, err
     classified = read_xlsx_values(out, "classified")
     header = list(classified[0])
-    added = ["budget_initial_yen", "budget_request_yen"] if budget_too else []
+    added = ["budget_initial_yen", "budget_request_yen", "budget_counted"] if budget_too else []
     assert header == ["予算事業ID", "事業年度", "概要", *ADDED, *added, "cited_cyber"]
     body = classified[1:]
     assert [r[:2] for r in body] == [tuple(r[:2]) for r in NOT_RS_ROWS]
     assert [r[-1] or "" for r in body] == [names for *_, names in NOT_RS_EXTRAS]
     if budget_too:
-        assert [tuple(r[-3:-1]) for r in body] == [(i, q) for i, q, _ in NOT_RS_EXTRAS]
+        assert [tuple(r[-4:-2]) for r in body] == [(i, q) for i, q, _ in NOT_RS_EXTRAS]
     # The in-scope rows (by their status), each summed under its label_1's area.
     status, label_1 = header.index("status"), header.index("label_1")
     counted = [
@@ -387,6 +389,8 @@ def test_summary_of_a_table_that_is_not_a_review_sheet_with_cited(tmp_path, file
     for area, got in areas.items():
         under = [c for c in counted if c[0].startswith(area)]
         expected = [len(under), sum(c[1] or 0 for c in under), sum(c[2] or 0 for c in under)]
+        if not budget_too:  # no amounts joined: the budget cells are empty, not 0 yen
+            expected[1:] = [None, None]
         assert got == expected, area
     assert sum(n for n, _, _ in areas.values()) == 3
 

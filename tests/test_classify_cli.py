@@ -241,6 +241,84 @@ def test_never_overwrites_input_and_classified_input_refused(tmp_path, capsys):
     assert "already has column" in capsys.readouterr().err
 
 
+def test_an_earlier_output_is_replaced_with_a_note(tmp_path, capsys):
+    src = tmp_path / "r.csv"
+    _write_csv(src, ROWS)
+    assert classify_main([str(src)]) == 0
+    out = tmp_path / "r.classified.csv"
+    first = out.read_bytes()
+    capsys.readouterr()
+    assert classify_main([str(src)]) == 0  # re-running over its own output is routine
+    assert f"note: replaced the earlier {out}" in capsys.readouterr().err
+    assert out.read_bytes() == first
+
+
+def test_a_file_the_tool_did_not_write_is_not_replaced_without_force(tmp_path, capsys):
+    src = tmp_path / "r.csv"
+    _write_csv(src, ROWS)
+    theirs = tmp_path / "予算集計.xlsx"  # -o mistyped as the analyst's own workbook
+    wb = Workbook()
+    wb.active.append(["府省庁", "合計"])
+    wb.save(theirs)
+    before = theirs.read_bytes()
+    assert classify_main([str(src), "-o", str(theirs)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: -o {theirs} already exists and was not written by this tool (it has no "
+        f"label_1 or status column); choose another file name, or pass --force to replace "
+        f"it\n"
+    )
+    assert theirs.read_bytes() == before
+    assert classify_main([str(src), "-o", str(theirs), "--force", "-q"]) == 0
+    assert load_workbook(theirs).active.cell(1, 1).value == "番号"
+
+
+def test_a_filled_in_review_sheet_is_never_replaced_without_force(tmp_path, capsys):
+    src = tmp_path / "r.csv"
+    _write_csv(src, ROWS)
+    review = tmp_path / "review.xlsx"
+    args = [str(src), "--review", str(review), "-q"]
+    assert classify_main(args) == 0
+    assert classify_main(args) == 0  # nobody has written in it yet: replaced
+    wb = load_workbook(review)
+    ws = wb.active
+    header = [c.value for c in ws[1]]
+    ws.cell(2, header.index("comment") + 1, "所管課に確認済み")
+    ws.cell(3, header.index("accepted_label") + 1, "(2)③ⅰ")
+    wb.save(review)
+    reviewed = review.read_bytes()
+    capsys.readouterr()
+    assert classify_main(args) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: --review {review} already exists and holds an analyst's accepted_label "
+        f"or comment in 2 rows, which would be lost; choose another file name, or pass "
+        f"--force to replace it\n"
+    )
+    assert review.read_bytes() == reviewed
+    assert classify_main([*args, "--force"]) == 0
+    ws = load_workbook(review).active
+    header = [c.value for c in ws[1]]
+    column = header.index("accepted_label") + 1
+    assert [ws.cell(r, column).value for r in range(2, ws.max_row + 1)] == [None] * 4
+
+
+@pytest.mark.parametrize(("name", "fmt"), [("x.xlsx", "csv"), ("x.csv", "tsv"), ("x.tsv", "xlsx")])
+def test_an_output_named_for_another_format_is_refused(tmp_path, capsys, name, fmt):
+    src = tmp_path / "r.csv"
+    _write_csv(src, ROWS)
+    out = tmp_path / name
+    assert classify_main([str(src), "-o", str(out), "--output-format", fmt]) == 2
+    named = name.rsplit(".", 1)[1].upper()
+    assert capsys.readouterr().err == (
+        f"error: -o {out} names a {named} file but --output-format is {fmt}; leave "
+        f"--output-format out, or name the file .{fmt}\n"
+    )
+    assert not out.exists()
+    # A name that says no format is the user's choice.
+    assert classify_main([str(src), "-o", str(tmp_path / "x.out"), "--output-format", fmt]) == 0
+
+
 def test_bad_model_folder(tmp_path, capsys):
     src = tmp_path / "r.csv"
     _write_csv(src, ROWS)

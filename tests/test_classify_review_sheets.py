@@ -40,6 +40,8 @@ SUMMARY_COLUMNS = [
     "programmes_any",
     "budget_initial_yen_any",
     "budget_request_yen_any",
+    "programmes_budget_unknown",
+    "programmes_budget_unknown_any",
 ]
 NOT_COUNTED = ("out_of_scope", "empty_text", "error")
 
@@ -230,6 +232,7 @@ def test_budget_amounts_are_the_2_1_summary_row_of_the_programme_year(budget_run
         "duplicate_of",
         "budget_initial_yen",
         "budget_request_yen",
+        "budget_counted",
     ]
     ident, year = header.index("予算事業ID"), header.index("事業年度")
     initial = out_header.index("budget_initial_yen")
@@ -241,6 +244,11 @@ def test_budget_amounts_are_the_2_1_summary_row_of_the_programme_year(budget_run
         assert [blank(v) for v in out[: len(header)]] == row  # Excel keeps the cells as text
     duplicate_of = [blank(r[out_header.index("duplicate_of")]) for r in classified[1:]]
     assert duplicate_of == first_excel_rows([r[ident] for r in rows])
+    # budget_counted is 0 exactly on the repeats, so a pivot summing the amounts of the
+    # rows with 1 counts every programme once.
+    counted = [r[out_header.index("budget_counted")] for r in classified[1:]]
+    assert counted == [0 if d else 1 for d in duplicate_of]
+    assert sum(c for c in counted) == len({r[ident] for r in rows})
     # The module docstring's example: 予算事業ID 1, 34482000.0 in the file.
     assert (classified[1][initial], classified[1][request]) == (33498000, 34482000)
 
@@ -261,12 +269,14 @@ def expected_summary(classified: list[tuple], summary: list[tuple]) -> list[list
             continue
         labels = (r[col["labels"]] or "").split(";")
         assert r[col["label_1"]] in labels, r  # an in-scope row's set holds label_1
+        initial, request = r[col["budget_initial_yen"]], r[col["budget_request_yen"]]
         counted.append(
             (
                 r[col["label_1"]],
                 labels,
-                r[col["budget_initial_yen"]] or 0,
-                r[col["budget_request_yen"]] or 0,
+                initial or 0,
+                request or 0,
+                initial in (None, "") or request in (None, ""),  # an amount not known
             )
         )
     out = []
@@ -288,6 +298,8 @@ def expected_summary(classified: list[tuple], summary: list[tuple]) -> list[list
                 len(anywhere),
                 sum(c[2] for c in anywhere),
                 sum(c[3] for c in anywhere),
+                sum(c[4] for c in first),
+                sum(c[4] for c in anywhere),
             ]
         )
     return out
@@ -418,7 +430,13 @@ def test_hand_made_budget_join_and_missing_programme(tmp_path, hand_files):
     assert rc == 0, err
     assert TEXT_FROM in err
     assert "2 rows repeat an earlier 予算事業ID" in err
-    assert "1 programmes are not in" in err
+    assert "budget_counted is 0 on its repeats" in err
+    assert "1 programme is not in" in err
+    # A CSV has no summary sheet: the note says where the summary is.
+    assert (
+        "note: the budget summary per policy label is a sheet of Excel output (-o FILE.xlsx); "
+        "for this CSV file, scripts/show_results.py prints it" in err
+    )
     table = read_csv_output(out)
     assert table[0] == [
         *RS_HEADER,
@@ -426,6 +444,7 @@ def test_hand_made_budget_join_and_missing_programme(tmp_path, hand_files):
         "duplicate_of",
         "budget_initial_yen",
         "budget_request_yen",
+        "budget_counted",
     ]
     assert [r[: len(RS_HEADER)] for r in table[1:]] == HAND_ROWS  # programme 105 still written
     n = len(RS_HEADER)
@@ -435,7 +454,8 @@ def test_hand_made_budget_join_and_missing_programme(tmp_path, hand_files):
         assert row[n + ADDED.index("status")] == status, row
         if label is not None:
             assert row[n + ADDED.index("label_1")] == label, row
-        assert row[-3:] == [str(duplicate), str(initial), str(request)], row
+        counted = "0" if duplicate else "1"
+        assert row[-4:] == [str(duplicate), str(initial), str(request), counted], row
 
 
 def test_hand_made_summary_sheet(tmp_path, hand_files):
@@ -453,20 +473,21 @@ def test_hand_made_summary_sheet(tmp_path, hand_files):
         assert row[header.index("status")] == status
         if label:
             assert row[header.index("label_1")] == label
-        assert [blank(v) for v in row[-3:]] == [duplicate, initial, request]
+        assert [blank(v) for v in row[-4:]] == [duplicate, initial, request, 0 if duplicate else 1]
     summary = {(r[0], r[1]): list(r[3:]) for r in read_xlsx_values(out, "summary")[1:]}
     # Counted: row 2 (2)②ⅲ 1,200,000 / 1,500,000; row 3 (2)①ⅳ 300,000 / 0; row 7 (2)③
     # without a budget. Not counted: the bridge (out of scope), the empty row, rows 5 and 8
-    # (repeats). Every counted programme is in every _any row: 3, 1,500,000, 1,500,000.
+    # (repeats). Every counted programme is in every _any row: 3, 1,500,000, 1,500,000;
+    # the last two columns count row 7, whose amounts are not known, where it counts.
     every = [3, 1500000, 1500000]
-    expected = {key: [0, 0, 0, *every] for key in summary}
-    expected["(2)②ⅲ", "target"] = [1, 1200000, 1500000, *every]
-    expected["(2)①ⅳ", "target"] = [1, 300000, 0, *every]
-    expected["(2)③", "target"] = [1, 0, 0, *every]
-    expected["(2)①", "item"] = [1, 300000, 0, *every]
-    expected["(2)②", "item"] = [1, 1200000, 1500000, *every]
-    expected["(2)③", "item"] = [1, 0, 0, *every]
-    expected["(2)", "area"] = [3, 1500000, 1500000, *every]
+    expected = {key: [0, 0, 0, *every, 0, 1] for key in summary}
+    expected["(2)②ⅲ", "target"] = [1, 1200000, 1500000, *every, 0, 1]
+    expected["(2)①ⅳ", "target"] = [1, 300000, 0, *every, 0, 1]
+    expected["(2)③", "target"] = [1, 0, 0, *every, 1, 1]
+    expected["(2)①", "item"] = [1, 300000, 0, *every, 0, 1]
+    expected["(2)②", "item"] = [1, 1200000, 1500000, *every, 0, 1]
+    expected["(2)③", "item"] = [1, 0, 0, *every, 1, 1]
+    expected["(2)", "area"] = [3, 1500000, 1500000, *every, 1, 1]
     assert summary == expected
     assert len(summary) == 25 + 3 + 5  # r3: 25 targets, 3 items with sub-items, 5 areas
 

@@ -79,3 +79,25 @@ def test_evaluate_reproduces_the_review_sheet_figures(tmp_path, capsys):
     assert round(scope["top1_in"], 4) == expected["top1_in"]
     printed = capsys.readouterr().out
     assert "keyword filter" in printed and "BORDER" in printed
+
+
+def test_a_split_no_row_has_is_refused_naming_the_splits(capsys):
+    """``--split tset`` (a typo): exit 2 with the splits the file has, not 'no labelled
+    rows'."""
+    assert evaluate_main([LABELLED, "--gold-column", "labels", "--split", "tset"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (
+        f"error: {LABELLED}: no row has split 'tset'; "
+        f"the splits in its 'split' column are: 'dev', 'test'\n"
+    )
+    assert captured.out == ""
+
+
+def test_a_split_column_with_no_values_says_so(tmp_path, capsys):
+    path = tmp_path / "l.csv"
+    path.write_text("text,labels,split\n政府機関の監視,(2)③,\n", encoding="utf-8")
+    assert evaluate_main([str(path), "--gold-column", "labels", "--split", "test"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {path}: no row has split 'test'; "
+        f"the splits in its 'split' column are: none (the column is empty)\n"
+    )

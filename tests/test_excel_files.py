@@ -336,7 +336,7 @@ def test_title_rows_above_the_header_are_skipped_and_said(tmp_path, fmt):
         _xlsx(src, TITLED)
     out = tmp_path / "o.csv"
     err = _ok([src, "-o", out])
-    assert f"note: {src}: the header is row 4; the 3 row(s) above it were skipped" in err
+    assert f"note: {src}: the header is row 4; the 3 rows above it were skipped" in err
     assert "classified 3 rows" in err
     table = read_csv_output(out)
     assert table[0][:4] == ["番号", "事業名", "事業概要", "要求額"]
@@ -356,7 +356,7 @@ def test_header_row_overrides_a_wrong_guess_and_a_leading_blank_line_is_fine(tmp
     assert [r[:2] for r in read_csv_output(out)] == [["id", "text"], ["1", LOCAL]]
     blank = _write(tmp_path / "b.csv", f"\r\nid,text\r\n1,{LOCAL}\r\n")
     err = _ok([blank, "-o", tmp_path / "b.o.csv"])
-    assert "the header is row 2; the 1 row(s) above it were skipped" in err
+    assert "the header is row 2; the row above it was skipped" in err
     assert _col(read_csv_output(tmp_path / "b.o.csv"), "label_1") == ["(2)②ⅲ"]
 
 

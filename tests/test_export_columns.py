@@ -74,15 +74,15 @@ def test_a_table_that_is_no_export_gets_nothing():
 
 def test_review_sheet_with_budget_and_cited(budget, cited):
     extras = ExportColumns(RS, True, budget, cited)
-    assert extras.columns == ["duplicate_of", *BUDGET, "cited_cyber"]
+    assert extras.columns == ["duplicate_of", *BUDGET, "budget_counted", "cited_cyber"]
     rows = [row(2, "1"), row(3, "2"), row(4, " 1 "), row(5, "3"), row(6, "9")]
     got = [extras.cells(r) for r in rows]
     assert got == [
-        ["", 1000, 2000, LAW_AND_PLAN],
-        ["", "", 30, ""],
-        [2, 1000, 2000, LAW_AND_PLAN],  # repeats Excel row 2 (ids compared without blanks)
-        ["", "", "", ""],  # 3 cites in 2023, not 2024; and has no 2024 budget
-        ["", "", "", ""],  # 9 is in neither file
+        ["", 1000, 2000, 1, LAW_AND_PLAN],
+        ["", "", 30, 1, ""],
+        [2, 1000, 2000, 0, LAW_AND_PLAN],  # repeats Excel row 2 (ids compared without blanks)
+        ["", "", "", 1, ""],  # 3 cites in 2023, not 2024; and has no 2024 budget
+        ["", "", "", 1, ""],  # 9 is in neither file
     ]
     assert [extras.repeats(c) for c in got] == [False, False, True, False, False]
     assert [extras.cites(c) for c in got] == [True, False, True, False, False]
@@ -119,17 +119,20 @@ def test_review_sheet_with_cited_only(cited):
 
 
 @pytest.mark.parametrize("with_cited", [False, True], ids=["budget", "budget and cited"])
-def test_a_table_that_is_not_a_review_sheet_never_repeats(budget, cited, with_cited):
+def test_a_table_that_is_not_a_review_sheet_counts_a_programme_once(budget, cited, with_cited):
     """No duplicate_of column: the first added cell is an amount (or the citation), and a
-    row with an amount is not a repeat (such rows used to drop out of the summary)."""
+    row with an amount is not taken for a repeat (such rows used to drop out of the
+    summary); budget_counted marks the second row of the same programme and year."""
     extras = ExportColumns(PLAIN, False, budget, cited if with_cited else None)
-    assert extras.columns == ([*BUDGET, "cited_cyber"] if with_cited else list(BUDGET))
+    assert extras.columns == (
+        [*BUDGET, "budget_counted", "cited_cyber"] if with_cited else [*BUDGET, "budget_counted"]
+    )
     got = [extras.cells(plain_row(2, "1")), extras.cells(plain_row(3, "1"))]
     tail = [LAW_AND_PLAN] if with_cited else []
-    assert got == [[1000, 2000, *tail], [1000, 2000, *tail]]
-    assert [extras.repeats(c) for c in got] == [False, False]  # the same id, no duplicate_of
+    assert got == [[1000, 2000, 1, *tail], [1000, 2000, 0, *tail]]
+    assert [extras.repeats(c) for c in got] == [False, True]
     assert [extras.amounts(c) for c in got] == [(1000, 2000), (1000, 2000)]
-    assert extras.duplicates == 0
+    assert extras.duplicates == 0  # no review sheet: no duplicate_of note
 
 
 def test_a_table_that_is_not_a_review_sheet_with_cited_only(cited):

@@ -257,12 +257,16 @@ def _needs_two_cpus() -> None:
         pytest.skip("a worker pool needs two CPUs; this machine gives the tests one")
 
 
+# An earlier output of the same command (classify replaces only its own outputs).
+PREVIOUS = b"id,text,label_1,status\r\n1,previous result,(1),ok\r\n"
+
+
 @pytest.mark.parametrize("jobs", [2, 1])
 def test_sigterm_stops_cleanly(many_rows, tmp_path, reaper, jobs):
     if jobs > 1:
         _needs_two_cpus()
     out = tmp_path / "requests.classified.csv"
-    out.write_bytes(b"previous result\r\n")
+    out.write_bytes(PREVIOUS)
     log = tmp_path.parent / f"{tmp_path.name}.log"
     proc = _start(many_rows, out, jobs, log)
     seen = _wait_until(proc, out, log, workers=2 if jobs > 1 else 0, written=0)
@@ -277,7 +281,7 @@ def test_sigterm_stops_cleanly(many_rows, tmp_path, reaper, jobs):
     assert proc.returncode == 143, err
     assert took < 15, f"{took:.1f} s to stop"
     assert err.strip() == "error: terminated; no output file was written", err
-    assert out.read_bytes() == b"previous result\r\n"
+    assert out.read_bytes() == PREVIOUS
     assert sorted(p.name for p in tmp_path.iterdir()) == [out.name], "a partial file was left"
     assert not _gone_within(seen, 5), "processes of the run are left"
 
@@ -286,7 +290,7 @@ def test_workers_leave_when_the_main_process_is_killed(many_rows, tmp_path, reap
     """SIGKILL once the workers have sent back results (the partial output has grown)."""
     _needs_two_cpus()
     out = tmp_path / "o.csv"
-    out.write_bytes(b"previous result\r\n")
+    out.write_bytes(PREVIOUS)
     log = tmp_path.parent / f"{tmp_path.name}.log"
     proc = _start(many_rows, out, 2, log)
     seen = _wait_until(proc, out, log, workers=2, written=100_000)
@@ -296,7 +300,7 @@ def test_workers_leave_when_the_main_process_is_killed(many_rows, tmp_path, reap
     proc.wait(timeout=30)
     left = _gone_within(seen, 5)
     assert not left, f"processes {sorted(left)} outlived the main process by 5 s"
-    assert out.read_bytes() == b"previous result\r\n"  # never replaced by a partial file
+    assert out.read_bytes() == PREVIOUS  # never replaced by a partial file
 
 
 def test_workers_leave_when_the_main_process_is_killed_early(many_rows, tmp_path, reaper):
@@ -439,7 +443,8 @@ def test_a_full_disk_is_a_message_and_keeps_the_previous_file(
     monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
     out = small_disk / f"o.{fmt}"
     out.write_bytes(b"previous")
-    message = _refused([bulky_input, "-o", out, "-q"])
+    # --force: the file is not an earlier output, and replacing it is what is tried here.
+    message = _refused([bulky_input, "-o", out, "-q", "--force"])
     assert "disk is full" in message and str(out) in message
     assert ".part" not in message
     assert out.read_bytes() == b"previous"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from classifier.cli import show_results_main
 
-from .helpers import run_classify, write_csv_bytes
+from .helpers import ROOT, run_classify, write_csv_bytes
 
 COLUMNS = [
     "事業名",
@@ -119,6 +119,17 @@ def test_a_workbook_from_classify_shows_its_own_summary_sheet(tmp_path, capsys):
     assert lines[1].split()[1] == "(2)③"
     assert [r[:2] for r in counted] == [["(2)③", "target"], ["(2)③", "item"], ["(2)", "area"]]
     assert all(r[3] == "1" for r in counted)
+    # No --budget: the amounts are unknown, shown as "-", never as 0 yen.
+    assert all(r[4:6] == ["-", "-"] and r[7:] == ["-"] * 4 for r in counted)
+
+
+def test_a_csv_without_budget_columns_shows_no_amounts(tmp_path, capsys):
+    rows = [r[:-2] for r in ROWS]
+    path = tmp_path / "c.csv"
+    path.write_bytes(write_csv_bytes(rows, header=COLUMNS[:-2]))
+    summary = _table(capsys, path, "--summary-only")[2:]
+    row = next(line.split("  ") for line in summary if line.startswith("(2)③  target"))
+    assert row[3:] == ["1", "-", "-", "1", "-", "-", "-", "-"]
 
 
 def test_labels_the_policy_does_not_have_are_counted_nowhere_and_named(tmp_path, capsys):
@@ -136,7 +147,42 @@ def test_labels_the_policy_does_not_have_are_counted_nowhere_and_named(tmp_path,
     assert lines[3].split() == ["ありえない値", "(2)③", "政府機関", "ok"]
     row = next(line.split("  ") for line in lines if line.startswith("(2)③  target"))
     assert row[3] == "2" and row[6] == "3"  # by label_1: rows 2 and 3; anywhere: all three
-    assert "note: labels that policy r3 does not have are counted in no row: (6)① (1 rows)" in (
+    assert "note: labels that policy r3 does not have are counted in no row: (6)① (1 row) " in (
         captured.err
     )
     assert "Traceback" not in captured.err
+
+
+def test_a_policy_that_does_not_exist_is_refused_naming_those_that_do(tmp_path, capsys):
+    """``--policy r9`` (no corpus/r9): one line, exit 2, the policies there are, and
+    nothing printed before it."""
+    path = _classified(tmp_path / "c.csv", ROWS)
+    assert show_results_main([str(path), "--policy", "r9"]) == 2
+    captured = capsys.readouterr()
+    corpus = ROOT / "corpus"
+    known = sorted(p.parent.name for p in corpus.glob("*/clauses.jsonl"))
+    assert "r3" in known
+    assert captured.err == (
+        f"error: --policy r9: no such policy in {corpus}; the policies are: {', '.join(known)}\n"
+    )
+    assert captured.out == ""
+
+
+def test_with_no_policy_built_the_error_says_how_to_build_one(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("CLASSIFIER_HOME", str(tmp_path))
+    path = _classified(tmp_path / "c.csv", ROWS)
+    assert show_results_main([str(path), "--policy", "r3"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: --policy r3: no such policy in {tmp_path / 'corpus'}; "
+        f"no policy is built yet (see scripts/build_corpus.py)\n"
+    )
+
+
+def test_unknown_label_counts_read_naturally(tmp_path, capsys):
+    rows = [
+        ["新しい施策", "(6)①", "次期方針の項目", "0.9", "ok", "(6)①", "0.99", "10", "20"],
+        ["次の施策", "(7)①", "次期方針の項目", "0.9", "ok", "(7)①", "0.99", "10", "20"],
+        ["次の施策2", "(7)①", "次期方針の項目", "0.9", "ok", "(7)①", "0.99", "10", "20"],
+    ]
+    assert show_results_main([str(_classified(tmp_path / "c.csv", rows))]) == 0
+    assert "counted in no row: (6)① (1 row), (7)① (2 rows) (classified" in capsys.readouterr().err

@@ -22,7 +22,7 @@ HEADINGS = {
 
 
 def table(summary: BudgetSummary) -> dict[tuple[str, str], list]:
-    """(label, kind) → the six counts, after checking each row's heading."""
+    """(label, kind) → the eight counts, after checking each row's heading."""
     out = {}
     for label, kind, heading, *counts in summary.rows():
         assert heading == HEADINGS[label]
@@ -42,6 +42,8 @@ def test_columns_and_sheet_name():
         "programmes_any",
         "budget_initial_yen_any",
         "budget_request_yen_any",
+        "programmes_budget_unknown",
+        "programmes_budget_unknown_any",
     )
 
 
@@ -56,7 +58,7 @@ def test_layout_targets_then_items_then_areas(small_policy):
         ("(1)", "area"),
         ("(2)", "area"),
     ]
-    assert all(r[3:] == [0] * 6 for r in rows)  # nothing counted yet
+    assert all(r[3:] == [0] * 8 for r in rows)  # nothing counted yet
 
 
 def test_layout_at_item_level(small_policy):
@@ -84,14 +86,15 @@ def test_counting_rules_by_hand(small_policy):
     s.add("ok", "(1)②", ("(1)②",), 7, 7, duplicate=True)
     s.add("ok", "", (), 7, 7)  # no label at all
     # programmes, initial, request | programmes_any, initial_any, request_any
+    # | programmes whose amounts are not all known (B), first and anywhere
     assert table(s) == {
-        ("(1)①", "target"): [1, 100, 10, 1, 100, 10],
-        ("(1)②", "target"): [0, 0, 0, 0, 0, 0],
-        ("(2)①ⅰ", "target"): [1, 1000, 2000, 2, 1100, 2010],  # C first; A and C anywhere
-        ("(2)①ⅱ", "target"): [1, 0, 5, 2, 1000, 2005],  # B first; B and C anywhere
-        ("(2)①", "item"): [2, 1000, 2005, 3, 1100, 2015],  # B + C; A, B, C once each
-        ("(1)", "area"): [1, 100, 10, 1, 100, 10],
-        ("(2)", "area"): [2, 1000, 2005, 3, 1100, 2015],
+        ("(1)①", "target"): [1, 100, 10, 1, 100, 10, 0, 0],
+        ("(1)②", "target"): [0, 0, 0, 0, 0, 0, 0, 0],
+        ("(2)①ⅰ", "target"): [1, 1000, 2000, 2, 1100, 2010, 0, 0],  # C; A and C anywhere
+        ("(2)①ⅱ", "target"): [1, 0, 5, 2, 1000, 2005, 1, 1],  # B first; B and C anywhere
+        ("(2)①", "item"): [2, 1000, 2005, 3, 1100, 2015, 1, 1],  # B + C; A, B, C once each
+        ("(1)", "area"): [1, 100, 10, 1, 100, 10, 0, 0],
+        ("(2)", "area"): [2, 1000, 2005, 3, 1100, 2015, 1, 1],
     }
 
 
@@ -106,14 +109,30 @@ def test_a_roll_up_row_sums_its_children(small_policy):
         ("(1)", "area"): ["(1)①", "(1)②"],
         ("(2)", "area"): ["(2)①ⅰ", "(2)①ⅱ"],
     }.items():
-        expected = [sum(t[c, "target"][i] for c in children) for i in range(6)]
+        expected = [sum(t[c, "target"][i] for c in children) for i in range(8)]
         assert t[parent] == expected, parent
-    assert t["(2)", "area"] == [2, 7500, 8600, 2, 7500, 8600]
+    assert t["(2)", "area"] == [2, 7500, 8600, 2, 7500, 8600, 0, 0]
 
 
 def test_label_1_counts_anywhere_even_if_the_set_omits_it(small_policy):
     s = BudgetSummary(small_policy, TINY_TARGETS)
     s.add("ok", "(1)①", (), 3, 4)
     t = table(s)
-    assert t["(1)①", "target"] == [1, 3, 4, 1, 3, 4]
-    assert t["(1)", "area"] == [1, 3, 4, 1, 3, 4]
+    assert t["(1)①", "target"] == [1, 3, 4, 1, 3, 4, 0, 0]
+    assert t["(1)", "area"] == [1, 3, 4, 1, 3, 4, 0, 0]
+
+
+def test_without_amounts_the_budget_cells_stay_empty(small_policy):
+    # No --budget: a sum of 0 yen would read as a fact, so the cells are empty.
+    s = BudgetSummary(small_policy, TINY_TARGETS, budget=False)
+    s.add("ok", "(1)①", ("(1)①",))
+    t = table(s)
+    assert t["(1)①", "target"] == [1, None, None, 1, None, None, None, None]
+    assert t["(1)②", "target"] == [0, None, None, 0, None, None, None, None]
+
+
+def test_a_programme_with_no_known_amount_counts_but_adds_nothing(small_policy):
+    s = BudgetSummary(small_policy, TINY_TARGETS)
+    s.add("ok", "(1)①", ("(1)①",), 100, 10)
+    s.add("ok", "(1)①", ("(1)①",), None, None)  # not in the 2-1 file
+    assert table(s)["(1)①", "target"] == [2, 100, 10, 2, 100, 10, 1, 1]

@@ -45,3 +45,55 @@ def test_id_column():
     assert pick_id_column(["a", "text"], "a") == "a"
     with pytest.raises(InputFileError, match="no column named 'b'"):
         pick_id_column(["a"], "b")
+
+
+NOT_A_TABLE = (
+    "this does not look like a table: its header row is a single cell of text ({!r}), not "
+    "column names; expected a CSV, TSV or Excel table with a header row naming its columns "
+    "(such as 事業名,事業概要), or name the column that holds the request text with "
+    "--text-column"
+)
+
+
+@pytest.mark.parametrize(
+    ("header", "shown"),
+    [
+        ("これは予算要求ではなく、ただのメモです。", "これは予算要求ではなく、ただのメモです。"),
+        ("This is a memo. It is not a table", "This is a memo. It is not a table"),
+        ("Just a note about the budget.", "Just a note about the budget."),
+        ("あ" * 50, "あ" * 39 + "…"),  # a paragraph, cut to 40 characters
+    ],
+)
+def test_one_cell_of_prose_is_not_a_table(header, shown):
+    with pytest.raises(InputFileError) as caught:
+        resolve_text_columns([header], None)
+    assert str(caught.value) == NOT_A_TABLE.format(shown)
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        ["notes"],  # one column with a name: a table whose column does not match
+        ["No."],
+        ["備考（記載してください。）"],  # a sentence in a bracketed note is part of a name
+        ["これは文章です。", "二つ目の列"],  # two columns: a table
+    ],
+)
+def test_a_table_whose_columns_do_not_match_keeps_the_column_message(columns):
+    with pytest.raises(InputFileError, match=r"^cannot tell which column holds the request text"):
+        resolve_text_columns(columns, None)
+
+
+def test_a_text_file_through_open_table_and_the_column_rules(tmp_path):
+    """A plain text file as the analyst would pass it: read as a one-column table."""
+    from classifier.sources import resolve_columns
+    from classifier.tables import open_table
+
+    path = tmp_path / "memo.txt"
+    path.write_text("これは予算要求ではなく、ただのメモです。\n二行目の文章です。\n", "utf-8")
+    table = open_table(str(path))
+    with pytest.raises(InputFileError) as caught:
+        resolve_columns(table.columns, None, None, table.path)
+    table.close()
+    shown = "これは予算要求ではなく、ただのメモです。"
+    assert str(caught.value) == f"{path}: " + NOT_A_TABLE.format(shown)

@@ -12,7 +12,12 @@ from hypothesis import strategies as st
 
 from classifier.errors import InputFileError
 from classifier.tables import open_table
-from classifier.tables.encoding import REPLACEMENT, bad_bytes_error, detect_encoding
+from classifier.tables.encoding import (
+    REPLACEMENT,
+    bad_bytes_error,
+    detect_encoding,
+    encoding_hint,
+)
 
 GOOD = [
     "市町村の情報セキュリティ対策を支援する",
@@ -145,3 +150,31 @@ def test_mostly_utf8_files_keep_their_good_rows(tmp_path_factory, n_rows, strays
             assert REPLACEMENT in r.cells[1]
         else:
             assert r.error is None and r.cells[1] == texts[i]
+
+
+def test_the_encoding_hint_suggests_the_option_only_when_it_was_not_given():
+    assert encoding_hint(None) == "name the encoding with --encoding"
+    assert encoding_hint("utf-8") == (
+        "--encoding utf-8 does not fit this file; leave --encoding out to have the encoding "
+        "detected, or name the one the file was saved in (such as utf-8, cp932 or utf-16)"
+    )
+    assert "name the encoding with --encoding" not in encoding_hint("cp932")
+
+
+def test_detection_failures_suggest_the_option():
+    """detect_encoding runs only when --encoding was not given: its hints may name it."""
+    with pytest.raises(InputFileError) as caught:
+        _detect(b"id,text\n1," + b"\x81 " * 20 + b"\n")  # invalid in UTF-8 and CP932
+    assert str(caught.value) == (
+        "the file is neither UTF-8 nor Shift_JIS (CP932); save it from Excel as "
+        "'CSV UTF-8' or name the encoding with --encoding"
+    )
+
+
+def test_a_wrong_encoding_given_is_not_told_to_name_the_encoding(tmp_path):
+    path = tmp_path / "sj.csv"
+    path.write_bytes(JAPANESE_TABLE.encode("cp932"))
+    with pytest.raises(InputFileError) as caught:
+        list(open_table(str(path), encoding="utf-8").rows)
+    assert "name the encoding with --encoding" not in str(caught.value)
+    assert encoding_hint("utf-8") in str(caught.value)

@@ -17,6 +17,7 @@ from classifier.tables.header import (
     one_line,
     resolve_column,
     shown_columns,
+    unnamed_note,
 )
 
 HEADER = ["番号", "事業名", "事業概要", "要求額"]
@@ -106,6 +107,31 @@ def test_duplicate_and_empty_header_cells_get_distinct_names():
     # A real column already named like a renamed duplicate is not overwritten.
     assert column_names(["a", "a", "a.2"]) == ["a", "a.2", "a.2.2"]
     assert column_names(["\ufeffid", " text "]) == ["id", "text"]
+
+
+def test_an_empty_trailing_header_cell_with_values_below_is_a_column():
+    header = ["事業名", "事業の概要", ""]  # a trailing comma in a CSV header
+    below = [["a", "b", "x"], ["c", "d", ""]]
+    assert column_names(header, below) == ["事業名", "事業の概要", "column_3"]
+    assert unnamed_note("t.csv", header, column_names(header, below), below) == (
+        "t.csv: 1 column has values but no name in the header; called column_3"
+    )
+    # Nothing under it: the trailing cell goes, and there is nothing to report.
+    assert column_names(header, [["a", "b", ""]]) == ["事業名", "事業の概要"]
+    assert unnamed_note("t.csv", header, ["事業名", "事業の概要"], [["a", "b", ""]]) is None
+    # A stray value beyond the header's last cell in one row is that row's error ...
+    assert column_names(["id", "text"], [["1", "a", "b"], ["2", "c"], ["3", "d"]]) == [
+        "id",
+        "text",
+    ]
+    # ... but values there in most rows are a column (a merged Excel header).
+    assert column_names(["id", "予算"], [["", "当初", "要求"], ["1", "10", "12"]]) == [
+        "id",
+        "予算",
+        "column_3",
+    ]
+    # An empty cell inside the header with nothing below is named, but not reported.
+    assert unnamed_note("t.csv", ["a", "", "c"], ["a", "column_2", "c"], [["1", "", "3"]]) is None
 
 
 @given(st.lists(st.sampled_from(["text", "text.2", "", " ", "id", "a", "a.2", "a.2.2"])))

@@ -220,12 +220,43 @@ def test_xlsx_header_blank_rows_and_cell_types(tmp_path):
     # skipped); an unnamed column gets a name, trailing blanks go.
     assert table.columns == ["id", "column_2", "text"]
     assert table.sheet == "一覧" and table.header_line == 2
-    assert table.notes == [f"{path}: the header is row 2; the 1 row(s) above it were skipped"]
+    assert table.notes == [
+        f"{path}: 1 column has values but no name in the header; called column_2",
+        f"{path}: the header is row 2; the row above it was skipped",
+    ]
     assert _rows(table) == [
         Row(1, [1, "x", "市町村"], line=3),  # numbers stay numbers
         Row(2, [None, None, None], line=4),  # a blank row between rows is a row
-        Row(3, [2, None, 3.5], error="row has 1 values beyond the header", line=5),
+        Row(3, [2, None, 3.5], error="row has 1 value beyond the header", line=5),
     ]
+
+
+def test_csv_header_with_a_trailing_comma_keeps_the_column_under_it(tmp_path):
+    # Excel's "save as CSV" of a sheet whose last column has no heading.
+    path = tmp_path / "a.csv"
+    path.write_text("事業名,事業の概要,\n監視,サイバー攻撃を監視する,x\n道路,道路を作る,\n")
+    table = open_table(str(path))
+    assert table.columns == ["事業名", "事業の概要", "column_3"]
+    assert table.notes == [
+        f"{path}: 1 column has values but no name in the header; called column_3"
+    ]
+    assert _rows(table) == [
+        Row(1, ["監視", "サイバー攻撃を監視する", "x"], line=2),
+        Row(2, ["道路", "道路を作る", ""], line=3),
+    ]
+
+
+def test_xlsx_two_row_header_with_a_merged_cell_loses_no_column(tmp_path):
+    # 予算 merged over B1:C1, its parts named in row 2: every row has a value in C.
+    path = _xlsx(
+        tmp_path / "a.xlsx",
+        {"一覧": [["事業名", "予算", None], [None, "当初", "要求"], ["監視", 10, 12]]},
+    )
+    table = open_table(str(path))
+    assert table.columns == ["事業名", "予算", "column_3"]
+    rows = _rows(table)
+    assert [r.error for r in rows] == [None, None]
+    assert rows[1].cells == ["監視", 10, 12]
 
 
 def test_xlsx_sheet_by_name_or_number_and_note(tmp_path):
@@ -843,7 +874,7 @@ def test_xlsx_declaring_the_whole_sheet_is_read_in_time(tmp_path, capsys):
     assert first[3] == Row(4, [None, None], line=5)
     assert count == 1_048_575 and before_last == Row(1_048_574, [None, None], line=1_048_575)
     assert last is not None and last.line == 1_048_576
-    assert last.error == "row has 1 values beyond the header"
+    assert last.error == "row has 1 value beyond the header"
     assert len(table.notes) == 1 and "XFD1048576" in table.notes[0]
     assert "rows 5–1,048,575 are empty" in table.notes[0]
     # About half a second here; the bound leaves room for a loaded, shared machine.
@@ -904,9 +935,8 @@ def test_blank_and_title_rows_never_change_the_data_rows(
     assert table.columns == ["id", "text", "memo"]
     assert table.header_line == len(titles) + 1
     if titles:
-        assert f"the header is row {len(titles) + 1}; the {len(titles)} row(s) above" in (
-            " ".join(table.notes)
-        )
+        above = "the row above it was" if len(titles) == 1 else f"the {len(titles)} rows above"
+        assert f"the header is row {len(titles) + 1}; {above}" in " ".join(table.notes)
     rows = _rows(table)
     assert [(r.line, r.cells) for r in rows] == expected
     assert [r.number for r in rows] == list(range(1, len(expected) + 1))

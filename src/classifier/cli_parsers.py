@@ -159,9 +159,12 @@ def classify_parser() -> argparse.ArgumentParser:
         "confidence_1, … label_K, heading_K, confidence_K, evidence_1, status (ok,\n"
         "low_confidence, out_of_scope, empty_text or 'error: …'), labels, in_scope,\n"
         "evidence_sentence, matched_clause_text and scope_sentence (review sheets:\n"
-        "duplicate_of; --budget: budget_initial_yen, budget_request_yen; --cited:\n"
-        "cited_cyber). CSV is written as UTF-8 with BOM, which Excel opens directly. Exit 0\n"
-        "when the file was processed, 2 when it could not be read.",
+        "duplicate_of; --budget: budget_initial_yen, budget_request_yen,\n"
+        "budget_counted; --cited: cited_cyber). A CSV file is written as UTF-8 with BOM,\n"
+        "which Excel opens directly (standard output gets no BOM, for pipes). An existing\n"
+        "output is replaced only if classify wrote it and, for --review, nobody has filled\n"
+        "it in (--force replaces anything). Exit 0 when the file was processed, 2 when it\n"
+        "could not be read or an output is refused.",
     )
     p.add_argument("input", help="CSV, TSV, XLSX or JSONL file, or - for standard input (CSV)")
     p.add_argument(
@@ -249,6 +252,13 @@ def classify_parser() -> argparse.ArgumentParser:
         help="the review-sheet file of cited policies, laws and plans (1-3_RS_…_政策・施策、"
         "法令等, .zip or .csv): adds cited_cyber, the cybersecurity ones a programme cites "
         "(evidence for the reviewer; in_scope does not change)",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing output even if this tool did not write it, or a review "
+        "sheet an analyst has filled in (by default only an earlier, unreviewed output of "
+        "classify is replaced)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     return p

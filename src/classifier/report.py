@@ -54,6 +54,10 @@ TAIL_COLUMNS = (
     "scope_sentence",
 )
 LABEL_SEPARATOR = ";"
+# Columns every classified file has, whatever --top-k: how an earlier output is recognised.
+OUTPUT_MARK_COLUMNS = ("label_1", "status")
+# The review sheet's columns an analyst fills in (their work, never silently replaced).
+REVIEW_ENTRY_COLUMNS = ("accepted_label", "comment")
 _NO_SCORES = (Status.EMPTY_TEXT, Status.ERROR)
 
 
@@ -116,7 +120,7 @@ def write_review_sheet(
         reviewable = not pred.status.startswith((Status.ERROR, Status.EMPTY_TEXT))
         return (not reviewable, -doubt(pred), number)
 
-    columns = ["row", "id", "text", *output_columns(top_k), "accepted_label", "comment"]
+    columns = ["row", "id", "text", *output_columns(top_k), *REVIEW_ENTRY_COLUMNS]
     with TableWriter(path, "xlsx", columns) as writer:
         for number, ident, text, pred in sorted(rows, key=key):
             writer.write([number, ident, text, *prediction_cells(pred, top_k), "", ""])
@@ -125,7 +129,7 @@ def write_review_sheet(
             REVIEW_SHEET,
             ["label", "heading"],
             [*labels, [OUT_OF_SCOPE_LABEL, "対象外 (supports no item)"]],
-            validation=("accepted_label", "A"),
+            validation=(REVIEW_ENTRY_COLUMNS[0], "A"),
         )
     return writer.cut_cells
 

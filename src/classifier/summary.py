@@ -4,7 +4,9 @@ One row per label: the classification targets first, then the items and areas th
 up into. ``programmes`` and the budget sums count in-scope programmes whose ``label_1`` is
 the label (or falls under it, for a roll-up row); the ``_any`` columns count programmes
 that have the label anywhere in their predicted set. Out-of-scope, empty and unreadable
-rows count nowhere, and a row repeating an earlier 予算事業ID counts once.
+rows count nowhere, and a row repeating an earlier 予算事業ID counts once. A programme
+whose amount is not known (not in the 2-1 file) counts as a programme but adds nothing to
+the sums, and ``programmes_budget_unknown`` counts it, so a total is never short silently.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ SUMMARY_COLUMNS = (
     "programmes_any",
     "budget_initial_yen_any",
     "budget_request_yen_any",
+    "programmes_budget_unknown",
+    "programmes_budget_unknown_any",
 )
 TARGET = "target"
 _COUNTED_OUT = (Status.OUT_OF_SCOPE, Status.EMPTY_TEXT, Status.ERROR)
@@ -38,11 +42,13 @@ class _Totals:
     programmes: int = 0
     initial: int = 0
     request: int = 0
+    unknown: int = 0  # programmes counted whose initial budget or request is not known
 
     def add(self, initial: int | None, request: int | None) -> None:
         self.programmes += 1
         self.initial += initial or 0
         self.request += request or 0
+        self.unknown += initial is None or request is None
 
 
 @dataclass
@@ -51,6 +57,9 @@ class BudgetSummary:
 
     policy: Policy
     labels: Sequence[str]  # the classification targets at the reported level, in order
+    # Whether amounts were joined (--budget): without them the budget cells stay empty, as
+    # a sum of 0 yen would read as a fact.
+    budget: bool = True
     first: dict[tuple[str, str], _Totals] = field(default_factory=dict)
     anywhere: dict[tuple[str, str], _Totals] = field(default_factory=dict)
     # label -> the summary rows it counts toward (worked out once per label)
@@ -117,20 +126,27 @@ class BudgetSummary:
             self.anywhere[key].add(initial, request)
 
     def rows(self) -> list[list[object]]:
+        """The summary table, in :data:`SUMMARY_COLUMNS` order; budget cells are ``None``
+        (empty) when no amounts were joined. Sums are over the programmes whose amounts are
+        known; ``programmes_budget_unknown`` says how many counted programmes they leave
+        out."""
         out: list[list[object]] = []
         for label, kind in self._rows:
             a, b = self.first[label, kind], self.anywhere[label, kind]
+            known = self.budget
             out.append(
                 [
                     label,
                     kind,
                     display_heading(self.policy, label),
                     a.programmes,
-                    a.initial,
-                    a.request,
+                    a.initial if known else None,
+                    a.request if known else None,
                     b.programmes,
-                    b.initial,
-                    b.request,
+                    b.initial if known else None,
+                    b.request if known else None,
+                    a.unknown if known else None,
+                    b.unknown if known else None,
                 ]
             )
         return out

@@ -202,3 +202,8 @@ def has_text(value: object) -> bool:
     """Whether a cell holds any visible text (NaN, None and blanks do not)."""
     text = cell_text(value)
     return bool(text.strip()) and bool(clean_text(text).strip())
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """A count in a message: ``1 row``, ``2 rows``, ``3 summary entries`` (``many``)."""
+    return f"{n:,} {one}" if n == 1 else f"{n:,} {many or one + 's'}"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..corpus import SUMMARY_MAP_NAME, load_policy, write_corpus
 from ..errors import InputFileError
+from ..textutil import plural
 
 
 def build_corpus(
@@ -19,12 +20,17 @@ def build_corpus(
 ) -> int:
     """Parse ``source`` and write its corpus into ``out``; print the clause tree unless quiet.
 
-    ``summary_map`` defaults to ``out/summary_map.csv`` when that exists.
+    ``summary_map`` defaults to ``out/summary_map.csv`` when that exists. One beside
+    ``source`` (OUT elsewhere) is not read, and a note on stderr says so.
     """
     if not source.is_file():
         raise InputFileError(f"{source}: no such file")
-    if summary_map is None and (out / SUMMARY_MAP_NAME).is_file():
-        summary_map = out / SUMMARY_MAP_NAME
+    unused = None  # a summary map beside SOURCE that is not read (OUT is elsewhere)
+    if summary_map is None:
+        if (out / SUMMARY_MAP_NAME).is_file():
+            summary_map = out / SUMMARY_MAP_NAME
+        elif (source.parent / SUMMARY_MAP_NAME).is_file():
+            unused = source.parent / SUMMARY_MAP_NAME
     policy, warnings = load_policy(source, policy_id, summary_map)
     write_corpus(policy, source, out)
     if not quiet:
@@ -36,10 +42,18 @@ def build_corpus(
     kinds = Counter(a.kind for a in policy.artefacts)
     detail = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
     print(
-        f"{len(policy.clauses)} clauses ({len(policy.targets)} classification targets, marked *), "
-        f"{len(policy.summary)} summary entries, "
-        f"{len(policy.artefacts)} artefacts removed ({detail or 'none'}) -> {out}"
+        f"{plural(len(policy.clauses), 'clause')} "
+        f"({plural(len(policy.targets), 'classification target')}, marked *), "
+        f"{plural(len(policy.summary), 'summary entry', 'summary entries')}, "
+        f"{plural(len(policy.artefacts), 'artefact')} removed ({detail or 'none'}) -> {out}"
     )
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
+    if unused is not None:
+        print(
+            f"note: {unused} (beside SOURCE) was not used: only --summary-map or "
+            f"OUT/{SUMMARY_MAP_NAME} is read, and {out} has none, so each summary bullet is "
+            f"labelled with its area at most; pass --summary-map {unused} to use it",
+            file=sys.stderr,
+        )
     return 0

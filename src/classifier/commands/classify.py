@@ -22,7 +22,13 @@ from ..errors import InputFileError
 from ..paths import model_dir as default_model_dir
 from ..paths import model_ref, project_root
 from ..predict import DEFAULT_SET_THRESHOLD, Predictor, card_min_confidence
-from ..report import output_columns, row_summary_fields, write_review_sheet
+from ..report import (
+    OUTPUT_MARK_COLUMNS,
+    REVIEW_ENTRY_COLUMNS,
+    output_columns,
+    row_summary_fields,
+    write_review_sheet,
+)
 from ..sources import resolve_columns, rs
 from ..sources.export_columns import ExportColumns
 from ..store import load_model
@@ -38,8 +44,10 @@ from ..tables import (
     open_table,
     shown_columns,
 )
-from ..tables.read import CHUNK_ROWS
+from ..tables.existing import check_replaceable
+from ..tables.read import CHUNK_ROWS, suffix_format
 from ..tables.write import EXCEL_MAX_CHARS
+from ..textutil import plural
 from ..vocab import Level, Status, status_kind
 from ..workers import predict_texts, predicted_chunks
 
@@ -70,6 +78,7 @@ class ClassifyOptions:
     header_row: int | None = None
     output_errors: str = "strict"
     keep_formulas: bool = False
+    force: bool = False
 
 
 @contextlib.contextmanager
@@ -123,6 +132,14 @@ def _check_options(opts: ClassifyOptions) -> None:
         raise InputFileError("--set-threshold must be between 0 and 1")
     if opts.header_row is not None and opts.header_row < 1:
         raise InputFileError("--header-row counts rows as Excel does, from 1")
+    named = suffix_format(opts.output) if opts.output and opts.output != "-" else None
+    if named and opts.output_format and named != opts.output_format:
+        # Excel refuses a CSV named .xlsx as damaged; say so before anything is written.
+        raise InputFileError(
+            f"-o {opts.output} names a {named.upper()} file but --output-format is "
+            f"{opts.output_format}; leave --output-format out, or name the file "
+            f".{opts.output_format}"
+        )
     if opts.review and Path(opts.review).suffix.lower() != ".xlsx":
         raise InputFileError(
             f"--review writes an Excel workbook (with a drop-down of valid labels); "
@@ -130,9 +147,10 @@ def _check_options(opts: ClassifyOptions) -> None:
         )
 
 
-def _output_path(opts: ClassifyOptions, out_fmt: str) -> Path | None:
+def _output_path(opts: ClassifyOptions, out_fmt: str, replaced: list[str]) -> Path | None:
     """Where the output goes (``None``: standard output); checked against every input and
-    every other output of the run."""
+    every other output of the run, and against replacing an analyst's file (the existing
+    outputs it will replace are added to ``replaced``)."""
     if opts.output:
         out_path: Path | None = None if opts.output == "-" else Path(opts.output)
     elif opts.input == "-":
@@ -142,6 +160,17 @@ def _output_path(opts: ClassifyOptions, out_fmt: str) -> Path | None:
     check_outputs(
         [("-o", out_path), ("--review", opts.review)], inputs=[opts.input, opts.budget, opts.cited]
     )
+    if check_replaceable(out_path, "-o", ours=OUTPUT_MARK_COLUMNS, fmt=out_fmt, force=opts.force):
+        replaced.append(str(out_path))
+    if check_replaceable(
+        opts.review,
+        "--review",
+        ours=OUTPUT_MARK_COLUMNS,
+        entries=REVIEW_ENTRY_COLUMNS,
+        fmt="xlsx",
+        force=opts.force,
+    ):
+        replaced.append(str(opts.review))
     return out_path
 
 
@@ -177,13 +206,14 @@ def classify(opts: ClassifyOptions) -> int:
     out_fmt = opts.output_format or (
         detect_format(opts.output) if opts.output and opts.output != "-" else table.format
     )
-    out_path = _output_path(opts, out_fmt)
+    replaced: list[str] = []
+    out_path = _output_path(opts, out_fmt, replaced)
     text_idx = [table.columns.index(c) for c in text_columns]
     id_idx = table.columns.index(id_column) if id_column else None
 
     statuses: Counter[str] = Counter()
     review: list[tuple] = []
-    summary = BudgetSummary(model.policy_, predictor.columns)
+    summary = BudgetSummary(model.policy_, predictor.columns, budget=bool(opts.budget))
     total = 0
     cited_out = 0  # rows citing a cybersecurity policy that come back out of scope
     progress = _Progress(not opts.quiet)
@@ -244,54 +274,71 @@ def classify(opts: ClassifyOptions) -> int:
         detail = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
         where = "standard output" if out_path is None else str(out_path)
         print(
-            f"classified {total} row{'' if total == 1 else 's'} in "
+            f"classified {plural(total, 'row')} in "
             f"{time.perf_counter() - t0:.1f}s ({detail}); "
             f"text from {' + '.join(map(one_line, text_columns))} -> {where}",
             file=sys.stderr,
         )
-        for note in notes:
-            print(f"note: {note}", file=sys.stderr)
-        if cut:
-            were = "cells were" if cut > 1 else "cell was"
-            print(
-                f"note: {cut} {were} longer than the {EXCEL_MAX_CHARS:,} characters an "
-                f"Excel cell holds and cut to fit; write CSV (-o FILE.csv) to keep them whole",
-                file=sys.stderr,
-            )
-        if writer.replaced.count:
-            print(
-                f"note: {writer.replaced.count} characters {opts.output_encoding} cannot hold "
-                f"were written as {writer.replaced.mark}",
-                file=sys.stderr,
-            )
-        if extras.duplicates:
-            print(
-                f"note: {extras.duplicates} rows repeat an earlier {rs.ID} "
-                f"({rs.DUPLICATE_COLUMN} names the row they repeat; they count once in the "
-                f"summary)",
-                file=sys.stderr,
-            )
-        if extras.budgets is not None and extras.missing_budget:
-            print(
-                f"note: {extras.missing_budget} programmes are not in {opts.budget} "
-                f"(their budget cells are empty)",
-                file=sys.stderr,
-            )
-        if extras.citations is not None:
-            print(
-                f"note: {extras.n_cited} rows cite a cybersecurity policy, law or plan in "
-                f"{opts.cited} ({rs.CITED_COLUMN}), {cited_out} of them out_of_scope "
-                f"(worth a look: the citation does not change in_scope)"
-                + (
-                    f"; {extras.missing_cited} programmes are not in that file at all"
-                    if extras.missing_cited
-                    else ""
-                ),
-                file=sys.stderr,
-            )
-        for note in table.notes:
+        said = [*notes, *_run_notes(opts, out_fmt, extras, writer, cut, cited_out)]
+        said += [f"replaced the earlier {path}" for path in replaced] + table.notes
+        for note in said:
             print(f"note: {note}", file=sys.stderr)
     return 0
+
+
+def _run_notes(
+    opts: ClassifyOptions,
+    out_fmt: str,
+    extras: ExportColumns,
+    writer: TableWriter,
+    cut: int,
+    cited_out: int,
+) -> list[str]:
+    """What the analyst should know about the run beyond the row counts."""
+    out = []
+    if cut:
+        were = "cells were" if cut > 1 else "cell was"
+        out.append(
+            f"{cut} {were} longer than the {EXCEL_MAX_CHARS:,} characters an Excel cell "
+            f"holds and cut to fit; write CSV (-o FILE.csv) to keep them whole"
+        )
+    if writer.replaced.count:
+        out.append(
+            f"{plural(writer.replaced.count, 'character')} {opts.output_encoding} cannot hold "
+            f"were written as {writer.replaced.mark}"
+        )
+    if extras.duplicates:
+        zero = f", and {rs.BUDGET_COUNTED_COLUMN} is 0 on its repeats" if extras.budgets else ""
+        out.append(
+            f"{plural(extras.duplicates, 'row')} repeat an earlier {rs.ID} "
+            f"({rs.DUPLICATE_COLUMN} names the row repeated; a programme counts once in the "
+            f"summary{zero})"
+        )
+    if extras.budgets is not None and extras.missing_budget:
+        out.append(
+            f"{plural(extras.missing_budget, 'programme')} "
+            f"{'is' if extras.missing_budget == 1 else 'are'} not in {opts.budget} (their "
+            f"budget cells are empty, and the summary counts them in programmes_budget_unknown)"
+        )
+    if extras.budgets is not None and out_fmt != "xlsx":
+        out.append(
+            f"the budget summary per policy label is a sheet of Excel output (-o FILE.xlsx); "
+            f"for this {out_fmt.upper()} file, scripts/show_results.py prints it"
+        )
+    if extras.citations is not None:
+        missing = extras.missing_cited
+        out.append(
+            f"{plural(extras.n_cited, 'row')} cite a cybersecurity policy, law or plan in "
+            f"{opts.cited} ({rs.CITED_COLUMN}), {cited_out} of them out_of_scope (worth a "
+            f"look: the citation does not change in_scope)"
+            + (
+                f"; {plural(missing, 'programme')} {'is' if missing == 1 else 'are'} not in "
+                f"that file at all"
+                if missing
+                else ""
+            )
+        )
+    return out
 
 
 def _as_targets(review: list[tuple], predictor: Predictor) -> list[tuple]:

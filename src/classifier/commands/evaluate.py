@@ -60,9 +60,13 @@ def evaluate(
     ids, texts, golds, problems = [], [], [], []
     scopes: list[str] = []
     weights: list[float] = []
+    splits: set[str] = set()  # the values of the split column, to name on a typo
     for row in table.rows:
-        if split_idx is not None and str(row.cells[split_idx]).strip() != split:
-            continue
+        if split_idx is not None:
+            value = cell_text(row.cells[split_idx]).strip()
+            splits.add(value)
+            if value != split:
+                continue
         try:
             gold = parse_labels(row.cells[table.columns.index(gold_col)])
         except LabelError as exc:
@@ -81,6 +85,12 @@ def evaluate(
             cell_text(row.cells[scope_idx]).strip().upper() if scope_idx is not None else ""
         )
         weights.append(_weight(row.cells[weight_idx]) if weight_idx is not None else 1.0)
+    if split_idx is not None and split not in splits:
+        named = ", ".join(repr(v) for v in sorted(splits) if v) or "none (the column is empty)"
+        raise InputFileError(
+            f"{table.path}: no row has split {split!r}; the splits in its 'split' column are: "
+            f"{named}"
+        )
     for p in problems:
         print(f"warning: {p} (row left out)", file=sys.stderr)
     if not texts:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import sys
 
 from ..corpus import read_clauses
-from ..paths import corpus_dir
+from ..errors import InputFileError
+from ..paths import corpus_dir, project_root
+from ..sources import rs
 from ..summary import SUMMARY_COLUMNS, SUMMARY_SHEET, BudgetSummary
 from ..tables import open_table
-from ..textutil import cell_text, display_width
+from ..textutil import cell_text, display_width, plural
 from ..vocab import Status
 
 NAME_COLUMNS = ("事業名", "text", "事業概要")
@@ -46,12 +48,11 @@ def _number(value: object) -> int | None:
 def show_results(path: str, policy: str = "r3", summary_only: bool = False) -> int:
     """Print the rows of a classified file (in-scope ones if there are many) and the budget
     summary: the workbook's own ``summary`` sheet, or one computed from the rows."""
+    _check_policy(policy)
     table = open_table(path)
     col = {c: i for i, c in enumerate(table.columns)}
     if "label_1" not in col or "status" not in col:
         table.close()
-        from ..errors import InputFileError
-
         raise InputFileError(f"{path}: not a classified file (no label_1 and status columns)")
     rows = [r.cells for r in table.rows]
     name = next((c for c in NAME_COLUMNS if c in col), None)
@@ -93,15 +94,31 @@ def show_results(path: str, policy: str = "r3", summary_only: bool = False) -> i
     print("  ".join(SUMMARY_COLUMNS))
     for s in summary_rows:
         if s[3] or s[6]:
-            print("  ".join(str(v) for v in s))
+            # An empty budget cell: no amounts were joined (a 0 would read as 0 yen).
+            print("  ".join("-" if v is None or v == "" else str(v) for v in s))
     if unknown:
-        named = ", ".join(f"{label} ({n} rows)" for label, n in sorted(unknown.items()))
+        named = ", ".join(f"{label} ({plural(n, 'row')})" for label, n in sorted(unknown.items()))
         print(
             f"note: labels that policy {policy} does not have are counted in no row: {named} "
             f"(classified with another policy version? --policy names the one to use)",
             file=sys.stderr,
         )
     return 0
+
+
+def _check_policy(policy: str) -> None:
+    """Refuse a ``--policy`` that has no corpus, naming the policies there are."""
+    folder = corpus_dir(policy)
+    if (folder / "clauses.jsonl").is_file():
+        return
+    corpus = project_root() / "corpus"
+    known = sorted(p.parent.name for p in corpus.glob("*/clauses.jsonl"))
+    there = (
+        f"the policies are: {', '.join(known)}"
+        if known
+        else "no policy is built yet (see scripts/build_corpus.py)"
+    )
+    raise InputFileError(f"--policy {policy}: no such policy in {corpus}; {there}")
 
 
 def _summary(
@@ -115,7 +132,8 @@ def _summary(
         except Exception:  # an older workbook without the sheet: compute it
             pass
     labels = read_clauses(corpus_dir(policy))
-    summary = BudgetSummary(labels, [c.label for c in labels.targets])
+    budget = rs.BUDGET_COLUMNS[0] in col
+    summary = BudgetSummary(labels, [c.label for c in labels.targets], budget=budget)
 
     def get(row: list, column: str) -> object:
         return row[col[column]] if column in col else None
@@ -127,8 +145,9 @@ def _summary(
             cell_text(get(r, "status")),
             label_1,
             tuple(x for x in listed.split(";") if x) or ((label_1,) if label_1 else ()),
-            _number(get(r, "budget_initial_yen")),
-            _number(get(r, "budget_request_yen")),
-            bool(cell_text(get(r, "duplicate_of")).strip()),
+            _number(get(r, rs.BUDGET_COLUMNS[0])),
+            _number(get(r, rs.BUDGET_COLUMNS[1])),
+            bool(cell_text(get(r, rs.DUPLICATE_COLUMN)).strip())
+            or cell_text(get(r, rs.BUDGET_COUNTED_COLUMN)).strip() == "0",
         )
     return summary.rows(), summary.unknown

@@ -38,11 +38,12 @@ class ExportColumns:
         self._budget_at = len(self.columns)  # where the amounts sit among the added cells
         if budget:
             self.budgets = rs.read_budgets(budget)
-            self.columns += list(rs.BUDGET_COLUMNS)
+            self.columns += [*rs.BUDGET_COLUMNS, rs.BUDGET_COUNTED_COLUMN]
         if cited:
             self.citations = rs.read_citations(cited)
             self.columns.append(rs.CITED_COLUMN)
         self._seen: dict[str, int] = {}
+        self._budget_seen: set[tuple[str, str]] = set()
         self.duplicates = 0
         self.n_cited = 0
         # Programmes, not rows: a programme on several rows (one per 主要経費) counts once.
@@ -80,6 +81,10 @@ class ExportColumns:
                 out += ["", ""]
             else:
                 out += [_blank(budget.initial), _blank(budget.request)]
+            # A row without an id cannot be matched to any other: it counts.
+            counted = not key[0] or key not in self._budget_seen
+            self._budget_seen.add(key)
+            out.append(int(counted))
         if self.citations is not None:
             assert key is not None
             names = self.citations.cyber.get(key, ())
@@ -94,8 +99,11 @@ class ExportColumns:
         return self.citations is not None and cells[-1] != ""
 
     def repeats(self, cells: list[Any]) -> bool:
-        """Whether the row (its added ``cells``) repeats an earlier row's 予算事業ID."""
-        return bool(self.review_sheet and cells[0])
+        """Whether the row (its added ``cells``) repeats an earlier row's programme (its
+        予算事業ID on a review sheet; 予算事業ID and 事業年度 with ``--budget``)."""
+        if self.review_sheet and cells[0]:
+            return True
+        return self.budgets is not None and cells[self._budget_at + 2] == 0
 
     def amounts(self, cells: list[Any]) -> tuple[int | None, int | None]:
         if self.budgets is None:

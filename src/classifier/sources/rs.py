@@ -38,6 +38,9 @@ CITATION_FIELDS = ("政策", "施策", "法令名", "計画通知名")
 # The columns classify adds to a review sheet, with --budget, and with --cited.
 DUPLICATE_COLUMN = "duplicate_of"
 BUDGET_COLUMNS = ("budget_initial_yen", "budget_request_yen")
+# 1 on the first row of a programme, 0 on a row repeating it: sum the amounts of rows with
+# 1 (an Excel pivot over every row would count a programme's budget once per row).
+BUDGET_COUNTED_COLUMN = "budget_counted"
 CITED_COLUMN = "cited_cyber"
 # A cited policy, law or plan that is about cybersecurity (サイバーセキュリティ基本法,
 # サイバーセキュリティ戦略, 政府機関等の情報セキュリティ対策のための統一基準, 警察庁の施策

@@ -6,10 +6,12 @@ breaks, spaces or bracketed notes, any case), so ``事業概要（200字以内�
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 
 from ..errors import InputFileError
-from .header import column_key, resolve_column, shown_columns
+from .header import BRACKETED_NOTE, column_key, one_line, resolve_column, shown_columns
 
 # Column names, most specific first, that hold the request text when none is named.
 TEXT_COLUMN_CANDIDATES = (
@@ -28,6 +30,11 @@ ID_COLUMN_CANDIDATES = ("id", "request_id", "番号", "事業番号", "No", "No.
 TITLE_COLUMNS = ("事業名", "件名", "title")
 # Description columns the programme name is worth adding to.
 _DESCRIPTION_COLUMNS = ("事業概要", "事業の概要", "概要", "事業内容")
+# A header cell that reads as prose, not a column name: a sentence mark outside brackets
+# (a note such as （…を記載してください。） is part of many real names), or a long text.
+_SENTENCE_MARKS = re.compile(r"[。、!?]|\.\s|\s.*\.$")
+_LONGEST_NAME = 30  # characters of a column name, its bracketed notes left out
+_SHOWN = 40  # characters of a prose cell quoted in a message
 
 
 def _first_match(columns: Sequence[str], candidates: Sequence[str]) -> str | None:
@@ -60,11 +67,26 @@ def pick_column(
     found = _first_match(columns, candidates)
     if found is not None:
         return [found]
+    if len(columns) == 1 and _looks_like_prose(columns[0]):
+        first = one_line(columns[0])
+        shown = first if len(first) <= _SHOWN else first[: _SHOWN - 1] + "…"
+        raise InputFileError(
+            f"this does not look like a table: its header row is a single cell of text "
+            f"({shown!r}), not column names; expected a CSV, TSV or Excel table with a header "
+            f"row naming its columns (such as 事業名,事業概要), or name the column that holds "
+            f"the {what} with --text-column"
+        )
     raise InputFileError(
         f"cannot tell which column holds the {what}; name it with --text-column "
         f"(a name, a position such as 3, or an Excel letter such as C). "
         f"The columns are: {shown_columns(columns)}"
     )
+
+
+def _looks_like_prose(name: str) -> bool:
+    """True when a header cell reads as a sentence or a paragraph, not a column name."""
+    text = BRACKETED_NOTE.sub("", unicodedata.normalize("NFKC", one_line(name))).strip()
+    return bool(_SENTENCE_MARKS.search(text)) or len(text) > _LONGEST_NAME
 
 
 def resolve_text_columns(columns: list[str], wanted: list[str] | None) -> list[str]:

@@ -21,8 +21,8 @@ from itertools import chain
 from typing import IO
 
 from ..errors import InputFileError
-from .encoding import bad_bytes_error, detect_encoding
-from .header import PEEK_ROWS, column_names, find_header
+from .encoding import bad_bytes_error, detect_encoding, encoding_hint
+from .header import PEEK_ROWS, column_names, find_header, skipped_note, unnamed_note
 from .records import InputTable, Row
 
 # Request texts pasted from documents can be long; the csv module's default cap is 128 KB.
@@ -177,19 +177,20 @@ def open_delimited(
                 break
     except (UnicodeError, csv.Error) as exc:
         raise InputFileError(
-            f"{path}: cannot read the first rows ({exc}); name the encoding with --encoding"
+            f"{path}: cannot read the first rows ({exc}); {encoding_hint(encoding)}"
         ) from exc
     try:
         at = find_header([r.cells for r in head], header_row)
     except InputFileError as exc:
         raise InputFileError(f"{path}: {exc}") from None
-    header = column_names(head[at].cells)
+    below = [r.cells for r in head[at + 1 :]]
+    header = column_names(head[at].cells, below)
     if fmt == "csv" and len(header) == 1 and "\t" in header[0]:
         raise InputFileError(f"{path}: this looks tab-separated; name it .tsv or use --format tsv")
     width = len(header)
-    notes = []
+    notes = [n for n in [unnamed_note(path, head[at].cells, header, below)] if n]
     if at:
-        notes.append(f"{path}: the header is row {at + 1}; the {at} row(s) above it were skipped")
+        notes.append(skipped_note(path, at))
     if errors == "replace":
         notes.append(f"{path}: read as UTF-8 though some bytes are not (their rows are marked)")
 
@@ -217,7 +218,7 @@ def open_delimited(
         except UnicodeError as exc:
             raise InputFileError(
                 f"{path}: text is not valid {used} after row {at + 1 + number}; "
-                f"name the encoding with --encoding"
+                f"{encoding_hint(encoding)}"
             ) from exc
         except csv.Error as exc:
             raise InputFileError(f"{path}: broken CSV after row {at + 1 + number}: {exc}") from exc

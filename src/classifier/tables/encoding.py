@@ -60,8 +60,22 @@ def _utf16_order(sample: bytes) -> str | None:
     return None
 
 
+def encoding_hint(given: str | None) -> str:
+    """What to do about text that does not decode, for the end of a message: name the
+    encoding, or, when ``--encoding`` already named ``given``, say that it does not fit."""
+    if given is None:
+        return "name the encoding with --encoding"
+    return (
+        f"--encoding {given} does not fit this file; leave --encoding out to have the "
+        f"encoding detected, or name the one the file was saved in (such as utf-8, cp932 "
+        f"or utf-16)"
+    )
+
+
 def detect_encoding(stream: IO[bytes]) -> tuple[str, str]:
-    """``(encoding, errors)`` for reading ``stream`` (which is left at its start)."""
+    """``(encoding, errors)`` for reading ``stream`` (which is left at its start).
+
+    Only called when no ``--encoding`` was given, so its messages may suggest it."""
     head = stream.read(4)
     stream.seek(0)
     if head.startswith(codecs.BOM_UTF8):
@@ -74,7 +88,7 @@ def detect_encoding(stream: IO[bytes]) -> tuple[str, str]:
     if utf16 is not None:
         raise InputFileError(
             f"the file looks like UTF-16 without a byte-order mark; save it from Excel as "
-            f"'CSV UTF-8', or name the encoding with --encoding {utf16}"
+            f"'CSV UTF-8', or {encoding_hint(None)} {utf16}"
         )
     try:
         data.decode("utf-8")
@@ -91,7 +105,7 @@ def detect_encoding(stream: IO[bytes]) -> tuple[str, str]:
         pass
     raise InputFileError(
         "the file is neither UTF-8 nor Shift_JIS (CP932); save it from Excel as "
-        "'CSV UTF-8' or name the encoding with --encoding"
+        f"'CSV UTF-8' or {encoding_hint(None)}"
     )
 
 

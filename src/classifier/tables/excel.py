@@ -30,7 +30,8 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from ..errors import InputFileError
-from .header import PEEK_ROWS, column_names, find_header
+from ..textutil import plural
+from .header import PEEK_ROWS, column_names, find_header, skipped_note, unnamed_note
 from .records import InputTable, Row
 
 # What a damaged .xlsx can raise from inside zipfile and openpyxl.
@@ -216,11 +217,15 @@ def open_xlsx(
         at = find_header([list(v) for v, _ in head], header_row)
     except InputFileError as exc:
         raise InputFileError(f"{path}: {exc}") from None
-    header = column_names(head[at][0])
+    below = [v for v, _ in head[at + 1 :]]
+    header = column_names(head[at][0], below)
     width = len(header)
+    unnamed = unnamed_note(path, head[at][0], header, below)
+    if unnamed:
+        notes.append(unnamed)
     top = at + 1  # the header's row, as Excel numbers it
     if at:
-        notes.append(f"{path}: the header is row {top}; the {at} row(s) above it were skipped")
+        notes.append(skipped_note(path, at))
 
     def source() -> Iterator[tuple[int, tuple, tuple]]:
         for k in range(top, len(head)):
@@ -242,7 +247,7 @@ def open_xlsx(
                 error = None
                 extra = [v for v in values[width:] if _visible(v)]
                 if extra:
-                    error = f"row has {len(extra)} values beyond the header"
+                    error = f"row has {plural(len(extra), 'value')} beyond the header"
                 if error is None and not uncalculated and _blank(values):
                     if any(v is not None for v in values):
                         held.append(Row(idx - top, cells, line=idx))

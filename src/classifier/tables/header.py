@@ -7,7 +7,8 @@
 * Column names are compared after removing line breaks, spaces and bracketed notes, so
   ``事業概要`` + Alt-Enter + ``（200字以内）`` is the 事業概要 column.
 * Every column keeps a distinct name: a repeated name gets ``.2``, ``.3``, … and an empty
-  one ``column_N`` (N its position), so no column is lost in JSONL output.
+  one ``column_N`` (N its position), so no column is lost in JSONL output. An empty cell
+  at the end of the header counts as a column when the rows below have values there.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from ..textutil import cell_text
 
 PEEK_ROWS = 30  # rows looked at to find the header
 FOLLOWING = 10  # rows below a candidate whose width it is compared with
-_NOTE = re.compile(r"[(（【\[<＜][^)）】\]>＞]*[)）】\]>＞]")
+BRACKETED_NOTE = re.compile(r"[(（【\[<＜][^)）】\]>＞]*[)）】\]>＞]")
 _BLANKS = re.compile(r"\s+")
 _NUMBER = re.compile(r"^[+\-−]?[\d,]+(\.\d+)?%?$")
 _EXCEL_COLUMN = re.compile(r"^[A-Za-z]{1,3}$")
@@ -33,7 +34,7 @@ _LINE_BREAKS = re.compile(r"\s*[\r\n\x0b\x0c\x85\u2028\u2029]+\s*")
 def column_key(name: object) -> str:
     """A column name as compared: NFKC, no blanks or line breaks, no bracketed notes."""
     text = unicodedata.normalize("NFKC", cell_text(name))
-    return _BLANKS.sub("", _NOTE.sub("", text)).lower()
+    return _BLANKS.sub("", BRACKETED_NOTE.sub("", text)).lower()
 
 
 def one_line(name: object) -> str:
@@ -83,11 +84,25 @@ def find_header(rows: Sequence[Sequence[Any]], explicit: int | None = None) -> i
     return next(i for i, n in enumerate(counts) if n)
 
 
-def column_names(cells: Sequence[Any]) -> list[str]:
-    """Header cells as distinct column names (trailing empty cells dropped)."""
+def column_names(cells: Sequence[Any], below: Sequence[Sequence[Any]] = ()) -> list[str]:
+    """Header cells as distinct column names.
+
+    Empty cells at the end of the header are dropped, unless the rows of ``below`` (those
+    read under the header) show a column there: a value under a cell the header has (a
+    trailing comma in a CSV header), or values in more than half of those rows (a merged
+    cell in a two-row Excel header leaves every row a value with no name above it). Such
+    a column is kept as ``column_N`` instead of turning every row into an error; a stray
+    value in one row beyond the header is still that row's error.
+    """
     names = [cell_text(c).lstrip("\ufeff").strip() for c in cells]
-    while names and not names[-1]:
+    rows = [row for row in below if _last_filled(row)]
+    used = max((min(_last_filled(row), len(names)) for row in rows), default=0)
+    ends = sorted((_last_filled(row) for row in rows), reverse=True)
+    if ends:
+        used = max(used, ends[len(ends) // 2])  # reached by more than half the rows
+    while len(names) > used and not names[-1]:
         names.pop()
+    names += [""] * (used - len(names))
     out: list[str] = []
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
@@ -100,6 +115,37 @@ def column_names(cells: Sequence[Any]) -> list[str]:
             seen[name] = 1
         out.append(name)
     return out
+
+
+def unnamed_note(
+    path: str, cells: Sequence[Any], names: Sequence[str], below: Sequence[Sequence[Any]]
+) -> str | None:
+    """A note naming the columns that have values in ``below`` but an empty header cell
+    (they are called ``column_N``), so the analyst knows where those names come from."""
+    blank = [
+        name
+        for i, name in enumerate(names)
+        if (i >= len(cells) or not _filled(cells[i]))
+        and any(i < len(row) and _filled(row[i]) for row in below)
+    ]
+    if not blank:
+        return None
+    which = "column has" if len(blank) == 1 else "columns have"
+    return (
+        f"{path}: {len(blank)} {which} values but no name in the header; "
+        f"called {shown_columns(blank)}"
+    )
+
+
+def skipped_note(path: str, at: int) -> str:
+    """The note for title rows skipped above the header (``at``: the header's index)."""
+    above = "the row above it was" if at == 1 else f"the {at} rows above it were"
+    return f"{path}: the header is row {at + 1}; {above} skipped"
+
+
+def _last_filled(row: Sequence[Any]) -> int:
+    """1 + the position of a row's last non-empty cell (0 for an empty row)."""
+    return next((i + 1 for i in range(len(row) - 1, -1, -1) if _filled(row[i])), 0)
 
 
 def resolve_column(columns: Sequence[str], wanted: str) -> str | None:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from ..errors import InputFileError
-from .encoding import detect_encoding
+from .encoding import detect_encoding, encoding_hint
 from .records import InputTable, Row
 
 
@@ -51,7 +51,9 @@ def open_jsonl(binary: IO[bytes], path: str, encoding: str | None) -> InputTable
                     objects += 1
                     keys.update(dict.fromkeys(str(k) for k in obj))
     except UnicodeError as exc:
-        raise InputFileError(f"{path}: text is not valid {used}; name it with --encoding") from exc
+        raise InputFileError(
+            f"{path}: text is not valid {used}; {encoding_hint(encoding)}"
+        ) from exc
     if not objects:
         binary.seek(0)
         empty = not binary.read().strip()

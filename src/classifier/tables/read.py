@@ -67,6 +67,11 @@ def detect_format(path: str, explicit: str | None = None) -> str:
     return fmt
 
 
+def suffix_format(path: str) -> str | None:
+    """The format a file name's suffix names (``None``: it names none)."""
+    return _SUFFIX_FORMAT.get(Path(path).suffix.lower())
+
+
 def check_encoding(name: str) -> str:
     """``name`` if Python knows the encoding (as text), else a clear error."""
     try:

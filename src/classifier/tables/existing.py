@@ -1,0 +1,72 @@
+"""Whether an output file that already exists may be replaced.
+
+Re-running a command over its own earlier output is routine and replaces it (with a note).
+Anything else is someone's work: a file the tool did not write (a typo in ``-o`` naming
+the analyst's workbook), or a review sheet whose accepted_label or comment cells an
+analyst has filled in. Those are refused unless the user says ``--force``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..errors import ClassifierError, OutputFileError
+from ..textutil import cell_text
+from .header import column_key, one_line
+from .read import open_table
+
+
+def check_replaceable(
+    path: str | Path | None,
+    option: str,
+    *,
+    ours: Sequence[str],
+    entries: Sequence[str] = (),
+    fmt: str | None = None,
+    force: bool = False,
+) -> bool:
+    """True if ``path`` exists and will be replaced; raise :class:`OutputFileError` if it
+    must not be.
+
+    ``ours`` are columns every file this command writes has; ``entries`` are columns an
+    analyst fills in, so a file with any of them non-empty holds work that would be lost.
+    ``fmt`` is the format the file is read as (default: from its name).
+    """
+    if path is None or str(path) == "-" or not os.path.isfile(path):
+        return False
+    if force:
+        return True
+    retry = "choose another file name, or pass --force to replace it"
+    try:
+        table = open_table(str(path), fmt)
+        try:
+            keys = [column_key(c) for c in table.columns]
+            missing = [c for c in ours if column_key(c) not in keys]
+            if missing:
+                raise OutputFileError(
+                    f"{option} {path} already exists and was not written by this tool (it "
+                    f"has no {' or '.join(map(one_line, missing))} column); {retry}"
+                )
+            where = [keys.index(column_key(c)) for c in entries if column_key(c) in keys]
+            filled = sum(
+                any(i < len(row.cells) and cell_text(row.cells[i]).strip() for i in where)
+                for row in table.rows
+            )
+        finally:
+            table.close()
+    except OutputFileError:
+        raise
+    except (ClassifierError, OSError, ValueError) as exc:
+        raise OutputFileError(
+            f"{option} {path} already exists and cannot be read as an earlier output "
+            f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); {retry}"
+        ) from None
+    if filled:
+        rows = "row" if filled == 1 else "rows"
+        raise OutputFileError(
+            f"{option} {path} already exists and holds an analyst's "
+            f"{' or '.join(entries)} in {filled} {rows}, which would be lost; {retry}"
+        )
+    return True
