@@ -145,3 +145,14 @@ def test_read_thesaurus(tmp_path):
     )
     # Trimmed, duplicates and half-empty rows dropped, sorted.
     assert read_thesaurus(path) == (("市町村", "地方公共団体"), ("銀行", "重要インフラ"))
+
+
+def test_read_clauses_of_a_mistyped_policy_names_the_ones_built_beside_it(tmp_path):
+    for policy in ("r3", "r4"):
+        (tmp_path / policy).mkdir()
+        (tmp_path / policy / "clauses.jsonl").write_text("", encoding="utf-8")
+    with pytest.raises(PolicyParseError) as caught:
+        read_clauses(tmp_path / "r9")
+    assert str(caught.value).startswith(
+        f"{tmp_path / 'r9'} has no clauses.jsonl (the policies built are r3, r4); build it with"
+    )

@@ -59,3 +59,18 @@ def test_portable_path_is_relative_inside_the_project(tmp_path):
     assert paths.portable_path(tmp_path / "corpus" / "r3" / ".." / "r3", tmp_path) == "corpus/r3"
     outside = tmp_path.parent / "other" / "requests.csv"
     assert paths.portable_path(outside, tmp_path) == outside.resolve().as_posix()
+
+
+def test_built_policies_and_their_text(tmp_path):
+    corpus = tmp_path / "corpus"
+    assert paths.built_policies(corpus) == []
+    assert "no policy is built yet" in paths.policies_text(corpus)
+    (corpus / "r4").mkdir(parents=True)
+    (corpus / "r4" / "clauses.jsonl").write_text("", encoding="utf-8")
+    (corpus / "labelled").mkdir()  # no clauses.jsonl: not a policy
+    assert paths.built_policies(corpus) == ["r4"]
+    assert paths.policies_text(corpus) == "the only policy built is r4"
+    (corpus / "r3").mkdir()
+    (corpus / "r3" / "clauses.jsonl").write_text("", encoding="utf-8")
+    assert paths.policies_text(corpus) == "the policies built are r3, r4"
+    assert paths.corpus_root(tmp_path) == corpus

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from .errors import InputFileError, LabelError, PolicyParseError
 from .labels import normalize_label
+from .paths import built_policies, policies_text
 from .policy import Artefact, Clause, Policy, SummaryEntry, parse_policy
 from .tables import atomic_write_bytes, open_table
 from .textutil import cell_text
@@ -193,8 +194,12 @@ def read_clauses(corpus_dir: Path) -> Policy:
     corpus_dir = Path(corpus_dir)
     path = corpus_dir / "clauses.jsonl"
     if not path.exists():
+        # A mistyped policy id is likelier than a new policy: name the ones built beside it.
+        beside = (
+            f" ({policies_text(corpus_dir.parent)})" if built_policies(corpus_dir.parent) else ""
+        )
         raise PolicyParseError(
-            f"{corpus_dir} has no clauses.jsonl; build it with "
+            f"{corpus_dir} has no clauses.jsonl{beside}; build it with "
             f"`python scripts/build_corpus.py SOURCE.txt --policy-id ID --out {corpus_dir}`"
         )
     clause_fields = {f.name for f in fields(Clause)}

@@ -12,6 +12,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from .paths import labelled_requests
 from .paths import project_root as find_root
 
 __all__ = ["NotebookInputs", "figure_dir", "find_root", "notebook_inputs", "use_japanese_font"]
@@ -42,7 +43,7 @@ def notebook_inputs(
     split = os.environ.get("NOTEBOOK_SPLIT", split)
     from .dataset import REVIEW_LABEL_COLUMN, is_review_sheet
 
-    path = Path(labelled) if labelled else root / "corpus" / "labelled" / "requests.csv"
+    path = Path(labelled) if labelled else labelled_requests(root)
     gold = gold_column or os.environ.get("NOTEBOOK_GOLD_COLUMN")
     if not gold:
         gold = REVIEW_LABEL_COLUMN if is_review_sheet(path) else "labels"

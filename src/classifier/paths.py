@@ -34,9 +34,31 @@ def project_root() -> Path:
     return Path(home).resolve() if home else _CHECKOUT
 
 
+def corpus_root(root: Path | None = None) -> Path:
+    """``corpus/``: one folder per policy version, plus the labelled data."""
+    return (root or project_root()) / "corpus"
+
+
 def corpus_dir(policy_id: str, root: Path | None = None) -> Path:
     """``corpus/<policy-id>``."""
-    return (root or project_root()) / "corpus" / policy_id
+    return corpus_root(root) / policy_id
+
+
+def built_policies(corpus: Path | None = None) -> list[str]:
+    """The policy ids built under ``corpus`` (default ``corpus/``): the folders holding
+    ``clauses.jsonl``, sorted."""
+    return sorted(p.parent.name for p in (corpus or corpus_root()).glob("*/clauses.jsonl"))
+
+
+def policies_text(corpus: Path | None = None) -> str:
+    """'the policies built are r3, r4' (or that none is), for a message naming an unknown
+    policy id."""
+    known = built_policies(corpus)
+    if not known:
+        return "no policy is built yet (see scripts/build_corpus.py)"
+    if len(known) == 1:
+        return f"the only policy built is {known[0]}"
+    return f"the policies built are {', '.join(known)}"
 
 
 def model_dir(policy_id: str = DEFAULT_POLICY, root: Path | None = None) -> Path:
@@ -61,22 +83,22 @@ def corpus_ref(ref: str, root: Path | None = None) -> Path:
 
 def labelled_requests(root: Path | None = None) -> Path:
     """The bundled labelled requests."""
-    return (root or project_root()) / "corpus" / "labelled" / "requests.csv"
+    return corpus_root(root) / "labelled" / "requests.csv"
 
 
 def labelled_review_sheets(root: Path | None = None) -> Path:
     """The annotated review-sheet programmes (RS 2024, development half)."""
-    return (root or project_root()) / "corpus" / "labelled" / "rs2024_dev.csv"
+    return corpus_root(root) / "labelled" / "rs2024_dev.csv"
 
 
 def review_sheet_texts(root: Path | None = None) -> Path:
     """The RS 2024 1-2 download (development half), as shipped."""
-    return (root or project_root()) / "corpus" / "rs2024" / "1-2_RS_2024_基本情報_事業概要等.zip"
+    return corpus_root(root) / "rs2024" / "1-2_RS_2024_基本情報_事業概要等.zip"
 
 
 def thesaurus(root: Path | None = None) -> Path:
     """The domain thesaurus (policy-version independent)."""
-    return (root or project_root()) / "corpus" / "thesaurus.csv"
+    return corpus_root(root) / "thesaurus.csv"
 
 
 def crosswalk(new_policy: str, old_policy: str, root: Path | None = None) -> Path:

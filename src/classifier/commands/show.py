@@ -6,7 +6,7 @@ import sys
 
 from ..corpus import read_clauses
 from ..errors import InputFileError
-from ..paths import corpus_dir, project_root
+from ..paths import corpus_dir, corpus_root, policies_text
 from ..sources import rs
 from ..summary import SUMMARY_COLUMNS, SUMMARY_SHEET, BudgetSummary
 from ..tables import open_table
@@ -108,17 +108,9 @@ def show_results(path: str, policy: str = "r3", summary_only: bool = False) -> i
 
 def _check_policy(policy: str) -> None:
     """Refuse a ``--policy`` that has no corpus, naming the policies there are."""
-    folder = corpus_dir(policy)
-    if (folder / "clauses.jsonl").is_file():
+    if (corpus_dir(policy) / "clauses.jsonl").is_file():
         return
-    corpus = project_root() / "corpus"
-    known = sorted(p.parent.name for p in corpus.glob("*/clauses.jsonl"))
-    there = (
-        f"the policies are: {', '.join(known)}"
-        if known
-        else "no policy is built yet (see scripts/build_corpus.py)"
-    )
-    raise InputFileError(f"--policy {policy}: no such policy in {corpus}; {there}")
+    raise InputFileError(f"--policy {policy}: no such policy in {corpus_root()}; {policies_text()}")
 
 
 def _summary(
