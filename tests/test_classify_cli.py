@@ -350,3 +350,31 @@ def test_deterministic_output(tmp_path):
 def test_help_has_example(capsys):
     assert classify_main(["--help"]) == 0
     assert "examples:" in capsys.readouterr().out
+
+
+def test_scope_threshold_option(tmp_path, capsys):
+    """--scope-threshold: out of range is refused before anything is written; a given one is
+    said in a note beside the model's own, and decides the out_of_scope rows."""
+    src = tmp_path / "in.csv"
+    _write_csv(src, ROWS)
+    out = tmp_path / "out.csv"
+    for bad in ("-0.1", "1.5"):
+        assert classify_main([str(src), "-o", str(out), "--scope-threshold", bad]) == 2
+        err = capsys.readouterr().err
+        assert err == "error: --scope-threshold must be between 0 and 1\n"
+        assert not out.exists()
+    assert classify_main([str(src), "-o", str(out), "--scope-threshold", "1"]) == 0
+    err = capsys.readouterr().err
+    note = (
+        "note: rows are out_of_scope below in_scope 1 (--scope-threshold; the model's own "
+        "threshold is 0.5)\n"
+    )
+    assert note in err
+    body = _read_csv(out)[1:]
+    in_scope = len(HEADER) + ADDED.index("in_scope")
+    for row in body:
+        if row[in_scope]:  # (row 003 has no text: empty_text)
+            assert (row[STATUS] == "out_of_scope") == (float(row[in_scope]) < 1.0)
+    assert [r[STATUS] for r in body].count("empty_text") == 1
+    assert classify_main([str(src), "-o", str(out), "--force"]) == 0
+    assert "--scope-threshold" not in capsys.readouterr().err  # no note by default

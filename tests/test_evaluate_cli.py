@@ -79,6 +79,17 @@ def test_evaluate_reproduces_the_review_sheet_figures(tmp_path, capsys):
     assert round(scope["top1_in"], 4) == expected["top1_in"]
     printed = capsys.readouterr().out
     assert "keyword filter" in printed and "BORDER" in printed
+    # Precision/recall by --scope-threshold, as the card keeps them; at the model's own
+    # threshold (0.5) the same as the headline figures.
+    points = scope["operating_points"]
+    assert list(points) == ["0.05", "0.1", "0.2", "0.3", "0.5", "0.7", "0.9"]
+    for t, d in points.items():
+        assert round(d["recall"], 4) == expected["operating_points"][t]["recall"], t
+    assert points["0.5"]["precision"] == scope["model"]["precision"]
+    assert points["0.5"]["recall"] == scope["model"]["recall"]
+    line = next(x for x in printed.splitlines() if "by --scope-threshold" in x)
+    p, r = points["0.2"]["precision"], points["0.2"]["recall"]
+    assert f"0.2 {p:.2f}/{r:.2f} ({points['0.2']['called_in']})" in line
 
 
 def test_a_split_no_row_has_is_refused_naming_the_splits(capsys):

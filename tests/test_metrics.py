@@ -16,6 +16,7 @@ from classifier.metrics import (
     interval_text,
     json_safe,
     macro_f1,
+    operating_points,
     reliability,
     scope_metrics,
     set_scores,
@@ -213,8 +214,8 @@ def test_compute_metrics_reports_slots_and_sets():
 # --------------------------------------------------------------------------- scope metrics
 
 
-def judged(scope, status, text="", weight=1.0, gold=(), labels=("A", "B", "C")) -> Scored:
-    pred = Prediction(tuple(labels), tuple(labels), (0.5,) * len(labels), (), 0.5, status)
+def judged(scope, status, text="", weight=1.0, gold=(), labels=("A", "B", "C"), p=0.5) -> Scored:
+    pred = Prediction(tuple(labels), tuple(labels), (0.5,) * len(labels), (), p, status)
     return Scored("x", tuple(gold), pred, scope, weight, text)
 
 
@@ -249,6 +250,40 @@ def test_scope_metrics_by_hand():
     # Top-1 / top-3 on the IN rows: hits (1), (1, 2) of 3.
     assert got["top1_in"] == pytest.approx(1 / 3)
     assert got["top3_in"] == pytest.approx(2 / 3)
+
+
+def test_operating_points_by_hand():
+    truth = np.array([True, True, True, False, False])
+    p_in = np.array([0.9, 0.3, 0.05, 0.4, 0.1])
+    weight = np.array([1.0, 1.0, 1.0, 7.5, 7.5])
+    got = operating_points(truth, p_in, weight, (0.05, 0.3, 0.5))
+    assert list(got) == ["0.05", "0.3", "0.5"]
+    # 0.05: everything called in: tp 3, fp 2.
+    assert (got["0.05"]["called_in"], got["0.05"]["found"], got["0.05"]["wrongly_in"]) == (5, 3, 2)
+    assert got["0.05"]["precision"] == pytest.approx(3 / 5) and got["0.05"]["recall"] == 1.0
+    assert got["0.05"]["weighted"]["precision"] == pytest.approx(3 / 18)
+    # 0.3: rows 0, 1 and 3 (0.3 itself is in): tp 2, fp 1.
+    assert (got["0.3"]["found"], got["0.3"]["wrongly_in"]) == (2, 1)
+    assert got["0.3"]["precision"] == pytest.approx(2 / 3)
+    assert got["0.3"]["recall"] == pytest.approx(2 / 3)
+    assert got["0.3"]["weighted"]["precision"] == pytest.approx(2 / 9.5)
+    # 0.5: row 0 alone.
+    assert got["0.5"]["precision"] == 1.0 and got["0.5"]["recall"] == pytest.approx(1 / 3)
+
+
+def test_scope_metrics_operating_point_at_the_models_threshold_is_the_headline():
+    """At 0.5 (the threshold classify used for these rows' statuses) the operating point
+    gives the same precision and recall as the status-based figures."""
+    rows = [
+        judged("IN", "ok", "サイバー", gold=["A"], p=0.8),
+        judged("IN", "out_of_scope", "x", gold=["A"], p=0.2),
+        judged("OUT", "ok", "y", p=0.6),
+        judged("OUT", "out_of_scope", "z", p=0.1),
+    ]
+    got = scope_metrics(rows)
+    assert got["operating_points"]["0.5"]["precision"] == got["model"]["precision"] == 0.5
+    assert got["operating_points"]["0.5"]["recall"] == got["model"]["recall"] == 0.5
+    assert got["operating_points"]["0.05"]["recall"] == 1.0
 
 
 def test_scope_metrics_leave_border_rows_out():

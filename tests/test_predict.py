@@ -85,6 +85,26 @@ def test_from_scores_top_k_and_status(small_policy):
     assert preds[4].in_scope == 0.512  # rounded to 3 places
 
 
+def test_scope_threshold_overrides_the_models_and_reads_the_value_shown(small_policy):
+    """``scope_threshold`` moves the out-of-scope line; the decision is taken on in_scope as
+    the row shows it (3 places), so a row showing 0.5 is never out at threshold 0.5."""
+    p_in = np.array([0.9, 0.4996, 0.4994, 0.2, 0.05])
+
+    def statuses(**kw) -> list[str]:
+        preds = Predictor(_StubModel(), small_policy, **kw).from_scores(["t"] * 5, PROBA, p_in)
+        return [p.status for p in preds]
+
+    assert Predictor(_StubModel(), small_policy).in_scope_threshold == 0.5  # the model's
+    out = "out_of_scope"
+    assert statuses() == ["ok", "ok", out, out, out]  # 0.4996 shows as 0.5: in
+    assert statuses(scope_threshold=0.2) == ["ok", "ok", "low_confidence", "ok", out]
+    low = "low_confidence"  # rows 2 and 4: no label reaches 0.30
+    assert statuses(scope_threshold=0.0) == ["ok", "ok", low, "ok", low]
+    assert statuses(scope_threshold=0.95) == [out] * 5
+    shown = Predictor(_StubModel(), small_policy).from_scores(["t"] * 5, PROBA, p_in)
+    assert [p.in_scope for p in shown] == [0.9, 0.5, 0.499, 0.2, 0.05]
+
+
 def test_from_scores_rolled_up_to_items_and_areas(small_policy):
     items = Predictor(_StubModel(), small_policy, top_k=2, level="item")
     pred = items.from_scores(["t"], PROBA[1:2], P_IN[1:2])[0]

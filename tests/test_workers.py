@@ -288,3 +288,35 @@ def test_long_texts_take_the_pool_below_the_row_minimum(tmp_path, monkeypatch):
         outs[jobs] = out.read_bytes()
     assert sum(tasks) == len(POOL_ROWS) and len(tasks) > 1  # only the --jobs 2 run
     assert outs[2] == outs[1]
+
+
+def test_scope_threshold_reaches_the_workers(tmp_path, monkeypatch):
+    """--scope-threshold is passed to every worker: --jobs 2 writes what --jobs 1 does, and
+    the threshold decides which rows are out_of_scope (their in_scope below it)."""
+    from .test_classify_review_sheets import HAND_ROWS, RS_HEADER, csv_bytes
+
+    _pool_even_for_small_inputs(monkeypatch)
+    src = tmp_path / "1-2.csv"
+    src.write_bytes(csv_bytes(RS_HEADER, HAND_ROWS * 2))
+    tables = {}
+    for threshold in ("0", "0.999"):
+        outs = {}
+        for jobs in (1, 2):
+            out = tmp_path / f"o{threshold}-{jobs}.csv"
+            rc, err = run_classify(
+                [src, "--scope-threshold", threshold, "-o", out, "--jobs", jobs, "-q"]
+            )
+            assert rc == 0, err
+            outs[jobs] = out.read_bytes()
+        assert outs[2] == outs[1]
+        tables[threshold] = read_csv_output(tmp_path / f"o{threshold}-1.csv")
+    header = tables["0"][0]
+    status, in_scope = header.index("status"), header.index("in_scope")
+    for threshold, table in tables.items():
+        for row in table[1:]:
+            if row[in_scope] == "":  # a programme with no text
+                assert row[status] == "empty_text"
+                continue
+            assert (row[status] == "out_of_scope") == (float(row[in_scope]) < float(threshold))
+    assert any(r[status] == "out_of_scope" for r in tables["0.999"][1:])
+    assert any(r[status] != "out_of_scope" for r in tables["0"][1:])

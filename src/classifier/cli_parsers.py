@@ -228,6 +228,14 @@ def classify_parser() -> argparse.ArgumentParser:
         "(default 0.5); label_1 is always in the set of an in-scope row",
     )
     p.add_argument(
+        "--scope-threshold",
+        type=float,
+        metavar="P",
+        help="a row is out_of_scope when its in_scope probability is below P (default: the "
+        "model's, 0.5 for the bundled one); lower it to screen for recall, e.g. 0.2, and "
+        "review more rows (evaluate prints precision and recall at several thresholds)",
+    )
+    p.add_argument(
         "--review",
         metavar="REVIEW.xlsx",
         help="also write an Excel review sheet, most uncertain rows first, with empty "

@@ -272,6 +272,29 @@ def _precision_recall(truth: np.ndarray, said: np.ndarray, weight: np.ndarray) -
     return {"precision": precision, "recall": recall, "f1": f1}
 
 
+# In-scope probabilities at which scope precision and recall are also reported, so an
+# analyst can choose ``classify --scope-threshold`` (screening for recall: lower).
+SCOPE_OPERATING_POINTS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9)
+
+
+def operating_points(
+    truth: np.ndarray, p_in: np.ndarray, weight: np.ndarray, points: Sequence[float]
+) -> dict[str, dict]:
+    """Scope precision and recall if rows below each in-scope probability were called out
+    of scope (as rows show it, rounded to 3 places), as counted and weighted."""
+    out = {}
+    for t in points:
+        said = p_in >= t
+        out[f"{t:g}"] = {
+            "called_in": int(said.sum()),
+            "found": int((truth & said).sum()),
+            "wrongly_in": int((~truth & said).sum()),
+            **_precision_recall(truth, said, np.ones(len(truth))),
+            "weighted": _precision_recall(truth, said, weight),
+        }
+    return out
+
+
 def scope_metrics(rows: Sequence[Scored]) -> dict:
     """Scope precision and recall against annotators' IN/OUT (``BORDER`` left out of both),
     for the model and for the keyword filter on the same rows, on the labelled rows as they
@@ -305,6 +328,12 @@ def scope_metrics(rows: Sequence[Scored]) -> dict:
         "top3_in": _mean(np.array(hit3)),
         "slots_in": {k: v for k, v in slot_calibration(inside).items() if k != "reliability_top3"},
         "label_set_in": set_scores(inside),
+        "operating_points": operating_points(
+            truth,
+            np.array([r.prediction.in_scope for r in judged], dtype=float),
+            weight,
+            SCOPE_OPERATING_POINTS,
+        ),
         "intervals": {
             "precision": wilson(found, int(said.sum())),
             "recall": wilson(found, int(truth.sum())),

@@ -76,6 +76,7 @@ class Predictor:
         level: str = Level.SUBITEM,
         n_evidence: int = 5,
         set_threshold: float = DEFAULT_SET_THRESHOLD,
+        scope_threshold: float | None = None,
     ) -> None:
         self.model = model
         self.policy = policy
@@ -84,11 +85,20 @@ class Predictor:
         self.level = level
         self.n_evidence = n_evidence
         self.set_threshold = set_threshold
+        # Below it a row is out of scope; None: the model's own (its card says which).
+        self.scope_threshold = scope_threshold
         self.columns, self._rollup = rollup_matrix(policy, list(model.classes_), level)
         self._chain = self._calibration_chain(policy, Level(level))
         self._matcher: ClauseMatcher | None = None  # built on first use (tokenises the policy)
         self._headings = tuple(display_heading(policy, lab) for lab in self.columns)
         self._weights = model.evidence_weights()
+
+    @property
+    def in_scope_threshold(self) -> float:
+        """The in-scope probability below which a row is ``out_of_scope``."""
+        if self.scope_threshold is None:
+            return float(self.model.in_scope_threshold)
+        return self.scope_threshold
 
     def _calibration_chain(
         self, policy: Policy, level: Level
@@ -183,14 +193,15 @@ class Predictor:
         status = np.where(
             conf[:, 0] < self.min_confidence, Status.LOW_CONFIDENCE.value, Status.OK.value
         ).astype(object)
-        status[p_in < self.model.in_scope_threshold] = Status.OUT_OF_SCOPE.value
+        # Decided on the value the row shows: in_scope 0.5 is never out at threshold 0.5.
+        p_rounded = [round(p, 3) for p in p_in.tolist()]
+        status[np.array(p_rounded) < self.in_scope_threshold] = Status.OUT_OF_SCOPE.value
         columns, headings = self.columns, self._headings
         order_rows = order.tolist()
         labels = [tuple(map(columns.__getitem__, idx)) for idx in order_rows]
         heads = [tuple(map(headings.__getitem__, idx)) for idx in order_rows]
         confs = list(map(tuple, conf.tolist()))
         sets = self._label_sets(own, ranking)
-        p_rounded = [round(p, 3) for p in p_in.tolist()]
         evidence: list[tuple[str, ...]] = [()] * n
         sentences = [""] * n
         matched = [""] * n

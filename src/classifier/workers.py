@@ -105,6 +105,7 @@ def _start_worker(
     min_conf: float,
     level: str,
     set_threshold: float,
+    scope_threshold: float | None,
     keep: bool,
     parent: int,
 ) -> None:
@@ -134,6 +135,7 @@ def _start_worker(
         min_confidence=min_conf,
         level=level,
         set_threshold=set_threshold,
+        scope_threshold=scope_threshold,
     )
     _worker_keep = keep
     gc.freeze()  # the model lives as long as the worker: keep it out of collections
@@ -242,6 +244,7 @@ def _in_pool(
             predictor.min_confidence,
             predictor.level,
             predictor.set_threshold,
+            predictor.scope_threshold,
             keep,
             os.getpid(),
         ),

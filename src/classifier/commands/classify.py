@@ -75,6 +75,7 @@ class ClassifyOptions:
     budget: str | None = None
     cited: str | None = None
     set_threshold: float = DEFAULT_SET_THRESHOLD
+    scope_threshold: float | None = None
     header_row: int | None = None
     output_errors: str = "strict"
     keep_formulas: bool = False
@@ -130,6 +131,8 @@ def _check_options(opts: ClassifyOptions) -> None:
         raise InputFileError("--min-confidence must be between 0 and 1")
     if not 0.0 <= opts.set_threshold <= 1.0:
         raise InputFileError("--set-threshold must be between 0 and 1")
+    if opts.scope_threshold is not None and not 0.0 <= opts.scope_threshold <= 1.0:
+        raise InputFileError("--scope-threshold must be between 0 and 1")
     if opts.header_row is not None and opts.header_row < 1:
         raise InputFileError("--header-row counts rows as Excel does, from 1")
     named = suffix_format(opts.output) if opts.output and opts.output != "-" else None
@@ -189,6 +192,7 @@ def classify(opts: ClassifyOptions) -> int:
         min_confidence=min_conf,
         level=opts.level,
         set_threshold=opts.set_threshold,
+        scope_threshold=opts.scope_threshold,
     )
 
     table = open_table(opts.input, opts.format, opts.encoding, opts.sheet, opts.header_row)
@@ -279,7 +283,10 @@ def classify(opts: ClassifyOptions) -> int:
             f"text from {' + '.join(map(one_line, text_columns))} -> {where}",
             file=sys.stderr,
         )
-        said = [*notes, *_run_notes(opts, out_fmt, extras, writer, cut, cited_out)]
+        said = [
+            *notes,
+            *_run_notes(opts, out_fmt, extras, writer, cut, cited_out, model.in_scope_threshold),
+        ]
         said += [f"replaced the earlier {path}" for path in replaced] + table.notes
         for note in said:
             print(f"note: {note}", file=sys.stderr)
@@ -293,9 +300,15 @@ def _run_notes(
     writer: TableWriter,
     cut: int,
     cited_out: int,
+    model_threshold: float,
 ) -> list[str]:
     """What the analyst should know about the run beyond the row counts."""
     out = []
+    if opts.scope_threshold is not None:
+        out.append(
+            f"rows are out_of_scope below in_scope {opts.scope_threshold:g} (--scope-threshold; "
+            f"the model's own threshold is {model_threshold:g})"
+        )
     if cut:
         were = "cells were" if cut > 1 else "cell was"
         out.append(
@@ -350,6 +363,7 @@ def _as_targets(review: list[tuple], predictor: Predictor) -> list[tuple]:
         top_k=predictor.top_k,
         min_confidence=predictor.min_confidence,
         set_threshold=predictor.set_threshold,
+        scope_threshold=predictor.scope_threshold,
     )
     out = []
     for start in range(0, len(review), CHUNK_ROWS):

@@ -152,8 +152,17 @@ def scope_lines(m: dict) -> str:
         f"ECE top-3 on IN {m['slots_in']['ece_top3']:.3f}  "
         f"label set on IN: precision {m['label_set_in']['precision']:.3f}  "
         f"recall {m['label_set_in']['recall']:.3f}  F1 {m['label_set_in']['f1']:.3f}\n"
-        f"  {_intervals(m['intervals'], _SCOPE_INTERVALS)}"
+        f"  {_intervals(m['intervals'], _SCOPE_INTERVALS)}\n"
+        f"  {_operating_points(m.get('operating_points', {}))}"
     )
+
+
+def _operating_points(points: dict) -> str:
+    """One line: precision/recall (rows called in scope) at each --scope-threshold."""
+    parts = [
+        f"{t} {d['precision']:.2f}/{d['recall']:.2f} ({d['called_in']})" for t, d in points.items()
+    ]
+    return "by --scope-threshold, precision/recall (rows called in): " + "  ".join(parts)
 
 
 _REQUEST_INTERVALS = {
