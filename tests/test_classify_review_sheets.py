@@ -630,3 +630,27 @@ def test_damaged_zip_exits_2(tmp_path):
     assert rc == 2 and err.startswith("error: ") and err.count("\n") == 1, err
     assert str(src) in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["export.zip"]
+
+
+def test_rows_without_an_id_with_budget_are_said_apart(tmp_path, hand_files):
+    """Two rows with a blank 予算事業ID: empty amounts, each counted once, and the note says
+    so instead of calling them one programme missing from 2-1."""
+    _, budget = hand_files
+    src = tmp_path / "rs.csv"
+    src.write_bytes(
+        csv_bytes(RS_HEADER, [rs_row("101", LOCAL), rs_row("", CRIME), rs_row("", BRIDGE)])
+    )
+    out = tmp_path / "out.csv"
+    rc, err = run_classify([src, "--budget", budget, "-o", out])
+    assert rc == 0, err
+    assert (
+        "note: 2 rows have no 予算事業ID, so --budget could join nothing to them (their cells "
+        "are empty)\n" in err
+    )
+    assert "not in" not in err  # no programme is missing from 2-1
+    table = read_csv_output(out)
+    assert [r[-3:] for r in table[1:]] == [
+        ["1200000", "1500000", "1"],
+        ["", "", "1"],
+        ["", "", "1"],
+    ]

@@ -154,3 +154,22 @@ def test_a_join_needs_the_id_and_the_year(budget, cited, columns, option):
     given = {"--budget": (budget, None), "--cited": (None, cited)}[option]
     with pytest.raises(InputFileError, match=f"^{option} joins on 予算事業ID and 事業年度"):
         ExportColumns(columns, "事業の目的" in columns, *given)
+
+
+def test_rows_without_an_id_are_counted_apart_not_as_one_missing_programme(budget, cited):
+    """Three rows with a blank 予算事業ID get empty joined cells, each counts in the
+    summary (budget_counted 1: nothing says they repeat one another), and none is a
+    'programme missing from 2-1 / 1-3': they are counted in ``no_id`` instead."""
+    extras = ExportColumns(RS, True, budget, cited)
+    got = [extras.cells(r) for r in (row(2, ""), row(3, " "), row(4, ""), row(5, "9"))]
+    assert got[:3] == [["", "", "", 1, ""]] * 3
+    assert got[3] == ["", "", "", 1, ""]  # 9: in neither file
+    assert extras.no_id == 3
+    assert extras.missing_budget == 1 and extras.missing_cited == 1  # programme 9 alone
+    assert extras.duplicates == 0
+
+
+def test_no_id_is_not_counted_without_a_join():
+    extras = ExportColumns(RS, True, None, None)
+    extras.cells(row(2, ""))
+    assert extras.no_id == 0  # no --budget / --cited: nothing to join, nothing to say

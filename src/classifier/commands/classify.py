@@ -333,6 +333,15 @@ def _run_notes(
             f"{'is' if extras.missing_budget == 1 else 'are'} not in {opts.budget} (their "
             f"budget cells are empty, and the summary counts them in programmes_budget_unknown)"
         )
+    if extras.no_id:
+        joined = " or ".join(
+            o for o, f in (("--budget", opts.budget), ("--cited", opts.cited)) if f
+        )
+        out.append(
+            f"{plural(extras.no_id, 'row')} {'has' if extras.no_id == 1 else 'have'} no "
+            f"{rs.ID}, so {joined} could join nothing to "
+            f"{'it' if extras.no_id == 1 else 'them'} (their cells are empty)"
+        )
     if extras.budgets is not None and out_fmt != "xlsx":
         out.append(
             f"the budget summary per policy label is a sheet of Excel output (-o FILE.xlsx); "

@@ -46,6 +46,9 @@ class ExportColumns:
         self._budget_seen: set[tuple[str, str]] = set()
         self.duplicates = 0
         self.n_cited = 0
+        # Rows with no 予算事業ID: nothing can be joined to them, and they are no programme
+        # to count as missing (several blank ids are not one programme).
+        self.no_id = 0
         # Programmes, not rows: a programme on several rows (one per 主要経費) counts once.
         self._missing_budget: set[tuple[str, str]] = set()
         self._missing_cited: set[tuple[str, str]] = set()
@@ -67,6 +70,8 @@ class ExportColumns:
         # (予算事業ID, 事業年度): what --budget and --cited join on.
         key = (ident, cell_text(row.cells[self._year]).strip()) if self._year is not None else None
         out: list[Any] = []
+        if key is not None and not ident:
+            self.no_id += 1
         if self.review_sheet:
             # The Excel row (header = row 1) of the first row with this id.
             first = self._seen.setdefault(ident, row.line) if ident else row.line
@@ -77,7 +82,8 @@ class ExportColumns:
             assert key is not None
             budget = self.budgets.get(key)
             if budget is None:
-                self._missing_budget.add(key)
+                if ident:
+                    self._missing_budget.add(key)
                 out += ["", ""]
             else:
                 out += [_blank(budget.initial), _blank(budget.request)]
@@ -89,7 +95,7 @@ class ExportColumns:
             assert key is not None
             names = self.citations.cyber.get(key, ())
             self.n_cited += bool(names)
-            if key not in self.citations.listed:
+            if key not in self.citations.listed and ident:
                 self._missing_cited.add(key)
             out.append("; ".join(names))
         return out
