@@ -6,7 +6,7 @@ import sys
 
 from ..corpus import read_clauses
 from ..errors import InputFileError
-from ..paths import corpus_dir, corpus_root, policies_text
+from ..paths import built_policies, corpus_dir, corpus_root, policies_text
 from ..sources import rs
 from ..summary import SUMMARY_COLUMNS, SUMMARY_SHEET, BudgetSummary
 from ..tables import open_table
@@ -108,7 +108,7 @@ def show_results(path: str, policy: str = "r3", summary_only: bool = False) -> i
 
 def _check_policy(policy: str) -> None:
     """Refuse a ``--policy`` that has no corpus, naming the policies there are."""
-    if (corpus_dir(policy) / "clauses.jsonl").is_file():
+    if policy in built_policies():
         return
     raise InputFileError(f"--policy {policy}: no such policy in {corpus_root()}; {policies_text()}")
 

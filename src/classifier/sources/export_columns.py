@@ -88,7 +88,7 @@ class ExportColumns:
             else:
                 out += [_blank(budget.initial), _blank(budget.request)]
             # A row without an id cannot be matched to any other: it counts.
-            counted = not key[0] or key not in self._budget_seen
+            counted = not ident or key not in self._budget_seen
             self._budget_seen.add(key)
             out.append(int(counted))
         if self.citations is not None:

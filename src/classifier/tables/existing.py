@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import ClassifierError, OutputFileError
-from ..textutil import cell_text
+from ..textutil import cell_text, plural
 from .header import column_key, one_line
 from .read import open_table
 
@@ -64,9 +64,8 @@ def check_replaceable(
             f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); {retry}"
         ) from None
     if filled:
-        rows = "row" if filled == 1 else "rows"
         raise OutputFileError(
             f"{option} {path} already exists and holds an analyst's "
-            f"{' or '.join(entries)} in {filled} {rows}, which would be lost; {retry}"
+            f"{' or '.join(entries)} in {plural(filled, 'row')}, which would be lost; {retry}"
         )
     return True
