@@ -115,7 +115,12 @@ def test_no_note_without_a_summary_map_beside_the_source(tmp_path, capsys):
     out = tmp_path / "out"
     argv = [str(src_dir / "source.txt"), "--policy-id", "r3", "--out", str(out), "-q"]
     assert build_corpus_main(argv) == 0
-    assert capsys.readouterr().err == ""
+    # Nothing is beside the source; what is said is that no map was read at all.
+    assert capsys.readouterr().err == (
+        "note: no summary map (--summary-map or OUT/summary_map.csv), so each of the "
+        f"29 summary bullets is labelled with its area at most; write "
+        f"{out / 'summary_map.csv'} (bullet_id,labels) to label them by item\n"
+    )
 
 
 # One area with one target item, and one page number: the counts of one.
@@ -140,3 +145,57 @@ def test_counts_of_one_read_naturally(tmp_path, capsys):
         "3 clauses (1 classification target, marked *), 0 summary entries, "
         f"1 artefact removed (page_number 1) -> {out}\n"
     )
+
+
+def test_rebuilding_a_corpus_from_its_own_source_is_routine(tmp_path, capsys):
+    code, out = _build(tmp_path)
+    assert code == 0
+    argv = [str(out / "source.txt"), "--policy-id", "r3", "--out", str(out), "-q"]
+    assert build_corpus_main(argv) == 0  # the retrain command does exactly this
+    assert build_corpus_main([str(R3_SOURCE), "--policy-id", "r3", "--out", str(out), "-q"]) == 0
+
+
+def test_another_policys_corpus_is_not_replaced_without_force(tmp_path, capsys):
+    code, out = _build(tmp_path)
+    assert code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    capsys.readouterr()
+    argv = [str(R3_SOURCE), "--policy-id", "r4", "--out", str(out), "-q"]
+    assert build_corpus_main(argv) == 2
+    err = capsys.readouterr().err
+    assert (
+        f"--out {out} holds the corpus of policy r3; building r4 there would replace it: "
+        "choose another --out, or pass --force to replace it"
+    ) in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert build_corpus_main([*argv, "--force"]) == 0
+    assert json.loads((out / "corpus.json").read_text(encoding="utf-8"))["policy_id"] == "r4"
+
+
+def test_another_text_of_the_same_policy_does_not_replace_the_source_copy(tmp_path, capsys):
+    code, out = _build(tmp_path)
+    assert code == 0
+    revised = tmp_path / "revised.txt"
+    revised.write_text(R3_SOURCE.read_text(encoding="utf-8") + "\n追記\n", encoding="utf-8")
+    capsys.readouterr()
+    argv = [str(revised), "--policy-id", "r3", "--out", str(out), "-q"]
+    assert build_corpus_main(argv) == 2
+    assert "was built from another text of policy r3" in capsys.readouterr().err
+    assert (out / "source.txt").read_bytes() == R3_SOURCE.read_bytes()  # raw data kept
+
+
+def test_a_folder_that_is_not_a_corpus_keeps_its_files(tmp_path, capsys):
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    (folder / "clauses.csv").write_text("an analyst's own table", encoding="utf-8")
+    argv = [str(R3_SOURCE), "--policy-id", "r3", "--out", str(folder), "-q"]
+    assert build_corpus_main(argv) == 2
+    assert (
+        f"--out {folder} is not a corpus folder (no corpus.json) but has clauses.csv, "
+        "which building would replace"
+    ) in capsys.readouterr().err
+    assert (folder / "clauses.csv").read_text(encoding="utf-8") == "an analyst's own table"
+    # An empty folder, or one with other files only, is fine.
+    (folder / "clauses.csv").unlink()
+    (folder / "notes.txt").write_text("x", encoding="utf-8")
+    assert build_corpus_main(argv) == 0

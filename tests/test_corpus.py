@@ -13,7 +13,9 @@ import pytest
 
 from classifier.corpus import (
     CLAUSE_CSV_COLUMNS,
+    CORPUS_FILE_NAMES,
     check_summary_map,
+    corpus_files,
     read_clauses,
     read_policy_text,
     read_summary_map,
@@ -156,3 +158,15 @@ def test_read_clauses_of_a_mistyped_policy_names_the_ones_built_beside_it(tmp_pa
     assert str(caught.value).startswith(
         f"{tmp_path / 'r9'} has no clauses.jsonl (the policies built are r3, r4); build it with"
     )
+
+
+def test_corpus_file_names_are_the_files_written(small_policy):
+    # build_corpus refuses to replace these names in a folder that is not a corpus.
+    assert tuple(corpus_files(small_policy, "")) == CORPUS_FILE_NAMES
+
+
+def test_a_summary_map_label_that_cannot_be_read_names_its_bullet(tmp_path):
+    path = tmp_path / "summary_map.csv"
+    path.write_text("bullet_id,labels\ns1,(2)③ (2)⑦\n", encoding="utf-8")
+    with pytest.raises(LabelError, match=r"summary_map.csv: bullet s1: .* more than one label"):
+        read_summary_map(path)

@@ -7,13 +7,17 @@ import csv
 import pytest
 from openpyxl import Workbook
 
+from classifier.corpus import corpus_files
 from classifier.dataset import (
     examples_for_policy,
     is_review_sheet,
     read_labelled,
     read_labelled_files,
+    review_policy,
 )
 from classifier.errors import InputFileError
+
+from .helpers import tiny_policy
 
 COLUMNS = ["id", "text", "labels", "府省庁", "要求額", "split"]
 ROWS = [
@@ -157,3 +161,66 @@ def test_examples_for_policy_summarises_problems(tmp_path, small_policy):
     assert out.warnings[20] == "… and 2 more label problems"
     assert out.warnings[21] == "22 labelled rows were left out because of the problems above"
     assert out.notes == []
+
+
+def _review_sheet_of(path, policy_id, rows):
+    """A review sheet as classify writes it now: with the policy its labels belong to."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "classified"
+    ws.append(["row", "id", "text", "label_1", "status", "policy", "accepted_label", "comment"])
+    for number, (ident, text, label) in enumerate(rows, start=1):
+        ws.append([number, ident, text, "(1)①", "ok", policy_id, label, None])
+    wb.save(path)
+    return path
+
+
+def test_review_policy_is_read_from_the_sheet(tmp_path):
+    assert review_policy(_review_sheet_of(tmp_path / "a.xlsx", "r3", [("a", "x", "(1)①")])) == "r3"
+    # Written before the column existed, or not a review sheet: nothing recorded.
+    old = _review_sheet(tmp_path / "b.xlsx", [[1, "a", "x", "", "ok", "", ""]])
+    assert review_policy(old) is None
+    assert review_policy(write_csv(tmp_path / "l.csv", ROWS)) is None
+    wb = Workbook()
+    wb.active.append(["id", "text", "policy", "accepted_label"])
+    wb.active.append(["a", "x", "r3", "(1)①"])
+    wb.active.append(["b", "y", "r4", "(1)①"])
+    wb.save(tmp_path / "mixed.xlsx")
+    with pytest.raises(InputFileError, match=r"names several policies \(r3, r4\)"):
+        review_policy(tmp_path / "mixed.xlsx")
+
+
+def test_a_review_sheet_of_the_policy_trained_is_read_directly(tmp_path, small_policy):
+    sheet = _review_sheet_of(tmp_path / "r.xlsx", "t1", [("a", "政府機関の監視", "(1)②")])
+    out = examples_for_policy([sheet], small_policy, None, None)
+    assert [(r.id, r.labels) for r in out.requests] == [("a", ("(1)②",))]
+    assert out.warnings == []
+
+
+def test_a_review_sheet_of_another_policy_is_not_read_as_this_ones(tmp_path):
+    # Its labels are spelt like this policy's, but they mean the other version's items.
+    sheet = _review_sheet_of(tmp_path / "r.xlsx", "t0", [("a", "政府機関の監視", "(1)②")])
+    out = examples_for_policy([sheet], tiny_policy("t1"), None, None)
+    assert out.requests == []
+    assert out.warnings == [
+        f"{sheet}: its labels belong to policy t0, not t1: left out. Train with "
+        "--labels-policy t0 to carry them over a reviewed crosswalk"
+    ]
+
+
+def test_a_review_sheet_of_the_labels_policy_goes_over_the_crosswalk(tmp_path):
+    old_dir = tmp_path / "corpus" / "t0"
+    old_dir.mkdir(parents=True)
+    for name, data in corpus_files(tiny_policy("t0"), "").items():
+        (old_dir / name).write_bytes(data)
+    sheet = _review_sheet_of(tmp_path / "r.xlsx", "t0", [("a", "政府機関の監視", "(1)②")])
+    missing = tmp_path / "crosswalk.csv"
+    out = examples_for_policy([sheet], tiny_policy("t1"), old_dir, missing, "revise crosswalk")
+    assert out.requests == []
+    assert out.warnings == [
+        f"1 labelled rows keyed to policy t0 were left out: there is no reviewed crosswalk "
+        f"{missing}. Propose one with `revise crosswalk`, review it, and train again"
+    ]
+    missing.write_text("old_label,new_label,reviewed\n(1)②,(1)①,yes\n", encoding="utf-8")
+    out = examples_for_policy([sheet], tiny_policy("t1"), old_dir, missing)
+    assert [(r.id, r.labels) for r in out.requests] == [("a", ("(1)①",))]

@@ -44,10 +44,39 @@ def test_normalize_label(typed, canonical):
 
 
 @pytest.mark.parametrize(
-    "typed", ["NONE", "none", "None", " NONE ", "対象外", "該当なし", "なし", "out_of_scope", "-"]
+    "typed", ["NONE", "none", "None", " NONE ", "対象外", "該当なし", "なし", "out_of_scope"]
 )
 def test_none_spellings(typed):
     assert normalize_label(typed) == "NONE"
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("(2)③ (2)⑦", "more than one label: separate labels with ';'"),
+        ("(2)③/(2)⑦", "more than one label"),
+        ("(2)③ ⑦", "more than one label"),  # a circled item of the same area
+        ("(2)③ⅰ?", "marked unsure"),
+        ("(2)③ⅰ？", "marked unsure"),  # full-width question mark
+        ("(2)③ⅰ NONE", "a label and NONE"),
+        ("(2)③ 対象外", "a label and NONE"),
+        ("-", "write NONE for out of scope, or leave the cell empty"),
+        ("－", "is not a label"),  # full-width hyphen-minus, as a Japanese keyboard types it
+    ],
+)
+def test_normalize_label_refuses_what_it_cannot_tell(typed, message):
+    # Keeping the first label silently would teach the wrong one.
+    with pytest.raises(LabelError, match=message):
+        normalize_label(typed)
+
+
+def test_a_heading_that_merely_contains_a_none_word_is_still_a_heading():
+    assert normalize_label("(2)③ 該当なしではない施策の強化") == "(2)③"
+
+
+def test_parse_labels_names_the_cell_it_refuses():
+    with pytest.raises(LabelError, match=r"'\(2\)③ \(2\)⑦'"):
+        parse_labels("(1)①;(2)③ (2)⑦")
 
 
 def test_parse_labels_primary_first():

@@ -210,12 +210,15 @@ def test_review_sheet_puts_uncertain_rows_first_and_lists_labels(tmp_path, small
         "evidence_sentence",
         "matched_clause_text",
         "scope_sentence",
+        "policy",
         "accepted_label",
         "comment",
     ]
     # Least confident first; rows that cannot be reviewed (empty, error) last, in row order.
     assert [v[0] for v in values[1:]] == [4, 1, 2, 3]
     assert all(v[-2] is None and v[-1] is None for v in values[1:])
+    # Every row names the policy its labels belong to (train carries them over later).
+    assert {v[-3] for v in values[1:]} == {small_policy.policy_id}
     assert values[2][:8] == (1, "a", "政府機関の監視", "(1)①", "政府機関の監視", 0.9, "監視", "ok")
     labels = read_xlsx_values(path, "labels")
     assert labels == [

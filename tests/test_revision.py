@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 
 import pytest
 
@@ -140,6 +141,33 @@ def test_read_crosswalk_applies_reviewed_rows_only(tmp_path):
     crosswalk = read_crosswalk(path, NEW)
     assert crosswalk.mapping == {"(1)①": "(1)①", "(1)②": None, "(1)④": None}
     assert crosswalk.unreviewed == ("(1)③",)
+
+
+@pytest.mark.parametrize("mark", ["ＹＥＳ", "Ｙ", "◯", "レ", "✓", "はい", " yes "])
+def test_read_crosswalk_knows_the_marks_japanese_forms_use(tmp_path, mark):
+    path = _write_crosswalk(tmp_path / "cw.csv", [("(1)①", "(1)①", mark)])
+    assert read_crosswalk(path, NEW).mapping == {"(1)①": "(1)①"}
+
+
+@pytest.mark.parametrize("mark", ["", "no", "×", "未", "いいえ", "０"])
+def test_read_crosswalk_takes_no_marks_as_not_reviewed(tmp_path, mark):
+    path = _write_crosswalk(tmp_path / "cw.csv", [("(1)①", "(1)①", mark)])
+    crosswalk = read_crosswalk(path, NEW)
+    assert crosswalk.mapping == {} and crosswalk.unreviewed == ("(1)①",)
+
+
+@pytest.mark.parametrize("mark", ["x", "?", "要確認"])
+def test_read_crosswalk_refuses_a_mark_it_cannot_read(tmp_path, mark):
+    # x is yes on some forms and no on Japanese ones: guessing either applies a wrong row.
+    path = _write_crosswalk(tmp_path / "cw.csv", [("(1)①", "(1)①", "yes"), ("(1)②", "", mark)])
+    with pytest.raises(InputFileError, match=rf"cw.csv row 3: reviewed '{re.escape(mark)}' is not"):
+        read_crosswalk(path, NEW)
+
+
+def test_read_crosswalk_names_the_row_of_a_label_it_cannot_read(tmp_path):
+    path = _write_crosswalk(tmp_path / "cw.csv", [("(1)①", "(1)① (1)②", "yes")])
+    with pytest.raises(InputFileError, match=r"cw\.csv row 2: .* holds more than one label"):
+        read_crosswalk(path, NEW)
 
 
 def test_read_crosswalk_refuses_a_label_the_new_policy_lacks(tmp_path):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -100,6 +101,28 @@ def test_diff_lists_the_changes(project, capsys):
         ("added", "", "(2)⑦"),
         ("reworded", "(1)①", "(1)①"),
     } <= rows
+
+
+def test_revise_outputs_replace_only_their_own_files(project, capsys):
+    diff = ["diff", "--old", "r3", "--new", "r4"]
+    assert revise_main([*diff, "-o", "diff.csv"]) == 0
+    assert revise_main([*diff, "-o", "diff.csv"]) == 0  # an earlier diff: replaced
+    with open("notes.csv", "w", encoding="utf-8") as fh:
+        fh.write("a,b\n1,2\n")
+    capsys.readouterr()
+    assert revise_main([*diff, "-o", "notes.csv"]) == 2
+    assert "-o notes.csv already exists and was not written by this tool" in (
+        capsys.readouterr().err
+    )
+    assert Path("notes.csv").read_text(encoding="utf-8") == "a,b\n1,2\n"
+    assert revise_main([*diff, "-o", "notes.csv", "--force"]) == 0
+    # CSV text under an .xlsx name would not open in Excel.
+    for action in ("diff", "crosswalk"):
+        args = [action, "--old", "r3", "--new", "r4", "-o", "out.xlsx"]
+        assert revise_main(args) == 2
+        assert "revise writes CSV (UTF-8 with BOM, opens in Excel); name the file out.csv" in (
+            capsys.readouterr().err
+        )
 
 
 def test_full_revision_cycle(project, capsys):

@@ -160,7 +160,6 @@ def _revise(action: str, **options: Any) -> int:
     from .commands.revise import revise_crosswalk, revise_diff
 
     if action == "diff":
-        options.pop("force")
         return revise_diff(**options)
     return revise_crosswalk(**options)
 

@@ -76,6 +76,12 @@ def build_corpus_parser() -> argparse.ArgumentParser:
         "(default: OUT/summary_map.csv if present)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="do not print the tree")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace OUT even if it holds another policy's corpus, a corpus built from "
+        "another text, or files of a folder that is not a corpus",
+    )
     return p
 
 
@@ -332,7 +338,8 @@ def revise_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--force",
         action="store_true",
-        help="overwrite an existing crosswalk (it may hold a review!)",
+        help="overwrite an existing crosswalk (it may hold a review!), or a diff -o file "
+        "this tool did not write",
     )
     return p
 

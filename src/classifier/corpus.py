@@ -88,9 +88,12 @@ def read_summary_map(path: Path) -> tuple[dict[str, tuple[str, ...]], dict[str, 
         bullet = row["bullet_id"]
         if not bullet:
             continue
-        labels[bullet] = tuple(
-            normalize_label(x) for x in re.split(r"[;；、,，]", row["labels"]) if x.strip()
-        )
+        try:
+            labels[bullet] = tuple(
+                normalize_label(x) for x in re.split(r"[;；、,，]", row["labels"]) if x.strip()
+            )
+        except LabelError as exc:
+            raise LabelError(f"{path}: bullet {bullet}: {exc}") from None
         starts[bullet] = row.get("text_start", "")
     return labels, starts
 
@@ -151,6 +154,16 @@ def clauses_csv_bytes(clauses: tuple[Clause, ...]) -> bytes:
         row["is_target"] = "1" if c.is_target else "0"
         writer.writerow(["" if row[k] is None else row[k] for k in CLAUSE_CSV_COLUMNS])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+# The files build_corpus generates (besides the copy of the source), by name.
+CORPUS_FILE_NAMES = (
+    "clauses.jsonl",
+    "clauses.csv",
+    "summary.jsonl",
+    "artefacts.jsonl",
+    "corpus.json",
+)
 
 
 def corpus_files(policy: Policy, source_sha: str) -> dict[str, bytes]:

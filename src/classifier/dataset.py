@@ -13,9 +13,7 @@ from .policy import Policy
 from .sources import resolve_columns, rs
 from .tables import open_table
 from .textutil import cell_text, document_sentences
-from .vocab import Scope
-
-REVIEW_LABEL_COLUMN = "accepted_label"
+from .vocab import REVIEW_LABEL_COLUMN, REVIEW_POLICY_COLUMN, Scope
 
 
 @dataclass(frozen=True)
@@ -231,6 +229,25 @@ def is_review_sheet(path: str | Path) -> bool:
         table.close()
 
 
+def review_policy(path: str | Path) -> str | None:
+    """The policy a review sheet's labels belong to, from its ``policy`` column (``None``
+    for a sheet written before the column existed, or for another labelled file)."""
+    table = open_table(str(path))
+    try:
+        if REVIEW_POLICY_COLUMN not in table.columns:
+            return None
+        at = table.columns.index(REVIEW_POLICY_COLUMN)
+        found = sorted({cell_text(row.cells[at]).strip() for row in table.rows} - {""})
+    finally:
+        table.close()
+    if len(found) > 1:
+        raise InputFileError(
+            f"{path}: its {REVIEW_POLICY_COLUMN} column names several policies "
+            f"({', '.join(found)}); a review sheet holds the labels of one policy"
+        )
+    return found[0] if found else None
+
+
 @dataclass
 class TrainingExamples:
     """Labelled requests usable for one policy, and what happened on the way there."""
@@ -249,26 +266,46 @@ def examples_for_policy(
 ) -> TrainingExamples:
     """Labelled requests usable for ``policy``: direct, or carried over a reviewed crosswalk.
 
-    Review sheets (with an ``accepted_label`` column) are keyed to ``policy``; other files
-    are keyed to the policy in ``labels_corpus`` (``None``: to ``policy`` itself) and, when
-    that is another version, carried over the reviewed crosswalk at ``crosswalk_path``.
+    Review sheets (with an ``accepted_label`` column) are keyed to the policy their
+    ``policy`` column names (to ``policy`` when they have none); other files are keyed to
+    the policy in ``labels_corpus`` (``None``: to ``policy`` itself). Rows keyed to the
+    ``labels_corpus`` policy, when that is another version, are carried over the reviewed
+    crosswalk at ``crosswalk_path``; a review sheet of any other policy is left out.
     ``crosswalk_hint`` is the command that proposes a missing crosswalk, for the warning.
     """
     from .corpus import read_clauses
     from .revision import carry_labels, read_crosswalk
 
-    direct = [f for f in files if labels_corpus is None or is_review_sheet(f)]
-    old_keyed = [f for f in files if f not in direct]
+    labels_policy = read_clauses(labels_corpus) if labels_corpus is not None else None
+    direct: list[Path] = []
+    old_keyed: list[Path] = []
+    foreign: list[tuple[Path, str]] = []
+    for f in files:
+        sheet = is_review_sheet(f)
+        keyed = review_policy(f) if sheet else None
+        if not sheet:
+            (old_keyed if labels_policy is not None else direct).append(f)
+        elif keyed in (None, policy.policy_id):
+            # A review sheet without a policy column predates it: keyed to ``policy``.
+            direct.append(f)
+        elif labels_policy is not None and keyed == labels_policy.policy_id:
+            old_keyed.append(f)
+        else:
+            foreign.append((f, keyed))
     requests, problems, left_out = read_labelled_files(direct, policy)
     out = TrainingExamples(requests)
+    out.warnings += [
+        f"{f}: its labels belong to policy {keyed}, not {policy.policy_id}: left out. Train "
+        f"with --labels-policy {keyed} to carry them over a reviewed crosswalk"
+        for f, keyed in foreign
+    ]
     out.warnings += problems[:20]
     if len(problems) > 20:
         out.warnings.append(f"… and {len(problems) - 20} more label problems")
     if left_out:
         out.warnings.append(f"{left_out} labelled rows were left out because of the problems above")
-    if not old_keyed or labels_corpus is None:
+    if not old_keyed or labels_policy is None:
         return out
-    labels_policy = read_clauses(labels_corpus)
     old_requests, _, old_left_out = read_labelled_files(old_keyed, labels_policy)
     n_old = len(old_requests) + old_left_out
     if crosswalk_path is None or not Path(crosswalk_path).is_file():

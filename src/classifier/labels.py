@@ -12,7 +12,9 @@ from .policy import Policy
 from .vocab import OUT_OF_SCOPE_LABEL as OUT_OF_SCOPE
 from .vocab import CVGroups, Scope
 
-NONE_SPELLINGS = frozenset({"none", "対象外", "該当なし", "なし", "out_of_scope", "-"})
+NONE_SPELLINGS = frozenset({"none", "対象外", "該当なし", "なし", "out_of_scope"})
+# A dash means "none" to some and "not filled in" to others: neither is guessed.
+_DASHES = frozenset({"-", "－", "ー", "―", "—", "‐", "−"})
 _ROMAN_ASCII = {
     "i": "ⅰ",
     "ii": "ⅱ",
@@ -78,22 +80,47 @@ def normalize_label(raw: str) -> str:
     """Canonical spelling of a label typed by hand: ``（２）③ ii``, ``(2)③ (ii)``,
     ``(2)③(ⅱ)`` and ``(2)③ⅱ)`` are all ``(2)③ⅱ``.
 
-    Anything after the label itself (``(2)③ 政府機関…``) is ignored.
+    A heading after the label (``(2)③ 政府機関…``) is ignored. A second label, a question
+    mark or NONE after it, or a lone dash, raises :class:`LabelError`: which label was
+    meant cannot be told, and silently keeping the first would teach the wrong one.
     """
     s = str(raw).strip()
     if s.lower() in NONE_SPELLINGS or s.upper() == OUT_OF_SCOPE:
         return OUT_OF_SCOPE
+    if s in _DASHES:
+        raise LabelError(
+            f"{s!r} is not a label: write NONE for out of scope, or leave the cell empty "
+            "to skip the row"
+        )
     s = s.translate(_WIDTH)
     m = _LABEL.match(s)
     if m is None:
         head = _LABEL_HEAD.match(s)
         return head.group(1) if head else s
+    _check_rest(str(raw).strip(), s[m.end() :])
     area, item, sub = m.groups()
     label = f"({int(area)})" + (item or "")
     if sub:
         sub = sub.translate(_ROMAN_UPPER).lower()
         label += sub if sub in _SMALL_ROMAN else _SMALL_ROMAN[_ROMAN_ASCII_ORDER.index(sub)]
     return label
+
+
+_ANOTHER_LABEL = re.compile(r"\(\s*\d+\s*\)|[①-⑳]")
+_UNSURE = re.compile(r"[?？]")
+
+
+def _check_rest(raw: str, rest: str) -> None:
+    """Refuse what follows a label when it is not a heading (see :func:`normalize_label`)."""
+    if _ANOTHER_LABEL.search(rest):
+        raise LabelError(
+            f"{raw!r} holds more than one label: separate labels with ';' (e.g. (2)③;(2)⑦)"
+        )
+    if _UNSURE.search(rest):
+        raise LabelError(f"{raw!r} is marked unsure: settle the label, or leave the cell empty")
+    words = rest.split()
+    if words and (words[0].lower() in NONE_SPELLINGS or words[0].upper() == OUT_OF_SCOPE):
+        raise LabelError(f"{raw!r}: a label and NONE (out of scope) cannot be combined")
 
 
 _ROMAN_ASCII_ORDER = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii")

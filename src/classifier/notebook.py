@@ -41,7 +41,8 @@ def notebook_inputs(
     labelled = labelled or os.environ.get("NOTEBOOK_LABELLED")
     model = model or os.environ.get("NOTEBOOK_MODEL")
     split = os.environ.get("NOTEBOOK_SPLIT", split)
-    from .dataset import REVIEW_LABEL_COLUMN, is_review_sheet
+    from .dataset import is_review_sheet
+    from .vocab import REVIEW_LABEL_COLUMN
 
     path = Path(labelled) if labelled else labelled_requests(root)
     gold = gold_column or os.environ.get("NOTEBOOK_GOLD_COLUMN")

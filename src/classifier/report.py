@@ -15,7 +15,14 @@ from .metrics import Scored
 from .policy import Policy
 from .predict import Prediction, display_heading
 from .tables import TableWriter
-from .vocab import OUT_OF_SCOPE_LABEL, Status, error_status
+from .vocab import (
+    OUT_OF_SCOPE_LABEL,
+    REVIEW_COMMENT_COLUMN,
+    REVIEW_LABEL_COLUMN,
+    REVIEW_POLICY_COLUMN,
+    Status,
+    error_status,
+)
 
 EVIDENCE_SEPARATOR = "、"
 REVIEW_SHEET = "labels"  # the review workbook's sheet listing the valid labels
@@ -57,7 +64,7 @@ LABEL_SEPARATOR = ";"
 # Columns every classified file has, whatever --top-k: how an earlier output is recognised.
 OUTPUT_MARK_COLUMNS = ("label_1", "status")
 # The review sheet's columns an analyst fills in (their work, never silently replaced).
-REVIEW_ENTRY_COLUMNS = ("accepted_label", "comment")
+REVIEW_ENTRY_COLUMNS = (REVIEW_LABEL_COLUMN, REVIEW_COMMENT_COLUMN)
 _NO_SCORES = (Status.EMPTY_TEXT, Status.ERROR)
 
 
@@ -120,10 +127,18 @@ def write_review_sheet(
         reviewable = not pred.status.startswith((Status.ERROR, Status.EMPTY_TEXT))
         return (not reviewable, -doubt(pred), number)
 
-    columns = ["row", "id", "text", *output_columns(top_k), *REVIEW_ENTRY_COLUMNS]
+    columns = [
+        "row",
+        "id",
+        "text",
+        *output_columns(top_k),
+        REVIEW_POLICY_COLUMN,
+        *REVIEW_ENTRY_COLUMNS,
+    ]
     with TableWriter(path, "xlsx", columns) as writer:
         for number, ident, text, pred in sorted(rows, key=key):
-            writer.write([number, ident, text, *prediction_cells(pred, top_k), "", ""])
+            cells = prediction_cells(pred, top_k)
+            writer.write([number, ident, text, *cells, policy.policy_id, "", ""])
         labels = [[c.label, display_heading(policy, c.label)] for c in policy.targets]
         writer.add_sheet(
             REVIEW_SHEET,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -24,8 +25,8 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from .errors import InputFileError
-from .labels import LabelledRequest
+from .errors import InputFileError, LabelError
+from .labels import LabelledRequest, normalize_label
 from .policy import Clause, Policy
 from .textutil import non_ws
 from .vocab import OUT_OF_SCOPE_LABEL
@@ -173,49 +174,82 @@ class Crosswalk:
     unreviewed: tuple[str, ...]
 
 
+# Marks compared after NFKC and lower-casing, so ＹＥＳ and Ｙ count as yes.
 REVIEWED = frozenset(
-    {"yes", "y", "1", "true", "ok", "済", "済み", "レビュー済", "はい", "○", "〇", "✓", "✔", "x"}
+    {
+        "yes",
+        "y",
+        "1",
+        "true",
+        "ok",
+        "済",
+        "済み",
+        "レビュー済",
+        "はい",
+        "○",
+        "〇",
+        "◯",
+        "✓",
+        "✔",
+        "レ",
+    }
 )
+NOT_REVIEWED = frozenset({"", "no", "n", "0", "false", "未", "未済", "いいえ", "×", "✗", "✕"})
+
+
+def _reviewed(mark: str, where: str) -> bool:
+    """Whether a crosswalk row's ``reviewed`` cell says it is reviewed. A mark that is
+    neither (``x`` means yes on some forms and no on Japanese ones) is refused, not guessed."""
+    key = unicodedata.normalize("NFKC", mark).strip().lower()
+    if key in REVIEWED:
+        return True
+    if key in NOT_REVIEWED:
+        return False
+    raise InputFileError(
+        f"{where}: reviewed {mark!r} is not a mark train knows: write yes (or はい, ○, 済, 1) "
+        "for a reviewed row, or leave the cell empty"
+    )
 
 
 def read_crosswalk(path: Path, new: Policy) -> Crosswalk:
     """Read a crosswalk (CSV as written, or as Excel re-saves it: CP932, CRLF; or XLSX);
     only rows marked reviewed (yes, はい, ○, 済, 1, …) are applied."""
-    from .labels import normalize_label
     from .tables import open_table
 
     if not Path(path).is_file():
         raise InputFileError(f"{path}: no such crosswalk file")
     table = open_table(str(path))
-    col = {c: i for i, c in enumerate(table.columns)}
-    if "old_label" not in col or "new_label" not in col:
-        table.close()
-        raise InputFileError(
-            f"{path}: a crosswalk needs old_label and new_label columns; the columns are: "
-            f"{', '.join(table.columns)}"
-        )
-    known = {c.label for c in new.targets}
-    mapping: dict[str, str | None] = {}
-    unreviewed = []
-    for row in table.rows:
-        cells = row.cells
-
-        def get(name: str, cells: list = cells) -> str:
-            return str(cells[col[name]] or "").strip() if name in col else ""
-
-        old = normalize_label(get("old_label")) if get("old_label") else ""
-        if not old:
-            continue
-        if get("reviewed").lower() not in REVIEWED:
-            unreviewed.append(old)
-            continue
-        raw = get("new_label")
-        target = normalize_label(raw) if raw else ""
-        if target and target != OUT_OF_SCOPE_LABEL and target not in known:
+    try:
+        col = {c: i for i, c in enumerate(table.columns)}
+        if "old_label" not in col or "new_label" not in col:
             raise InputFileError(
-                f"{path} row {row.line}: new_label {raw!r} is not a target of the new policy"
+                f"{path}: a crosswalk needs old_label and new_label columns; the columns "
+                f"are: {', '.join(table.columns)}"
             )
-        mapping[old] = target if target and target != OUT_OF_SCOPE_LABEL else None
+        known = {c.label for c in new.targets}
+        mapping: dict[str, str | None] = {}
+        unreviewed = []
+        for row in table.rows:
+            cells = {name: str(row.cells[i] or "").strip() for name, i in col.items()}
+            where = f"{path} row {row.line}"
+            try:
+                old = normalize_label(cells["old_label"]) if cells["old_label"] else ""
+                if not old:
+                    continue
+                if not _reviewed(cells.get("reviewed", ""), where):
+                    unreviewed.append(old)
+                    continue
+                raw = cells["new_label"]
+                target = normalize_label(raw) if raw else ""
+            except LabelError as exc:
+                raise InputFileError(f"{where}: {exc}") from None
+            if target and target != OUT_OF_SCOPE_LABEL and target not in known:
+                raise InputFileError(
+                    f"{where}: new_label {raw!r} is not a target of the new policy"
+                )
+            mapping[old] = target if target and target != OUT_OF_SCOPE_LABEL else None
+    finally:
+        table.close()
     return Crosswalk(mapping, tuple(unreviewed))
 
 

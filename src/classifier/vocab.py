@@ -63,3 +63,9 @@ ROLLUP_LEVELS = (Level.SUBITEM, Level.ITEM, Level.AREA)
 
 # The label analysts write for "supports no item" (out of scope).
 OUT_OF_SCOPE_LABEL = "NONE"
+
+# The review sheet's columns an analyst fills in, and the policy its labels belong to
+# (train carries them over a crosswalk when it trains another version).
+REVIEW_LABEL_COLUMN = "accepted_label"
+REVIEW_COMMENT_COLUMN = "comment"
+REVIEW_POLICY_COLUMN = "policy"

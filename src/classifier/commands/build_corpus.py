@@ -2,13 +2,48 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections import Counter
 from pathlib import Path
 
-from ..corpus import SUMMARY_MAP_NAME, load_policy, write_corpus
-from ..errors import InputFileError
+from ..corpus import CORPUS_FILE_NAMES, SOURCE_NAME, SUMMARY_MAP_NAME, load_policy, write_corpus
+from ..errors import InputFileError, OutputFileError
 from ..textutil import plural
+
+
+def _check_out(source: Path, policy_id: str, out: Path, force: bool) -> None:
+    """Rebuilding a corpus from its own source is routine; replacing another policy's
+    corpus, another policy text, or files of a folder that is not a corpus is refused
+    unless ``force`` (the source copy is raw data, never silently replaced)."""
+    if force or not out.is_dir():
+        return
+    retry = "choose another --out, or pass --force to replace it"
+    manifest = out / "corpus.json"
+    if manifest.is_file():
+        try:
+            built = json.loads(manifest.read_text(encoding="utf-8")).get("policy_id")
+        except (OSError, ValueError, AttributeError):
+            built = None
+        if built != policy_id:
+            raise OutputFileError(
+                f"--out {out} holds the corpus of policy {built or '(unreadable)'}; building "
+                f"{policy_id} there would replace it: {retry}"
+            )
+        copy = out / SOURCE_NAME
+        if copy.is_file() and copy.read_bytes() != source.read_bytes():
+            raise OutputFileError(
+                f"--out {out} was built from another text of policy {policy_id} "
+                f"({copy} differs from {source}); a revised policy is a new version "
+                f"(e.g. --policy-id {policy_id}b --out corpus/{policy_id}b/): {retry}"
+            )
+        return
+    clash = sorted(n for n in (*CORPUS_FILE_NAMES, SOURCE_NAME) if (out / n).exists())
+    if clash:
+        raise OutputFileError(
+            f"--out {out} is not a corpus folder (no corpus.json) but has "
+            f"{', '.join(clash)}, which building would replace: {retry}"
+        )
 
 
 def build_corpus(
@@ -17,6 +52,7 @@ def build_corpus(
     out: Path,
     summary_map: Path | None = None,
     quiet: bool = False,
+    force: bool = False,
 ) -> int:
     """Parse ``source`` and write its corpus into ``out``; print the clause tree unless quiet.
 
@@ -25,6 +61,7 @@ def build_corpus(
     """
     if not source.is_file():
         raise InputFileError(f"{source}: no such file")
+    _check_out(source, policy_id, out, force)
     unused = None  # a summary map beside SOURCE that is not read (OUT is elsewhere)
     if summary_map is None:
         if (out / SUMMARY_MAP_NAME).is_file():
@@ -54,6 +91,13 @@ def build_corpus(
             f"note: {unused} (beside SOURCE) was not used: only --summary-map or "
             f"OUT/{SUMMARY_MAP_NAME} is read, and {out} has none, so each summary bullet is "
             f"labelled with its area at most; pass --summary-map {unused} to use it",
+            file=sys.stderr,
+        )
+    elif summary_map is None and policy.summary:
+        print(
+            f"note: no summary map (--summary-map or OUT/{SUMMARY_MAP_NAME}), so each of the "
+            f"{plural(len(policy.summary), 'summary bullet')} is labelled with its area at "
+            f"most; write {out / SUMMARY_MAP_NAME} (bullet_id,labels) to label them by item",
             file=sys.stderr,
         )
     return 0

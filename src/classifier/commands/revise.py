@@ -8,16 +8,30 @@ from collections import Counter
 from pathlib import Path
 
 from ..corpus import read_clauses
-from ..errors import InputFileError
+from ..errors import InputFileError, OutputFileError
 from ..paths import corpus_ref, crosswalk_in
 from ..revision import crosswalk_csv, diff_policies, propose_crosswalk
 from ..tables import atomic_write_bytes
+from ..tables.existing import check_replaceable
 
 DIFF_COLUMNS = ("kind", "old_label", "new_label", "similarity", "old_heading", "new_heading")
 
 
-def revise_diff(old: str, new: str, output: Path | None = None) -> int:
-    """Print clauses added, removed, renumbered and reworded; optionally write them as CSV."""
+def _csv_name(output: Path, option: str = "-o") -> None:
+    """Both outputs are CSV (Excel opens them); another suffix would hide that."""
+    if output.suffix.lower() != ".csv":
+        raise OutputFileError(
+            f"{option} {output}: revise writes CSV (UTF-8 with BOM, opens in Excel); "
+            f"name the file {output.with_suffix('.csv').name}"
+        )
+
+
+def revise_diff(old: str, new: str, output: Path | None = None, force: bool = False) -> int:
+    """Print clauses added, removed, renumbered and reworded; optionally write them as CSV
+    (replacing only an earlier diff unless ``force``)."""
+    if output:
+        _csv_name(output)
+        check_replaceable(output, "-o", ours=DIFF_COLUMNS, fmt="csv", force=force)
     changes = diff_policies(read_clauses(corpus_ref(old)), read_clauses(corpus_ref(new)))
     counts: Counter[str] = Counter()
     for ch in changes:
@@ -52,6 +66,7 @@ def revise_crosswalk(old: str, new: str, output: Path | None = None, force: bool
     old_policy = read_clauses(corpus_ref(old))
     new_policy = read_clauses(corpus_ref(new))
     out = output or crosswalk_in(corpus_ref(new), old_policy.policy_id)
+    _csv_name(out)
     if out.exists() and not force:
         raise InputFileError(
             f"{out} exists and may hold an analyst's review; use --force to replace it"

@@ -11,6 +11,7 @@ from ..dataset import annotated_ids, examples_for_policy, presumed_out
 from ..labels import LabelledRequest
 from ..metrics import interval_text
 from ..predict import DEFAULT_MIN_CONFIDENCE
+from ..reconcile import reconcile, reconcile_messages
 from ..store import save_model
 from ..training import train as fit_and_card
 from ..vocab import CVGroups
@@ -38,6 +39,7 @@ def train(
         defaults = [paths.labelled_requests(root), paths.labelled_review_sheets(root)]
         files[:0] = [f for f in defaults if f.is_file() and f not in files]
     requests: list[LabelledRequest] = []
+    test_learnt = 0
     if not clause_only:
         old = paths.corpus_dir(labels_policy, root) if labels_policy != policy_id else None
         examples = examples_for_policy(
@@ -49,11 +51,14 @@ def train(
                 f"python scripts/revise.py crosswalk --old {labels_policy} --new {policy_id}"
             ),
         )
-        for line in examples.warnings:
+        reconciled = reconcile(examples.requests + _presumed_out(examples.requests, files, root))
+        warnings, notes = reconcile_messages(reconciled)
+        for line in [*examples.warnings, *warnings]:
             print(f"warning: {line}", file=sys.stderr)
-        for line in examples.notes:
+        for line in [*examples.notes, *notes]:
             print(line, file=sys.stderr)
-        requests = examples.requests + _presumed_out(examples.requests, files, root)
+        requests = reconciled.requests
+        test_learnt = len(reconciled.test_learnt)
     min_conf = DEFAULT_MIN_CONFIDENCE if min_confidence is None else min_confidence
     n_in = sum(1 for r in requests if r.labels and r.split != "test")
     only_clauses = clause_only or n_in == 0
@@ -69,6 +74,8 @@ def train(
         clause_only=only_clauses,
         cv_groups=CVGroups(cv_groups).value,
     )
+    # Held-out rows another file teaches are not scored (see reconcile); the card says so.
+    result.card["labelled"]["n_test_learnt_elsewhere"] = test_learnt
     out = out or paths.model_dir(policy_id, root)
     save_model(result.model, out, result.card)
     print(

@@ -1,0 +1,110 @@
+"""One row per labelled text across files: an analyst's later labels replace earlier
+ones, and no text is both learnt from and scored as held out."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .dataset import PRESUMED_SOURCE
+from .labels import LabelledRequest, format_labels
+from .textutil import non_ws, plural
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    """Labelled requests with every text learnt from or scored once (see :func:`reconcile`)."""
+
+    requests: list[LabelledRequest]
+    relabelled: tuple[str, ...]  # "<id>: <labels> (<file>) -> <labels> (<later file>)"
+    test_learnt: tuple[str, ...]  # "<id> (<file>)": test rows another file teaches
+    repeats: int  # copies of a text dropped for a later file's copy with the same labels
+
+
+def _text_key(r: LabelledRequest) -> str:
+    """Two rows are the same request when their texts are, whatever their ids (a review
+    sheet may number rows afresh) and line wrapping."""
+    return unicodedata.normalize("NFKC", non_ws(r.text))
+
+
+def _labels_text(r: LabelledRequest) -> str:
+    labels = format_labels(r.labels)
+    return f"{r.scope} {labels}" if r.scope else labels
+
+
+def reconcile(requests: Sequence[LabelledRequest]) -> Reconciled:
+    """One row per text across labelled files, so that no text is both learnt from and
+    scored as held-out, and an analyst's later correction replaces an earlier label.
+
+    Rows of one file are never merged with each other (a download may repeat a
+    programme). Across files, for each text: a row presumed out of scope yields to any
+    annotated one; if any copy is in the dev split the text is learnt from, with the
+    labels of the last dev copy (files are read in the order given: a reviewed sheet
+    passed with ``--labelled`` comes after the bundled files), and its test copies are
+    not scored; otherwise the last test copy is scored. Input order is kept otherwise.
+    """
+    groups: dict[str, list[int]] = {}
+    for i, r in enumerate(requests):
+        groups.setdefault(_text_key(r), []).append(i)
+    drop: set[int] = set()
+    relabelled: list[str] = []
+    test_learnt: list[str] = []
+    repeats = 0
+    for members in groups.values():
+        if len({requests[i].source for i in members}) < 2:
+            continue
+        annotated = [i for i in members if requests[i].source != PRESUMED_SOURCE]
+        if annotated and len(annotated) < len(members):
+            drop.update(i for i in members if i not in annotated)
+            members = annotated
+        by_source: dict[str, list[int]] = {}
+        for i in members:
+            by_source.setdefault(requests[i].source, []).append(i)
+        if len(by_source) < 2:
+            continue
+        dev = [i for i in members if requests[i].split != "test"]
+        keep = (dev or members)[-1]
+        keep_source = requests[keep].source
+        for i in members:
+            r = requests[i]
+            if r.source == keep_source:
+                continue
+            drop.add(i)
+            if r.split == "test" and dev:
+                test_learnt.append(f"{r.id} ({r.source})")
+            elif _labels_text(r) != _labels_text(requests[keep]):
+                relabelled.append(
+                    f"{r.id}: {_labels_text(r)} ({r.source}) -> "
+                    f"{_labels_text(requests[keep])} ({keep_source})"
+                )
+            else:
+                repeats += 1
+    kept = [r for i, r in enumerate(requests) if i not in drop]
+    return Reconciled(kept, tuple(relabelled), tuple(test_learnt), repeats)
+
+
+def reconcile_messages(result: Reconciled) -> tuple[list[str], list[str]]:
+    """Warnings and notes for what :func:`reconcile` did, for the train command."""
+    warnings, notes = [], []
+    if result.test_learnt:
+        shown = ", ".join(result.test_learnt[:10])
+        more = f" and {len(result.test_learnt) - 10:,} more" if len(result.test_learnt) > 10 else ""
+        warnings.append(
+            "left out of the model card's test figures, because another labelled file "
+            "teaches the same text in its dev split: "
+            f"{plural(len(result.test_learnt), 'test-split row')} ({shown}{more})"
+        )
+    if result.relabelled:
+        shown = "; ".join(result.relabelled[:10])
+        more = f"; and {len(result.relabelled) - 10:,} more" if len(result.relabelled) > 10 else ""
+        notes.append(
+            "labelled again in a later file, so the later labels are learnt: "
+            f"{plural(len(result.relabelled), 'request')} ({shown}{more})"
+        )
+    if result.repeats:
+        notes.append(
+            "counted once, as they repeat a request of another file with the same labels: "
+            f"{plural(result.repeats, 'row')}"
+        )
+    return warnings, notes
