@@ -131,9 +131,14 @@ def test_read_labelled_files_keeps_rows_of_different_files_apart(tmp_path, small
         [["1", "市町村の訓練", "(1)②"], ["2", "x", "(7)"]],
         ["id", "text", "labels"],
     )
-    requests, problems, left_out = read_labelled_files([a, b], small_policy)
-    assert [(r.id, r.labels) for r in requests] == [("1", ("(1)①",)), ("b:1", ("(1)②",))]
-    assert left_out == 1 and len(problems) == 1 and problems[0].startswith("b.csv row 3:")
+    read = read_labelled_files([a, b], small_policy)
+    assert [(r.id, r.labels) for r in read.requests] == [("1", ("(1)①",)), ("b:1", ("(1)②",))]
+    assert read.left_out == 1 and len(read.problems) == 1
+    assert read.problems[0].startswith("b.csv row 3:")
+    assert read.counts == [
+        "a.csv: 1 labelled row read (1 dev, 0 test), 0 without a label, 0 left out",
+        "b.csv: 1 labelled row read (1 dev, 0 test), 0 without a label, 1 left out",
+    ]
 
 
 def test_read_labelled_files_gives_every_request_its_own_id(tmp_path, small_policy):
@@ -145,8 +150,7 @@ def test_read_labelled_files_gives_every_request_its_own_id(tmp_path, small_poli
         [["1", "x", "(1)②"], ["1", "y", "(1)②"], ["1", "z", "(1)②"], ["", "w", "(1)①"]],
         cols,
     )
-    requests, _, _ = read_labelled_files([a, b, b], small_policy)
-    ids = [r.id for r in requests]
+    ids = [r.id for r in read_labelled_files([a, b, b], small_policy).requests]
     assert len(set(ids)) == len(ids) == 9
     assert ids[:5] == ["1", "b:1", "b:1#2", "b:1#3", "row4"]
     assert "None" not in ids
@@ -159,8 +163,10 @@ def test_examples_for_policy_summarises_problems(tmp_path, small_policy):
     assert [r.id for r in out.requests] == ["ok"]
     assert len(out.warnings) == 22  # 20 problems, a count of the rest, the rows left out
     assert out.warnings[20] == "… and 2 more label problems"
-    assert out.warnings[21] == "22 labelled rows were left out because of the problems above"
-    assert out.notes == []
+    assert out.warnings[21] == "left out because of the problems above: 22 labelled rows"
+    assert out.notes == [
+        "l.csv: 1 labelled row read (1 dev, 0 test), 0 without a label, 22 left out"
+    ]
 
 
 def _review_sheet_of(path, policy_id, rows):
@@ -218,9 +224,25 @@ def test_a_review_sheet_of_the_labels_policy_goes_over_the_crosswalk(tmp_path):
     out = examples_for_policy([sheet], tiny_policy("t1"), old_dir, missing, "revise crosswalk")
     assert out.requests == []
     assert out.warnings == [
-        f"1 labelled rows keyed to policy t0 were left out: there is no reviewed crosswalk "
-        f"{missing}. Propose one with `revise crosswalk`, review it, and train again"
+        "left out, as they are keyed to policy t0: 1 labelled row; there is no reviewed "
+        f"crosswalk {missing}. Propose one with `revise crosswalk`, review it, and train again"
     ]
     missing.write_text("old_label,new_label,reviewed\n(1)②,(1)①,yes\n", encoding="utf-8")
     out = examples_for_policy([sheet], tiny_policy("t1"), old_dir, missing)
     assert [(r.id, r.labels) for r in out.requests] == [("a", ("(1)①",))]
+
+
+def test_a_comment_without_a_label_is_reported_not_learnt(tmp_path, small_policy):
+    path = _review_sheet(
+        tmp_path / "review.xlsx",
+        [
+            [1, "a", "政府機関の監視", "(1)①", "ok", None, "(1)② ではないか"],
+            [2, "b", "市町村の訓練", "(1)①", "ok", "(1)②", None],
+        ],
+    )
+    report = read_labelled(path, small_policy)
+    assert [r.id for r in report.requests] == ["b"]
+    assert report.problems == (
+        "review.xlsx row 2: a comment but no accepted_label, so the row is not learnt from",
+    )
+    assert report.unlabelled == 1 and report.left_out == 0

@@ -155,3 +155,13 @@ def test_cross_validation_group_is_the_programme_or_the_ministry():
         "ministry:総務省",
         "r9",
     ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "suggestion"), [("(2)3", "(2)③"), ("（２）３", "（２）③"), ("(2)-7", "(2)⑦")]
+)
+def test_an_item_typed_as_a_plain_number_gets_its_circled_spelling(typed, suggestion):
+    # Read alone, (2)3 would be area (2): the message quotes what was typed, not that.
+    with pytest.raises(LabelError) as exc:
+        normalize_label(typed)
+    assert str(exc.value) == f"{typed!r}: write the item as a circled number, e.g. {suggestion}"

@@ -129,7 +129,7 @@ def test_full_revision_cycle(project, capsys):
     # Before any review: a clause-only model, and a warning saying how many rows were left out.
     assert train_main(["--policy", "r4", *ONLY_REQUESTS]) == 0
     err = capsys.readouterr().err
-    assert "806 labelled rows keyed to policy r3 were left out" in err
+    assert "left out, as they are keyed to policy r3: 806 labelled rows;" in err
     assert "training a clause-only model" in err
 
     # The proposed crosswalk, checked before the "analyst" marks it reviewed.

@@ -12,8 +12,8 @@ from .labels import LabelledRequest, check_labels, parse_labels
 from .policy import Policy
 from .sources import resolve_columns, rs
 from .tables import open_table
-from .textutil import cell_text, document_sentences
-from .vocab import REVIEW_LABEL_COLUMN, REVIEW_POLICY_COLUMN, Scope
+from .textutil import cell_text, document_sentences, plural
+from .vocab import REVIEW_COMMENT_COLUMN, REVIEW_LABEL_COLUMN, REVIEW_POLICY_COLUMN, Scope
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,13 @@ def read_labelled(
             continue
         if labels is None:
             unlabelled += 1
+            comment = col.get(REVIEW_COMMENT_COLUMN) if is_review else None
+            if comment is not None and cell_text(row.cells[comment]).strip():
+                # A reviewer who wrote a comment meant something; say it is not learnt.
+                problems.append(
+                    f"{where}: a {REVIEW_COMMENT_COLUMN} but no {label_column}, so the row "
+                    "is not learnt from"
+                )
             continue
         if policy is not None:
             bad = check_labels(labels, policy)
@@ -188,23 +195,37 @@ def _number(value: object) -> float | None:
         return None
 
 
-def read_labelled_files(
-    paths: Iterable[str | Path], policy: Policy
-) -> tuple[list[LabelledRequest], list[str], int]:
+@dataclass(frozen=True)
+class LabelledFiles:
+    """What reading several labelled files found (see :func:`read_labelled_files`)."""
+
+    requests: list[LabelledRequest]
+    problems: list[str]
+    left_out: int  # labelled rows left out because of their problems
+    counts: list[str]  # one line per file: rows read by split, unlabelled, left out
+
+
+def read_labelled_files(paths: Iterable[str | Path], policy: Policy) -> LabelledFiles:
     """Read several labelled files (or reviewed sheets) against one policy.
 
-    Returns the usable requests, the per-row problems, and how many labelled rows were
-    left out because of them. Rows of different files never replace each other: an id
-    seen before is prefixed with its file's name.
+    Rows of different files never replace each other here: an id seen before is prefixed
+    with its file's name (:mod:`classifier.reconcile` then merges copies of one text).
     """
     requests: list[LabelledRequest] = []
     problems: list[str] = []
+    counts: list[str] = []
     left_out = 0
     seen: set[str] = set()
     for path in paths:
         report = read_labelled(path, policy)
         problems.extend(report.problems)
         left_out += report.left_out
+        n_test = sum(r.split == "test" for r in report.requests)
+        counts.append(
+            f"{Path(str(path)).name}: {plural(len(report.requests), 'labelled row')} read "
+            f"({len(report.requests) - n_test:,} dev, {n_test:,} test), "
+            f"{report.unlabelled:,} without a label, {report.left_out:,} left out"
+        )
         for r in report.requests:
             if r.id in seen:
                 # Prefixed with the file's name, and numbered if that is taken too (an id
@@ -217,7 +238,7 @@ def read_labelled_files(
                 r = replace(r, id=new_id)
             seen.add(r.id)
             requests.append(r)
-    return requests, problems, left_out
+    return LabelledFiles(requests, problems, left_out, counts)
 
 
 def is_review_sheet(path: str | Path) -> bool:
@@ -292,8 +313,9 @@ def examples_for_policy(
             old_keyed.append(f)
         else:
             foreign.append((f, keyed))
-    requests, problems, left_out = read_labelled_files(direct, policy)
-    out = TrainingExamples(requests)
+    read = read_labelled_files(direct, policy)
+    requests, problems, left_out = read.requests, read.problems, read.left_out
+    out = TrainingExamples(requests, notes=list(read.counts))
     out.warnings += [
         f"{f}: its labels belong to policy {keyed}, not {policy.policy_id}: left out. Train "
         f"with --labels-policy {keyed} to carry them over a reviewed crosswalk"
@@ -303,15 +325,20 @@ def examples_for_policy(
     if len(problems) > 20:
         out.warnings.append(f"… and {len(problems) - 20} more label problems")
     if left_out:
-        out.warnings.append(f"{left_out} labelled rows were left out because of the problems above")
+        out.warnings.append(
+            f"left out because of the problems above: {plural(left_out, 'labelled row')}"
+        )
     if not old_keyed or labels_policy is None:
         return out
-    old_requests, _, old_left_out = read_labelled_files(old_keyed, labels_policy)
+    old_read = read_labelled_files(old_keyed, labels_policy)
+    old_requests, old_left_out = old_read.requests, old_read.left_out
+    out.notes += old_read.counts
     n_old = len(old_requests) + old_left_out
     if crosswalk_path is None or not Path(crosswalk_path).is_file():
         out.warnings.append(
-            f"{n_old} labelled rows keyed to policy {labels_policy.policy_id} were left out: "
-            f"there is no reviewed crosswalk {crosswalk_path}. Propose one with "
+            f"left out, as they are keyed to policy {labels_policy.policy_id}: "
+            f"{plural(n_old, 'labelled row')}; there is no reviewed crosswalk "
+            f"{crosswalk_path}. Propose one with "
             f"`{crosswalk_hint}`, review it, and train again"
         )
         return out

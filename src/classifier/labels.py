@@ -97,8 +97,10 @@ def normalize_label(raw: str) -> str:
     if m is None:
         head = _LABEL_HEAD.match(s)
         return head.group(1) if head else s
-    _check_rest(str(raw).strip(), s[m.end() :])
     area, item, sub = m.groups()
+    if item is None:
+        _check_item_number(str(raw).strip(), s[m.end() :])
+    _check_rest(str(raw).strip(), s[m.end() :])
     label = f"({int(area)})" + (item or "")
     if sub:
         sub = sub.translate(_ROMAN_UPPER).lower()
@@ -108,6 +110,15 @@ def normalize_label(raw: str) -> str:
 
 _ANOTHER_LABEL = re.compile(r"\(\s*\d+\s*\)|[①-⑳]")
 _UNSURE = re.compile(r"[?？]")
+
+
+def _check_item_number(raw: str, rest: str) -> None:
+    """(2)3 or (2)-3: the item typed as a plain number, which alone would read as area (2)."""
+    digits = re.match(r"\s*[-.]?\s*(\d+)", rest)
+    if digits and 1 <= int(digits.group(1)) <= 20:
+        circled = chr(0x2460 + int(digits.group(1)) - 1)
+        head = raw[: len(raw) - len(rest)].strip()
+        raise LabelError(f"{raw!r}: write the item as a circled number, e.g. {head}{circled}")
 
 
 def _check_rest(raw: str, rest: str) -> None:

@@ -51,12 +51,9 @@ def train(
                 f"python scripts/revise.py crosswalk --old {labels_policy} --new {policy_id}"
             ),
         )
+        _report(examples.warnings, examples.notes)
         reconciled = reconcile(examples.requests + _presumed_out(examples.requests, files, root))
-        warnings, notes = reconcile_messages(reconciled)
-        for line in [*examples.warnings, *warnings]:
-            print(f"warning: {line}", file=sys.stderr)
-        for line in [*examples.notes, *notes]:
-            print(line, file=sys.stderr)
+        _report(*reconcile_messages(reconciled))
         requests = reconciled.requests
         test_learnt = len(reconciled.test_learnt)
     min_conf = DEFAULT_MIN_CONFIDENCE if min_confidence is None else min_confidence
@@ -85,6 +82,13 @@ def train(
     for line in metric_lines(result.card["metrics"]):
         print(f"  {line}")
     return 0
+
+
+def _report(warnings: list[str], notes: list[str]) -> None:
+    for line in warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    for line in notes:
+        print(line, file=sys.stderr)
 
 
 def _presumed_out(
