@@ -8,10 +8,12 @@ process boundary), with at most two chunks per worker in flight, so memory stays
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import itertools
 import os
 import signal
+import sys
 import threading
 import time
 from collections import deque
@@ -267,3 +269,42 @@ def _in_pool(
     finally:
         # Chunks not yet started are dropped; running ones finish (seconds at most).
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Keep objects that exist now (the model, the policy) out of garbage collection.
+
+    They never become garbage, and without this every full collection re-traverses all of
+    them while rows stream through (about 5% of the run time).
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+class Progress:
+    """A one-line progress display on stderr, only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.start = time.perf_counter()
+
+    def update(self, rows: int, fraction: float | None) -> None:
+        if not self.enabled:
+            return
+        rate = rows / max(time.perf_counter() - self.start, 1e-9)
+        if fraction is not None:
+            filled = int(30 * min(fraction, 1.0))
+            bar = "█" * filled + "·" * (30 - filled)
+            sys.stderr.write(f"\r{bar} {fraction:5.1%}  {rows:,} rows  {rate:,.0f}/s ")
+        else:
+            sys.stderr.write(f"\r{rows:,} rows  {rate:,.0f}/s ")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r" + " " * 72 + "\r")
+            sys.stderr.flush()

@@ -8,12 +8,9 @@ instead of stopping the run.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,7 +46,7 @@ from ..tables.read import CHUNK_ROWS, suffix_format
 from ..tables.write import EXCEL_MAX_CHARS
 from ..textutil import plural
 from ..vocab import Level, Status, status_kind
-from ..workers import predict_texts, predicted_chunks
+from ..workers import Progress, frozen_heap, predict_texts, predicted_chunks
 
 
 @dataclass(frozen=True)
@@ -80,45 +77,6 @@ class ClassifyOptions:
     output_errors: str = "strict"
     keep_formulas: bool = False
     force: bool = False
-
-
-@contextlib.contextmanager
-def _frozen_heap() -> Iterator[None]:
-    """Keep objects that exist now (the model, the policy) out of garbage collection.
-
-    They never become garbage, and without this every full collection re-traverses all of
-    them while rows stream through (about 5% of the run time).
-    """
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
-class _Progress:
-    """A one-line progress display on stderr, only when stderr is a terminal."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled and sys.stderr.isatty()
-        self.start = time.perf_counter()
-
-    def update(self, rows: int, fraction: float | None) -> None:
-        if not self.enabled:
-            return
-        rate = rows / max(time.perf_counter() - self.start, 1e-9)
-        if fraction is not None:
-            filled = int(30 * min(fraction, 1.0))
-            bar = "█" * filled + "·" * (30 - filled)
-            sys.stderr.write(f"\r{bar} {fraction:5.1%}  {rows:,} rows  {rate:,.0f}/s ")
-        else:
-            sys.stderr.write(f"\r{rows:,} rows  {rate:,.0f}/s ")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r" + " " * 72 + "\r")
-            sys.stderr.flush()
 
 
 def _check_options(opts: ClassifyOptions) -> None:
@@ -220,7 +178,7 @@ def classify(opts: ClassifyOptions) -> int:
     summary = BudgetSummary(model.policy_, predictor.columns, budget=bool(opts.budget))
     total = 0
     cited_out = 0  # rows citing a cybersecurity policy that come back out of scope
-    progress = _Progress(not opts.quiet)
+    progress = Progress(not opts.quiet)
     notes: list[str] = []
     source = predicted_chunks(
         table.chunks(),
@@ -232,7 +190,7 @@ def classify(opts: ClassifyOptions) -> int:
         notes=notes,
     )
     with (
-        _frozen_heap(),
+        frozen_heap(),
         TableWriter(
             out_path,
             out_fmt,
