@@ -128,3 +128,26 @@ def test_reviewing_held_out_requests_keeps_the_card_honest(tmp_path, monkeypatch
     card = json.loads((tmp_path / "models/after/model_card.json").read_text(encoding="utf-8"))
     assert card["labelled"]["n_test_learnt_elsewhere"] == 5
     assert card["metrics"]["test"]["requests"]["n"] == n_test - 5
+
+
+def test_a_file_without_in_scope_dev_rows_trains_clause_only_and_says_why(
+    tmp_path, monkeypatch, capsys
+):
+    shutil.copytree(ROOT / "corpus" / "r3", tmp_path / "corpus" / "r3")
+    shutil.copy(ROOT / "corpus" / "thesaurus.csv", tmp_path / "corpus" / "thesaurus.csv")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CLASSIFIER_HOME", str(tmp_path))
+    labelled = tmp_path / "only_out.csv"
+    labelled.write_text(
+        "id,text,labels,split\n1,道路の整備,NONE,dev\n2,河川の改修,NONE,test\n"
+        "3,政府機関の通信監視,(2)③ⅰ,test\n",
+        encoding="utf-8",
+    )
+    argv = ["--no-default-labelled", "--labelled", str(labelled), "--out", "models/x"]
+    assert train_main(argv) == 0
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "only_out.csv: 3 labelled rows read (1 dev, 2 test), 0 without a label, 0 left out",
+        "warning: no in-scope labelled request in the dev split to learn items from "
+        "(1 dev row out of scope, 2 test rows only scored); training a clause-only model",
+    ]

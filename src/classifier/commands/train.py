@@ -13,6 +13,7 @@ from ..metrics import interval_text
 from ..predict import DEFAULT_MIN_CONFIDENCE
 from ..reconcile import reconcile, reconcile_messages
 from ..store import save_model
+from ..textutil import plural
 from ..training import train as fit_and_card
 from ..vocab import CVGroups
 
@@ -60,7 +61,14 @@ def train(
     n_in = sum(1 for r in requests if r.labels and r.split != "test")
     only_clauses = clause_only or n_in == 0
     if only_clauses and not clause_only:
-        print("warning: no usable labelled requests; training a clause-only model", file=sys.stderr)
+        n_dev = sum(1 for r in requests if r.split != "test")
+        n_test = len(requests) - n_dev
+        print(
+            "warning: no in-scope labelled request in the dev split to learn items from "
+            f"({plural(n_dev, 'dev row')} out of scope, {plural(n_test, 'test row')} only "
+            "scored); training a clause-only model",
+            file=sys.stderr,
+        )
     result = fit_and_card(
         policy,
         corpus_dir,
