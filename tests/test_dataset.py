@@ -246,3 +246,29 @@ def test_a_comment_without_a_label_is_reported_not_learnt(tmp_path, small_policy
         "review.xlsx row 2: a comment but no accepted_label, so the row is not learnt from",
     )
     assert report.unlabelled == 1 and report.left_out == 0
+
+
+def test_a_classify_output_is_not_taken_for_labelled_data(tmp_path):
+    # Its labels column is the model's own prediction (the easy mistake: out.xlsx and
+    # review.xlsx come out of the same run).
+    path = write_csv(
+        tmp_path / "out.csv",
+        [["1", "政府機関の監視", "(1)①", "ok", "(1)①;(1)②"]],
+        ["id", "text", "label_1", "status", "labels"],
+    )
+    with pytest.raises(InputFileError, match="is an output of classify: its labels column holds"):
+        read_labelled(path)
+    # Named explicitly (evaluate --gold-column), a column of such a file is read.
+    assert read_labelled(path, label_column="label_1").requests[0].labels == ("(1)①",)
+
+
+def test_a_review_sheet_nobody_filled_in_says_it_teaches_nothing(tmp_path, small_policy):
+    path = _review_sheet(
+        tmp_path / "review.xlsx",
+        [[1, "a", "政府機関の監視", "(1)①", "ok", None, None], [2, "b", "x", "(1)①", "ok", "", ""]],
+    )
+    report = read_labelled(path, small_policy)
+    assert report.requests == ()
+    assert report.problems == (
+        "review.xlsx: no accepted_label is filled in on any of its 2 rows, so it teaches nothing",
+    )

@@ -37,6 +37,11 @@ from classifier.vocab import CVGroups
         ("(2)③ii 政府", "(2)③ⅱ"),
         ("  (4)①  ", "(4)①"),
         ("(5)", "(5)"),
+        ("(2)-③-i", "(2)③ⅰ"),  # parts joined by hyphens
+        ("（２）－③－ⅱ", "(2)③ⅱ"),  # full-width hyphens
+        ("(2)・③・ⅲ", "(2)③ⅲ"),  # 中黒
+        ("2③i", "(2)③ⅰ"),  # the area without its parentheses, before an item
+        ("2-③", "(2)③"),
     ],
 )
 def test_normalize_label(typed, canonical):
@@ -165,3 +170,24 @@ def test_an_item_typed_as_a_plain_number_gets_its_circled_spelling(typed, sugges
     with pytest.raises(LabelError) as exc:
         normalize_label(typed)
     assert str(exc.value) == f"{typed!r}: write the item as a circled number, e.g. {suggestion}"
+
+
+def test_a_heading_pasted_after_a_label_keeps_its_own_commas():
+    # As copied from the review sheet's labels sheet: 、 inside the heading separates nothing.
+    heading = "(2)③ 政府機関、独立行政法人等におけるセキュリティ強化・充実"
+    assert parse_labels(heading) == ("(2)③",)
+    assert parse_labels(f"{heading}、(5) 横断的施策") == ("(2)③", "(5)")
+    assert parse_labels("(2)③、（５）") == ("(2)③", "(5)")  # 、 before a label still separates
+    with pytest.raises(LabelError, match="cannot be combined"):
+        parse_labels("(2)③、NONE")
+
+
+def test_every_heading_of_the_labels_sheet_can_be_pasted_after_its_label():
+    from classifier.corpus import read_clauses
+    from classifier.predict import display_heading
+
+    from .helpers import R3_DIR
+
+    policy = read_clauses(R3_DIR)
+    for c in policy.targets:
+        assert parse_labels(f"{c.label} {display_heading(policy, c.label)}") == (c.label,)

@@ -11,9 +11,15 @@ from .errors import InputFileError, LabelError
 from .labels import LabelledRequest, check_labels, parse_labels
 from .policy import Policy
 from .sources import resolve_columns, rs
-from .tables import open_table
+from .tables import InputTable, open_table
 from .textutil import cell_text, document_sentences, plural
-from .vocab import REVIEW_COMMENT_COLUMN, REVIEW_LABEL_COLUMN, REVIEW_POLICY_COLUMN, Scope
+from .vocab import (
+    OUTPUT_MARK_COLUMNS,
+    REVIEW_COMMENT_COLUMN,
+    REVIEW_LABEL_COLUMN,
+    REVIEW_POLICY_COLUMN,
+    Scope,
+)
 
 
 @dataclass(frozen=True)
@@ -41,8 +47,30 @@ def read_labelled(
     bad rows are left out and reported by row number in ``problems``.
     """
     table = open_table(str(path))
+    try:
+        return _read_labelled(table, path, policy, label_column, text_columns, id_column)
+    finally:
+        table.close()
+
+
+def _read_labelled(
+    table: InputTable,
+    path: str | Path,
+    policy: Policy | None,
+    label_column: str | None,
+    text_columns: tuple[str, ...] | None,
+    id_column: str | None,
+) -> LabelledFileReport:
     is_review = REVIEW_LABEL_COLUMN in table.columns
     if label_column is None:
+        if not is_review and all(c in table.columns for c in OUTPUT_MARK_COLUMNS):
+            # Its labels column is the model's own prediction: learning from it would
+            # replace analysts' labels with the model's guesses.
+            raise InputFileError(
+                f"{path} is an output of classify: its labels column holds the model's "
+                "predictions, not an analyst's. Write a review sheet (classify --review "
+                "review.xlsx), fill accepted_label, and train on that"
+            )
         label_column = REVIEW_LABEL_COLUMN if is_review else "labels"
     if label_column not in table.columns:
         raise InputFileError(
@@ -101,6 +129,11 @@ def read_labelled(
                 weight=_number(row.cells[col["weight"]]) or 1.0 if "weight" in col else 1.0,
                 source=source,
             )
+        )
+    if is_review and not requests and not left_out and unlabelled:
+        problems.append(
+            f"{Path(str(path)).name}: no {label_column} is filled in on any of its "
+            f"{plural(unlabelled, 'row')}, so it teaches nothing"
         )
     return LabelledFileReport(tuple(requests), tuple(problems), unlabelled, left_out)
 

@@ -28,7 +28,13 @@ _ROMAN_ASCII = {
     "x": "ⅹ",
 }
 _ROMAN_UPPER = str.maketrans("ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ", "ⅰⅱⅲⅳⅴⅵⅶⅷⅸⅹ")
-_SPLIT = re.compile(r"[;；、,，\n]+")
+_SPLIT = re.compile(r"[;；,，\n]+")
+# 、 separates labels only before another label or NONE: inside a heading pasted after a
+# label (政府機関、独立行政法人等における…) it is the heading's own punctuation.
+_SPLIT_COMMA = re.compile(
+    r"、+(?=\s*(?:[(（]\s*[0-9０-９]+\s*[)）]|none\b|対象外|該当なし|なし\s*$|out_of_scope))",
+    re.IGNORECASE,
+)
 _LABEL_HEAD = re.compile(r"^\s*(\S+)")
 
 
@@ -66,12 +72,15 @@ class LabelledRequest:
         return self.id.split("#")[0]
 
 
-_WIDTH = str.maketrans("（）０１２３４５６７８９　ｉｖｘＩＶＸ", "()0123456789 ivxIVX")
+_WIDTH = str.maketrans("（）０１２３４５６７８９　ｉｖｘＩＶＸ－．", "()0123456789 ivxIVX-.")
 _SMALL_ROMAN = "ⅰⅱⅲⅳⅴⅵⅶⅷⅸⅹⅺⅻ"
+# Between the parts of a label a space, a hyphen, a dot or a 中黒 may stand: (2)-③-i.
+_JOIN = r"\s*[-‐・.]?\s*"
 _LABEL = re.compile(
-    r"^\(\s*(\d+)\s*\)"  # (2)
-    r"(?:\s*([①-⑳])"  # ③
-    r"(?:\s*\(?\s*([ⅰ-ⅻⅠ-Ⅻ]|(?:xii|xi|x|ix|viii|vii|vi|v|iv|iii|ii|i)(?![a-z]))\s*\)?)?)?",
+    r"^(?:\(\s*(\d+)\s*\)|(\d+)(?=" + _JOIN + r"[①-⑳]))"  # (2), or a bare 2 before ③
+    r"(?:" + _JOIN + r"([①-⑳])"  # ③
+    r"(?:" + _JOIN + r"\(?\s*([ⅰ-ⅻⅠ-Ⅻ]|(?:xii|xi|x|ix|viii|vii|vi|v|iv|iii|ii|i)(?![a-z]))"
+    r"\s*\)?)?)?",
     re.IGNORECASE,
 )
 
@@ -97,7 +106,8 @@ def normalize_label(raw: str) -> str:
     if m is None:
         head = _LABEL_HEAD.match(s)
         return head.group(1) if head else s
-    area, item, sub = m.groups()
+    area_in_parentheses, bare_area, item, sub = m.groups()
+    area = area_in_parentheses or bare_area
     if item is None:
         _check_item_number(str(raw).strip(), s[m.end() :])
     _check_rest(str(raw).strip(), s[m.end() :])
@@ -146,7 +156,8 @@ def parse_labels(cell: object) -> tuple[str, ...] | None:
     text = "" if cell is None else str(cell)
     if not text.strip() or text.strip().lower() == "nan":
         return None
-    labels = [normalize_label(part) for part in _SPLIT.split(text) if part.strip()]
+    parts = [p for piece in _SPLIT.split(text) for p in _SPLIT_COMMA.split(piece)]
+    labels = [normalize_label(part) for part in parts if part.strip().strip("、")]
     if not labels:
         return None
     if OUT_OF_SCOPE in labels:

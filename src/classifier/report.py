@@ -61,8 +61,6 @@ TAIL_COLUMNS = (
     "scope_sentence",
 )
 LABEL_SEPARATOR = ";"
-# Columns every classified file has, whatever --top-k: how an earlier output is recognised.
-OUTPUT_MARK_COLUMNS = ("label_1", "status")
 # The review sheet's columns an analyst fills in (their work, never silently replaced).
 REVIEW_ENTRY_COLUMNS = (REVIEW_LABEL_COLUMN, REVIEW_COMMENT_COLUMN)
 _NO_SCORES = (Status.EMPTY_TEXT, Status.ERROR)

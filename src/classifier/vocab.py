@@ -69,3 +69,7 @@ OUT_OF_SCOPE_LABEL = "NONE"
 REVIEW_LABEL_COLUMN = "accepted_label"
 REVIEW_COMMENT_COLUMN = "comment"
 REVIEW_POLICY_COLUMN = "policy"
+
+# Columns every classified file has, whatever --top-k: how an earlier output is recognised
+# (never replaced by accident, never mistaken for labelled data).
+OUTPUT_MARK_COLUMNS = ("label_1", "status")

@@ -20,7 +20,6 @@ from ..paths import model_dir as default_model_dir
 from ..paths import model_ref, project_root
 from ..predict import DEFAULT_SET_THRESHOLD, Predictor, card_min_confidence
 from ..report import (
-    OUTPUT_MARK_COLUMNS,
     REVIEW_ENTRY_COLUMNS,
     output_columns,
     row_summary_fields,
@@ -45,7 +44,7 @@ from ..tables.existing import check_replaceable
 from ..tables.read import CHUNK_ROWS, suffix_format
 from ..tables.write import EXCEL_MAX_CHARS
 from ..textutil import plural
-from ..vocab import Level, Status, status_kind
+from ..vocab import OUTPUT_MARK_COLUMNS, Level, Status, status_kind
 from ..workers import Progress, frozen_heap, predict_texts, predicted_chunks
 
 
