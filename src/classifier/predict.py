@@ -102,9 +102,10 @@ class Predictor:
 
     def _calibration_chain(
         self, policy: Policy, level: Level
-    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
         """Per level up to ``level``: (its layer, class → level roll-up, previous level →
-        this level roll-up), for calibrated probabilities that stay coherent upwards."""
+        this level roll-up, (previous column, column) pairs of the same label), for
+        calibrated probabilities that stay coherent upwards."""
         layers = getattr(self.model, "label_layers_", {})
         if not layers:
             return []
@@ -119,7 +120,17 @@ class Predictor:
                     for p in previous
                 ]
             )
-            chain.append((layers[str(step)], rollup, up))
+            # A label that is its own only child here (an item without sub-items) is the
+            # same event at both levels, so it keeps the probability of the level below.
+            same = np.array(
+                [
+                    (previous.index(c), j)
+                    for j, c in enumerate(columns)
+                    if c in previous and up[:, j].sum() == 1
+                ],
+                dtype=np.intp,
+            ).reshape(-1, 2)
+            chain.append((layers[str(step)], rollup, up, same))
             previous = columns
         return chain
 
@@ -131,10 +142,11 @@ class Predictor:
         if not self._chain:
             return proba @ self._rollup
         out = None
-        for layer, rollup, up in self._chain:
+        for layer, rollup, up, same in self._chain:
             rolled = proba @ rollup
             here = calibration.apply(layer, rolled, n_chars)
             if out is not None:
+                here[:, same[:, 1]] = out[:, same[:, 0]]
                 here = calibration.coherent(out, here, up)
             out = calibration.monotone(here, rolled)
         assert out is not None
