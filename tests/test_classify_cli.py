@@ -378,3 +378,36 @@ def test_scope_threshold_option(tmp_path, capsys):
     assert [r[STATUS] for r in body].count("empty_text") == 1
     assert classify_main([str(src), "-o", str(out), "--force"]) == 0
     assert "--scope-threshold" not in capsys.readouterr().err  # no note by default
+
+
+def test_a_folder_is_named_a_folder_as_input_and_as_output(tmp_path, capsys):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    assert classify_main([str(folder)]) == 2
+    assert capsys.readouterr().err == f"error: {folder}: is a folder, not a file\n"
+    src = tmp_path / "r.csv"
+    _write_csv(src, ROWS)
+    assert classify_main([str(src), "-o", str(folder)]) == 2
+    assert capsys.readouterr().err == f"error: -o {folder} is a folder; give a file name\n"
+
+
+def test_the_summary_line_names_the_model_the_review_sheet_and_the_clamped_top_k(tmp_path, capsys):
+    src = tmp_path / "r.csv"
+    _write_csv(src, ROWS)
+    out, review = tmp_path / "o.csv", tmp_path / "review.xlsx"
+    argv = [str(src), "-o", str(out), "--review", str(review), "--top-k", "40", "--level", "area"]
+    assert classify_main(argv) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert " with model " in lines[0] and "models/r3" in lines[0]
+    assert lines[0].endswith(f"-> {out}, review sheet -> {review}")
+    assert lines[1] == "note: --top-k 40 is more than the 5 labels at area level: all 5 are listed"
+    header = _read_csv(out)[0]
+    assert "label_5" in header and "label_6" not in header  # no empty columns past the last
+
+
+def test_a_header_without_rows_says_so(tmp_path, capsys):
+    src = tmp_path / "r.csv"
+    _write_csv(src, [])
+    assert classify_main([str(src), "-o", str(tmp_path / "o.csv")]) == 0
+    assert "classified 0 rows in " in (err := capsys.readouterr().err) and "(no rows)" in err
+    assert _read_csv(tmp_path / "o.csv") == [HEADER + ADDED]

@@ -811,7 +811,9 @@ def test_summary_line_and_model_given_by_id(tmp_path, monkeypatch):
     src = _write(tmp_path / "one.csv", f"id,text\n1,{LOCAL}\n")
     monkeypatch.chdir(tmp_path)  # no folder named r3 here: the id is looked up in models/
     err = _ok([src, "-o", tmp_path / "by_id.csv", "--model", "r3"])
-    assert re.match(r"classified 1 row in \d+\.\ds \(ok 1\); text from text -> ", err), err
+    assert re.match(
+        r"classified 1 row in \d+\.\ds \(ok 1\) with model \S+; text from text -> ", err
+    ), err
     _ok([src, "-o", tmp_path / "by_path.csv", "--model", MODEL_DIR, "-q"])
     assert (tmp_path / "by_id.csv").read_bytes() == (tmp_path / "by_path.csv").read_bytes()
     two = _write(tmp_path / "two.csv", f"id,text\n1,{LOCAL}\n2,{ROAD}\n")

@@ -189,3 +189,22 @@ def test_unknown_label_counts_read_naturally(tmp_path, capsys):
     ]
     assert show_results_main([str(_classified(tmp_path / "c.csv", rows))]) == 0
     assert "counted in no row: (6)① (1 row), (7)① (2 rows) (classified" in capsys.readouterr().err
+
+
+def test_a_review_sheet_counts_a_repeated_programme_once(tmp_path, capsys):
+    # A review sheet has no duplicate_of column and its rows are in doubt order: the id
+    # tells the repeat (the review sheet of an RS download holds 予算事業ID there).
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["row", "id", "text", "label_1", "status", "labels", "accepted_label", "comment"])
+    ws.append([7, "1234", "政府機関の監視", "(2)③", "ok", "(2)③", None, None])
+    ws.append([2, "1234", "政府機関の監視", "(2)③", "ok", "(2)③", None, None])
+    ws.append([3, "99", "人材育成", "(4)①", "ok", "(4)①", None, None])
+    wb.save(tmp_path / "review.xlsx")
+    summary = _table(capsys, tmp_path / "review.xlsx", "--summary-only")[2:]
+    row = next(line.split("  ") for line in summary if line.startswith("(2)③  target"))
+    assert row[3] == "1" and row[6] == "1"  # programmes, programmes_any
+    area = next(line.split("  ") for line in summary if line.startswith("(4)  area"))
+    assert area[3] == "1"

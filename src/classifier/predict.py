@@ -88,6 +88,7 @@ class Predictor:
         # Below it a row is out of scope; None: the model's own (its card says which).
         self.scope_threshold = scope_threshold
         self.columns, self._rollup = rollup_matrix(policy, list(model.classes_), level)
+        self.top_k = min(top_k, len(self.columns))  # no empty label columns past the last
         self._chain = self._calibration_chain(policy, Level(level))
         self._matcher: ClauseMatcher | None = None  # built on first use (tokenises the policy)
         self._headings = tuple(display_heading(policy, lab) for lab in self.columns)

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import InputFileError
 from ..paths import model_dir as default_model_dir
-from ..paths import model_ref, project_root
+from ..paths import model_ref, portable_path, project_root
 from ..predict import DEFAULT_SET_THRESHOLD, Predictor, card_min_confidence
 from ..report import (
     REVIEW_ENTRY_COLUMNS,
@@ -34,6 +34,7 @@ from ..tables import (
     TableWriter,
     check_encoding,
     check_outputs,
+    check_regular,
     default_output_path,
     detect_format,
     one_line,
@@ -92,6 +93,8 @@ def _check_options(opts: ClassifyOptions) -> None:
         raise InputFileError("--scope-threshold must be between 0 and 1")
     if opts.header_row is not None and opts.header_row < 1:
         raise InputFileError("--header-row counts rows as Excel does, from 1")
+    if opts.output and opts.output != "-":
+        check_regular(opts.output, "-o")  # a folder: say so, not that its name has no suffix
     named = suffix_format(opts.output) if opts.output and opts.output != "-" else None
     if named and opts.output_format and named != opts.output_format:
         # Excel refuses a CSV named .xlsx as damaged; say so before anything is written.
@@ -140,17 +143,17 @@ def classify(opts: ClassifyOptions) -> int:
     t0 = time.perf_counter()
     model_dir = model_ref(opts.model) if opts.model else default_model_dir()
     model, card = load_model(model_dir, root=project_root())
-    top_k = min(opts.top_k, len(model.classes_))
     min_conf = card_min_confidence(card, opts.min_confidence)
     predictor = Predictor(
         model,
         model.policy_,
-        top_k=top_k,
+        top_k=opts.top_k,
         min_confidence=min_conf,
         level=opts.level,
         set_threshold=opts.set_threshold,
         scope_threshold=opts.scope_threshold,
     )
+    top_k = predictor.top_k
 
     table = open_table(opts.input, opts.format, opts.encoding, opts.sheet, opts.header_row)
     layout = resolve_columns(table.columns, opts.text_columns, opts.id_column, table.path)
@@ -232,17 +235,29 @@ def classify(opts: ClassifyOptions) -> int:
             review = _as_targets(review, predictor)
         cut += write_review_sheet(Path(opts.review), review, top_k, model.policy_)
     if not opts.quiet:
-        detail = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
+        detail = ", ".join(f"{k} {v:,}" for k, v in sorted(statuses.items())) or "no rows"
         where = "standard output" if out_path is None else str(out_path)
+        if opts.review:
+            where += f", review sheet -> {opts.review}"
         print(
             f"classified {plural(total, 'row')} in "
-            f"{time.perf_counter() - t0:.1f}s ({detail}); "
+            f"{time.perf_counter() - t0:.1f}s ({detail}) with model "
+            f"{portable_path(model_dir, Path.cwd())}; "
             f"text from {' + '.join(map(one_line, text_columns))} -> {where}",
             file=sys.stderr,
         )
         said = [
             *notes,
-            *_run_notes(opts, out_fmt, extras, writer, cut, cited_out, model.in_scope_threshold),
+            *_run_notes(
+                opts,
+                out_fmt,
+                extras,
+                writer,
+                cut,
+                cited_out,
+                model.in_scope_threshold,
+                len(predictor.columns),
+            ),
         ]
         said += [f"replaced the earlier {path}" for path in replaced] + table.notes
         for note in said:
@@ -258,9 +273,15 @@ def _run_notes(
     cut: int,
     cited_out: int,
     model_threshold: float,
+    n_labels: int,
 ) -> list[str]:
     """What the analyst should know about the run beyond the row counts."""
     out = []
+    if opts.top_k > n_labels:
+        out.append(
+            f"--top-k {opts.top_k} is more than the {n_labels} labels at {opts.level} level: "
+            f"all {n_labels} are listed"
+        )
     if opts.scope_threshold is not None:
         out.append(
             f"rows are out_of_scope below in_scope {opts.scope_threshold:g} (--scope-threshold; "

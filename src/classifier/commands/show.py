@@ -11,7 +11,7 @@ from ..sources import rs
 from ..summary import SUMMARY_COLUMNS, SUMMARY_SHEET, BudgetSummary
 from ..tables import open_table
 from ..textutil import cell_text, display_width, plural
-from ..vocab import Status
+from ..vocab import REVIEW_LABEL_COLUMN, Status
 
 NAME_COLUMNS = ("事業名", "text", "事業概要")
 MAX_ROWS = 40  # beyond this many rows, only the in-scope ones are listed
@@ -130,7 +130,14 @@ def _summary(
     def get(row: list, column: str) -> object:
         return row[col[column]] if column in col else None
 
+    # A review sheet has no duplicate_of column (its rows are in doubt order, not the
+    # export's): there a programme id seen before marks the repeat.
+    by_id = REVIEW_LABEL_COLUMN in col and "id" in col and rs.DUPLICATE_COLUMN not in col
+    seen: set[str] = set()
     for r in rows:
+        ident = cell_text(get(r, "id")).strip() if by_id else ""
+        repeat = bool(ident) and ident in seen
+        seen.add(ident)
         label_1 = cell_text(get(r, "label_1"))
         listed = cell_text(get(r, "labels"))
         summary.add(
@@ -139,7 +146,8 @@ def _summary(
             tuple(x for x in listed.split(";") if x) or ((label_1,) if label_1 else ()),
             _number(get(r, rs.BUDGET_COLUMNS[0])),
             _number(get(r, rs.BUDGET_COLUMNS[1])),
-            bool(cell_text(get(r, rs.DUPLICATE_COLUMN)).strip())
+            repeat
+            or bool(cell_text(get(r, rs.DUPLICATE_COLUMN)).strip())
             or cell_text(get(r, rs.BUDGET_COUNTED_COLUMN)).strip() == "0",
         )
     return summary.rows(), summary.unknown

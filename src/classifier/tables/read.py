@@ -59,6 +59,8 @@ def detect_format(path: str, explicit: str | None = None) -> str:
             f"{path}: old Excel .xls files cannot be read; in Excel use 'Save As' → .xlsx or CSV"
         )
     fmt = _SUFFIX_FORMAT.get(suffix)
+    if fmt is None and Path(path).is_dir():
+        raise InputFileError(f"{path}: is a folder, not a file")
     if fmt is None:
         raise InputFileError(
             f"{path}: cannot tell the format from the name; use .csv, .tsv, .xlsx or .jsonl "
