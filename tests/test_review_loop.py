@@ -151,3 +151,34 @@ def test_a_file_without_in_scope_dev_rows_trains_clause_only_and_says_why(
         "warning: no in-scope labelled request in the dev split to learn items from "
         "(1 dev row out of scope, 2 test rows only scored); training a clause-only model",
     ]
+
+
+def test_train_replaces_its_own_model_with_a_note_and_nothing_else(tmp_path, monkeypatch, capsys):
+    shutil.copytree(ROOT / "corpus" / "r3", tmp_path / "corpus" / "r3")
+    shutil.copy(ROOT / "corpus" / "thesaurus.csv", tmp_path / "corpus" / "thesaurus.csv")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CLASSIFIER_HOME", str(tmp_path))
+    out = tmp_path / "models" / "m"
+    assert train_main(["--clause-only", "--out", str(out)]) == 0
+    assert "replaced" not in capsys.readouterr().err
+    assert train_main(["--clause-only", "--out", str(out)]) == 0
+    assert capsys.readouterr().err == f"note: replaced the earlier model in {out}\n"
+    # Another policy's model is not replaced by accident.
+    card = out / "model_card.json"
+    card.write_text(card.read_text(encoding="utf-8").replace('"r3"', '"r2"', 1), "utf-8")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert train_main(["--clause-only", "--out", str(out)]) == 2
+    assert (
+        f"--out {out} holds the model of policy r2; training r3 there would replace it: "
+        "choose another --out, or pass --force to replace it"
+    ) in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    # Nor files of a folder that is not a model folder.
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "model.json").write_text("{}", encoding="utf-8")
+    assert train_main(["--clause-only", "--out", str(other)]) == 2
+    assert "is not a model folder (no readable model_card.json) but has model.json" in (
+        capsys.readouterr().err
+    )
+    assert train_main(["--clause-only", "--out", str(other), "--force"]) == 0

@@ -148,6 +148,12 @@ def train_parser() -> argparse.ArgumentParser:
         "min_confidence",
         "confidence below which a prediction is flagged low_confidence (default 0.30)",
     )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace OUT even if it holds the model of another policy, or files of a "
+        "folder that is not a model folder",
+    )
     return p
 
 

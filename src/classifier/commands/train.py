@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 from .. import paths
 from ..corpus import read_clauses
 from ..dataset import annotated_ids, examples_for_policy, presumed_out
+from ..errors import OutputFileError
 from ..labels import LabelledRequest
 from ..metrics import interval_text
 from ..predict import DEFAULT_MIN_CONFIDENCE
 from ..reconcile import reconcile, reconcile_messages
-from ..store import save_model
+from ..store import ARRAYS_FILE, CARD_FILE, STATE_FILE, save_model
 from ..textutil import plural
 from ..training import train as fit_and_card
 from ..vocab import CVGroups
@@ -30,9 +32,12 @@ def train(
     clause_only: bool = False,
     min_confidence: float | None = None,
     cv_groups: str = CVGroups.PROGRAMME,
+    force: bool = False,
 ) -> int:
     """Train a model for ``policy_id`` and save it with its card; print what it measured."""
     root = paths.project_root()
+    out = out or paths.model_dir(policy_id, root)
+    replacing = _check_out(out, policy_id, force)
     corpus_dir = corpus or paths.corpus_dir(policy_id, root)
     policy = read_clauses(corpus_dir)
     files = list(labelled or [])
@@ -81,7 +86,6 @@ def train(
     )
     # Held-out rows another file teaches are not scored (see reconcile); the card says so.
     result.card["labelled"]["n_test_learnt_elsewhere"] = test_learnt
-    out = out or paths.model_dir(policy_id, root)
     save_model(result.model, out, result.card)
     print(
         f"trained {policy_id}: {len(result.model.classes_)} targets, "
@@ -89,7 +93,38 @@ def train(
     )
     for line in metric_lines(result.card["metrics"]):
         print(f"  {line}")
+    if replacing:
+        print(f"note: replaced the earlier model in {out}", file=sys.stderr)
     return 0
+
+
+def _check_out(out: Path, policy_id: str, force: bool) -> bool:
+    """Whether ``out`` holds a model that training replaces. Retraining a policy's model
+    is routine; another policy's model, or model-named files in a folder that is not a
+    model folder, are refused unless ``force`` (fails before the training run)."""
+    names = [out / n for n in (CARD_FILE, STATE_FILE, ARRAYS_FILE)]
+    if not any(p.exists() for p in names):
+        return False
+    retry = "choose another --out, or pass --force to replace it"
+    card = out / CARD_FILE
+    try:
+        built = json.loads(card.read_text(encoding="utf-8")).get("policy_id")
+    except (OSError, ValueError, AttributeError):
+        built = None
+    if force:
+        return True
+    if built is None:
+        raise OutputFileError(
+            f"--out {out} is not a model folder (no readable {CARD_FILE}) but has "
+            f"{', '.join(p.name for p in names if p.exists())}, which training would "
+            f"replace: {retry}"
+        )
+    if built != policy_id:
+        raise OutputFileError(
+            f"--out {out} holds the model of policy {built}; training {policy_id} there "
+            f"would replace it: {retry}"
+        )
+    return True
 
 
 def _report(warnings: list[str], notes: list[str]) -> None:
