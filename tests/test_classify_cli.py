@@ -411,3 +411,27 @@ def test_a_header_without_rows_says_so(tmp_path, capsys):
     assert classify_main([str(src), "-o", str(tmp_path / "o.csv")]) == 0
     assert "classified 0 rows in " in (err := capsys.readouterr().err) and "(no rows)" in err
     assert _read_csv(tmp_path / "o.csv") == [HEADER + ADDED]
+
+
+def test_a_text_column_of_numbers_only_is_questioned(tmp_path, capsys):
+    src = tmp_path / "r.csv"
+    _write_csv(src, ROWS)
+    assert classify_main([str(src), "-o", str(tmp_path / "o.csv"), "--text-column", "要求額"]) == 0
+    assert (
+        "note: no row of 要求額 holds a word, only numbers or symbols: is that the request "
+        "text? (--text-column names it)"
+    ) in capsys.readouterr().err
+    assert classify_main([str(src), "-o", str(tmp_path / "o2.csv")]) == 0
+    assert "holds a word" not in capsys.readouterr().err
+
+
+def test_rows_with_fewer_fields_than_the_header_are_read_and_counted(tmp_path, capsys):
+    src = tmp_path / "r.csv"
+    src.write_text("事業名,事業概要\n監視,政府機関の監視\nC\n", encoding="utf-8")
+    out = tmp_path / "o.csv"
+    assert classify_main([str(src), "-o", str(out)]) == 0
+    assert (
+        f"note: {src}: 1 row with fewer fields than the header (their missing cells were "
+        "read as empty)"
+    ) in capsys.readouterr().err
+    assert [r[:2] for r in _read_csv(out)[1:]] == [["監視", "政府機関の監視"], ["C", ""]]

@@ -7,6 +7,8 @@ first, as an analyst would use the two.
 
 from __future__ import annotations
 
+import re
+
 from classifier.cli import show_results_main
 
 from .helpers import ROOT, run_classify, write_csv_bytes
@@ -113,7 +115,9 @@ def test_a_workbook_from_classify_shows_its_own_summary_sheet(tmp_path, capsys):
     assert lines[2].split()[0] == "道路橋の修繕" and lines[2].split()[-1] == "out_of_scope"
     assert float(lines[1].split()[3]) > 0.9 > 0.1 > float(lines[2].split()[3])
     summary = lines[lines.index("") + 1 :]
-    counted = [line.split("  ") for line in summary[1:]]
+    counted = [line.split("  ") for line in summary[1:-1]]
+    # The labels with no programme are left out, and the count of them said.
+    assert re.fullmatch(r"\(\d+ labels with no programme not shown\)", summary[-1])
     # The one in-scope programme, under its target, then the item and area rolled up
     # ((2)③ is a target itself and the item its sub-items fall under).
     assert lines[1].split()[1] == "(2)③"

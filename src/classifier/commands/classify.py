@@ -8,6 +8,7 @@ instead of stopping the run.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections import Counter
@@ -44,9 +45,12 @@ from ..tables import (
 from ..tables.existing import check_replaceable
 from ..tables.read import CHUNK_ROWS, suffix_format
 from ..tables.write import EXCEL_MAX_CHARS
-from ..textutil import plural
+from ..textutil import cell_text, plural
 from ..vocab import OUTPUT_MARK_COLUMNS, Level, Status, status_kind
 from ..workers import Progress, frozen_heap, predict_texts, predicted_chunks
+
+# A letter of any script the requests are written in: kana, kanji, Latin.
+_WORD = re.compile(r"[ぁ-んァ-ヶ一-龥々A-Za-zＡ-Ｚａ-ｚ]")
 
 
 @dataclass(frozen=True)
@@ -180,6 +184,7 @@ def classify(opts: ClassifyOptions) -> int:
     summary = BudgetSummary(model.policy_, predictor.columns, budget=bool(opts.budget))
     total = 0
     cited_out = 0  # rows citing a cybersecurity policy that come back out of scope
+    worded = False  # a row's text holds a letter (a numeric column named as text has none)
     progress = Progress(not opts.quiet)
     notes: list[str] = []
     source = predicted_chunks(
@@ -210,6 +215,8 @@ def classify(opts: ClassifyOptions) -> int:
                     *row_summary_fields(cells, top_k), *extras.amounts(more), extras.repeats(more)
                 )
                 cited_out += extras.cites(more) and status == Status.OUT_OF_SCOPE.value
+                if not worded:
+                    worded = any(_WORD.search(cell_text(row.cells[i])) for i in text_idx)
                 cells += more
             lines = [row.cells + cells for row, cells in zip(chunk, chunk_cells, strict=True)]
             records = None
@@ -260,6 +267,11 @@ def classify(opts: ClassifyOptions) -> int:
             ),
         ]
         said += [f"replaced the earlier {path}" for path in replaced] + table.notes
+        if not worded and statuses and set(statuses) != {Status.EMPTY_TEXT.value}:
+            said.append(
+                f"no row of {' + '.join(map(one_line, text_columns))} holds a word, only "
+                "numbers or symbols: is that the request text? (--text-column names it)"
+            )
         for note in said:
             print(f"note: {note}", file=sys.stderr)
     return 0

@@ -92,10 +92,15 @@ def show_results(path: str, policy: str = "r3", summary_only: bool = False) -> i
     summary_rows, unknown = _summary(path, rows, col, policy)
     print()
     print("  ".join(SUMMARY_COLUMNS))
+    hidden = 0
     for s in summary_rows:
         if s[3] or s[6]:
             # An empty budget cell: no amounts were joined (a 0 would read as 0 yen).
             print("  ".join("-" if v is None or v == "" else str(v) for v in s))
+        else:
+            hidden += 1
+    if hidden:
+        print(f"({plural(hidden, 'label')} with no programme not shown)")
     if unknown:
         named = ", ".join(f"{label} ({plural(n, 'row')})" for label, n in sorted(unknown.items()))
         print(

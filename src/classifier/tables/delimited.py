@@ -21,6 +21,7 @@ from itertools import chain
 from typing import IO
 
 from ..errors import InputFileError
+from ..textutil import plural
 from .encoding import bad_bytes_error, detect_encoding, encoding_hint
 from .header import PEEK_ROWS, column_names, find_header, skipped_note, unnamed_note
 from .records import InputTable, Row
@@ -195,7 +196,7 @@ def open_delimited(
         notes.append(f"{path}: read as UTF-8 though some bytes are not (their rows are marked)")
 
     def rows() -> Iterator[Row]:
-        number = 0
+        number = short = 0
         blanks: list[Row] = []  # held until a later row shows they are not trailing
         try:
             for record in chain(head[at + 1 :], records):
@@ -204,6 +205,8 @@ def open_delimited(
                 error = record.error
                 if error is None and len(cells) > width and any(c.strip() for c in cells[width:]):
                     error = f"row has {len(cells)} fields but the header has {width}"
+                # Fewer fields is how some tools write empty trailing cells: read, but said.
+                short += error is None and 0 < len(cells) < width and any(cells)
                 cells = (cells + [""] * width)[:width]
                 error = error or bad_bytes_error(errors, "".join(cells))
                 row = Row(number, cells, error, line=at + 1 + number)
@@ -215,6 +218,11 @@ def open_delimited(
                 yield from blanks
                 blanks = []
                 yield row
+            if short:
+                notes.append(
+                    f"{path}: {plural(short, 'row')} with fewer fields than the header "
+                    "(their missing cells were read as empty)"
+                )
         except UnicodeError as exc:
             raise InputFileError(
                 f"{path}: text is not valid {used} after row {at + 1 + number}; "
