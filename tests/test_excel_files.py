@@ -879,3 +879,50 @@ def test_evaluate_column_messages_name_the_file(tmp_path):
         rc = evaluate_main([str(src), "--gold-column", "gold"])
     assert rc == 2
     assert buf.getvalue().startswith(f"error: {src}: no column named 'gold'"), buf.getvalue()
+
+
+def test_a_two_row_header_with_merged_cells_is_read_as_one(tmp_path):
+    # 事業名 and 金額 merged over two rows, 内容 above 事業概要: the second row names a
+    # column, it is not a request.
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["事業名", "内容", "金額"])
+    ws.append([None, "事業概要", None])
+    ws.merge_cells("A1:A2")
+    ws.merge_cells("C1:C2")
+    ws.append(["地方公共団体の情報セキュリティ強化", "自治体の情報システムの監視を強化する。", 100])
+    ws.append(["道路橋の修繕", "老朽化した橋梁を補修する。", 200])
+    src = tmp_path / "merged.xlsx"
+    wb.save(src)
+    out = tmp_path / "out.csv"
+    rc, err = run_classify([src, "-o", out])
+    assert rc == 0, err
+    assert f"note: {src}: the header is rows 1–2 (a two-row header, read as one)" in err
+    assert "text from 事業名 + 事業概要" in err
+    rows = read_csv_output(out)
+    assert rows[0][:3] == ["事業名", "事業概要", "金額"]
+    assert [r[0] for r in rows[1:]] == ["地方公共団体の情報セキュリティ強化", "道路橋の修繕"]
+
+
+def test_a_two_row_header_in_a_csv_is_read_as_one(tmp_path):
+    src = tmp_path / "two.csv"
+    src.write_text(
+        "事業名,内容,金額\n,事業概要,\n政府機関の監視,通信を監視する。,100\n", encoding="utf-8"
+    )
+    out = tmp_path / "out.csv"
+    rc, err = run_classify([src, "-o", out])
+    assert rc == 0, err
+    rows = read_csv_output(out)
+    assert rows[0][:3] == ["事業名", "事業概要", "金額"] and len(rows) == 2
+    assert rows[1][0] == "政府機関の監視"
+
+
+def test_a_data_row_is_not_mistaken_for_a_second_header_row(tmp_path):
+    # A row filling every column, or holding numbers, is data, whatever its words.
+    src = tmp_path / "plain.csv"
+    src.write_text("事業名,事業概要\n内容,概要\n番号,1\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    rc, err = run_classify([src, "-o", out])
+    assert rc == 0, err
+    assert "two-row header" not in err
+    assert len(read_csv_output(out)) == 3

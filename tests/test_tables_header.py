@@ -188,3 +188,23 @@ def test_column_names_in_messages_are_one_line_and_still_match(name, shown):
     assert one_line(name) == shown
     assert resolve_column(["id", name], shown) == name  # typed back, it names the column
     assert shown_columns(["id", name]) == f"id, {shown}"
+
+
+def test_continued_header_completes_a_two_row_header_and_nothing_else():
+    from classifier.tables.columns import KNOWN_COLUMN_KEYS as known
+    from classifier.tables.header import continued_header
+
+    assert continued_header(["事業名", "内容", "金額"], [None, "事業概要", None], known) == [
+        "事業名",
+        "事業概要",
+        "金額",
+    ]
+    assert continued_header(["番号", "名前"], ["", "事業概要（200字）"], known) == [
+        "番号",
+        "事業概要（200字）",
+    ]
+    # Data: as wide as the header, a number, or no column name among its cells.
+    assert continued_header(["事業名", "事業概要"], ["内容", "概要"], known) is None
+    assert continued_header(["a", "b", "c"], ["1", "概要", None], known) is None
+    assert continued_header(["a", "b", "c"], [None, "監視", None], known) is None
+    assert continued_header(["a", "b"], [], known) is None

@@ -28,6 +28,10 @@ TEXT_COLUMN_CANDIDATES = (
 ID_COLUMN_CANDIDATES = ("id", "request_id", "番号", "事業番号", "No", "No.", "予算事業ID")
 # A column naming the programme, used beside a description column (事業概要) when present.
 TITLE_COLUMNS = ("事業名", "件名", "title")
+# Names that mark a row under the header as the header's second row (header.continued_header).
+KNOWN_COLUMN_KEYS = frozenset(
+    column_key(c) for c in (*TEXT_COLUMN_CANDIDATES, *ID_COLUMN_CANDIDATES, *TITLE_COLUMNS)
+)
 # Description columns the programme name is worth adding to.
 _DESCRIPTION_COLUMNS = ("事業概要", "事業の概要", "概要", "事業内容")
 # A header cell that reads as prose, not a column name: a sentence mark outside brackets

@@ -22,8 +22,17 @@ from typing import IO
 
 from ..errors import InputFileError
 from ..textutil import plural
+from .columns import KNOWN_COLUMN_KEYS
 from .encoding import bad_bytes_error, detect_encoding, encoding_hint
-from .header import PEEK_ROWS, column_names, find_header, skipped_note, unnamed_note
+from .header import (
+    PEEK_ROWS,
+    column_names,
+    continued_header,
+    continued_note,
+    find_header,
+    skipped_note,
+    unnamed_note,
+)
 from .records import InputTable, Row
 
 # Request texts pasted from documents can be long; the csv module's default cap is 128 KB.
@@ -184,14 +193,23 @@ def open_delimited(
         at = find_header([r.cells for r in head], header_row)
     except InputFileError as exc:
         raise InputFileError(f"{path}: {exc}") from None
-    below = [r.cells for r in head[at + 1 :]]
-    header = column_names(head[at].cells, below)
+    cells = head[at].cells
+    following = head[at + 1].cells if at + 1 < len(head) else []
+    more = continued_header(cells, following, KNOWN_COLUMN_KEYS)
+    second = more is not None  # the header's second row is not data
+    if more is not None:
+        cells = more
+    first = at + 1 + second  # index in ``head`` of the first data row
+    below = [r.cells for r in head[first:]]
+    header = column_names(cells, below)
     if fmt == "csv" and len(header) == 1 and "\t" in header[0]:
         raise InputFileError(f"{path}: this looks tab-separated; name it .tsv or use --format tsv")
     width = len(header)
-    notes = [n for n in [unnamed_note(path, head[at].cells, header, below)] if n]
+    notes = [n for n in [unnamed_note(path, cells, header, below)] if n]
     if at:
         notes.append(skipped_note(path, at))
+    if second:
+        notes.append(continued_note(path, at))
     if errors == "replace":
         notes.append(f"{path}: read as UTF-8 though some bytes are not (their rows are marked)")
 
@@ -199,7 +217,7 @@ def open_delimited(
         number = short = 0
         blanks: list[Row] = []  # held until a later row shows they are not trailing
         try:
-            for record in chain(head[at + 1 :], records):
+            for record in chain(head[first:], records):
                 number += 1
                 cells = record.cells
                 error = record.error
@@ -209,7 +227,7 @@ def open_delimited(
                 short += error is None and 0 < len(cells) < width and any(cells)
                 cells = (cells + [""] * width)[:width]
                 error = error or bad_bytes_error(errors, "".join(cells))
-                row = Row(number, cells, error, line=at + 1 + number)
+                row = Row(number, cells, error, line=first + number)
                 # Only a line with nothing at all in it is blank: a cell holding a space
                 # is a cell (Excel keeps the row).
                 if error is None and not any(record.cells):
@@ -225,11 +243,11 @@ def open_delimited(
                 )
         except UnicodeError as exc:
             raise InputFileError(
-                f"{path}: text is not valid {used} after row {at + 1 + number}; "
+                f"{path}: text is not valid {used} after row {first + number}; "
                 f"{encoding_hint(encoding)}"
             ) from exc
         except csv.Error as exc:
-            raise InputFileError(f"{path}: broken CSV after row {at + 1 + number}: {exc}") from exc
+            raise InputFileError(f"{path}: broken CSV after row {first + number}: {exc}") from exc
         finally:
             binary.close()
 

@@ -31,7 +31,16 @@ from typing import IO, Any
 
 from ..errors import InputFileError
 from ..textutil import plural
-from .header import PEEK_ROWS, column_names, find_header, skipped_note, unnamed_note
+from .columns import KNOWN_COLUMN_KEYS
+from .header import (
+    PEEK_ROWS,
+    column_names,
+    continued_header,
+    continued_note,
+    find_header,
+    skipped_note,
+    unnamed_note,
+)
 from .records import InputTable, Row
 
 # What a damaged .xlsx can raise from inside zipfile and openpyxl.
@@ -217,15 +226,23 @@ def open_xlsx(
         at = find_header([list(v) for v, _ in head], header_row)
     except InputFileError as exc:
         raise InputFileError(f"{path}: {exc}") from None
-    below = [v for v, _ in head[at + 1 :]]
-    header = column_names(head[at][0], below)
+    cells = list(head[at][0])
+    following = list(head[at + 1][0]) if at + 1 < len(head) else []
+    more = continued_header(cells, following, KNOWN_COLUMN_KEYS)
+    second = more is not None  # the header's second row is not data
+    if more is not None:
+        cells = more
+    below = [v for v, _ in head[at + 1 + second :]]
+    header = column_names(cells, below)
     width = len(header)
-    unnamed = unnamed_note(path, head[at][0], header, below)
+    unnamed = unnamed_note(path, cells, header, below)
     if unnamed:
         notes.append(unnamed)
-    top = at + 1  # the header's row, as Excel numbers it
+    top = at + 1 + second  # the header's (last) row, as Excel numbers it
     if at:
         notes.append(skipped_note(path, at))
+    if second:
+        notes.append(continued_note(path, at))
 
     def source() -> Iterator[tuple[int, tuple, tuple]]:
         for k in range(top, len(head)):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from ..errors import InputFileError
@@ -82,6 +82,34 @@ def find_header(rows: Sequence[Sequence[Any]], explicit: int | None = None) -> i
         if n >= max(1, math.ceil(0.6 * typical)) and all(_is_label(c) for c in row if _filled(c)):
             return i
     return next(i for i, n in enumerate(counts) if n)
+
+
+def continued_header(
+    cells: Sequence[Any], following: Sequence[Any], known: Collection[str]
+) -> list[Any] | None:
+    """The header completed by the row under it, when that row continues it; else None.
+
+    A two-row Excel header (事業名 merged over both rows, 内容 above 事業概要) leaves a second
+    row that fills only some columns, with names: it continues the header when every cell
+    it fills is text, it fills fewer cells than the header, and one of them is a column
+    name ``known`` holds (as :func:`column_key`). Its cells name their columns; the merged
+    ones keep the name above.
+    """
+    filled = [i for i, c in enumerate(following) if _filled(c)]
+    if not filled or len(filled) >= sum(map(_filled, cells)):
+        return None
+    if not all(_is_label(following[i]) for i in filled):
+        return None
+    if not any(column_key(following[i]) in known for i in filled):
+        return None
+    width = max(len(cells), len(following))
+    padded = [*cells, *[None] * (width - len(cells))]
+    return [following[i] if i in filled else padded[i] for i in range(width)]
+
+
+def continued_note(path: str, at: int) -> str:
+    """The note for a header read from two rows (``at``: the first one's index)."""
+    return f"{path}: the header is rows {at + 1}–{at + 2} (a two-row header, read as one)"
 
 
 def column_names(cells: Sequence[Any], below: Sequence[Sequence[Any]] = ()) -> list[str]:
