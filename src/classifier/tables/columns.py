@@ -83,7 +83,8 @@ def pick_column(
     raise InputFileError(
         f"cannot tell which column holds the {what}; name it with --text-column "
         f"(a name, a position such as 3, or an Excel letter such as C). "
-        f"The columns are: {shown_columns(columns)}"
+        f"The columns are: {shown_columns(columns)} (if those are not the header, "
+        f"--header-row N says which row is)"
     )
 
 
