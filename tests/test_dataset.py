@@ -9,13 +9,15 @@ from openpyxl import Workbook
 
 from classifier.corpus import corpus_files
 from classifier.dataset import (
-    examples_for_policy,
     is_review_sheet,
     read_labelled,
     read_labelled_files,
     review_policy,
+    source_names,
 )
 from classifier.errors import InputFileError
+from classifier.examples import examples_for_policy
+from classifier.reconcile import reconcile
 
 from .helpers import tiny_policy
 
@@ -272,3 +274,57 @@ def test_a_review_sheet_nobody_filled_in_says_it_teaches_nothing(tmp_path, small
     assert report.problems == (
         "review.xlsx: no accepted_label is filled in on any of its 2 rows, so it teaches nothing",
     )
+
+
+def test_source_names_tell_files_of_the_same_name_apart():
+    assert source_names(
+        ["2024/review.xlsx", "2025/review.xlsx", "labels.csv", "l/labels.xlsx"]
+    ) == [
+        "review",
+        "review(2)",
+        "labels",
+        "labels(2)",
+    ]
+
+
+def test_two_files_of_the_same_name_are_two_sources(tmp_path, small_policy):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    cols = ["id", "text", "labels", "split"]
+    a = write_csv(tmp_path / "a" / "labels.csv", [["1", "政府機関の監視", "(1)①", "test"]], cols)
+    b = write_csv(tmp_path / "b" / "labels.csv", [["1", "政府機関の監視", "(1)②", "dev"]], cols)
+    out = examples_for_policy([a, b], small_policy, None, None)
+    assert [(r.id, r.source) for r in out.requests] == [
+        ("1", "labels"),
+        ("labels(2):1", "labels(2)"),
+    ]
+    # So the held-out copy is not scored while the other teaches the same text.
+    assert reconcile(out.requests).test_learnt == ("1 (labels)",)
+
+
+def test_a_review_of_the_new_policy_corrects_labels_carried_from_the_old_one(tmp_path):
+    # train --policy t1 --labels-policy t0 --labelled review.xlsx: the bundled file (keyed
+    # to t0, given first) is carried over the crosswalk, and the review (keyed to t1, given
+    # last) still has the last word on the text they share.
+    old_dir = tmp_path / "corpus" / "t0"
+    old_dir.mkdir(parents=True)
+    for name, data in corpus_files(tiny_policy("t0"), "").items():
+        (old_dir / name).write_bytes(data)
+    crosswalk = tmp_path / "crosswalk.csv"
+    crosswalk.write_text(
+        "old_label,new_label,reviewed\n(1)①,(1)①,yes\n(1)②,(1)②,yes\n", encoding="utf-8"
+    )
+    bundled = write_csv(
+        tmp_path / "requests.csv",
+        [["A1", "政府機関の監視", "(1)①"], ["A2", "市町村の訓練", "(1)②"]],
+        ["id", "text", "labels"],
+    )
+    sheet = _review_sheet_of(tmp_path / "review.xlsx", "t1", [("A1", "政府機関の監視", "(1)②")])
+    out = examples_for_policy([bundled, sheet], tiny_policy("t1"), old_dir, crosswalk)
+    assert [r.source for r in out.requests] == ["requests", "requests", "review"]
+    kept = reconcile(out.requests)
+    assert [(r.text, r.labels) for r in kept.requests] == [
+        ("市町村の訓練", ("(1)②",)),
+        ("政府機関の監視", ("(1)②",)),
+    ]
+    assert kept.relabelled == ("A1: (1)① (requests) -> (1)② (review)",)

@@ -79,14 +79,31 @@ def test_rows_of_one_file_are_never_merged():
     assert reconcile_messages(out) == ([], [])
 
 
-def test_a_presumed_out_programme_yields_to_an_annotation_without_a_message():
+def test_a_presumed_out_programme_yields_to_an_annotation_and_is_counted():
     rows = [
         req("9", "研究ネットワークの運用", [], PRESUMED_SOURCE, scope="OUT"),
         req("9", "研究ネットワークの運用", ["(1)①"], "reviewed"),
     ]
     out = reconcile(rows)
     assert [r.source for r in out.requests] == ["reviewed"]
-    assert out.relabelled == () and out.repeats == 0
+    assert out.relabelled == () and out.repeats == 0 and out.presumed_annotated == 1
+    assert reconcile_messages(out)[1] == [
+        "learnt with their annotation instead of as presumed out of scope: 1 review-sheet programme"
+    ]
+
+
+def test_a_text_only_test_splits_hold_is_scored_with_the_later_labels():
+    rows = [
+        req("A1", "政府機関の監視", ["(1)①"], "requests", split="test"),
+        req("r1", "政府機関の監視", ["(1)②"], "reviewed", split="test"),
+    ]
+    out = reconcile(rows)
+    assert [r.id for r in out.requests] == ["r1"]
+    assert out.relabelled == () and out.test_learnt == ()
+    assert reconcile_messages(out)[1] == [
+        "labelled again in a later file, so the later labels are scored (test split): "
+        "1 request (A1: (1)① (requests) -> (1)② (reviewed))"
+    ]
 
 
 def test_without_shared_texts_nothing_changes():

@@ -178,7 +178,7 @@ def test_train_replaces_its_own_model_with_a_note_and_nothing_else(tmp_path, mon
     other.mkdir()
     (other / "model.json").write_text("{}", encoding="utf-8")
     assert train_main(["--clause-only", "--out", str(other)]) == 2
-    assert "is not a model folder (no readable model_card.json) but has model.json" in (
+    assert "is not a model folder (no model_card.json naming a policy) but has model.json" in (
         capsys.readouterr().err
     )
     assert train_main(["--clause-only", "--out", str(other), "--force"]) == 0

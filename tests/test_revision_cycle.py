@@ -106,7 +106,9 @@ def test_diff_lists_the_changes(project, capsys):
 def test_revise_outputs_replace_only_their_own_files(project, capsys):
     diff = ["diff", "--old", "r3", "--new", "r4"]
     assert revise_main([*diff, "-o", "diff.csv"]) == 0
+    capsys.readouterr()
     assert revise_main([*diff, "-o", "diff.csv"]) == 0  # an earlier diff: replaced
+    assert capsys.readouterr().err == "note: replaced the earlier diff.csv\n"
     with open("notes.csv", "w", encoding="utf-8") as fh:
         fh.write("a,b\n1,2\n")
     capsys.readouterr()

@@ -21,13 +21,12 @@ import csv
 import hashlib
 import io
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import asdict, fields
 from pathlib import Path
 
 from .errors import InputFileError, LabelError, PolicyParseError
-from .labels import normalize_label
+from .labels import parse_labels
 from .paths import built_policies, policies_text
 from .policy import Artefact, Clause, Policy, SummaryEntry, parse_policy
 from .tables import atomic_write_bytes, open_table
@@ -89,9 +88,7 @@ def read_summary_map(path: Path) -> tuple[dict[str, tuple[str, ...]], dict[str, 
         if not bullet:
             continue
         try:
-            labels[bullet] = tuple(
-                normalize_label(x) for x in re.split(r"[;；、,，]", row["labels"]) if x.strip()
-            )
+            labels[bullet] = parse_labels(row["labels"]) or ()
         except LabelError as exc:
             raise LabelError(f"{path}: bullet {bullet}: {exc}") from None
         starts[bullet] = row.get("text_start", "")

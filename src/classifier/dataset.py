@@ -3,8 +3,8 @@ carrying labels keyed to an older policy over a reviewed crosswalk."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import InputFileError, LabelError
@@ -238,18 +238,41 @@ class LabelledFiles:
     counts: list[str]  # one line per file: rows read by split, unlabelled, left out
 
 
-def read_labelled_files(paths: Iterable[str | Path], policy: Policy) -> LabelledFiles:
+def source_names(paths: Sequence[str | Path]) -> list[str]:
+    """A distinct source name for each labelled file, in order: its name without suffix,
+    numbered (``review(2)``) when an earlier file has that name (2024/review.xlsx beside
+    2025/review.xlsx), so rows of two files are never taken for rows of one."""
+    names: list[str] = []
+    for path in paths:
+        stem, k = Path(str(path)).stem, 1
+        name = stem
+        while name in names:
+            k += 1
+            name = f"{stem}({k})"
+        names.append(name)
+    return names
+
+
+def read_labelled_files(
+    paths: Sequence[str | Path],
+    policy: Policy,
+    names: Sequence[str] | None = None,
+    seen: set[str] | None = None,
+) -> LabelledFiles:
     """Read several labelled files (or reviewed sheets) against one policy.
 
-    Rows of different files never replace each other here: an id seen before is prefixed
-    with its file's name (:mod:`classifier.reconcile` then merges copies of one text).
+    ``names`` are the files' source names (default :func:`source_names`); ``seen`` the
+    ids taken by files read before. Rows of different files never replace each other
+    here: an id seen before is prefixed with its file's source name
+    (:mod:`classifier.reconcile` then merges copies of one text).
     """
+    names = list(names) if names is not None else source_names(paths)
+    seen = set() if seen is None else seen
     requests: list[LabelledRequest] = []
     problems: list[str] = []
     counts: list[str] = []
     left_out = 0
-    seen: set[str] = set()
-    for path in paths:
+    for path, name in zip(paths, names, strict=True):
         report = read_labelled(path, policy)
         problems.extend(report.problems)
         left_out += report.left_out
@@ -263,14 +286,14 @@ def read_labelled_files(paths: Iterable[str | Path], policy: Policy) -> Labelled
             if r.id in seen:
                 # Prefixed with the file's name, and numbered if that is taken too (an id
                 # repeated within a file, or the same file given twice).
-                base = f"{Path(str(path)).stem}:{r.id}"
+                base = f"{name}:{r.id}"
                 new_id, k = base, 1
                 while new_id in seen:
                     k += 1
                     new_id = f"{base}#{k}"
                 r = replace(r, id=new_id)
             seen.add(r.id)
-            requests.append(r)
+            requests.append(r if r.source == name else replace(r, source=name))
     return LabelledFiles(requests, problems, left_out, counts)
 
 
@@ -300,88 +323,3 @@ def review_policy(path: str | Path) -> str | None:
             f"({', '.join(found)}); a review sheet holds the labels of one policy"
         )
     return found[0] if found else None
-
-
-@dataclass
-class TrainingExamples:
-    """Labelled requests usable for one policy, and what happened on the way there."""
-
-    requests: list[LabelledRequest]
-    warnings: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # informational lines (carry-over counts)
-
-
-def examples_for_policy(
-    files: list[Path],
-    policy: Policy,
-    labels_corpus: Path | None,
-    crosswalk_path: Path | None,
-    crosswalk_hint: str = "",
-) -> TrainingExamples:
-    """Labelled requests usable for ``policy``: direct, or carried over a reviewed crosswalk.
-
-    Review sheets (with an ``accepted_label`` column) are keyed to the policy their
-    ``policy`` column names (to ``policy`` when they have none); other files are keyed to
-    the policy in ``labels_corpus`` (``None``: to ``policy`` itself). Rows keyed to the
-    ``labels_corpus`` policy, when that is another version, are carried over the reviewed
-    crosswalk at ``crosswalk_path``; a review sheet of any other policy is left out.
-    ``crosswalk_hint`` is the command that proposes a missing crosswalk, for the warning.
-    """
-    from .corpus import read_clauses
-    from .revision import carry_labels, read_crosswalk
-
-    labels_policy = read_clauses(labels_corpus) if labels_corpus is not None else None
-    direct: list[Path] = []
-    old_keyed: list[Path] = []
-    foreign: list[tuple[Path, str]] = []
-    for f in files:
-        sheet = is_review_sheet(f)
-        keyed = review_policy(f) if sheet else None
-        if not sheet:
-            (old_keyed if labels_policy is not None else direct).append(f)
-        elif keyed in (None, policy.policy_id):
-            # A review sheet without a policy column predates it: keyed to ``policy``.
-            direct.append(f)
-        elif labels_policy is not None and keyed == labels_policy.policy_id:
-            old_keyed.append(f)
-        else:
-            foreign.append((f, keyed))
-    read = read_labelled_files(direct, policy)
-    requests, problems, left_out = read.requests, read.problems, read.left_out
-    out = TrainingExamples(requests, notes=list(read.counts))
-    out.warnings += [
-        f"{f}: its labels belong to policy {keyed}, not {policy.policy_id}: left out. Train "
-        f"with --labels-policy {keyed} to carry them over a reviewed crosswalk"
-        for f, keyed in foreign
-    ]
-    out.warnings += problems[:20]
-    if len(problems) > 20:
-        out.warnings.append(f"… and {len(problems) - 20} more label problems")
-    if left_out:
-        out.warnings.append(
-            f"left out because of the problems above: {plural(left_out, 'labelled row')}"
-        )
-    if not old_keyed or labels_policy is None:
-        return out
-    old_read = read_labelled_files(old_keyed, labels_policy)
-    old_requests, old_left_out = old_read.requests, old_read.left_out
-    out.notes += old_read.counts
-    n_old = len(old_requests) + old_left_out
-    if crosswalk_path is None or not Path(crosswalk_path).is_file():
-        out.warnings.append(
-            f"left out, as they are keyed to policy {labels_policy.policy_id}: "
-            f"{plural(n_old, 'labelled row')}; there is no reviewed crosswalk "
-            f"{crosswalk_path}. Propose one with "
-            f"`{crosswalk_hint}`, review it, and train again"
-        )
-        return out
-    report = carry_labels(old_requests, read_crosswalk(Path(crosswalk_path), policy))
-    out.notes.append(
-        f"carried over from {labels_policy.policy_id}: {report.carried} unchanged, "
-        f"{report.remapped} remapped, {report.reduced} kept with fewer labels, "
-        f"{report.dropped} dropped (their items were removed), "
-        f"{report.unmapped} left out (crosswalk rows not yet reviewed), "
-        f"{old_left_out} with invalid labels"
-    )
-    out.requests = requests + list(report.requests)
-    return out

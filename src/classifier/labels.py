@@ -32,7 +32,8 @@ _SPLIT = re.compile(r"[;；,，\n]+")
 # 、 separates labels only before another label or NONE: inside a heading pasted after a
 # label (政府機関、独立行政法人等における…) it is the heading's own punctuation.
 _SPLIT_COMMA = re.compile(
-    r"、+(?=\s*(?:[(（]\s*[0-9０-９]+\s*[)）]|none\b|対象外|該当なし|なし\s*$|out_of_scope))",
+    r"、+(?=\s*(?:[(（]\s*[0-9０-９]+\s*[)）]|[0-9０-９]+\s*[-‐・.－．]?\s*[①-⑳]"
+    r"|none\b|対象外|該当なし|なし\s*$|out_of_scope))",
     re.IGNORECASE,
 )
 _LABEL_HEAD = re.compile(r"^\s*(\S+)")
@@ -98,8 +99,7 @@ def normalize_label(raw: str) -> str:
         return OUT_OF_SCOPE
     if s in _DASHES:
         raise LabelError(
-            f"{s!r} is not a label: write NONE for out of scope, or leave the cell empty "
-            "to skip the row"
+            f"{s!r} is not a label: write NONE for out of scope, or leave the cell empty"
         )
     s = s.translate(_WIDTH)
     m = _LABEL.match(s)
@@ -150,8 +150,9 @@ _ROMAN_ASCII_ORDER = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x
 def parse_labels(cell: object) -> tuple[str, ...] | None:
     """Labels in a cell, primary first; ``()`` for out of scope, ``None`` for an empty cell.
 
-    Several labels are separated by ``;`` (or ``；``, ``、``, ``,``, a line break). A cell
-    holding only separators is empty, not out of scope.
+    Several labels are separated by ``;`` (or ``；``, ``,``, a line break, or ``、`` before
+    another label or NONE: a 、 inside a heading pasted after a label separates nothing).
+    A cell holding only separators is empty, not out of scope.
     """
     text = "" if cell is None else str(cell)
     if not text.strip() or text.strip().lower() == "nan":

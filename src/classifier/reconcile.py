@@ -20,6 +20,8 @@ class Reconciled:
     relabelled: tuple[str, ...]  # "<id>: <labels> (<file>) -> <labels> (<later file>)"
     test_learnt: tuple[str, ...]  # "<id> (<file>)": test rows another file teaches
     repeats: int  # copies of a text dropped for a later file's copy with the same labels
+    rescored: tuple[str, ...] = ()  # as relabelled, for a text only test splits hold
+    presumed_annotated: int = 0  # programmes presumed out of scope that a file labels
 
 
 def _text_key(r: LabelledRequest) -> str:
@@ -50,13 +52,15 @@ def reconcile(requests: Sequence[LabelledRequest]) -> Reconciled:
     drop: set[int] = set()
     relabelled: list[str] = []
     test_learnt: list[str] = []
-    repeats = 0
+    rescored: list[str] = []
+    repeats = presumed_annotated = 0
     for members in groups.values():
         if len({requests[i].source for i in members}) < 2:
             continue
         annotated = [i for i in members if requests[i].source != PRESUMED_SOURCE]
         if annotated and len(annotated) < len(members):
             drop.update(i for i in members if i not in annotated)
+            presumed_annotated += 1
             members = annotated
         by_source: dict[str, list[int]] = {}
         for i in members:
@@ -74,14 +78,16 @@ def reconcile(requests: Sequence[LabelledRequest]) -> Reconciled:
             if r.split == "test" and dev:
                 test_learnt.append(f"{r.id} ({r.source})")
             elif _labels_text(r) != _labels_text(requests[keep]):
-                relabelled.append(
+                (relabelled if dev else rescored).append(
                     f"{r.id}: {_labels_text(r)} ({r.source}) -> "
                     f"{_labels_text(requests[keep])} ({keep_source})"
                 )
             else:
                 repeats += 1
     kept = [r for i, r in enumerate(requests) if i not in drop]
-    return Reconciled(kept, tuple(relabelled), tuple(test_learnt), repeats)
+    return Reconciled(
+        kept, tuple(relabelled), tuple(test_learnt), repeats, tuple(rescored), presumed_annotated
+    )
 
 
 def reconcile_messages(result: Reconciled) -> tuple[list[str], list[str]]:
@@ -101,6 +107,18 @@ def reconcile_messages(result: Reconciled) -> tuple[list[str], list[str]]:
         notes.append(
             "labelled again in a later file, so the later labels are learnt: "
             f"{plural(len(result.relabelled), 'request')} ({shown}{more})"
+        )
+    if result.rescored:
+        shown = "; ".join(result.rescored[:10])
+        more = f"; and {len(result.rescored) - 10:,} more" if len(result.rescored) > 10 else ""
+        notes.append(
+            "labelled again in a later file, so the later labels are scored (test split): "
+            f"{plural(len(result.rescored), 'request')} ({shown}{more})"
+        )
+    if result.presumed_annotated:
+        notes.append(
+            "learnt with their annotation instead of as presumed out of scope: "
+            f"{plural(result.presumed_annotated, 'review-sheet programme')}"
         )
     if result.repeats:
         notes.append(

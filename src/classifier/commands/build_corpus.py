@@ -26,9 +26,9 @@ def _check_out(source: Path, policy_id: str, out: Path, force: bool) -> None:
         except (OSError, ValueError, AttributeError):
             built = None
         if built != policy_id:
+            held = f"the corpus of policy {built}" if built else "a corpus.json that cannot be read"
             raise OutputFileError(
-                f"--out {out} holds the corpus of policy {built or '(unreadable)'}; building "
-                f"{policy_id} there would replace it: {retry}"
+                f"--out {out} holds {held}; building {policy_id} there would replace it: {retry}"
             )
         copy = out / SOURCE_NAME
         if copy.is_file() and copy.read_bytes() != source.read_bytes():
@@ -38,7 +38,11 @@ def _check_out(source: Path, policy_id: str, out: Path, force: bool) -> None:
                 f"(e.g. --policy-id {policy_id}b --out corpus/{policy_id}b/): {retry}"
             )
         return
-    clash = sorted(n for n in (*CORPUS_FILE_NAMES, SOURCE_NAME) if (out / n).exists())
+    copy = out / SOURCE_NAME
+    # A copy of this very text is not replaced (write_corpus leaves equal bytes alone).
+    same = copy.is_file() and copy.read_bytes() == source.read_bytes()
+    names = CORPUS_FILE_NAMES if same else (*CORPUS_FILE_NAMES, SOURCE_NAME)
+    clash = sorted(n for n in names if (out / n).exists())
     if clash:
         raise OutputFileError(
             f"--out {out} is not a corpus folder (no corpus.json) but has "

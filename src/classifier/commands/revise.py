@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -29,9 +30,10 @@ def _csv_name(output: Path, option: str = "-o") -> None:
 def revise_diff(old: str, new: str, output: Path | None = None, force: bool = False) -> int:
     """Print clauses added, removed, renumbered and reworded; optionally write them as CSV
     (replacing only an earlier diff unless ``force``)."""
+    replacing = False
     if output:
         _csv_name(output)
-        check_replaceable(output, "-o", ours=DIFF_COLUMNS, fmt="csv", force=force)
+        replacing = check_replaceable(output, "-o", ours=DIFF_COLUMNS, fmt="csv", force=force)
     changes = diff_policies(read_clauses(corpus_ref(old)), read_clauses(corpus_ref(new)))
     counts: Counter[str] = Counter()
     for ch in changes:
@@ -58,6 +60,8 @@ def revise_diff(old: str, new: str, output: Path | None = None, force: bool = Fa
                 ]
             )
         atomic_write_bytes(output, ("\ufeff" + buf.getvalue()).encode("utf-8"))
+        if replacing:
+            print(f"note: replaced the earlier {output}", file=sys.stderr)
     return 0
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from .. import paths
 from ..corpus import read_clauses
-from ..dataset import annotated_ids, examples_for_policy, presumed_out
+from ..dataset import annotated_ids, presumed_out
 from ..errors import OutputFileError
+from ..examples import examples_for_policy
 from ..labels import LabelledRequest
 from ..metrics import interval_text
 from ..predict import DEFAULT_MIN_CONFIDENCE
@@ -115,7 +116,7 @@ def _check_out(out: Path, policy_id: str, force: bool) -> bool:
         return True
     if built is None:
         raise OutputFileError(
-            f"--out {out} is not a model folder (no readable {CARD_FILE}) but has "
+            f"--out {out} is not a model folder (no {CARD_FILE} naming a policy) but has "
             f"{', '.join(p.name for p in names if p.exists())}, which training would "
             f"replace: {retry}"
         )
