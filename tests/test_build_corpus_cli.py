@@ -199,3 +199,13 @@ def test_a_folder_that_is_not_a_corpus_keeps_its_files(tmp_path, capsys):
     (folder / "clauses.csv").unlink()
     (folder / "notes.txt").write_text("x", encoding="utf-8")
     assert build_corpus_main(argv) == 0
+
+
+def test_a_folder_holding_only_a_copy_of_the_source_is_built_in(tmp_path, capsys):
+    # Copying the policy text into corpus/<id>/source.txt and building there is natural.
+    out = tmp_path / "x1"
+    out.mkdir()
+    shutil.copy(R3_SOURCE, out / "source.txt")
+    argv = [str(out / "source.txt"), "--policy-id", "x1", "--out", str(out), "-q"]
+    assert build_corpus_main(argv) == 0
+    assert json.loads((out / "corpus.json").read_text(encoding="utf-8"))["policy_id"] == "x1"

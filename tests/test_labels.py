@@ -178,6 +178,7 @@ def test_a_heading_pasted_after_a_label_keeps_its_own_commas():
     assert parse_labels(heading) == ("(2)③",)
     assert parse_labels(f"{heading}、(5) 横断的施策") == ("(2)③", "(5)")
     assert parse_labels("(2)③、（５）") == ("(2)③", "(5)")  # 、 before a label still separates
+    assert parse_labels("2③、2④") == ("(2)③", "(2)④")  # also before a bare area
     with pytest.raises(LabelError, match="cannot be combined"):
         parse_labels("(2)③、NONE")
 
