@@ -192,3 +192,15 @@ def test_every_heading_of_the_labels_sheet_can_be_pasted_after_its_label():
     policy = read_clauses(R3_DIR)
     for c in policy.targets:
         assert parse_labels(f"{c.label} {display_heading(policy, c.label)}") == (c.label,)
+
+
+@pytest.mark.parametrize(("cell", "area"), [(-5, "5"), (-5.0, "5"), ("-3", "3")])
+def test_a_label_excel_turned_into_a_negative_number_is_explained(cell, area):
+    with pytest.raises(LabelError, match=rf"how Excel shows \({area}\) typed into a number cell"):
+        parse_labels(cell)
+
+
+@pytest.mark.parametrize("cell", ["?", "？", "(2)③?"])
+def test_a_question_mark_alone_or_after_a_label_is_unsure(cell):
+    with pytest.raises(LabelError, match="is marked unsure"):
+        parse_labels(cell)

@@ -200,3 +200,12 @@ def test_carry_labels_counts_what_happened():
         ("h", ("(1)①",)),
     ]
     assert report.requests[-2].ministry == "総務省"  # the rest of the record is kept
+
+
+def test_read_crosswalk_wants_one_new_label_and_says_what_empty_means(tmp_path):
+    path = _write_crosswalk(tmp_path / "cw.csv", [("(1)①", "(1)①;(1)②", "yes")])
+    with pytest.raises(InputFileError, match="names several labels; a crosswalk row maps"):
+        read_crosswalk(path, NEW)
+    path = _write_crosswalk(tmp_path / "cw2.csv", [("(1)①", "-", "yes")])
+    with pytest.raises(InputFileError, match="an empty new_label, like NONE, means the old item"):
+        read_crosswalk(path, NEW)

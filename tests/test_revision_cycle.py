@@ -9,6 +9,7 @@ raw source in corpus/ is never touched.
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from pathlib import Path
 
@@ -174,3 +175,60 @@ def test_full_revision_cycle(project, capsys):
     assert out[1]["label_1"] == "(2)⑦"  # the new item
     assert (project / "models" / "r3").exists() is False  # versions live side by side; r3 untouched
     assert (ROOT / "models" / "r3" / "model.npz").exists()
+
+
+def test_training_another_version_refuses_what_would_mislabel_it(project, capsys):
+    # A corpus of another policy under --policy r4: its labels would be learnt as r3's.
+    assert train_main(["--policy", "r4", "--corpus", "corpus/r3", *ONLY_REQUESTS]) == 2
+    assert (
+        "--corpus corpus/r3 holds policy r3, not r4: pass --policy r3, or the corpus of r4"
+    ) in capsys.readouterr().err
+    # A crosswalk named but not there is a mistake, not "propose one".
+    assert train_main(["--policy", "r4", "--crosswalk", "nope.csv", *ONLY_REQUESTS]) == 2
+    assert "--crosswalk nope.csv: no such file" in capsys.readouterr().err
+    # A file as --out.
+    Path("model.txt").write_text("x", encoding="utf-8")
+    assert train_main(["--policy", "r4", "--out", "model.txt", *ONLY_REQUESTS]) == 2
+    assert "--out model.txt is a file; a model is a folder" in capsys.readouterr().err
+    # A crosswalk of a policy onto itself.
+    assert revise_main(["crosswalk", "--old", "r3", "--new", "r3"]) == 2
+    assert "--old and --new are both policy r3" in capsys.readouterr().err
+    assert not (project / "corpus" / "r3" / "crosswalk_from_r3.csv").exists()
+
+
+def test_a_review_sheet_without_its_policy_is_carried_from_the_labels_policy(project, capsys):
+    # Written before sheets named their policy, so against r3: r3's (2)⑥ is r4's (2)⑤.
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["row", "id", "text", "label_1", "status", "accepted_label", "comment"])
+    ws.append([1, "x1", "情報共有体制の強化", "(2)⑥", "ok", "(2)⑥", None])
+    wb.save("old_review.xlsx")
+    assert revise_main(["crosswalk", "--old", "r3", "--new", "r4"]) == 0
+    path = project / "corpus" / "r4" / "crosswalk_from_r3.csv"
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        r["reviewed"] = "yes"
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.DictWriter(fh, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    capsys.readouterr()
+    argv = ["--policy", "r4", *ONLY_REQUESTS, "old_review.xlsx", "--out", "models/r4"]
+    assert train_main(argv) == 0
+    err = capsys.readouterr().err
+    assert "old_review.xlsx: 1 labelled row read" in err
+    card = json.loads((project / "models/r4/model_card.json").read_text(encoding="utf-8"))
+    assert card["labelled"]["labels_policy"] == "r3"
+    assert card["labelled"]["crosswalk"]["file"] == "corpus/r4/crosswalk_from_r3.csv"
+    # The row was carried over the crosswalk: learnt as r4's (2)⑤, not read as r4's (2)⑥.
+    from classifier.corpus import read_clauses
+    from classifier.examples import examples_for_policy
+    from classifier.paths import corpus_dir
+
+    out = examples_for_policy(
+        [Path("old_review.xlsx")], read_clauses(corpus_dir("r4")), corpus_dir("r3"), path
+    )
+    assert [r.labels for r in out.requests] == [("(2)⑤",)]

@@ -110,13 +110,15 @@ def train_parser() -> argparse.ArgumentParser:
         type=Path,
         nargs="*",
         default=None,
-        help="labelled request files (CSV/TSV/XLSX/JSONL); default corpus/labelled/requests.csv. "
-        "A review sheet from `classify --review` is read through its accepted_label column",
+        help="labelled request files (CSV/TSV/XLSX/JSONL), read after the bundled "
+        "corpus/labelled/requests.csv and rs2024_dev.csv. A review sheet from `classify "
+        "--review` is read through its accepted_label column",
     )
     p.add_argument(
         "--no-default-labelled",
         action="store_true",
-        help="do not add corpus/labelled/requests.csv to the files given with --labelled",
+        help="do not add the bundled labelled files (corpus/labelled/requests.csv, "
+        "rs2024_dev.csv) to the files given with --labelled",
     )
     p.add_argument(
         "--thesaurus", type=Path, help="domain thesaurus CSV (default corpus/thesaurus.csv)"
@@ -124,8 +126,8 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--labels-policy",
         default="r3",
-        help="policy the labelled files are keyed to (default r3); review sheets are "
-        "always keyed to --policy",
+        help="policy the labelled files are keyed to (default r3); a review sheet is keyed "
+        "to the policy its policy column names (one without that column, to this one)",
     )
     p.add_argument(
         "--crosswalk",

@@ -33,8 +33,8 @@ def examples_for_policy(
     """Labelled requests usable for ``policy``: direct, or carried over a reviewed crosswalk.
 
     Review sheets (with an ``accepted_label`` column) are keyed to the policy their
-    ``policy`` column names (to ``policy`` when they have none); other files are keyed to
-    the policy in ``labels_corpus`` (``None``: to ``policy`` itself). Rows keyed to the
+    ``policy`` column names; other files, and review sheets without that column, are keyed
+    to the policy in ``labels_corpus`` (``None``: to ``policy`` itself). Rows keyed to the
     ``labels_corpus`` policy, when that is another version, are carried over the reviewed
     crosswalk at ``crosswalk_path``; a review sheet of any other policy is left out.
     ``crosswalk_hint`` is the command that proposes a missing crosswalk, for the warning.
@@ -50,8 +50,11 @@ def examples_for_policy(
         keyed = review_policy(f) if sheet else None
         if not sheet:
             (old_keyed if labels_policy is not None else direct).append(i)
-        elif keyed in (None, policy.policy_id):
-            # A review sheet without a policy column predates it: keyed to ``policy``.
+        elif keyed is None:
+            # Written before review sheets named their policy: like any labelled file, keyed
+            # to the labels policy (never read as another version's labels by their spelling).
+            (old_keyed if labels_policy is not None else direct).append(i)
+        elif keyed == policy.policy_id:
             direct.append(i)
         elif labels_policy is not None and keyed == labels_policy.policy_id:
             old_keyed.append(i)
@@ -75,9 +78,10 @@ def examples_for_policy(
             requests += read.requests
             problems += read.problems
             left_out += read.left_out
-        else:  # their label problems are counted below, with the carry-over
+        else:  # listed with the others; counted in the carry-over line below
             old_requests += read.requests
             old_left_out += read.left_out
+            problems += read.problems
     out = TrainingExamples(requests, notes=counts)
     out.warnings += [
         f"{f}: its labels belong to policy {keyed}, not {policy.policy_id}: left out. Train "

@@ -104,6 +104,16 @@ def normalize_label(raw: str) -> str:
     s = s.translate(_WIDTH)
     m = _LABEL.match(s)
     if m is None:
+        negative = re.fullmatch(r"-(\d+)(?:\.0)?", s)
+        if negative:
+            # Excel reads a typed (5) as the number -5.
+            area = negative.group(1)
+            raise LabelError(
+                f"{s!r} is how Excel shows ({area}) typed into a number cell: format the "
+                f"column as text, or type '({area})"
+            )
+        if _UNSURE.search(s):
+            raise LabelError(f"{s!r} is marked unsure: settle the label, or leave the cell empty")
         head = _LABEL_HEAD.match(s)
         return head.group(1) if head else s
     area_in_parentheses, bare_area, item, sub = m.groups()

@@ -26,7 +26,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .errors import InputFileError, LabelError
-from .labels import LabelledRequest, normalize_label
+from .labels import LabelledRequest, normalize_label, parse_labels
 from .policy import Clause, Policy
 from .textutil import non_ws
 from .vocab import OUT_OF_SCOPE_LABEL
@@ -240,9 +240,18 @@ def read_crosswalk(path: Path, new: Policy) -> Crosswalk:
                     unreviewed.append(old)
                     continue
                 raw = cells["new_label"]
+                if len(parse_labels(raw) or ()) > 1:
+                    raise InputFileError(
+                        f"{where}: new_label {raw!r} names several labels; a crosswalk row "
+                        "maps an old item to one new item (or to none: NONE, or empty)"
+                    )
                 target = normalize_label(raw) if raw else ""
             except LabelError as exc:
-                raise InputFileError(f"{where}: {exc}") from None
+                # An empty new_label is not "skip this row": it says the item was removed.
+                raise InputFileError(
+                    f"{where}: {exc} (in a crosswalk an empty new_label, like NONE, means "
+                    "the old item was removed)"
+                ) from None
             if target and target != OUT_OF_SCOPE_LABEL and target not in known:
                 raise InputFileError(
                     f"{where}: new_label {raw!r} is not a target of the new policy"

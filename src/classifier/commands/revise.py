@@ -69,6 +69,11 @@ def revise_crosswalk(old: str, new: str, output: Path | None = None, force: bool
     """Propose the old → new crosswalk (never over an existing one without ``force``)."""
     old_policy = read_clauses(corpus_ref(old))
     new_policy = read_clauses(corpus_ref(new))
+    if old_policy.policy_id == new_policy.policy_id:
+        raise InputFileError(
+            f"--old and --new are both policy {new_policy.policy_id}: a crosswalk maps one "
+            "version's items to another's"
+        )
     out = output or crosswalk_in(corpus_ref(new), old_policy.policy_id)
     _csv_name(out)
     if out.exists() and not force:

@@ -9,13 +9,14 @@ from pathlib import Path
 from .. import paths
 from ..corpus import read_clauses
 from ..dataset import annotated_ids, presumed_out
-from ..errors import OutputFileError
+from ..errors import InputFileError, OutputFileError
 from ..examples import examples_for_policy
 from ..labels import LabelledRequest
 from ..metrics import interval_text
 from ..predict import DEFAULT_MIN_CONFIDENCE
 from ..reconcile import reconcile, reconcile_messages
 from ..store import ARRAYS_FILE, CARD_FILE, STATE_FILE, save_model
+from ..tables import sha256_file
 from ..textutil import plural
 from ..training import train as fit_and_card
 from ..vocab import CVGroups
@@ -41,6 +42,14 @@ def train(
     replacing = _check_out(out, policy_id, force)
     corpus_dir = corpus or paths.corpus_dir(policy_id, root)
     policy = read_clauses(corpus_dir)
+    if policy.policy_id != policy_id:
+        # Its labels would be learnt under another version's numbering.
+        raise InputFileError(
+            f"--corpus {corpus_dir} holds policy {policy.policy_id}, not {policy_id}: pass "
+            f"--policy {policy.policy_id}, or the corpus of {policy_id}"
+        )
+    if crosswalk is not None and not Path(crosswalk).is_file():
+        raise InputFileError(f"--crosswalk {crosswalk}: no such file")
     files = list(labelled or [])
     if not no_default_labelled:
         defaults = [paths.labelled_requests(root), paths.labelled_review_sheets(root)]
@@ -49,11 +58,12 @@ def train(
     test_learnt = 0
     if not clause_only:
         old = paths.corpus_dir(labels_policy, root) if labels_policy != policy_id else None
+        crosswalk = crosswalk or paths.crosswalk(policy_id, labels_policy, root)
         examples = examples_for_policy(
             files,
             policy,
             old,
-            crosswalk or paths.crosswalk(policy_id, labels_policy, root),
+            crosswalk,
             crosswalk_hint=(
                 f"python scripts/revise.py crosswalk --old {labels_policy} --new {policy_id}"
             ),
@@ -87,6 +97,15 @@ def train(
     )
     # Held-out rows another file teaches are not scored (see reconcile); the card says so.
     result.card["labelled"]["n_test_learnt_elsewhere"] = test_learnt
+    # Which labels were carried over which crosswalk, so a model can be traced to both.
+    result.card["labelled"]["labels_policy"] = labels_policy if not clause_only else None
+    result.card["labelled"]["crosswalk"] = None
+    used = not clause_only and labels_policy != policy_id
+    if used and crosswalk is not None and Path(crosswalk).is_file():
+        result.card["labelled"]["crosswalk"] = {
+            "file": paths.portable_path(crosswalk, root),
+            "sha256": sha256_file(crosswalk),
+        }
     save_model(result.model, out, result.card)
     print(
         f"trained {policy_id}: {len(result.model.classes_)} targets, "
@@ -103,6 +122,8 @@ def _check_out(out: Path, policy_id: str, force: bool) -> bool:
     """Whether ``out`` holds a model that training replaces. Retraining a policy's model
     is routine; another policy's model, or model-named files in a folder that is not a
     model folder, are refused unless ``force`` (fails before the training run)."""
+    if out.exists() and not out.is_dir():
+        raise OutputFileError(f"--out {out} is a file; a model is a folder: name a folder")
     names = [out / n for n in (CARD_FILE, STATE_FILE, ARRAYS_FILE)]
     if not any(p.exists() for p in names):
         return False
