@@ -232,3 +232,15 @@ def test_a_review_sheet_without_its_policy_is_carried_from_the_labels_policy(pro
         [Path("old_review.xlsx")], read_clauses(corpus_dir("r4")), corpus_dir("r3"), path
     )
     assert [r.labels for r in out.requests] == [("(2)⑤",)]
+
+
+def test_bundled_labels_are_never_read_as_another_versions(project, capsys):
+    # --labels-policy r4 claims the labelled files are r4's; the bundled ones are r3's.
+    assert train_main(["--policy", "r4", "--labels-policy", "r4", "--out", "models/x"]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "warning: the bundled labelled files are labelled against policy r3, not r4: left "
+        "out (leave --labels-policy at r3 to carry them over a crosswalk, or pass "
+        "--no-default-labelled)"
+    ) in err
+    assert "requests.csv:" not in err  # not read at all

@@ -18,6 +18,8 @@ import os
 from pathlib import Path
 
 DEFAULT_POLICY = "r3"
+# The policy the bundled labelled files (corpus/labelled/) are labelled against.
+BUNDLED_LABELS_POLICY = "r3"
 HOME_VARIABLE = "CLASSIFIER_HOME"
 # The package's own checkout: src/classifier/paths.py → the folder above src/.
 _CHECKOUT = Path(__file__).resolve().parents[2]

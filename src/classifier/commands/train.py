@@ -28,7 +28,7 @@ def train(
     labelled: list[Path] | None = None,
     no_default_labelled: bool = False,
     thesaurus: Path | None = None,
-    labels_policy: str = paths.DEFAULT_POLICY,
+    labels_policy: str = paths.BUNDLED_LABELS_POLICY,
     crosswalk: Path | None = None,
     out: Path | None = None,
     clause_only: bool = False,
@@ -53,7 +53,18 @@ def train(
     files = list(labelled or [])
     if not no_default_labelled:
         defaults = [paths.labelled_requests(root), paths.labelled_review_sheets(root)]
-        files[:0] = [f for f in defaults if f.is_file() and f not in files]
+        defaults = [f for f in defaults if f.is_file() and f not in files]
+        if defaults and not clause_only and labels_policy != paths.BUNDLED_LABELS_POLICY:
+            # Read as another version's labels they would teach the wrong items.
+            print(
+                f"warning: the bundled labelled files are labelled against policy "
+                f"{paths.BUNDLED_LABELS_POLICY}, not {labels_policy}: left out (leave "
+                f"--labels-policy at {paths.BUNDLED_LABELS_POLICY} to carry them over a "
+                "crosswalk, or pass --no-default-labelled)",
+                file=sys.stderr,
+            )
+            defaults = []
+        files[:0] = defaults
     requests: list[LabelledRequest] = []
     test_learnt = 0
     if not clause_only:
