@@ -67,6 +67,18 @@ def project(tmp_path, monkeypatch):
     return tmp_path
 
 
+def _mark_reviewed(path):
+    """The analyst accepts every proposed row of the crosswalk."""
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        r["reviewed"] = "yes"
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.DictWriter(fh, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 def _expected_counts():
     """Unchanged, remapped (a label renamed), reduced (only lost a removed item's label),
     dropped (every label removed), counted from the file by the rule the crosswalk encodes."""
@@ -145,12 +157,7 @@ def test_full_revision_cycle(project, capsys):
     assert proposal["(2)⑥"] == ("(2)⑤", "mapped") and proposal["(2)⑦"] == ("(2)⑥", "mapped")
     assert all(v == (k, "mapped") for k, v in proposal.items() if k not in REMOVED | set(RENAMED))
     assert revise_main(["crosswalk", "--old", "r3", "--new", "r4"]) == 2  # never clobbers a review
-    for r in rows:
-        r["reviewed"] = "yes"
-    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.DictWriter(fh, list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    _mark_reviewed(path)
 
     assert train_main(["--policy", "r4", *ONLY_REQUESTS]) == 0
     err = capsys.readouterr().err
@@ -207,14 +214,7 @@ def test_a_review_sheet_without_its_policy_is_carried_from_the_labels_policy(pro
     wb.save("old_review.xlsx")
     assert revise_main(["crosswalk", "--old", "r3", "--new", "r4"]) == 0
     path = project / "corpus" / "r4" / "crosswalk_from_r3.csv"
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    for r in rows:
-        r["reviewed"] = "yes"
-    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.DictWriter(fh, list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    _mark_reviewed(path)
     capsys.readouterr()
     argv = ["--policy", "r4", *ONLY_REQUESTS, "old_review.xlsx", "--out", "models/r4"]
     assert train_main(argv) == 0

@@ -90,31 +90,40 @@ def reconcile(requests: Sequence[LabelledRequest]) -> Reconciled:
     )
 
 
+_SHOWN = 10  # cases named in one message; the rest are counted
+
+
+def _listed(what: str, noun: str, cases: tuple[str, ...], sep: str) -> str:
+    """``what: N nouns (case, case, … and M more)``."""
+    # A case holding commas is closed by "; and" (a list of lists), a plain one by " and".
+    joiner = ";" if sep.strip() == ";" else ""
+    more = f"{joiner} and {len(cases) - _SHOWN:,} more" if len(cases) > _SHOWN else ""
+    return f"{what}: {plural(len(cases), noun)} ({sep.join(cases[:_SHOWN])}{more})"
+
+
 def reconcile_messages(result: Reconciled) -> tuple[list[str], list[str]]:
     """Warnings and notes for what :func:`reconcile` did, for the train command."""
     warnings, notes = [], []
     if result.test_learnt:
-        shown = ", ".join(result.test_learnt[:10])
-        more = f" and {len(result.test_learnt) - 10:,} more" if len(result.test_learnt) > 10 else ""
         warnings.append(
-            "left out of the model card's test figures, because another labelled file "
-            "teaches the same text in its dev split: "
-            f"{plural(len(result.test_learnt), 'test-split row')} ({shown}{more})"
+            _listed(
+                "left out of the model card's test figures, because another labelled file "
+                "teaches the same text in its dev split",
+                "test-split row",
+                result.test_learnt,
+                ", ",
+            )
         )
-    if result.relabelled:
-        shown = "; ".join(result.relabelled[:10])
-        more = f"; and {len(result.relabelled) - 10:,} more" if len(result.relabelled) > 10 else ""
-        notes.append(
-            "labelled again in a later file, so the later labels are learnt: "
-            f"{plural(len(result.relabelled), 'request')} ({shown}{more})"
-        )
-    if result.rescored:
-        shown = "; ".join(result.rescored[:10])
-        more = f"; and {len(result.rescored) - 10:,} more" if len(result.rescored) > 10 else ""
-        notes.append(
-            "labelled again in a later file, so the later labels are scored (test split): "
-            f"{plural(len(result.rescored), 'request')} ({shown}{more})"
-        )
+    for cases, done in ((result.relabelled, "learnt"), (result.rescored, "scored (test split)")):
+        if cases:
+            notes.append(
+                _listed(
+                    f"labelled again in a later file, so the later labels are {done}",
+                    "request",
+                    cases,
+                    "; ",
+                )
+            )
     if result.presumed_annotated:
         notes.append(
             "learnt with their annotation instead of as presumed out of scope: "
