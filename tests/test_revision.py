@@ -188,10 +188,12 @@ def test_carry_labels_counts_what_happened():
         LabelledRequest("f", "t", ("(1)⑤", "(1)①")),  # a label whose row is not reviewed
         LabelledRequest("g", "t", ("(1)③", "(1)④"), ministry="総務省"),  # both renamed
         LabelledRequest("h", "t", ("(1)①", "(1)②")),  # kept (1)①, lost (1)②: not renamed
+        LabelledRequest("i", "t", ("(1)⑥",)),  # no crosswalk row at all (deleted from it)
     ]
     report = carry_labels(requests, crosswalk)
     assert (report.carried, report.remapped, report.reduced, report.dropped) == (2, 2, 1, 1)
     assert (report.labels_dropped, report.unmapped) == (2, 1)
+    assert (report.missing, report.missing_labels) == (1, ("(1)⑥",))
     assert [(r.id, r.labels) for r in report.requests] == [
         ("a", ("(1)①",)),
         ("b", ("(1)②",)),

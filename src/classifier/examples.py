@@ -113,6 +113,11 @@ def examples_for_policy(
         f"{report.dropped} dropped (their items were removed), "
         f"{report.unmapped} left out (crosswalk rows not yet reviewed), "
         f"{old_left_out} with invalid labels"
+        + (
+            f", {report.missing} left out (no crosswalk row for {', '.join(report.missing_labels)})"
+            if report.missing
+            else ""
+        )
     )
     # In the order the files were given, whichever policy they are keyed to: the file
     # given last has the last word on a text (see classify.reconcile).

@@ -273,19 +273,29 @@ class CarryReport:
     labels_dropped: int  # individual labels that mapped to a removed item
     unmapped: int  # requests left out because a label's crosswalk row is not reviewed
     reduced: int = 0  # no label renamed, but one lost (its item was removed); others kept
+    missing: int = 0  # requests left out because a label has no crosswalk row at all
+    missing_labels: tuple[str, ...] = ()  # those labels, sorted
 
 
 def carry_labels(requests: Sequence[LabelledRequest], crosswalk: Crosswalk) -> CarryReport:
     """Rewrite labels through a reviewed crosswalk. Out-of-scope requests carry as they are."""
     out: list[LabelledRequest] = []
-    carried = remapped = dropped = labels_dropped = unmapped = reduced = 0
+    carried = remapped = dropped = labels_dropped = unmapped = reduced = missing = 0
+    no_row: set[str] = set()
     for r in requests:
         if not r.labels:
             out.append(r)
             carried += 1
             continue
-        if any(lab not in crosswalk.mapping for lab in r.labels):
-            unmapped += 1
+        absent = [lab for lab in r.labels if lab not in crosswalk.mapping]
+        if absent:
+            # Not reviewed yet, or no row at all (deleted from the file): said apart.
+            unknown = [lab for lab in absent if lab not in crosswalk.unreviewed]
+            if unknown:
+                missing += 1
+                no_row.update(unknown)
+            else:
+                unmapped += 1
             continue
         new_labels = [crosswalk.mapping[lab] for lab in r.labels]
         kept = tuple(dict.fromkeys(lab for lab in new_labels if lab))
@@ -300,4 +310,14 @@ def carry_labels(requests: Sequence[LabelledRequest], crosswalk: Crosswalk) -> C
         else:
             carried += 1
         out.append(replace(r, labels=kept))
-    return CarryReport(tuple(out), carried, remapped, dropped, labels_dropped, unmapped, reduced)
+    return CarryReport(
+        tuple(out),
+        carried,
+        remapped,
+        dropped,
+        labels_dropped,
+        unmapped,
+        reduced,
+        missing,
+        tuple(sorted(no_row)),
+    )
