@@ -240,6 +240,19 @@ def test_a_pool_pays_for_many_rows_or_much_text():
     # The development half's review sheets: 2,906 rows, 1.85 million characters.
     assert workers._pool_pays(2906, 1_850_000)
     assert not workers._pool_pays(2906, 300_000) and not workers._pool_pays(100, 1000)
+    # One row is one task, however long: a pool would only cost its start-up.
+    assert not workers._pool_pays(1, 5_000_000) and workers._pool_pays(2, 1_000_000)
+
+
+def test_one_long_row_starts_no_pool_and_says_why(tmp_path, monkeypatch):
+    monkeypatch.setattr(workers, "available_cpus", lambda: 2)
+    monkeypatch.setattr(workers, "POOL_MIN_CHARS", 50)
+    src = tmp_path / "in.csv"
+    src.write_bytes(write_csv_bytes([["0", "市町村の情報セキュリティ" * 6, "0"]]))  # 72 characters
+    rc, err = run_classify([src, "-o", tmp_path / "o.csv", "--jobs", 2])
+    assert rc == 0, err
+    assert "(one row cannot be shared among workers); classified in one process" in err
+    assert "no worker pool for 1 row of " in err
 
 
 def test_tasks_cut_a_chunk_into_runs_of_text_in_order():

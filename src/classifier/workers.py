@@ -26,7 +26,7 @@ from .predict import Prediction, Predictor
 from .report import error_prediction, prediction_cells
 from .store import load_model
 from .tables import Row
-from .textutil import cell_text
+from .textutil import cell_text, plural
 
 # A worker pool pays from this many rows (short requests), or from this much text (long
 # texts: the 2,906 review sheets of the development half, 1.85 million characters, run
@@ -194,10 +194,15 @@ def predicted_chunks(
             if _pool_pays(rows, chars):
                 break
         if not _pool_pays(rows, chars) and notes is not None:
+            why = (
+                "one row cannot be shared among workers"
+                if rows == 1
+                else f"starting workers costs more than it saves below {POOL_MIN_ROWS:,} rows "
+                f"or {POOL_MIN_CHARS:,} characters"
+            )
             notes.append(
-                f"--jobs: no worker pool for {rows:,} rows of {chars:,} characters (starting "
-                f"workers costs more than it saves below {POOL_MIN_ROWS:,} rows or "
-                f"{POOL_MIN_CHARS:,} characters); classified in one process"
+                f"--jobs: no worker pool for {plural(rows, 'row')} of {chars:,} characters "
+                f"({why}); classified in one process"
             )
     # The same tasks in one process as in a pool: each row is predicted in the same batch
     # either way, so the output is the same to the last bit whatever --jobs says.
@@ -210,7 +215,8 @@ def predicted_chunks(
 
 
 def _pool_pays(rows: int, chars: int) -> bool:
-    return rows >= POOL_MIN_ROWS or chars >= POOL_MIN_CHARS
+    # Rows are never split: one row, however long, is one task for one worker.
+    return rows >= POOL_MIN_ROWS or (chars >= POOL_MIN_CHARS and rows > 1)
 
 
 def _tasks(part: Prepared) -> Iterator[Prepared]:
