@@ -112,8 +112,7 @@ def normalize_label(raw: str) -> str:
                 f"{s!r} is how Excel shows ({area}) typed into a number cell: format the "
                 f"column as text, or type '({area})"
             )
-        if _UNSURE.search(s):
-            raise LabelError(f"{s!r} is marked unsure: settle the label, or leave the cell empty")
+        _check_unsure(s, s)
         head = _LABEL_HEAD.match(s)
         return head.group(1) if head else s
     area_in_parentheses, bare_area, item, sub = m.groups()
@@ -132,6 +131,12 @@ _ANOTHER_LABEL = re.compile(r"\(\s*\d+\s*\)|[①-⑳]")
 _UNSURE = re.compile(r"[?？]")
 
 
+def _check_unsure(raw: str, text: str) -> None:
+    """A question mark in ``text`` (a cell or what follows its label): the label is a guess."""
+    if _UNSURE.search(text):
+        raise LabelError(f"{raw!r} is marked unsure: settle the label, or leave the cell empty")
+
+
 def _check_item_number(raw: str, rest: str) -> None:
     """(2)3 or (2)-3: the item typed as a plain number, which alone would read as area (2)."""
     digits = re.match(r"\s*[-.]?\s*(\d+)", rest)
@@ -147,8 +152,7 @@ def _check_rest(raw: str, rest: str) -> None:
         raise LabelError(
             f"{raw!r} holds more than one label: separate labels with ';' (e.g. (2)③;(2)⑦)"
         )
-    if _UNSURE.search(rest):
-        raise LabelError(f"{raw!r} is marked unsure: settle the label, or leave the cell empty")
+    _check_unsure(raw, rest)
     words = rest.split()
     if words and (words[0].lower() in NONE_SPELLINGS or words[0].upper() == OUT_OF_SCOPE):
         raise LabelError(f"{raw!r}: a label and NONE (out of scope) cannot be combined")

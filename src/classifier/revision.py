@@ -29,7 +29,6 @@ from .errors import InputFileError, LabelError
 from .labels import LabelledRequest, normalize_label, parse_labels
 from .policy import Clause, Policy
 from .textutil import non_ws
-from .vocab import OUT_OF_SCOPE_LABEL
 
 MATCH_FLOOR = 0.35  # below this a pairing is not the same clause
 AMBIGUOUS_MARGIN = 0.08  # runner-up this close: the analyst must decide
@@ -240,23 +239,24 @@ def read_crosswalk(path: Path, new: Policy) -> Crosswalk:
                     unreviewed.append(old)
                     continue
                 raw = cells["new_label"]
-                if len(parse_labels(raw) or ()) > 1:
+                parsed = parse_labels(raw) or ()  # () for empty or NONE: the item was removed
+                if len(parsed) > 1:
                     raise InputFileError(
                         f"{where}: new_label {raw!r} names several labels; a crosswalk row "
                         "maps an old item to one new item (or to none: NONE, or empty)"
                     )
-                target = normalize_label(raw) if raw else ""
+                target = parsed[0] if parsed else ""
             except LabelError as exc:
                 # An empty new_label is not "skip this row": it says the item was removed.
                 raise InputFileError(
                     f"{where}: {exc} (in a crosswalk an empty new_label, like NONE, means "
                     "the old item was removed)"
                 ) from None
-            if target and target != OUT_OF_SCOPE_LABEL and target not in known:
+            if target and target not in known:
                 raise InputFileError(
                     f"{where}: new_label {raw!r} is not a target of the new policy"
                 )
-            mapping[old] = target if target and target != OUT_OF_SCOPE_LABEL else None
+            mapping[old] = target or None
     finally:
         table.close()
     return Crosswalk(mapping, tuple(unreviewed))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections import Counter
 from pathlib import Path
 
 from ..corpus import CORPUS_FILE_NAMES, SOURCE_NAME, SUMMARY_MAP_NAME, load_policy, write_corpus
 from ..errors import InputFileError, OutputFileError
+from ..tables.existing import manifest_policy
 from ..textutil import plural
 
 
@@ -19,29 +19,25 @@ def _check_out(source: Path, policy_id: str, out: Path, force: bool) -> None:
     if force or not out.is_dir():
         return
     retry = "choose another --out, or pass --force to replace it"
+    copy = out / SOURCE_NAME
+    # A copy of this very text is never replaced (write_corpus leaves equal bytes alone).
+    other_text = copy.is_file() and copy.read_bytes() != source.read_bytes()
     manifest = out / "corpus.json"
     if manifest.is_file():
-        try:
-            built = json.loads(manifest.read_text(encoding="utf-8")).get("policy_id")
-        except (OSError, ValueError, AttributeError):
-            built = None
+        built = manifest_policy(manifest)
         if built != policy_id:
             held = f"the corpus of policy {built}" if built else "a corpus.json that cannot be read"
             raise OutputFileError(
                 f"--out {out} holds {held}; building {policy_id} there would replace it: {retry}"
             )
-        copy = out / SOURCE_NAME
-        if copy.is_file() and copy.read_bytes() != source.read_bytes():
+        if other_text:
             raise OutputFileError(
                 f"--out {out} was built from another text of policy {policy_id} "
                 f"({copy} differs from {source}); a revised policy is a new version "
                 f"(e.g. --policy-id {policy_id}b --out corpus/{policy_id}b/): {retry}"
             )
         return
-    copy = out / SOURCE_NAME
-    # A copy of this very text is not replaced (write_corpus leaves equal bytes alone).
-    same = copy.is_file() and copy.read_bytes() == source.read_bytes()
-    names = CORPUS_FILE_NAMES if same else (*CORPUS_FILE_NAMES, SOURCE_NAME)
+    names = (*CORPUS_FILE_NAMES, SOURCE_NAME) if other_text else CORPUS_FILE_NAMES
     clash = sorted(n for n in names if (out / n).exists())
     if clash:
         raise OutputFileError(

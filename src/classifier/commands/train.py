@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from ..predict import DEFAULT_MIN_CONFIDENCE
 from ..reconcile import reconcile, reconcile_messages
 from ..store import ARRAYS_FILE, CARD_FILE, STATE_FILE, save_model
 from ..tables import sha256_file
+from ..tables.existing import manifest_policy
 from ..textutil import plural
 from ..training import train as fit_and_card
 from ..vocab import CVGroups
@@ -138,14 +138,10 @@ def _check_out(out: Path, policy_id: str, force: bool) -> bool:
     names = [out / n for n in (CARD_FILE, STATE_FILE, ARRAYS_FILE)]
     if not any(p.exists() for p in names):
         return False
-    retry = "choose another --out, or pass --force to replace it"
-    card = out / CARD_FILE
-    try:
-        built = json.loads(card.read_text(encoding="utf-8")).get("policy_id")
-    except (OSError, ValueError, AttributeError):
-        built = None
     if force:
         return True
+    retry = "choose another --out, or pass --force to replace it"
+    built = manifest_policy(out / CARD_FILE)
     if built is None:
         raise OutputFileError(
             f"--out {out} is not a model folder (no {CARD_FILE} naming a policy) but has "

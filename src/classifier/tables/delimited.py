@@ -24,15 +24,7 @@ from ..errors import InputFileError
 from ..textutil import plural
 from .columns import KNOWN_COLUMN_KEYS
 from .encoding import bad_bytes_error, detect_encoding, encoding_hint
-from .header import (
-    PEEK_ROWS,
-    column_names,
-    continued_header,
-    continued_note,
-    find_header,
-    skipped_note,
-    unnamed_note,
-)
+from .header import PEEK_ROWS, layout_header
 from .records import InputTable, Row
 
 # Request texts pasted from documents can be long; the csv module's default cap is 128 KB.
@@ -189,27 +181,11 @@ def open_delimited(
         raise InputFileError(
             f"{path}: cannot read the first rows ({exc}); {encoding_hint(encoding)}"
         ) from exc
-    try:
-        at = find_header([r.cells for r in head], header_row)
-    except InputFileError as exc:
-        raise InputFileError(f"{path}: {exc}") from None
-    cells = head[at].cells
-    following = head[at + 1].cells if at + 1 < len(head) else []
-    more = continued_header(cells, following, KNOWN_COLUMN_KEYS)
-    second = more is not None  # the header's second row is not data
-    if more is not None:
-        cells = more
-    first = at + 1 + second  # index in ``head`` of the first data row
-    below = [r.cells for r in head[first:]]
-    header = column_names(cells, below)
+    layout = layout_header(path, [r.cells for r in head], header_row, KNOWN_COLUMN_KEYS)
+    at, first, header, notes = layout.at, layout.first, layout.names, layout.notes
     if fmt == "csv" and len(header) == 1 and "\t" in header[0]:
         raise InputFileError(f"{path}: this looks tab-separated; name it .tsv or use --format tsv")
     width = len(header)
-    notes = [n for n in [unnamed_note(path, cells, header, below)] if n]
-    if at:
-        notes.append(skipped_note(path, at))
-    if second:
-        notes.append(continued_note(path, at))
     if errors == "replace":
         notes.append(f"{path}: read as UTF-8 though some bytes are not (their rows are marked)")
 

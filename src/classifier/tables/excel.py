@@ -32,15 +32,7 @@ from typing import IO, Any
 from ..errors import InputFileError
 from ..textutil import plural
 from .columns import KNOWN_COLUMN_KEYS
-from .header import (
-    PEEK_ROWS,
-    column_names,
-    continued_header,
-    continued_note,
-    find_header,
-    skipped_note,
-    unnamed_note,
-)
+from .header import PEEK_ROWS, layout_header
 from .records import InputTable, Row
 
 # What a damaged .xlsx can raise from inside zipfile and openpyxl.
@@ -222,27 +214,11 @@ def open_xlsx(
         raise InputFileError(f"{path}: the sheet cannot be read (damaged file?): {exc}") from exc
     if not head or not any(_visible(x) for v, _ in head for x in v):
         raise InputFileError(f"{path}: sheet {ws.title!r} is empty")
-    try:
-        at = find_header([list(v) for v, _ in head], header_row)
-    except InputFileError as exc:
-        raise InputFileError(f"{path}: {exc}") from None
-    cells = list(head[at][0])
-    following = list(head[at + 1][0]) if at + 1 < len(head) else []
-    more = continued_header(cells, following, KNOWN_COLUMN_KEYS)
-    second = more is not None  # the header's second row is not data
-    if more is not None:
-        cells = more
-    below = [v for v, _ in head[at + 1 + second :]]
-    header = column_names(cells, below)
+    layout = layout_header(path, [list(v) for v, _ in head], header_row, KNOWN_COLUMN_KEYS)
+    at, header = layout.at, layout.names
+    notes += layout.notes
     width = len(header)
-    unnamed = unnamed_note(path, cells, header, below)
-    if unnamed:
-        notes.append(unnamed)
-    top = at + 1 + second  # the header's (last) row, as Excel numbers it
-    if at:
-        notes.append(skipped_note(path, at))
-    if second:
-        notes.append(continued_note(path, at))
+    top = layout.first  # the header's (last) row, as Excel numbers it
 
     def source() -> Iterator[tuple[int, tuple, tuple]]:
         for k in range(top, len(head)):

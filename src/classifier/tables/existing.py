@@ -8,6 +8,7 @@ analyst has filled in. Those are refused unless the user says ``--force``.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -69,3 +70,13 @@ def check_replaceable(
             f"{' or '.join(entries)} in {plural(filled, 'row')}, which would be lost; {retry}"
         )
     return True
+
+
+def manifest_policy(path: Path) -> str | None:
+    """The ``policy_id`` a folder's JSON manifest (a corpus.json, a model card) names;
+    ``None`` when there is none or it cannot be read: a folder that is not one of ours."""
+    try:
+        policy = json.loads(Path(path).read_text(encoding="utf-8")).get("policy_id")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return policy if isinstance(policy, str) and policy else None

@@ -17,6 +17,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InputFileError
@@ -105,6 +106,42 @@ def continued_header(
     width = max(len(cells), len(following))
     padded = [*cells, *[None] * (width - len(cells))]
     return [following[i] if i in filled else padded[i] for i in range(width)]
+
+
+@dataclass(frozen=True)
+class HeaderLayout:
+    """Where a table's header is in its first rows, its column names, and what to say."""
+
+    at: int  # index of the (first) header row
+    first: int  # index of the first data row (after a second header row, if any)
+    names: list[str]
+    notes: list[str]  # the unnamed-columns, skipped-rows and two-row-header notes
+
+
+def layout_header(
+    path: str, rows: Sequence[Sequence[Any]], explicit: int | None, known: Collection[str]
+) -> HeaderLayout:
+    """The header of a table from its first ``rows``, as every reader finds it: found
+    (:func:`find_header`; ``explicit`` is ``--header-row``), completed by a second header
+    row (:func:`continued_header`, ``known`` the column names that mark one) and named
+    (:func:`column_names`); errors and notes name ``path``."""
+    try:
+        at = find_header(rows, explicit)
+    except InputFileError as exc:
+        raise InputFileError(f"{path}: {exc}") from None
+    cells = list(rows[at])
+    more = continued_header(cells, list(rows[at + 1]) if at + 1 < len(rows) else [], known)
+    if more is not None:
+        cells = more
+    first = at + 1 + (more is not None)
+    below = rows[first:]
+    names = column_names(cells, below)
+    notes = [n for n in [unnamed_note(path, cells, names, below)] if n]
+    if at:
+        notes.append(skipped_note(path, at))
+    if more is not None:
+        notes.append(continued_note(path, at))
+    return HeaderLayout(at, first, names, notes)
 
 
 def continued_note(path: str, at: int) -> str:
