@@ -173,3 +173,36 @@ def test_no_id_is_not_counted_without_a_join():
     extras = ExportColumns(RS, True, None, None)
     extras.cells(row(2, ""))
     assert extras.no_id == 0  # no --budget / --cited: nothing to join, nothing to say
+
+
+def test_budget_notes_name_what_is_unknown_and_why(tmp_path):
+    """Each note says how many programmes, which one first, and what the cells show."""
+    budget = _write(
+        tmp_path / "2-1.csv",
+        [
+            ["事業年度", "予算事業ID", "予算年度", "当初予算（合計）", "翌年度要求額（合計）"],
+            ["2024", "47", "2024", "1000", "2000"],
+            ["2024", "2", "2024", "-", "30"],  # a dash: unknown
+            ["2024", "5", "2024", "1", "2"],
+            ["2024", "5", "2024", "9", "2"],  # two rows that disagree
+        ],
+    )
+    extras = ExportColumns(RS, True, budget, None)
+    rows = [row(2, "0047"), row(3, "2"), row(4, "5"), row(5, "8"), row(6, "8")]
+    got = [extras.cells(r)[1:3] for r in rows]
+    # 0047 is the 2-1 file's 47 (a 1-2 file re-saved by hand pads its ids).
+    assert got == [[1000, 2000], ["", 30], ["", ""], ["", ""], ["", ""]]
+    assert (extras.missing_budget, extras.blank_budget) == (1, 1)  # 5 is noted apart
+    notes = extras.budget_notes("2-1.csv")
+    assert notes == [
+        "1 programme is not in 2-1.csv for its 事業年度 (first: 予算事業ID 8, 事業年度 2024); "
+        "its budget cells are empty, and the summary counts it in "
+        "programmes_budget_unknown",
+        "2-1.csv has two summary rows with different amounts for 1 programme and year "
+        "(予算事業ID 5): their amounts are left unknown rather than guessed; keep one row per "
+        "programme and 予算年度",
+        "1 programme has 当初予算（合計） or 翌年度要求額（合計） blank or a dash in 2-1.csv; "
+        "its budget cells are empty, and the summary counts it in "
+        "programmes_budget_unknown",
+    ]
+    assert ExportColumns(RS, True, None, None).budget_notes("x") == []

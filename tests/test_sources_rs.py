@@ -67,13 +67,19 @@ def annotated() -> list[dict[str, str]]:
         (None, None),
         (33498000, 33498000),  # an Excel number cell
         (1200.0, 1200),
+        ("１，２３４", 1234),  # full-width digits and comma (NFKC)
+        ("-", None),  # a dash is "no figure": unknown, not 0 yen
+        ("－", None),
+        ("―", None),
+        ("△1,000", -1000),  # △ and ▲: the minus sign of Japanese budget documents
+        ("▲ 500", -500),
     ],
 )
 def test_yen_reads_whole_yen(cell, expected):
     assert rs.yen(cell) == expected
 
 
-@pytest.mark.parametrize("cell", ["12.5", "0.01", "abc", "1-2", "百万"])
+@pytest.mark.parametrize("cell", ["12.5", "0.01", "abc", "1-2", "百万", "NaN", "Infinity", "△"])
 def test_yen_refuses_what_is_not_a_whole_amount(cell):
     with pytest.raises(ValueError, match="not"):
         rs.yen(cell)
@@ -226,11 +232,13 @@ def test_read_budgets_takes_summary_rows_by_id_and_year(tmp_path):
         ],
     )
     budgets = rs.read_budgets(path)
-    assert budgets == {
+    # Without a 事業年度 column, each 予算年度 stands for its own year.
+    assert budgets.amounts == {
         ("1", "2024"): rs.Budget(33498000, 34482000),
         ("1", "2023"): rs.Budget(1000, None),
         ("2", "2024"): rs.Budget(None, 0),
     }
+    assert budgets.conflicting == ()
 
 
 def test_read_budgets_refuses_other_files_and_bad_amounts(tmp_path):
@@ -240,8 +248,70 @@ def test_read_budgets_refuses_other_files_and_bad_amounts(tmp_path):
         rs.read_budgets(other)
     bad = tmp_path / "bad.csv"
     _write_budget(bad, [["1", "甲", "2024", "100", "200", ""], ["2", "乙", "2024", "12.5", "", ""]])
-    with pytest.raises(InputFileError, match=r"row 3: '12\.5' is not a whole number of yen"):
+    with pytest.raises(
+        InputFileError,
+        match=r"row 3 \(予算事業ID 2, 2024\): 当初予算（合計）: '12\.5' is not a whole number of "
+        r"yen; correct the cell, or empty it",
+    ):
         rs.read_budgets(bad)
+
+
+YEAR_HEADER = ["事業年度", "予算事業ID", "予算年度", "当初予算（合計）", "翌年度要求額（合計）"]
+
+
+def test_read_budgets_joins_on_the_programme_year_of_the_2_1_file(tmp_path):
+    """Only the row whose 予算年度 is the 事業年度 counts; a later download pasted in front
+    (事業年度 2025) gives no 2024 programme its figures, and a dash or a note in a year
+    never read does not stop the run."""
+    path = tmp_path / "2-1.csv"
+    _write_rows(
+        path,
+        YEAR_HEADER,
+        [
+            ["2025", "1", "2025", "33498007", "1"],  # next year's sheet, first in the file
+            ["2025", "1", "2024", "33498000", "34482000"],  # …its look back at 2024
+            ["2024", "1", "2024", "33498000", "34482000"],
+            ["2024", "1", "2023", "-", "△5"],  # an earlier year: never parsed
+            ["2024", "1", "2022", "見込み", ""],
+            ["2024", "0047", "2024", "１，０００", "－"],  # padded id, full-width, dash
+        ],
+    )
+    budgets = rs.read_budgets(path)
+    assert budgets.amounts == {
+        ("1", "2025"): rs.Budget(33498007, 1),
+        ("1", "2024"): rs.Budget(33498000, 34482000),
+        ("47", "2024"): rs.Budget(1000, None),
+    }
+    assert budgets.get(("47", "2024")) == budgets.get(("0047", " 2024 ")) == rs.Budget(1000, None)
+    assert budgets.get(("1", "2023")) is None  # the 2023 sheet is not in this file
+
+
+def test_read_budgets_leaves_conflicting_summary_rows_unknown(tmp_path):
+    path = tmp_path / "2-1.csv"
+    _write_rows(
+        path,
+        YEAR_HEADER,
+        [
+            ["2024", "852", "2024", "2402000", "2500000"],
+            ["2024", "852", "2024", "1", "2500000"],  # pasted twice, edited once
+            ["2024", "9", "2024", "10", "20"],
+            ["2024", "9", "2024", "10", "20"],  # the same row twice: no conflict
+        ],
+    )
+    budgets = rs.read_budgets(path)
+    assert budgets.amounts == {
+        ("852", "2024"): rs.Budget(None, None),
+        ("9", "2024"): rs.Budget(10, 20),
+    }
+    assert budgets.conflicting == (("852", "2024"),)
+    assert budgets.in_conflict(("0852", "2024")) and not budgets.in_conflict(("9", "2024"))
+
+
+def _write_rows(path, header, rows):
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
 
 
 def test_read_budgets_on_the_real_2_1_zip():
@@ -249,7 +319,9 @@ def test_read_budgets_on_the_real_2_1_zip():
     for r in dict_rows(RS_21):
         if not r["計（歳出予算現額合計）"]:
             continue  # an account row (the summary row carries the programme's totals)
-        key = (r["予算事業ID"], r["予算年度"])
+        if r["予算年度"] != r["事業年度"]:
+            continue  # an earlier budget year of the programme
+        key = (r["予算事業ID"], r["事業年度"])
         assert key not in expected, key  # one summary row per programme and year
         amounts = []
         for column in ("当初予算（合計）", "翌年度要求額（合計）"):
@@ -257,10 +329,11 @@ def test_read_budgets_on_the_real_2_1_zip():
             assert amount == int(amount)
             amounts.append(int(amount))
         expected[key] = (amounts[0], amounts[1])
-    assert len(expected) == 9050
+    assert len(expected) == 2765  # one per programme of the development half
     budgets = rs.read_budgets(RS_21)
-    assert {k: (b.initial, b.request) for k, b in budgets.items()} == expected
-    assert budgets["1", "2024"] == rs.Budget(33498000, 34482000)  # the module docstring's row
+    assert {k: (b.initial, b.request) for k, b in budgets.amounts.items()} == expected
+    assert budgets.conflicting == ()
+    assert budgets.get(("1", "2024")) == rs.Budget(33498000, 34482000)  # the docstring's row
 
 
 # --------------------------------------------------------------------------- 1-3: citations

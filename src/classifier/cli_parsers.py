@@ -265,7 +265,7 @@ def classify_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--budget",
         metavar="2-1.zip",
-        help="the review-sheet budget file (2-1_RS_…_予算・執行_サマリ, .zip or .csv): adds "
+        help="the review-sheet budget file (2-1_RS_…_予算・執行_サマリ, .zip, .csv or .xlsx): adds "
         "budget_initial_yen and budget_request_yen, and a summary sheet to Excel output",
     )
     p.add_argument(

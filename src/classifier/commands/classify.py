@@ -317,12 +317,8 @@ def _run_notes(
             f"({rs.DUPLICATE_COLUMN} names the row repeated; a programme counts once in the "
             f"summary{zero})"
         )
-    if extras.budgets is not None and extras.missing_budget:
-        out.append(
-            f"{plural(extras.missing_budget, 'programme')} "
-            f"{'is' if extras.missing_budget == 1 else 'are'} not in {opts.budget} (their "
-            f"budget cells are empty, and the summary counts them in programmes_budget_unknown)"
-        )
+    if opts.budget:
+        out += extras.budget_notes(opts.budget)
     if extras.no_id:
         joined = " or ".join(
             o for o, f in (("--budget", opts.budget), ("--cited", opts.cited)) if f

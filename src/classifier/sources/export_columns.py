@@ -4,11 +4,12 @@ laws and plans a programme cites with ``--cited`` (1-3 file)."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from ..errors import InputFileError
 from ..tables import Row
-from ..textutil import cell_text
+from ..textutil import cell_text, plural
 from . import rs
 
 
@@ -22,7 +23,7 @@ class ExportColumns:
     ) -> None:
         self.review_sheet = review_sheet
         self.columns: list[str] = [rs.DUPLICATE_COLUMN] if review_sheet else []
-        self.budgets: dict[tuple[str, str], rs.Budget] | None = None
+        self.budgets: rs.Budgets | None = None
         self.citations: rs.Citations | None = None
         self._id = columns.index(rs.ID) if review_sheet else None
         self._year: int | None = None
@@ -50,13 +51,29 @@ class ExportColumns:
         # to count as missing (several blank ids are not one programme).
         self.no_id = 0
         # Programmes, not rows: a programme on several rows (one per 主要経費) counts once.
-        self._missing_budget: set[tuple[str, str]] = set()
+        # (the id as the row wrote it, for the note's example)
+        self._missing_budget: dict[tuple[str, str], str] = {}
+        # Programmes the budget file has, with 当初予算 or 翌年度要求額 blank (or a dash).
+        self._blank_budget: set[tuple[str, str]] = set()
         self._missing_cited: set[tuple[str, str]] = set()
 
     @property
     def missing_budget(self) -> int:
         """How many programmes (予算事業ID, 事業年度) the budget file does not have."""
         return len(self._missing_budget)
+
+    @property
+    def missing_budget_example(self) -> str:
+        """The first programme the budget file does not have, as ``予算事業ID N, 事業年度 Y``."""
+        for (_, year), ident in self._missing_budget.items():
+            return f"{rs.ID} {ident}, {rs.YEAR} {year}"
+        return ""
+
+    @property
+    def blank_budget(self) -> int:
+        """How many programmes the budget file has with an amount blank or a dash (those
+        it gives conflicting amounts are noted apart)."""
+        return len(self._blank_budget)
 
     @property
     def missing_cited(self) -> int:
@@ -67,8 +84,16 @@ class ExportColumns:
         if self._id is None:
             return []
         ident = cell_text(row.cells[self._id]).strip()
-        # (予算事業ID, 事業年度): what --budget and --cited join on.
-        key = (ident, cell_text(row.cells[self._year]).strip()) if self._year is not None else None
+        # (予算事業ID, 事業年度): what --budget and --cited join on (the id as the files
+        # are matched: 0047 is 47).
+        key = (
+            (
+                rs.programme_key(ident),
+                unicodedata.normalize("NFKC", cell_text(row.cells[self._year])).strip(),
+            )
+            if self._year is not None
+            else None
+        )
         out: list[Any] = []
         if key is not None and not ident:
             self.no_id += 1
@@ -83,9 +108,12 @@ class ExportColumns:
             budget = self.budgets.get(key)
             if budget is None:
                 if ident:
-                    self._missing_budget.add(key)
+                    self._missing_budget.setdefault(key, ident)
                 out += ["", ""]
             else:
+                blank = budget.initial is None or budget.request is None
+                if ident and blank and not self.budgets.in_conflict(key):
+                    self._blank_budget.add(key)
                 out += [_blank(budget.initial), _blank(budget.request)]
             # A row without an id cannot be matched to any other: it counts.
             counted = not ident or key not in self._budget_seen
@@ -98,6 +126,44 @@ class ExportColumns:
             if key not in self.citations.listed and ident:
                 self._missing_cited.add(key)
             out.append("; ".join(names))
+        return out
+
+    def budget_notes(self, budget: str) -> list[str]:
+        """What the join with the 2-1 file (named ``budget``) left unknown, and why."""
+        if self.budgets is None:
+            return []
+        out = []
+
+        def unknown(n: int) -> str:
+            its, them = ("its", "it") if n == 1 else ("their", "them")
+            return (
+                f"{its} budget cells are empty, and the summary counts {them} in "
+                "programmes_budget_unknown"
+            )
+
+        missing = self.missing_budget
+        if missing:
+            out.append(
+                f"{plural(missing, 'programme')} {'is' if missing == 1 else 'are'} not in "
+                f"{budget} for {'its' if missing == 1 else 'their'} {rs.YEAR} (first: "
+                f"{self.missing_budget_example}); {unknown(missing)}"
+            )
+        conflicting = list(dict.fromkeys(ident for ident, _ in self.budgets.conflicting))
+        if conflicting:
+            shown = ", ".join(conflicting[:5]) + (", …" if len(conflicting) > 5 else "")
+            out.append(
+                f"{budget} has two summary rows with different amounts for "
+                f"{plural(len(conflicting), 'programme')} and year ({rs.ID} {shown}): "
+                "their amounts are left unknown rather than guessed; keep one row per "
+                f"programme and {rs.BUDGET_YEAR}"
+            )
+        blank = self.blank_budget
+        if blank:
+            out.append(
+                f"{plural(blank, 'programme')} {'has' if blank == 1 else 'have'} "
+                f"{rs.INITIAL} or {rs.REQUEST} blank or a dash in {budget}; "
+                f"{unknown(blank)}"
+            )
         return out
 
     def cites(self, cells: list[Any]) -> bool:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -103,16 +104,32 @@ def first_rows(ids: Iterable[object]) -> list[int | None]:
     return out
 
 
+# A cell holding only a dash is how Japanese tables write "no figure": unknown, not 0 yen.
+_DASHES = frozenset("-－‐―—–ー−")
+# △ and ▲ are the minus sign of Japanese budget documents (△1,000 is -1,000).
+_MINUS = ("△", "▲")
+
+
+def programme_key(value: object) -> str:
+    """A 予算事業ID as the files are joined on: NFKC and trimmed, and a number without its
+    leading zeros (a 1-2 file re-saved by hand writes 0047 for the download's 47)."""
+    text = unicodedata.normalize("NFKC", cell_text(value)).strip()
+    return text.lstrip("0") or "0" if text.isdigit() else text
+
+
 def yen(value: object) -> int | None:
-    """An amount cell as whole yen (``34482000.0`` → 34482000); ``None`` when empty."""
-    text = cell_text(value).strip().replace(",", "")
-    if not text:
+    """An amount cell as whole yen (``34482000.0`` → 34482000, ``１，２３４`` → 1234,
+    ``△1,000`` → -1000); ``None`` when empty or a dash."""
+    text = unicodedata.normalize("NFKC", cell_text(value)).strip().replace(",", "")
+    if not text or set(text) <= _DASHES:
         return None
+    if text.startswith(_MINUS):
+        text = "-" + text[1:].strip()
     try:
         amount = Decimal(text)
     except InvalidOperation as exc:
-        raise ValueError(f"{value!r} is not an amount") from exc
-    if amount != amount.to_integral_value():
+        raise ValueError(f"{value!r} is not an amount of yen") from exc
+    if not amount.is_finite() or amount != amount.to_integral_value():
         raise ValueError(f"{value!r} is not a whole number of yen")
     return int(amount)
 
@@ -125,38 +142,94 @@ class Budget:
     request: int | None
 
 
-def read_budgets(path: str | Path) -> dict[tuple[str, str], Budget]:
-    """``(予算事業ID, 予算年度)`` → :class:`Budget`, from the summary rows of a 2-1 file."""
+@dataclass(frozen=True)
+class Budgets:
+    """What a 2-1 file says: per ``(予算事業ID, 事業年度)`` (ids as :func:`programme_key`),
+    the amounts of the budget year equal to the 事業年度; and the programmes it leaves
+    uncertain, so classify can say so."""
+
+    amounts: Mapping[tuple[str, str], Budget]
+    # Programmes and years with two summary rows that disagree: their amounts are left
+    # unknown rather than guessed (a 2-1 file pasted together from two downloads).
+    conflicting: tuple[tuple[str, str], ...] = ()
+
+    def get(self, key: tuple[str, str]) -> Budget | None:
+        return self.amounts.get(_key(key))
+
+    def in_conflict(self, key: tuple[str, str]) -> bool:
+        return _key(key) in self.conflicting
+
+
+def _key(key: tuple[str, str]) -> tuple[str, str]:
+    return programme_key(key[0]), unicodedata.normalize("NFKC", key[1]).strip()
+
+
+def read_budgets(path: str | Path) -> Budgets:
+    """The summary rows of a 2-1 file, for the budget year equal to each 事業年度.
+
+    A 2-1 file lists every budget year of a programme (予算年度 2021–2024 for 事業年度
+    2024); only the year's own row is read, and only its two amounts are parsed, so a
+    dash or a note in another year's cell does not stop the run. Without a 事業年度
+    column (a trimmed export) the 予算年度 is taken as the year.
+    """
     table = open_table(str(path))
+    try:
+        return _read_budgets(path, table)
+    finally:
+        table.close()
+
+
+def _read_budgets(path: str | Path, table) -> Budgets:
     missing = [c for c in (ID, BUDGET_YEAR, INITIAL, REQUEST) if c not in table.columns]
     if missing:
-        table.close()
         raise InputFileError(
             f"{path}: not a review-sheet budget file (2-1_RS_…_予算・執行_サマリ): "
             f"no column {', '.join(missing)}"
         )
-    col = {c: table.columns.index(c) for c in (ID, BUDGET_YEAR, INITIAL, REQUEST)}
-    budgets: dict[tuple[str, str], Budget] = {}
+    names = (ID, BUDGET_YEAR, INITIAL, REQUEST)
+    col = {c: table.columns.index(c) for c in names}
+    year_at = table.columns.index(YEAR) if YEAR in table.columns else col[BUDGET_YEAR]
+    amounts: dict[tuple[str, str], Budget] = {}
+    conflicting: dict[tuple[str, str], None] = {}
     for row in table.rows:
         cells = row.cells
-        initial = cell_text(cells[col[INITIAL]]).strip()
-        request = cell_text(cells[col[REQUEST]]).strip()
-        if not initial and not request:
+        year = unicodedata.normalize("NFKC", cell_text(cells[year_at])).strip()
+        budget_year = unicodedata.normalize("NFKC", cell_text(cells[col[BUDGET_YEAR]])).strip()
+        if budget_year != year:
+            continue  # an earlier budget year of the programme
+        initial, request = cells[col[INITIAL]], cells[col[REQUEST]]
+        if not cell_text(initial).strip() and not cell_text(request).strip():
             continue  # an account row; the programme's totals are on its summary row
-        key = (cell_text(cells[col[ID]]).strip(), cell_text(cells[col[BUDGET_YEAR]]).strip())
+        ident = programme_key(cells[col[ID]])
         try:
-            budget = Budget(yen(initial), yen(request))
+            budget = Budget(_amount(initial, INITIAL), _amount(request, REQUEST))
         except ValueError as exc:
-            raise InputFileError(f"{path} row {row.line}: {exc}") from None
-        budgets.setdefault(key, budget)
-    return budgets
+            raise InputFileError(
+                f"{path} row {row.line} ({ID} {ident or '(none)'}, {year}): {exc}; correct "
+                "the cell, or empty it to leave the amount unknown"
+            ) from None
+        key = (ident, year)
+        first = amounts.setdefault(key, budget)
+        if first != budget:
+            conflicting[key] = None
+    for key in conflicting:
+        amounts[key] = Budget(None, None)
+    return Budgets(amounts, tuple(conflicting))
+
+
+def _amount(value: object, column: str) -> int | None:
+    try:
+        return yen(value)
+    except ValueError as exc:
+        raise ValueError(f"{column}: {exc}") from None
 
 
 @dataclass(frozen=True)
 class Citations:
-    """What a 1-3 file says: per ``(予算事業ID, 事業年度)``, the cybersecurity policies, laws
-    and plans (matching :data:`CITED_PATTERN`) the programme cites, each once, in file
-    order (programmes citing none are absent); and every programme the file lists."""
+    """What a 1-3 file says: per ``(予算事業ID, 事業年度)`` (ids as :func:`programme_key`),
+    the cybersecurity policies, laws and plans (matching :data:`CITED_PATTERN`) the
+    programme cites, each once, in file order (programmes citing none are absent); and
+    every programme the file lists."""
 
     cyber: Mapping[tuple[str, str], tuple[str, ...]]
     listed: frozenset[tuple[str, str]]
@@ -177,7 +250,7 @@ def read_citations(path: str | Path) -> Citations:
         listed: set[tuple[str, str]] = set()
         for row in table.rows:
             ident, year, *names = (cell_text(row.cells[i]) for i in col)
-            key = (ident.strip(), year.strip())
+            key = (programme_key(ident), unicodedata.normalize("NFKC", year).strip())
             listed.add(key)
             for name in names:
                 # NFKC and one line: the name as it is matched and shown.

@@ -120,7 +120,7 @@ def _zip_member(path: str) -> tuple[IO[bytes], str]:
         listed = ", ".join(names[:10]) if names else "nothing"
         raise InputFileError(
             f"{path}: a .zip is read when it holds exactly one table file; this one holds "
-            f"{len(names)} ({listed}). Unzip it and name the file to classify"
+            f"{len(names)} ({listed}). Unzip it and give the table file itself"
         )
     try:
         data = zf.read(names[0])  # whole: encoding detection and Excel both need to seek
