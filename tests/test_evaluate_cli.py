@@ -112,3 +112,38 @@ def test_a_split_column_with_no_values_says_so(tmp_path, capsys):
         f"error: {path}: no row has split 'test'; "
         f"the splits in its 'split' column are: none (the column is empty)\n"
     )
+
+
+def test_outputs_evaluate_did_not_write_are_never_replaced(tmp_path, capsys):
+    """--report and --misclassified replace only evaluate's own earlier files; anything
+    else needs --force, and the file is left as it was."""
+    precious, notes = tmp_path / "precious.csv", tmp_path / "notes.json"
+    precious.write_text("budget,total\n1,2\n", encoding="utf-8")
+    notes.write_text('{"a": 1}\n', encoding="utf-8")
+    assert evaluate_test_split("--misclassified", str(precious)) == 2
+    assert "--misclassified" in capsys.readouterr().err
+    assert evaluate_test_split("--report", str(notes)) == 2
+    err = capsys.readouterr().err
+    assert "not an earlier report of evaluate's" in err and "--force" in err
+    assert precious.read_text(encoding="utf-8") == "budget,total\n1,2\n"
+    assert notes.read_text(encoding="utf-8") == '{"a": 1}\n'
+
+    report, misses = tmp_path / "r.json", tmp_path / "m.csv"
+    assert evaluate_test_split("--report", str(report), "--misclassified", str(misses)) == 0
+    capsys.readouterr()
+    assert evaluate_test_split("--report", str(report), "--misclassified", str(misses)) == 0
+    err = capsys.readouterr().err
+    assert f"replaced the earlier --report {report}" in err
+    assert f"replaced the earlier --misclassified {misses}" in err
+    assert evaluate_test_split("--report", str(notes), "--force") == 0
+    assert "model_sha256" in json.loads(notes.read_text(encoding="utf-8"))["model"]
+
+
+def test_measuring_rows_the_model_learnt_from_warns(capsys):
+    """The bundled file's dev rows taught the committed model: their figures flatter it."""
+    assert evaluate_main([LABELLED, "--gold-column", "labels", "--split", "dev"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: the model learnt from 557 of the 557 rows measured" in err
+    assert "--split test" in err
+    assert evaluate_test_split() == 0
+    assert "warning" not in capsys.readouterr().err

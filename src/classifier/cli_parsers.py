@@ -316,6 +316,12 @@ def evaluate_parser() -> argparse.ArgumentParser:
     _add(p, "encoding", "encoding of a CSV/TSV input (default: detect)")
     _add(p, "sheet", "Excel sheet name or number")
     _add(p, "min_confidence", "low-confidence threshold (default: the model's)")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing --report or --misclassified file even if evaluate did "
+        "not write it (by default only an earlier report or list of evaluate's is replaced)",
+    )
     return p
 
 

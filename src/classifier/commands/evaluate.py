@@ -6,18 +6,19 @@ import json
 import sys
 from pathlib import Path
 
-from ..errors import InputFileError, LabelError
+from ..errors import InputFileError, LabelError, OutputFileError
 from ..hierarchy import level_of
 from ..labels import check_labels, parse_labels
 from ..metrics import Scored, compute_metrics, interval_text, json_safe, scope_metrics
 from ..paths import model_dir as default_model_dir
 from ..paths import model_ref, project_root
 from ..predict import Predictor, card_min_confidence
-from ..report import write_misclassified
+from ..report import MISCLASSIFIED_COLUMNS, write_misclassified
 from ..sources import resolve_columns
 from ..store import load_model
-from ..tables import atomic_write_bytes, check_outputs, open_table, pick_column
-from ..textutil import cell_text
+from ..tables import atomic_write_bytes, check_outputs, open_table, pick_column, sha256_file
+from ..tables.existing import check_replaceable
+from ..textutil import cell_text, plural
 from ..vocab import Level, Scope
 from ..workers import row_text
 
@@ -35,10 +36,30 @@ def evaluate(
     encoding: str | None = None,
     sheet: str | None = None,
     min_confidence: float | None = None,
+    force: bool = False,
 ) -> int:
     """Predict every labelled row of ``input`` and report how the predictions compare."""
     model_path = model_ref(model) if model else default_model_dir()
     check_outputs([("--report", report), ("--misclassified", misclassified)], inputs=[input])
+    # Only evaluate's own earlier outputs are replaced without --force.
+    replaced = [
+        f"{option} {path}"
+        for option, path, replaceable in (
+            ("--report", report, _check_report(report, force)),
+            (
+                "--misclassified",
+                misclassified,
+                check_replaceable(
+                    misclassified,
+                    "--misclassified",
+                    ours=MISCLASSIFIED_COLUMNS,
+                    fmt="csv",
+                    force=force,
+                ),
+            ),
+        )
+        if replaceable
+    ]
     clf, card = load_model(model_path, root=project_root())
     policy = clf.policy_
     table = open_table(input, None, encoding, sheet)
@@ -61,6 +82,8 @@ def evaluate(
     scopes: list[str] = []
     weights: list[float] = []
     splits: set[str] = set()  # the values of the split column, to name on a typo
+    every_split = table.columns.index("split") if "split" in table.columns else None
+    row_splits: list[str] = []  # of each row evaluated ("" without a split column)
     for row in table.rows:
         if split_idx is not None:
             value = cell_text(row.cells[split_idx]).strip()
@@ -78,6 +101,9 @@ def evaluate(
         if bad:
             problems.extend(f"{table.path} row {row.line}: {b}" for b in bad)
             continue
+        row_splits.append(
+            cell_text(row.cells[every_split]).strip() if every_split is not None else ""
+        )
         ids.append(str(row.cells[table.columns.index(id_col)]) if id_col else str(row.number))
         texts.append(row_text(row, text_idx))
         golds.append(gold)
@@ -121,6 +147,9 @@ def evaluate(
         atomic_write_bytes(report, (text + "\n").encode())
     if misclassified:
         write_misclassified(misclassified, scored, texts)
+    for output in replaced:
+        print(f"note: replaced the earlier {output}", file=sys.stderr)
+    _warn_if_learnt(input, card, row_splits)
     oos = figures["out_of_scope"]
     print(
         f"n={figures['n']} (in scope {figures['n_in_scope']}, "
@@ -189,3 +218,42 @@ def _weight(value: object) -> float:
         return float(cell_text(value) or 1.0)
     except ValueError:
         return 1.0
+
+
+def _check_report(path: Path | None, force: bool) -> bool:
+    """True if ``path`` exists and will be replaced; refuse a file that is not an earlier
+    report of evaluate's (a JSON object naming the model it measured) unless ``force``."""
+    if path is None or str(path) == "-" or not Path(path).is_file():
+        return False
+    if force:
+        return True
+    try:
+        earlier = json.loads(Path(path).read_text(encoding="utf-8"))
+        ours = isinstance(earlier, dict) and "model_sha256" in earlier.get("model", {})
+    except (OSError, ValueError, AttributeError, TypeError):
+        ours = False
+    if not ours:
+        raise OutputFileError(
+            f"--report {path} already exists and is not an earlier report of evaluate's; "
+            "choose another file name, or pass --force to replace it"
+        )
+    return True
+
+
+def _warn_if_learnt(input: str, card: dict, row_splits: list[str]) -> None:
+    """Say so when the rows measured include ones the model learnt from (the dev rows of
+    one of its own labelled files): their figures are not held-out ones."""
+    files = card.get("labelled", {}).get("files", {})
+    if not isinstance(files, dict) or not Path(input).is_file():
+        return
+    if sha256_file(Path(input)) not in files.values():
+        return
+    learnt = sum(value != "test" for value in row_splits)
+    if learnt:
+        print(
+            f"warning: the model learnt from {learnt} of the {plural(len(row_splits), 'row')} "
+            f"measured ({input} is one of its labelled files; only its 'test' rows are held "
+            "out): these figures are not held-out ones; pass --split test, or see the model "
+            "card's dev_cross_validated figures",
+            file=sys.stderr,
+        )
