@@ -28,7 +28,8 @@ from classifier.commands import classify as classify_mod
 from classifier.errors import InputFileError, OutputFileError
 from classifier.tables import InputTable, TableWriter, default_output_path
 from classifier.tables import write as write_mod
-from classifier.tables.write import guard_formula
+from classifier.tables.cells import guard_formula
+from classifier.tables.write import EXCEL_MAX_COLUMNS
 
 from .helpers import (
     ADDED,
@@ -537,3 +538,26 @@ def test_the_review_sheet_counts_its_cut_cells_too(tmp_path):
     # CSV keeps the text whole; the review sheet cuts its text column (this out-of-scope
     # text has no evidence or scope sentence to cut).
     assert "note: 1 cell was longer than the 32,767 characters an Excel cell holds" in err
+
+
+def test_excel_output_wider_than_excel_is_refused_before_anything_is_written(tmp_path):
+    out = tmp_path / "wide.xlsx"
+    columns = [f"c{i}" for i in range(EXCEL_MAX_COLUMNS + 1)]
+    wide = TableWriter(out, "xlsx", columns)
+    with pytest.raises(OutputFileError, match=r"at most 16,384 columns.*has 16,385.*CSV"):
+        wide.__enter__()
+    assert list(tmp_path.iterdir()) == []  # no output and no temporary file
+    with TableWriter(out, "xlsx", columns[:EXCEL_MAX_COLUMNS]) as writer:
+        writer.write(["x"] * EXCEL_MAX_COLUMNS)
+    assert [p.name for p in tmp_path.iterdir()] == ["wide.xlsx"]
+
+
+def test_a_failure_while_opening_leaves_no_temporary_file(tmp_path, monkeypatch):
+    def broken(self):
+        raise RuntimeError("disk gone")
+
+    monkeypatch.setattr(TableWriter, "_open_workbook", broken)
+    writer = TableWriter(tmp_path / "x.xlsx", "xlsx", ["a"])
+    with pytest.raises(RuntimeError, match="disk gone"):
+        writer.__enter__()
+    assert list(tmp_path.iterdir()) == []

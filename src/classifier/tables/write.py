@@ -30,16 +30,14 @@ from typing import IO, Any
 from ..errors import InputFileError, OutputFileError
 from ..textutil import display_width
 from .atomic import publish
+from .cells import GETA, Replacements, csv_cell, plain
 from .guard import check_regular
 from .xlsx_save import save_workbook
 
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_CHARS = 32_767  # in one cell; Excel holds no more
-_RISKY = frozenset("=+-@\t\r")
-# \Z, not $: "-1\n" (a line break after it) is not a plain number.
-_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z")
+EXCEL_MAX_COLUMNS = 16_384  # A to XFD
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-GETA = "〓"  # the mark Japanese typesetting uses for a character it cannot show
 # Columns worth a wide cell in Excel output (their text is long).
 WIDE = (
     "text",
@@ -53,48 +51,11 @@ WIDE = (
 )
 
 
-class _Replacements:
-    """A codec error handler writing 〓 (or ? where the encoding lacks it), counting."""
-
-    def __init__(self, encoding: str) -> None:
-        self.count = 0
-        try:
-            GETA.encode(encoding)
-            self.mark = GETA
-        except UnicodeEncodeError:
-            self.mark = "?"
-
-    def __call__(self, exc: UnicodeError) -> tuple[str, int]:
-        assert isinstance(exc, UnicodeEncodeError)
-        self.count += exc.end - exc.start
-        return self.mark * (exc.end - exc.start), exc.end
-
-
 def default_output_path(input_path: str, fmt: str) -> Path:
     """``requests.csv`` → ``requests.classified.csv`` beside the input."""
     p = Path(input_path)
     suffix = {"csv": ".csv", "tsv": ".tsv", "xlsx": ".xlsx", "jsonl": ".jsonl"}[fmt]
     return p.with_name(p.stem + ".classified" + suffix)
-
-
-def guard_formula(value: Any) -> Any:
-    """A CSV cell as Excel will not run it: text Excel reads as a formula gets a ``'``."""
-    if value.__class__ is str and value and value[0] in _RISKY and not _PLAIN_NUMBER.match(value):
-        return "'" + value
-    return value
-
-
-def _csv_cell(value: Any) -> Any:
-    """``guard_formula(_plain(value))``, skipping ``_plain`` for the common case of a plain
-    string (this runs for every cell written)."""
-    return guard_formula(value if value.__class__ is str else _plain(value))
-
-
-def _plain(value: Any) -> Any:
-    """A cell value a table can hold: lists and objects (from JSON) as JSON text."""
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    return value
 
 
 class TableWriter:
@@ -122,7 +83,7 @@ class TableWriter:
         self.encoding = "utf-8" if fmt == "jsonl" else encoding
         self.formula_guard = formula_guard and fmt in ("csv", "tsv")
         self.sheet = sheet
-        self.replaced = _Replacements(self.encoding)
+        self.replaced = Replacements(self.encoding)
         self.cut_cells = 0  # XLSX cells cut to EXCEL_MAX_CHARS (classify says how many)
         # UTF-8 holds every character; only lone surrogates (from a JSON escape) cannot be
         # written, and their \\uXXXX escape is lossless. Other encodings: as asked.
@@ -139,6 +100,23 @@ class TableWriter:
     # ------------------------------------------------------------------ opening
 
     def __enter__(self) -> TableWriter:
+        if self.fmt == "xlsx" and len(self.columns) > EXCEL_MAX_COLUMNS:
+            raise OutputFileError(
+                f"{self.path}: Excel shows at most {EXCEL_MAX_COLUMNS:,} columns and this output "
+                f"has {len(self.columns):,} (the input's and classify's); write CSV "
+                "(-o FILE.csv) for this many"
+            )
+        try:
+            return self._open()
+        except BaseException:
+            # __exit__ does not run when entering fails: the temporary file goes here.
+            if self._tmp is not None:
+                if self._fh is not None:
+                    self._fh.close()
+                self._tmp.unlink(missing_ok=True)
+            raise
+
+    def _open(self) -> TableWriter:
         if self.path is not None:
             check_regular(self.path)
             try:
@@ -172,7 +150,10 @@ class TableWriter:
             )
         else:
             assert self._tmp is not None
-            self._fh = open(self._tmp, "w", encoding=self.encoding, newline="", errors=errors)
+            # Closed by __exit__ (or by __enter__ when opening fails): it outlives this call.
+            self._fh = open(  # noqa: SIM115
+                self._tmp, "w", encoding=self.encoding, newline="", errors=errors
+            )
         if self.fmt in ("csv", "tsv"):
             self._writer = csv.writer(
                 self._fh, delimiter="\t" if self.fmt == "tsv" else ",", lineterminator="\r\n"
@@ -240,9 +221,9 @@ class TableWriter:
             )
             return
         if self.formula_guard:
-            rows = [[_csv_cell(c) for c in cells] for cells in rows]
+            rows = [[csv_cell(c) for c in cells] for cells in rows]
         else:
-            rows = [[_plain(c) for c in cells] for cells in rows]
+            rows = [[plain(c) for c in cells] for cells in rows]
         # An integer cell over Python's str() digit guard is still written out in full; the
         # guard is lifted for the call rather than checking every cell.
         limit = sys.get_int_max_str_digits()
@@ -282,7 +263,7 @@ class TableWriter:
         return OutputFileError(f"{target}: cannot be written ({exc.strerror or exc})")
 
     def _excel_cell(self, value: Any) -> Any:
-        value = _excel_safe(_plain(value))
+        value = _excel_safe(plain(value))
         if isinstance(value, str) and len(value) > EXCEL_MAX_CHARS:
             self.cut_cells += 1
             value = value[:EXCEL_MAX_CHARS]
@@ -312,7 +293,7 @@ class TableWriter:
         ws.freeze_panes = "A2"
         ws.append(header)
         for row in rows:
-            ws.append([_excel_safe(_plain(c)) for c in row])
+            ws.append([_excel_safe(plain(c)) for c in row])
         if validation is not None:
             self._drop_down(name, len(rows), *validation)
 
