@@ -1000,3 +1000,19 @@ def test_xlsx_hidden_sheet_is_never_read_by_default(tmp_path, active):
     ]
     assert _rows(table) == [Row(1, [1, "市町村の情報セキュリティ"], line=2)]
     assert open_table(str(path), sheet="作業用").columns == ["x", "y"]  # when asked for
+
+
+def test_a_zip_member_bigger_than_is_read_in_memory_is_refused_unread(tmp_path, monkeypatch):
+    """A small zip can unpack to gigabytes: its size is checked before it is read."""
+    from classifier.tables import read as read_mod
+
+    path = tmp_path / "big.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("data.csv", "id,text\n" + "1,サイバー\n" * 1000)
+    monkeypatch.setattr(read_mod, "MAX_ZIP_MEMBER_BYTES", 1000)
+    with pytest.raises(InputFileError, match=r"data\.csv unpacks to 15,008 bytes.*unzip it"):
+        open_table(str(path))
+    monkeypatch.setattr(read_mod, "MAX_ZIP_MEMBER_BYTES", 1 << 30)
+    table = open_table(str(path))
+    assert len(list(table.rows)) == 1000
+    table.close()

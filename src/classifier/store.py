@@ -30,6 +30,7 @@ import numpy as np
 from .corpus import read_clauses
 from .errors import ModelLoadError
 from .model import PolicyClassifier
+from .model_checks import check_archive, check_runs, check_values
 from .paths import corpus_dir, project_root
 from .scope import ScopeArrays
 from .tables import atomic_write_bytes, sha256_file
@@ -293,14 +294,27 @@ def load_model(
         )
     try:
         state = json.loads(state_bytes)
+        check_archive(array_bytes)
         with np.load(io.BytesIO(array_bytes), allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
         model = _rebuild(state, arrays)
-    except (ValueError, KeyError, TypeError, OSError, zipfile.BadZipFile, RecursionError) as exc:
+    except (
+        ValueError,
+        KeyError,
+        TypeError,
+        OSError,
+        zipfile.BadZipFile,
+        RecursionError,
+        MemoryError,
+        OverflowError,
+        EOFError,
+        AttributeError,
+    ) as exc:
         raise ModelLoadError(f"{model_dir}: the model cannot be read ({exc}); {retrain}") from exc
     model.policy_ = read_clauses(corpus)
     if [c.label for c in model.policy_.targets] != list(model.classes_):
         raise ModelLoadError(f"{model_dir}: the model's classes are not its corpus's; {retrain}")
+    check_runs(model, model_dir, retrain)
     return model, card
 
 
@@ -366,4 +380,5 @@ def _rebuild(state: dict[str, Any], arrays: dict[str, np.ndarray]) -> PolicyClas
     for name in ("proto", "centroid"):
         if arrays[name].shape != (n_classes, n_features):
             raise ValueError(f"{name} has shape {arrays[name].shape}")
+    check_values(model, arrays)
     return model

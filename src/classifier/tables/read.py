@@ -103,6 +103,10 @@ def is_zip(path: str) -> bool:
     return path != "-" and Path(path).suffix.lower() == ".zip"
 
 
+# The RS download's largest file unpacks to about 12 MB.
+MAX_ZIP_MEMBER_BYTES = 1 << 30
+
+
 def _zip_member(path: str) -> tuple[IO[bytes], str]:
     """The one table file inside a zip, opened, and its name."""
     try:
@@ -121,6 +125,13 @@ def _zip_member(path: str) -> tuple[IO[bytes], str]:
         raise InputFileError(
             f"{path}: a .zip is read when it holds exactly one table file; this one holds "
             f"{len(names)} ({listed}). Unzip it and give the table file itself"
+        )
+    size = zf.getinfo(names[0]).file_size
+    if size > MAX_ZIP_MEMBER_BYTES:
+        # Read whole into memory (below); a file this size is read from disk instead.
+        raise InputFileError(
+            f"{path}: {names[0]} unpacks to {size:,} bytes, more than is read from inside a "
+            f"zip ({MAX_ZIP_MEMBER_BYTES:,}); unzip it and give the table file itself"
         )
     try:
         data = zf.read(names[0])  # whole: encoding detection and Excel both need to seek

@@ -1,0 +1,119 @@
+"""model_checks: a model folder whose card and checksum are in order (anyone sending one can
+recompute them) is still refused at load, with one message, when its numbers are not a
+model's or it cannot score a text; the committed model passes."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from classifier import model_checks
+from classifier.errors import ModelLoadError
+from classifier.store import ARRAYS_FILE, CARD_FILE, STATE_FILE, _digest, load_model
+
+from .helpers import MODEL_DIR, ROOT
+
+
+def _tampered(
+    tmp_path: Path,
+    state: Callable[[dict], None] | None = None,
+    arrays: Callable[[dict[str, np.ndarray]], None] | None = None,
+) -> Path:
+    """A copy of the committed model, edited, with its checksum recomputed to match."""
+    folder = tmp_path / "model"
+    shutil.copytree(MODEL_DIR, folder)
+    st = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+    if state:
+        state(st)
+    state_bytes = json.dumps(st, ensure_ascii=False).encode()
+    with np.load(folder / ARRAYS_FILE, allow_pickle=False) as npz:
+        arr = {k: npz[k] for k in npz.files}
+    if arrays:
+        arrays(arr)
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arr)
+    array_bytes = buf.getvalue()
+    (folder / STATE_FILE).write_bytes(state_bytes)
+    (folder / ARRAYS_FILE).write_bytes(array_bytes)
+    card = json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
+    card["model_sha256"] = _digest(state_bytes, array_bytes)
+    (folder / CARD_FILE).write_text(json.dumps(card, ensure_ascii=False), encoding="utf-8")
+    return folder
+
+
+def _set(path: str, value):
+    def edit(st: dict) -> None:
+        *parents, last = path.split(".")
+        node = st
+        for key in parents:
+            node = node[key]
+        node[last] = value
+
+    return edit
+
+
+def test_an_untampered_copy_loads(tmp_path):
+    model, _ = load_model(_tampered(tmp_path), root=ROOT)
+    assert len(model.classes_) == 25
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (_set("params.in_scope_threshold", 5.0), "in_scope_threshold must be a number between"),
+        (_set("blend", [1.0, float("nan"), 2.0]), "blend holds values that are not finite"),
+        (_set("blend", [1.0, 1e300, 2.0]), "blend holds weights no fitted model has"),
+        (_set("blend", [1.0]), "blend has 1 weights, not 3"),
+        (_set("label_layers", {}), "has no calibration layers"),
+        (_set("label_layers.area", [1.0]), "label_layers.area has 1 values"),
+        (_set("scope.anchored", [1.0, float("inf"), 0.0, 0.0, 0.0]), "scope.anchored holds"),
+        (_set("tokenizer_settings.dictionary", "small"), "cannot score a text"),
+        (_set("tokenizer_settings.mode", "Z"), "cannot score a text"),
+    ],
+)
+def test_a_model_state_that_is_no_model_is_refused_at_load(tmp_path, edit, message):
+    with pytest.raises(ModelLoadError, match=message) as err:
+        load_model(_tampered(tmp_path, state=edit), root=ROOT)
+    assert "retrain" in str(err.value)
+
+
+def _nan_idf(a):
+    a["idf"] = a["idf"].copy()
+    a["idf"][3] = np.nan
+
+
+def _short_gram_coef(a):
+    a["gram_coef"] = a["gram_coef"][:2]
+
+
+def _int_feature_names(a):
+    a["feature_names"] = np.arange(len(a["feature_names"]))
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (_nan_idf, "idf holds values that are not finite"),
+        (_short_gram_coef, "cannot score a text .IndexError"),
+        (_int_feature_names, "feature_names is not text"),
+    ],
+)
+def test_arrays_that_are_no_model_are_refused_at_load(tmp_path, edit, message):
+    with pytest.raises(ModelLoadError, match=message):
+        load_model(_tampered(tmp_path, arrays=edit), root=ROOT)
+
+
+def test_an_archive_bigger_than_a_model_is_refused_before_it_is_unpacked(tmp_path, monkeypatch):
+    folder = _tampered(tmp_path)
+    with zipfile.ZipFile(folder / ARRAYS_FILE) as zf:
+        size = sum(i.file_size for i in zf.infolist())
+    monkeypatch.setattr(model_checks, "_MAX_ARRAY_BYTES", size - 1)
+    with pytest.raises(ModelLoadError, match=f"would unpack to {size:,} bytes"):
+        load_model(folder, root=ROOT)
