@@ -310,3 +310,29 @@ def test_combine_with_the_distinct_terms_weight():
 )
 def test_mark_terms_shows_whole_terms(sentence, expected):
     assert mark_terms(sentence) == expected
+
+
+def test_a_text_longer_than_any_training_text_counts_as_the_longest():
+    """The length terms are not extrapolated: past the longest training text (3,081
+    characters for the committed model) a longer text gets the same probability, so a
+    paragraph repeated many times does not drift out of scope."""
+    from .helpers import load_committed_model
+
+    model, _ = load_committed_model(None)
+    scope = model.scope_
+    longest = scope.max_chars
+    assert 1000 < longest < 10_000  # the longest review sheet learnt from
+    anchored, whole = np.array([0.9, np.nan]), np.array([0.5, 0.9])
+    terms = np.array([2, 0])
+    at = scope.combine(anchored, whole, np.array([longest] * 2), terms)
+    beyond = scope.combine(anchored, whole, np.array([longest * 10] * 2), terms)
+    below = scope.combine(anchored, whole, np.array([longest / 10] * 2), terms)
+    np.testing.assert_array_equal(at, beyond)
+    assert not np.allclose(at, below)
+
+
+def test_a_model_saved_before_the_cap_is_not_capped():
+    arrays = ScopeArrays(
+        {}, np.zeros(0), np.zeros(0), 0.0, np.zeros(0), 0.0, np.zeros(5), np.zeros(4)
+    )
+    assert math.isinf(arrays.max_chars)

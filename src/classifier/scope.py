@@ -108,6 +108,10 @@ class ScopeArrays:
     # (5,): weights of logit(anchored), length, their product, log(1 + distinct terms); bias
     anchored: np.ndarray
     plain: np.ndarray  # (4,): weights of logit(whole), length, logit(whole)·length; bias
+    # The longest training text: a longer one counts as that long, so the length terms are
+    # never extrapolated (one paragraph repeated to 38,000 characters drifted out of scope).
+    # Infinite for a model saved before the cap.
+    max_chars: float = float("inf")
 
     def gram_vectors(self, sentences: Sequence[str]):
         """Binary × idf character-gram vectors, L2-normalised (unknown grams drop), as a
@@ -193,7 +197,8 @@ class ScopeArrays:
         terms: np.ndarray | None = None,
     ) -> np.ndarray:
         """The calibrated in-scope probability; ``anchored`` is NaN where no sentence is."""
-        return combine(self.anchored, self.plain, anchored, whole, n_chars, terms)
+        capped = np.minimum(np.asarray(n_chars, dtype=float), self.max_chars)
+        return combine(self.anchored, self.plain, anchored, whole, capped, terms)
 
 
 def calibration_features(

@@ -137,6 +137,7 @@ def fit_scope(
     final = _fit_models(X, sentences, y, extra_sentences, X_extra, C)
     final.anchored = _layer(fa[has], y[has])
     final.plain = _layer(fp[~has], y[~has])
+    final.max_chars = float(np.max(n_chars)) if len(n_chars) else float("inf")
     oof = np.zeros(len(y))
     nested = StratifiedGroupKFold(folds, shuffle=True, random_state=random_state + 1)
     for train, test in nested.split(np.zeros(len(y)), y, group):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import platform
 import re
 import zipfile
@@ -100,6 +101,7 @@ def _state(model: PolicyClassifier) -> tuple[dict[str, Any], dict[str, np.ndarra
             "word_intercept": scope.word_intercept,
             "anchored": scope.anchored.tolist(),
             "plain": scope.plain.tolist(),
+            **({"max_chars": scope.max_chars} if math.isfinite(scope.max_chars) else {}),
         }
     settings = model.tokenizer_.settings
     state = {
@@ -370,6 +372,7 @@ def _rebuild(state: dict[str, Any], arrays: dict[str, np.ndarray]) -> PolicyClas
             float(scope["word_intercept"]),
             np.array(scope["anchored"], dtype=float),
             np.array(scope["plain"], dtype=float),
+            float(scope.get("max_chars", math.inf)),
         )
     # Four anchored weights in a model saved before the distinct-terms feature, five after.
     if model.scope_ is not None and (
