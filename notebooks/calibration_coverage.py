@@ -58,7 +58,13 @@ from classifier.metrics import (
     expected_calibration_error,
     reliability,
 )
-from classifier.notebook import figure_dir, find_root, notebook_inputs, use_japanese_font
+from classifier.notebook import (
+    figure_dir,
+    find_root,
+    notebook_inputs,
+    of_split,
+    use_japanese_font,
+)
 from classifier.predict import Predictor, card_min_confidence, display_heading
 from classifier.store import load_model
 
@@ -91,7 +97,7 @@ def heading(label: str, width: int | None = None) -> str:
 # ## Reliability diagram
 
 # %%
-split = [r for r in requests if SPLIT is None or r.split == SPLIT]
+split = of_split(requests, SPLIT, inputs.labelled)
 predictions = predictor.predict([r.text for r in split])
 report = compute_metrics(
     [Scored(r.id, r.labels, p) for r, p in zip(split, predictions, strict=True)], predictor.columns

@@ -63,7 +63,13 @@ from IPython.display import HTML, Image, display
 from classifier.cli import evaluate_main
 from classifier.dataset import read_labelled
 from classifier.metrics import area_of
-from classifier.notebook import figure_dir, find_root, notebook_inputs, use_japanese_font
+from classifier.notebook import (
+    figure_dir,
+    find_root,
+    notebook_inputs,
+    of_split,
+    use_japanese_font,
+)
 from classifier.predict import Predictor, card_min_confidence, display_heading
 from classifier.store import load_model
 
@@ -87,7 +93,7 @@ predictor = Predictor(model, policy, top_k=3, min_confidence=min_confidence)
 class_index = {lab: i for i, lab in enumerate(model.classes_)}
 
 requests = read_labelled(inputs.labelled, policy, label_column=inputs.gold_column).requests
-test = [r for r in requests if inputs.split is None or r.split == inputs.split]
+test = of_split(requests, inputs.split, inputs.labelled)
 predictions = predictor.predict([r.text for r in test])
 print(
     f"{len(test)} test requests ({sum(r.in_scope for r in test)} in scope), "

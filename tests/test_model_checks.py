@@ -117,3 +117,29 @@ def test_an_archive_bigger_than_a_model_is_refused_before_it_is_unpacked(tmp_pat
     monkeypatch.setattr(model_checks, "_MAX_ARRAY_BYTES", size - 1)
     with pytest.raises(ModelLoadError, match=f"would unpack to {size:,} bytes"):
         load_model(folder, root=ROOT)
+
+
+def _card(folder: Path, **changes) -> Path:
+    card = json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
+    card.update(changes)
+    (folder / CARD_FILE).write_text(json.dumps(card, ensure_ascii=False), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"policy_id": "r9"}, r"name different policies \(r9, r3, r3\)"),
+        ({"policy_id": "../../etc"}, "policy_id must be a policy version name"),
+        ({"classes": ["(9)"]}, "the card's classes are not the model's"),
+    ],
+)
+def test_a_card_that_does_not_describe_its_model_is_refused(tmp_path, changes, message):
+    with pytest.raises(ModelLoadError, match=message) as err:
+        load_model(_card(_tampered(tmp_path), **changes), root=ROOT)
+    assert "../" not in str(err.value).split("retrain")[-1]  # no hostile id in the command
+
+
+def test_a_model_json_naming_another_policy_is_refused(tmp_path):
+    with pytest.raises(ModelLoadError, match=r"name different policies \(r3, r9, r3\)"):
+        load_model(_tampered(tmp_path, state=_set("policy_id", "r9")), root=ROOT)

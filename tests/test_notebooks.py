@@ -106,3 +106,14 @@ def test_notebook_and_script_are_paired_and_in_sync(stem: str):
     assert code_cells(from_ipynb) == code_cells(from_script), (
         f"{stem}: code cells differ between .ipynb and .py; run `jupytext --sync {ipynb}`"
     )
+
+
+def test_a_split_no_row_is_in_is_named_with_the_splits_there_are():
+    from classifier.labels import LabelledRequest
+    from classifier.notebook import of_split
+
+    rows = [LabelledRequest("1", "a", (), split="dev"), LabelledRequest("2", "b", (), split="test")]
+    assert [r.id for r in of_split(rows, "test", Path("x.csv"))] == ["2"]
+    assert [r.id for r in of_split(rows, None, Path("x.csv"))] == ["1", "2"]
+    with pytest.raises(ValueError, match=r"x\.csv is in split 'bogus'; its splits: dev, test"):
+        of_split(rows, "bogus", Path("x.csv"))

@@ -9,8 +9,10 @@ import importlib.util
 import os
 import tempfile
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from .paths import labelled_requests
 from .paths import project_root as find_root
@@ -26,6 +28,9 @@ class NotebookInputs:
     model: Path
     gold_column: str  # accepted_label in a review sheet, else labels, unless named
     split: str | None  # None: every row
+
+
+T = TypeVar("T")
 
 
 def notebook_inputs(
@@ -54,6 +59,19 @@ def notebook_inputs(
         gold,
         None if split in (None, "", "all") else split,
     )
+
+
+def of_split(requests: Sequence[T], split: str | None, path: Path) -> list[T]:
+    """The requests of ``split`` (all for None); an error naming the splits there are when
+    none is of it, rather than a failure further down."""
+    rows = [r for r in requests if split is None or getattr(r, "split", None) == split]
+    if not rows:
+        there = sorted({str(getattr(r, "split", "")) for r in requests}) or ["none"]
+        raise ValueError(
+            f"no labelled row of {path} is in split {split!r}; its splits: "
+            f"{', '.join(there)} (set NOTEBOOK_SPLIT to one of them, or to all)"
+        )
+    return rows
 
 
 def figure_dir() -> Path:

@@ -46,6 +46,7 @@ FORMAT_VERSION = 2
 # Versions that change tokens, and so every feature: a model is valid only with these.
 PINNED = ("sudachipy", "sudachidict-core")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_POLICY_ID = re.compile(r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so the same model gives the same bytes
 
 
@@ -171,7 +172,7 @@ def _retrain(card: dict[str, Any] | None = None) -> str:
     policy = card.get("policy_id") if isinstance(card, dict) else None
     return (
         f"retrain it with `python scripts/train.py --policy "
-        f"{policy if isinstance(policy, str) and policy else '<policy-id>'}`"
+        f"{policy if isinstance(policy, str) and _POLICY_ID.match(policy) else '<policy-id>'}`"
     )
 
 
@@ -215,8 +216,9 @@ def check_card(card: Any) -> list[str]:
         if isinstance(card.get("format_version"), int) and card["format_version"] < FORMAT_VERSION:
             return [f"model format {card['format_version']} is no longer read (it was a pickle)"]
         problems.append(f"format_version must be {FORMAT_VERSION}")
-    if not isinstance(card.get("policy_id"), str) or not card["policy_id"]:
-        problems.append("policy_id must be a non-empty string")
+    if not isinstance(card.get("policy_id"), str) or not _POLICY_ID.match(card["policy_id"]):
+        # It names folders (corpus/<id>, models/<id>) and is printed in commands to run.
+        problems.append("policy_id must be a policy version name such as r3")
     classes = card.get("classes")
     if not isinstance(classes, list) or not classes or not all(isinstance(c, str) for c in classes):
         problems.append("classes must be a list of labels")
@@ -316,6 +318,15 @@ def load_model(
     model.policy_ = read_clauses(corpus)
     if [c.label for c in model.policy_.targets] != list(model.classes_):
         raise ModelLoadError(f"{model_dir}: the model's classes are not its corpus's; {retrain}")
+    # The card is what a reader trusts (show_results, evaluate print it): it must describe
+    # this model, and the corpus it was checked against must be this policy's.
+    if card["policy_id"] != model.policy_id_ or model.policy_.policy_id != model.policy_id_:
+        raise ModelLoadError(
+            f"{model_dir}: the card, the model and its corpus name different policies "
+            f"({card['policy_id']}, {model.policy_id_}, {model.policy_.policy_id}); {retrain}"
+        )
+    if list(card["classes"]) != list(model.classes_):
+        raise ModelLoadError(f"{model_dir}: the card's classes are not the model's; {retrain}")
     check_runs(model, model_dir, retrain)
     return model, card
 
