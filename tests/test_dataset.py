@@ -328,3 +328,21 @@ def test_a_review_of_the_new_policy_corrects_labels_carried_from_the_old_one(tmp
         ("政府機関の監視", ("(1)②",)),
     ]
     assert kept.relabelled == ("A1: (1)① (requests) -> (1)② (review)",)
+
+
+def test_a_text_that_is_an_uncalculated_formula_is_not_learnt(tmp_path):
+    """classify refuses such a row (its text is unknown); train leaves it out, saying why."""
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["request_id", "事業名", "事業概要", "labels"])
+    ws.append(["A", "監視", '=HYPERLINK("http://example.invalid/","x")', "(1)①"])
+    ws.append(["B", "監視", "政府機関の監視", "(1)①"])
+    path = tmp_path / "f.xlsx"
+    wb.save(path)
+    report = read_labelled(path)
+    assert [r.id for r in report.requests] == ["B"]
+    assert report.problems == (  # the formula shown cut to its first 40 characters
+        "f.xlsx row 2: a text cell holds a formula Excel has not calculated "
+        '(=HYPERLINK("http://example.invalid/","x"); open and save the file in Excel, or '
+        "paste values; the row is not learnt from",
+    )

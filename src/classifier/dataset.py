@@ -107,6 +107,13 @@ def _read_labelled(
                 problems.extend(f"{where}: {b}" for b in bad)
                 left_out += 1
                 continue
+        # A row classify could not read is no text to learn from either (an uncalculated
+        # formula's text, a row cut short).
+        unreadable = row.error_for([col[c] for c in texts])
+        if unreadable is not None:
+            problems.append(f"{where}: {unreadable}; the row is not learnt from")
+            left_out += 1
+            continue
         # Cleaning is the tokeniser's, as for text to classify (a review sheet's ／ line
         # breaks are sentence ends).
         text = "\n".join(cell_text(row.cells[col[c]]) for c in texts).strip()
