@@ -21,6 +21,7 @@ from classifier.scope import (
     length_feature,
     logit,
     mark_terms,
+    policy_similarity,
 )
 
 
@@ -239,14 +240,30 @@ def test_calibration_features_by_hand():
     )
     assert has.tolist() == [True, False]
     a, length = math.log(4.0), math.log(2.0)  # logit(0.8), log(1 + 100/100)
-    np.testing.assert_allclose(fa[0], [a, length, a * length, 0.0])  # no terms given: 0
-    np.testing.assert_allclose(fa[1], [0.0, 0.0, 0.0, 0.0])  # no anchor: logit(0.5) stands in
+    # No terms or similarity given: 0 for both.
+    np.testing.assert_allclose(fa[0], [a, length, a * length, 0.0, 0.0])
+    np.testing.assert_allclose(fa[1], [0.0, 0.0, 0.0, 0.0, 0.0])  # no anchor: logit(0.5)
     w0, w1 = math.log(0.3 / 0.7), math.log(1.5)
     np.testing.assert_allclose(fp, [[w0, length, w0 * length], [w1, 0.0, 0.0]])
     _, named, _ = calibration_features(
         np.array([0.8, np.nan]), np.array([0.3, 0.6]), np.array([100, 0]), np.array([3, 0])
     )
     np.testing.assert_allclose(named[:, 3], [math.log(4.0), 0.0])  # log(1 + 3 terms)
+    _, near, plain = calibration_features(
+        np.array([0.8, np.nan]),
+        np.array([0.3, 0.6]),
+        np.array([100, 0]),
+        np.array([3, 0]),
+        np.array([0.42, 0.1]),
+    )
+    np.testing.assert_allclose(near[:, 4], [0.42, 0.1])  # the similarity as it is
+    np.testing.assert_allclose(plain, fp)  # the plain layer does not use it
+
+
+def test_policy_similarity_is_the_best_description_cosine():
+    scores = np.array([[0.1, 0.5, 0.2], [0.0, 0.0, 0.03]])
+    np.testing.assert_allclose(policy_similarity(scores), [0.5, 0.03])
+    assert policy_similarity(np.zeros((2, 0))).tolist() == [0.0, 0.0]  # no target at all
 
 
 def test_distinct_terms_by_hand():
@@ -296,6 +313,24 @@ def test_combine_with_the_distinct_terms_weight():
     # A layer saved with four weights (before the feature) ignores the count.
     old = combine(ANCHORED_LAYER, PLAIN_LAYER, anchored, whole, n_chars, np.array([3, 0]))
     np.testing.assert_allclose(old, combine(ANCHORED_LAYER, PLAIN_LAYER, anchored, whole, n_chars))
+
+
+def test_combine_with_the_policy_similarity_weight():
+    # A six-weight anchored layer: the fifth weight multiplies the policy similarity.
+    layer = np.array([1.0, 0.5, -0.25, 0.8, 6.0, 0.1])
+    anchored, whole, n_chars = np.array([0.8, np.nan]), np.array([0.3, 0.6]), np.array([100, 0])
+    terms, near = np.array([3, 0]), np.array([0.25, 0.9])
+    got = combine(layer, PLAIN_LAYER, anchored, whole, n_chars, terms, near)
+    a, length = math.log(4.0), math.log(2.0)
+    row0 = sigmoid(a + 0.5 * length - 0.25 * a * length + 0.8 * math.log(4.0) + 6.0 * 0.25 + 0.1)
+    row1 = sigmoid(2.0 * math.log(1.5) - 0.3)  # no anchor: the plain layer, similarity unused
+    np.testing.assert_allclose(got, [row0, row1])
+    # A five-weight layer (saved before the feature) ignores the similarity.
+    five = layer[[0, 1, 2, 3, 5]]
+    np.testing.assert_allclose(
+        combine(five, PLAIN_LAYER, anchored, whole, n_chars, terms, near),
+        combine(five, PLAIN_LAYER, anchored, whole, n_chars, terms),
+    )
 
 
 @pytest.mark.parametrize(

@@ -44,13 +44,19 @@ def test_fit_scope_on_a_tiny_synthetic_set():
     n_chars = np.array([len(t) for t in texts])
     extra = ["サイバーセキュリティ対策を推進すること。"]
     X_extra = sparse.csr_matrix(np.array([[1.0, 0.0, 0.0]]))
-    final, oof, evidence = fit_scope(X, sentences, n_chars, y, extra, X_extra, folds=4)
+    # Policy similarity by hand: cyber texts close to the policy, the others far from it.
+    near = np.where(y, 0.6, 0.1)
+    final, oof, evidence = fit_scope(
+        X, sentences, n_chars, y, extra, X_extra, folds=4, similarity=near
+    )
     assert oof.shape == (len(texts),)
     assert ((oof >= 0) & (oof <= 1)).all()
-    # Anchored layer: logit, length, product, distinct terms, bias; plain: one fewer.
-    assert final.anchored.shape == (5,) and final.plain.shape == (4,)
+    # Anchored layer: logit, length, product, distinct terms, similarity, bias; plain: 4.
+    assert final.anchored.shape == (6,) and final.plain.shape == (4,)
     assert np.isfinite(final.anchored).all() and np.isfinite(final.plain).all()
-    assert set(evidence) == {"anchored", "whole", "n_chars", "terms", "y"}
+    assert final.anchored[4] > 0  # closer to the policy: more likely in scope
+    assert set(evidence) == {"anchored", "whole", "n_chars", "terms", "similarity", "y"}
+    np.testing.assert_array_equal(evidence["similarity"], near)
     assert all(len(v) == len(texts) for v in evidence.values())
     # Texts naming no security term have no anchored score.
     no_term = [i for i, t in enumerate(texts) if not anchor_contexts(t)]
@@ -66,5 +72,6 @@ def test_fit_scope_on_a_tiny_synthetic_set():
     words = sparse.csr_matrix(np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 1.0, 0.0]]))
     terms = distinct_terms(new, np.array([0, 1, 2]), 3)
     assert terms.tolist() == [2, 1, 0]  # サイバー and 攻撃; セキュリティ; none
-    p = final.combine(best, final.whole_proba(words), np.array([len(t) for t in new]), terms)
+    lengths = np.array([len(t) for t in new])
+    p = final.combine(best, final.whole_proba(words), lengths, terms, np.array([0.6, 0.1, 0.1]))
     assert p[0] > 0.5 > max(p[1], p[2]), p

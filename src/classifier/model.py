@@ -36,7 +36,7 @@ from .descriptions import clause_descriptions, clause_sentences
 from .hierarchy import rollup_matrix
 from .labels import LabelledRequest
 from .policy import Policy
-from .scope import best_anchored, distinct_terms
+from .scope import best_anchored, distinct_terms, policy_similarity
 from .tokens import FeatureBatch, JapaneseTokenizer, TokenizerSettings
 from .vectors import ScorerArrays, SparseRows, flatten, vocabulary
 from .vocab import ROLLUP_LEVELS, CVGroups, Scope
@@ -171,8 +171,9 @@ class PolicyClassifier:
             from .scope_fit import fit_scope  # scipy and scikit-learn: fitting only
 
             clause_texts = [s for _, s in sentences]
+            X_scoped = self.fitted_.transform([docs[i] for i in scoped]).to_scipy()
             self.scope_, p_in_oof, self.scope_evidence_ = fit_scope(
-                self.fitted_.transform([docs[i] for i in scoped]).to_scipy(),
+                X_scoped,
                 [batch.text_sentences(i) for i in scoped],
                 batch.text_lengths()[scoped],
                 y,
@@ -182,6 +183,7 @@ class PolicyClassifier:
                 random_state=self.random_state,
                 C=self.scope_C,
                 groups=[examples[i].cv_group(self.cv_groups) for i in scoped],
+                similarity=policy_similarity(np.asarray(X_scoped @ self.fitted_.proto.T)),
             )
         self.oof_ = {
             "item_ids": [e.id for e in item_examples],
@@ -313,7 +315,8 @@ class PolicyClassifier:
         texts = batch.sentence_text()
         anchored, sentence = best_anchored(batch.sentences, texts, len(batch), self.scope_)
         terms = distinct_terms(batch.sentences, texts, len(batch))
-        p_in = self.scope_.combine(anchored, self.scope_.whole_proba(X), lengths, terms)
+        similarity = policy_similarity(raw[:, 0])
+        p_in = self.scope_.combine(anchored, self.scope_.whole_proba(X), lengths, terms, similarity)
         return Scores(proba, p_in, X, where, sentence, lengths)
 
     def score_docs(self, docs: Sequence[list[str]]) -> Scores:

@@ -72,7 +72,7 @@ def _fit_models(
     labels = np.array([lab for _, lab in anchored], dtype=bool)
     index, idf = _gram_space(texts)
     arrays = ScopeArrays(
-        index, idf, np.zeros(len(idf)), 0.0, np.zeros(X.shape[1]), 0.0, np.zeros(5), np.zeros(4)
+        index, idf, np.zeros(len(idf)), 0.0, np.zeros(X.shape[1]), 0.0, np.zeros(6), np.zeros(4)
     )
     if labels.any() and not labels.all():
         gram = _logistic(arrays.gram_vectors(texts), labels, C)
@@ -108,6 +108,7 @@ def fit_scope(
     random_state: int = 0,
     C: float = 4.0,
     groups: Sequence[str] | None = None,
+    similarity: np.ndarray | None = None,
 ) -> tuple[ScopeArrays, np.ndarray, dict[str, np.ndarray]]:
     """Fit the scope model on labelled texts; also return their out-of-fold probabilities
     and the out-of-fold evidence the calibration layers were fitted on.
@@ -118,7 +119,8 @@ def fit_scope(
     are fitted on out-of-fold scores; the returned probabilities come from a second,
     nested cross-validation of those layers, so none was fitted on its own text.
     ``groups`` keeps texts of one group (a programme and the sentences taken from it) in
-    one fold.
+    one fold. ``similarity`` is each text's policy similarity
+    (:func:`classifier.scope.calibration_features`).
     """
     from sklearn.model_selection import StratifiedGroupKFold
 
@@ -133,7 +135,8 @@ def fit_scope(
         )
         anchored[test], whole[test] = _evidence(arrays, X[test], [sentences[i] for i in test])
     terms = distinct_terms(*_flat(sentences))
-    has, fa, fp = calibration_features(anchored, whole, n_chars, terms)
+    near = np.zeros(len(y)) if similarity is None else np.asarray(similarity, dtype=float)
+    has, fa, fp = calibration_features(anchored, whole, n_chars, terms, near)
     final = _fit_models(X, sentences, y, extra_sentences, X_extra, C)
     final.anchored = _layer(fa[has], y[has])
     final.plain = _layer(fp[~has], y[~has])
@@ -143,6 +146,15 @@ def fit_scope(
     for train, test in nested.split(np.zeros(len(y)), y, group):
         la = _layer(fa[train][has[train]], y[train][has[train]])
         lp = _layer(fp[train][~has[train]], y[train][~has[train]])
-        oof[test] = combine(la, lp, anchored[test], whole[test], n_chars[test], terms[test])
-    evidence = {"anchored": anchored, "whole": whole, "n_chars": n_chars, "terms": terms, "y": y}
+        oof[test] = combine(
+            la, lp, anchored[test], whole[test], n_chars[test], terms[test], near[test]
+        )
+    evidence = {
+        "anchored": anchored,
+        "whole": whole,
+        "n_chars": n_chars,
+        "terms": terms,
+        "similarity": near,
+        "y": y,
+    }
     return final, oof, evidence

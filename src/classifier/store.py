@@ -385,9 +385,10 @@ def _rebuild(state: dict[str, Any], arrays: dict[str, np.ndarray]) -> PolicyClas
             np.array(scope["plain"], dtype=float),
             float(scope.get("max_chars", math.inf)),
         )
-    # Four anchored weights in a model saved before the distinct-terms feature, five after.
+    # Four anchored weights in a model saved before the distinct-terms feature, five before
+    # the policy-similarity one, six since.
     if model.scope_ is not None and (
-        len(model.scope_.anchored) not in (4, 5) or len(model.scope_.plain) != 4
+        len(model.scope_.anchored) not in (4, 5, 6) or len(model.scope_.plain) != 4
     ):
         raise ValueError("the scope model's calibration layers have the wrong length")
     n_classes, n_features = len(model.classes_), len(names)
