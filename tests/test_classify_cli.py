@@ -435,3 +435,17 @@ def test_rows_with_fewer_fields_than_the_header_are_read_and_counted(tmp_path, c
         "read as empty)"
     ) in capsys.readouterr().err
     assert [r[:2] for r in _read_csv(out)[1:]] == [["監視", "政府機関の監視"], ["C", ""]]
+
+
+def test_an_xlsm_output_name_is_refused(tmp_path, capsys):
+    """A workbook without macros named .xlsm is one Excel will not open: refused before
+    anything is written (an .xlsm input is read as usual)."""
+    src = tmp_path / "in.csv"
+    _write_csv(src, ROWS)
+    out = tmp_path / "out.xlsm"
+    assert classify_main([str(src), "-o", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert (
+        captured.err == f"error: -o {out}: the output is a workbook without macros; name it .xlsx\n"
+    )
+    assert not out.exists()

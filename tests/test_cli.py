@@ -10,7 +10,7 @@ from dataclasses import fields
 
 import pytest
 
-from classifier import cli, cli_parsers
+from classifier import cli, cli_parsers, paths
 from classifier.commands import build_corpus, classify, evaluate, revise, train
 from classifier.errors import InputFileError
 
@@ -113,3 +113,26 @@ def test_dispatcher(capsys):
         "revise",
         "show-results",
     }
+
+
+def test_a_confidence_outside_0_1_is_refused_by_every_command(tmp_path, capsys):
+    """--min-confidence 5 (a percentage typed as a number, say) is refused alike by train,
+    classify and evaluate, before anything is read or written (evaluate once measured with
+    it, flagging every row; train wrote it into a model card)."""
+    labelled = str(paths.labelled_requests(paths.project_root()))
+    runs = {
+        "train": lambda v: cli.train_main(["--out", str(tmp_path / "m"), "--min-confidence", v]),
+        "classify": lambda v: cli.classify_main(
+            [labelled, "-o", str(tmp_path / "o.csv"), "--min-confidence", v]
+        ),
+        "evaluate": lambda v: cli.evaluate_main(
+            [labelled, "--gold-column", "labels", "--min-confidence", v]
+        ),
+    }
+    for name, run in runs.items():
+        for bad in ("5", "-0.1", "nan"):
+            assert run(bad) == 2, (name, bad)
+            captured = capsys.readouterr()
+            assert captured.err == "error: --min-confidence must be between 0 and 1\n", name
+            assert captured.out == "", name
+    assert list(tmp_path.iterdir()) == []  # no model folder, no output

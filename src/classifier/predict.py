@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import calibration
+from .errors import InputFileError
 from .hierarchy import level_of, rollup_matrix
 from .matching import ClauseMatcher
 from .model import PolicyClassifier
@@ -41,6 +42,13 @@ class Prediction:
     # The request's own sentence whose security term decided in_scope (its most cyber-like
     # context), the security terms in 【】; "" when the text names none.
     scope_sentence: str = ""
+
+
+def check_fraction(value: float | None, option: str) -> None:
+    """Refuse a probability option outside [0, 1] (NaN too), naming it: every command that
+    takes one checks it here, so ``--min-confidence 5`` is refused alike everywhere."""
+    if value is not None and not 0.0 <= value <= 1.0:
+        raise InputFileError(f"{option} must be between 0 and 1")
 
 
 def card_min_confidence(card: dict, given: float | None = None) -> float:

@@ -19,7 +19,7 @@ from typing import Any
 from ..errors import InputFileError
 from ..paths import model_dir as default_model_dir
 from ..paths import model_ref, portable_path, project_root
-from ..predict import DEFAULT_SET_THRESHOLD, Predictor, card_min_confidence
+from ..predict import DEFAULT_SET_THRESHOLD, Predictor, card_min_confidence, check_fraction
 from ..report import (
     REVIEW_ENTRY_COLUMNS,
     output_columns,
@@ -89,16 +89,19 @@ def _check_options(opts: ClassifyOptions) -> None:
     if opts.jobs < 1:
         raise InputFileError("--jobs must be at least 1")
     check_encoding(opts.output_encoding)
-    if opts.min_confidence is not None and not 0.0 <= opts.min_confidence <= 1.0:
-        raise InputFileError("--min-confidence must be between 0 and 1")
-    if not 0.0 <= opts.set_threshold <= 1.0:
-        raise InputFileError("--set-threshold must be between 0 and 1")
-    if opts.scope_threshold is not None and not 0.0 <= opts.scope_threshold <= 1.0:
-        raise InputFileError("--scope-threshold must be between 0 and 1")
+    check_fraction(opts.min_confidence, "--min-confidence")
+    check_fraction(opts.set_threshold, "--set-threshold")
+    check_fraction(opts.scope_threshold, "--scope-threshold")
     if opts.header_row is not None and opts.header_row < 1:
         raise InputFileError("--header-row counts rows as Excel does, from 1")
     if opts.output and opts.output != "-":
         check_regular(opts.output, "-o")  # a folder: say so, not that its name has no suffix
+        if Path(opts.output).suffix.lower() == ".xlsm":
+            # Read as input (macros never run), but a workbook written under that name has
+            # no macros, and Excel refuses to open it ("format or extension not valid").
+            raise InputFileError(
+                f"-o {opts.output}: the output is a workbook without macros; name it .xlsx"
+            )
     named = suffix_format(opts.output) if opts.output and opts.output != "-" else None
     if named and opts.output_format and named != opts.output_format:
         # Excel refuses a CSV named .xlsx as damaged; say so before anything is written.

@@ -12,7 +12,7 @@ from ..labels import check_labels, parse_labels
 from ..metrics import Scored, compute_metrics, interval_text, json_safe, scope_metrics
 from ..paths import model_dir as default_model_dir
 from ..paths import model_ref, project_root
-from ..predict import Predictor, card_min_confidence
+from ..predict import Predictor, card_min_confidence, check_fraction
 from ..report import MISCLASSIFIED_COLUMNS, write_misclassified
 from ..sources import resolve_columns
 from ..store import load_model
@@ -39,6 +39,7 @@ def evaluate(
     force: bool = False,
 ) -> int:
     """Predict every labelled row of ``input`` and report how the predictions compare."""
+    check_fraction(min_confidence, "--min-confidence")
     model_path = model_ref(model) if model else default_model_dir()
     check_outputs([("--report", report), ("--misclassified", misclassified)], inputs=[input])
     # Only evaluate's own earlier outputs are replaced without --force.

@@ -12,7 +12,7 @@ from ..errors import InputFileError, OutputFileError
 from ..examples import examples_for_policy
 from ..labels import LabelledRequest
 from ..metrics import interval_text
-from ..predict import DEFAULT_MIN_CONFIDENCE
+from ..predict import DEFAULT_MIN_CONFIDENCE, check_fraction
 from ..reconcile import reconcile, reconcile_messages
 from ..store import ARRAYS_FILE, CARD_FILE, STATE_FILE, save_model
 from ..tables import sha256_file
@@ -37,6 +37,7 @@ def train(
     force: bool = False,
 ) -> int:
     """Train a model for ``policy_id`` and save it with its card; print what it measured."""
+    check_fraction(min_confidence, "--min-confidence")
     root = paths.project_root()
     out = out or paths.model_dir(policy_id, root)
     replacing = _check_out(out, policy_id, force)
