@@ -346,3 +346,18 @@ def test_a_text_that_is_an_uncalculated_formula_is_not_learnt(tmp_path):
         '(=HYPERLINK("http://example.invalid/","x"); open and save the file in Excel, or '
         "paste values; the row is not learnt from",
     )
+
+
+def test_a_labelled_row_without_text_is_not_learnt(tmp_path):
+    """A label given to a row with no text (classify's empty_text row, filled in by a
+    reviewer) is left out with the reason, not learnt as an empty example."""
+    path = tmp_path / "f.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["request_id", "事業名", "事業概要", "labels"])
+        w.writerow(["A", "", " \u3000", "(2)③"])
+        w.writerow(["B", "監視", "政府機関の監視", "(1)①"])
+    report = read_labelled(path)
+    assert [r.id for r in report.requests] == ["B"]
+    assert report.problems == ("f.csv row 2: a label but no text, so the row is not learnt from",)
+    assert report.left_out == 1

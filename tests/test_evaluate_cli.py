@@ -147,3 +147,36 @@ def test_measuring_rows_the_model_learnt_from_warns(capsys):
     assert "--split test" in err
     assert evaluate_test_split() == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def _sheet(path, policy: str) -> str:
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["request_id", "事業名", "事業概要", "accepted_label", "policy"])
+        w.writerow(["A", "政府機関の監視", "政府機関の横断的な監視を強化する", "(2)③ⅰ", policy])
+        w.writerow(["B", "", "", "(2)③", policy])  # an empty_text row a reviewer labelled
+    return str(path)
+
+
+def test_a_sheet_of_another_policy_is_refused(tmp_path, capsys):
+    """A review sheet whose policy column names r4 is not scored against the r3 model:
+    r4's (2)③ⅰ may be another item."""
+    sheet = _sheet(tmp_path / "r4.csv", "r4")
+    assert evaluate_main([sheet, "--gold-column", "accepted_label"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (
+        f"error: {sheet}: its labels belong to policy r4 (policy column), the model "
+        f"{ROOT / 'models' / 'r3'} to policy r3; evaluate it with a model of r4 "
+        "(--model models/r4)\n"
+    )
+    assert captured.out == ""
+
+
+def test_a_labelled_row_without_text_is_left_out(tmp_path, capsys):
+    sheet = _sheet(tmp_path / "r3.csv", "r3")
+    assert evaluate_main([sheet, "--gold-column", "accepted_label"]) == 0
+    captured = capsys.readouterr()
+    assert f"warning: {sheet} row 3: a label but no text (row left out)\n" in captured.err
+    assert captured.out.startswith("n=1 (in scope 1, out of scope 0)")
+    # No out-of-scope row to measure: said as n/a, never 'nan'.
+    assert "out of scope: recall n/a" in captured.out and "nan" not in captured.out

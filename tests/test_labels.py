@@ -49,7 +49,20 @@ def test_normalize_label(typed, canonical):
 
 
 @pytest.mark.parametrize(
-    "typed", ["NONE", "none", "None", " NONE ", "対象外", "該当なし", "なし", "out_of_scope"]
+    "typed",
+    [
+        "NONE",
+        "none",
+        "None",
+        " NONE ",
+        "対象外",
+        "該当なし",
+        "なし",
+        "out_of_scope",
+        "ＮＯＮＥ",  # full width, as Excel's IME types it
+        "ｎｏｎｅ",
+        "OUT_OF_SCOPE",
+    ],
 )
 def test_none_spellings(typed):
     assert normalize_label(typed) == "NONE"
@@ -65,6 +78,7 @@ def test_none_spellings(typed):
         ("(2)③ⅰ？", "marked unsure"),  # full-width question mark
         ("(2)③ⅰ NONE", "a label and NONE"),
         ("(2)③ 対象外", "a label and NONE"),
+        ("(2)③ ＮＯＮＥ", "a label and NONE"),
         ("-", "write NONE for out of scope, or leave the cell empty"),
         ("－", "is not a label"),  # full-width hyphen-minus, as a Japanese keyboard types it
     ],

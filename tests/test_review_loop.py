@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import warnings
 
 from openpyxl import load_workbook
 
@@ -182,3 +183,41 @@ def test_train_replaces_its_own_model_with_a_note_and_nothing_else(tmp_path, mon
         capsys.readouterr().err
     )
     assert train_main(["--clause-only", "--out", str(other), "--force"]) == 0
+
+
+def test_labels_with_few_rows_get_a_plain_note_not_scikit_learns_warning(
+    tmp_path, monkeypatch, capsys
+):
+    """A label with a single labelled dev request (as after carrying labels over to a
+    revised policy): the model trains, and train says in plain words which labels have too
+    few rows for their cross-validated figures, instead of scikit-learn's 'least populated
+    class' warning with its file path."""
+    shutil.copytree(ROOT / "corpus" / "r3", tmp_path / "corpus" / "r3")
+    shutil.copy(ROOT / "corpus" / "thesaurus.csv", tmp_path / "corpus" / "thesaurus.csv")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CLASSIFIER_HOME", str(tmp_path))
+    with open(ROOT / "corpus" / "labelled" / "requests.csv", encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    rare = "(1)①"
+    kept, seen = [], 0
+    for r in rows:  # one dev row of the rare label, none elsewhere
+        if rare in r["labels"].split(";"):
+            if r["split"] != "dev" or seen or r["labels"] != rare:
+                continue
+            seen += 1
+        kept.append(r)
+    labelled = tmp_path / "few.csv"
+    with open(labelled, "w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, list(rows[0]))
+        w.writeheader()
+        w.writerows(kept)
+    argv = ["--no-default-labelled", "--labelled", str(labelled), "--out", "models/x"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert train_main(argv) == 0
+    assert not [w for w in caught if "least populated" in str(w.message)]
+    err = capsys.readouterr().err
+    assert (
+        f"note: 1 label ({rare}) has fewer than 5 labelled dev requests as primary "
+        "label: the card's cross-validated figures for them rest on very few rows"
+    ) in err.splitlines()

@@ -211,3 +211,30 @@ def test_read_crosswalk_wants_one_new_label_and_says_what_empty_means(tmp_path):
     path = _write_crosswalk(tmp_path / "cw2.csv", [("(1)①", "-", "yes")])
     with pytest.raises(InputFileError, match="an empty new_label, like NONE, means the old item"):
         read_crosswalk(path, NEW)
+
+
+def test_two_old_items_merged_into_one_are_never_both_mapped():
+    """Two old items whose texts now stand in one new item: the assignment pairs one; the
+    other falls back on the same new label, proposed as ambiguous for a reviewer (a merge
+    or a removal), so accepting every `mapped` row never merges items unseen."""
+    merged = ("政府機関と地方公共団体の対策", MON[1] + LOC[1])
+    new = one_area("r4", [("(1)①", *merged), ("(1)②", *UNI)])
+    rows = propose_crosswalk(one_area("r3", [("(1)①", *MON), ("(1)②", *LOC), ("(1)③", *UNI)]), new)
+    proposal = {r["old_label"]: (r["new_label"], r["proposal"]) for r in rows}
+    assert proposal["(1)③"] == ("(1)②", "mapped")
+    firsts = [proposal["(1)①"], proposal["(1)②"]]
+    assert {label for label, _ in firsts} == {"(1)①"}  # both point at the merged item
+    assert sorted(kind for _, kind in firsts) == ["ambiguous", "mapped"]  # one for review
+    mapped_to = [r["new_label"] for r in rows if r["proposal"] == "mapped"]
+    assert len(mapped_to) == len(set(mapped_to))  # no new label mapped twice
+
+
+def test_diff_names_a_sub_item_by_the_start_of_its_text():
+    """Sub-items have no heading: the diff shows the start of their text instead of a
+    blank, as the crosswalk does."""
+    old = one_area("r3", [("(1)①", "", MON[1])])
+    new = one_area("r4", [("(1)①", "", MON[1].replace("強化", "整備"))])
+    (change,) = [c for c in diff_policies(old, new) if c.old_label == "(1)①"]
+    assert change.kind == "reworded"
+    assert change.old_heading == MON[1][:40]
+    assert change.new_heading == MON[1].replace("強化", "整備")[:40]

@@ -212,3 +212,31 @@ def test_a_review_sheet_counts_a_repeated_programme_once(tmp_path, capsys):
     assert row[3] == "1" and row[6] == "1"  # programmes, programmes_any
     area = next(line.split("  ") for line in summary if line.startswith("(4)  area"))
     assert area[3] == "1"
+
+
+def test_the_readme_quick_start_table_is_what_make_run_prints(tmp_path, capsys):
+    """Every row the README shows from `make run` is a row show-results prints for the
+    bundled example with the committed model (so the README's numbers cannot go stale)."""
+    from classifier.cli import classify_main
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("`make run` ends with a table like this", 1)[1].split("```")[1]
+    shown = [line for line in block.strip("\n").splitlines() if line.strip() != "…"]
+    out = tmp_path / "example.csv"
+    example = str(ROOT / "corpus" / "examples" / "requests_example.csv")
+    assert classify_main([example, "-o", str(out), "-q"]) == 0
+    capsys.readouterr()
+    assert show_results_main([str(out)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert len(shown) >= 5
+    missing = [line for line in shown if line not in printed]
+    assert not missing, missing
+
+
+def test_a_cell_with_line_breaks_stays_on_its_row(tmp_path, capsys):
+    """A review sheet's text cell holds 事業名 and 事業概要 on two lines: shown on one."""
+    rows = [["政府機関の監視\n横断的な監視を行う", *ROWS[0][1:]]]
+    lines = _table(capsys, _classified(tmp_path / "c.csv", rows))
+    assert lines[1].startswith("政府機関の監視 横断的な監視を行う")
+    assert lines[1].split()[-1] == "ok"  # the whole row on one line
+    assert lines[2] == ""  # then the blank line before the summary

@@ -180,7 +180,11 @@ def classify_parser() -> argparse.ArgumentParser:
         "it in (--force replaces anything). Exit 0 when the file was processed, 2 when it\n"
         "could not be read or an output is refused.",
     )
-    p.add_argument("input", help="CSV, TSV, XLSX or JSONL file, or - for standard input (CSV)")
+    p.add_argument(
+        "input",
+        help="CSV, TSV, XLSX or JSONL file, a .zip holding one such file (the RS download), "
+        "or - for standard input (CSV)",
+    )
     p.add_argument(
         "-o", "--output", help="output file (default: INPUT.classified.<ext> beside the input)"
     )

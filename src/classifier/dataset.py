@@ -12,7 +12,7 @@ from .labels import LabelledRequest, check_labels, parse_labels
 from .policy import Policy
 from .sources import resolve_columns, rs
 from .tables import InputTable, open_table
-from .textutil import cell_text, document_sentences, plural
+from .textutil import cell_text, document_sentences, has_text, plural
 from .vocab import (
     OUTPUT_MARK_COLUMNS,
     REVIEW_COMMENT_COLUMN,
@@ -117,6 +117,11 @@ def _read_labelled(
         # Cleaning is the tokeniser's, as for text to classify (a review sheet's ／ line
         # breaks are sentence ends).
         text = "\n".join(cell_text(row.cells[col[c]]) for c in texts).strip()
+        if not has_text(text):
+            # classify gives such a row empty_text and no label: nothing to learn from.
+            problems.append(f"{where}: a label but no text, so the row is not learnt from")
+            left_out += 1
+            continue
         amount = _number(row.cells[col["要求額"]]) if "要求額" in col else None
         scope = _scope(row.cells[col["scope"]]) if "scope" in col else ""
         if scope == Scope.OUT and labels:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -86,6 +87,12 @@ _LABEL = re.compile(
 )
 
 
+def _is_none(word: str) -> bool:
+    """Whether a word spells NONE, in any case and width (Excel's full-width ＮＯＮＥ too)."""
+    folded = unicodedata.normalize("NFKC", word).strip()
+    return folded.lower() in NONE_SPELLINGS or folded.upper() == OUT_OF_SCOPE
+
+
 def normalize_label(raw: str) -> str:
     """Canonical spelling of a label typed by hand: ``（２）③ ii``, ``(2)③ (ii)``,
     ``(2)③(ⅱ)`` and ``(2)③ⅱ)`` are all ``(2)③ⅱ``.
@@ -95,7 +102,7 @@ def normalize_label(raw: str) -> str:
     meant cannot be told, and silently keeping the first would teach the wrong one.
     """
     s = str(raw).strip()
-    if s.lower() in NONE_SPELLINGS or s.upper() == OUT_OF_SCOPE:
+    if _is_none(s):
         return OUT_OF_SCOPE
     if s in _DASHES:
         raise LabelError(
@@ -154,7 +161,7 @@ def _check_rest(raw: str, rest: str) -> None:
         )
     _check_unsure(raw, rest)
     words = rest.split()
-    if words and (words[0].lower() in NONE_SPELLINGS or words[0].upper() == OUT_OF_SCOPE):
+    if words and _is_none(words[0]):
         raise LabelError(f"{raw!r}: a label and NONE (out of scope) cannot be combined")
 
 

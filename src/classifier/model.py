@@ -17,15 +17,15 @@ probability that a label is among the request's gold labels.
 
 Whether a text is a cybersecurity programme at all is the scope model's question
 (:mod:`classifier.scope`): a calibrated probability from its sentences naming a security
-term and from its whole text, learnt from labelled requests, labelled review sheets and
-the real review sheets presumed out of scope.
+term, its whole text and its closeness to the policy, learnt from labelled requests,
+labelled review sheets and the real review sheets presumed out of scope.
 
-Learned state ends in ``_``; ``fit`` returns ``self``; ``classes_`` orders the columns of
-:meth:`PolicyClassifier.predict_proba`.
+Learned state ends in ``_``; ``fit`` returns ``self``; ``classes_`` orders predict_proba.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -42,6 +42,7 @@ from .vectors import ScorerArrays, SparseRows, flatten, vocabulary
 from .vocab import ROLLUP_LEVELS, CVGroups, Scope
 
 SCORERS = ("proto", "centroid", "lr")
+CV_FOLDS = 5  # folds of every cross-validation in fitting
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class PolicyClassifier:
         C: float = 8.0,
         clause_sentence_weight: float = 0.5,
         secondary_label_weight: float = 0.5,
-        cv_folds: int = 5,
+        cv_folds: int = CV_FOLDS,
         random_state: int = 0,
         clause_only_temperature: float = 28.0,
         scope_C: float = 64.0,  # scope models' C, chosen on dev log-loss (README)
@@ -108,7 +109,9 @@ class PolicyClassifier:
 
         # One BLAS thread: the solvers' many small products run several times slower
         # with two threads on a 2-core machine, and one thread keeps the sums' order fixed.
-        with threadpool_limits(limits=1):
+        with threadpool_limits(limits=1), warnings.catch_warnings():
+            # Too few rows of a label for the folds: train says so plainly (commands.train).
+            warnings.filterwarnings("ignore", "The least populated class", UserWarning)
             return self._fit(policy, examples)
 
     def _fit(self, policy: Policy, examples: Sequence[LabelledRequest]) -> PolicyClassifier:

@@ -94,7 +94,9 @@ def diff_policies(old: Policy, new: Policy) -> list[ClauseChange]:
     for i, c in enumerate(a):
         if i not in pairs:
             best = float(sim[i].max()) if sim.shape[1] else 0.0
-            changes.append(ClauseChange("removed", c.label, None, round(best, 3), c.heading, None))
+            changes.append(
+                ClauseChange("removed", c.label, None, round(best, 3), _short_heading(c), None)
+            )
             continue
         d = b[pairs[i]]
         same_text = _doc(c) == _doc(d)
@@ -104,13 +106,20 @@ def diff_policies(old: Policy, new: Policy) -> list[ClauseChange]:
             kind = "renumbered" if same_text else "renumbered+reworded"
         changes.append(
             ClauseChange(
-                kind, c.label, d.label, round(float(sim[i, pairs[i]]), 3), c.heading, d.heading
+                kind,
+                c.label,
+                d.label,
+                round(float(sim[i, pairs[i]]), 3),
+                _short_heading(c),
+                _short_heading(d),
             )
         )
     for j, d in enumerate(b):
         if j not in matched_new:
             best = float(sim[:, j].max()) if sim.shape[0] else 0.0
-            changes.append(ClauseChange("added", None, d.label, round(best, 3), None, d.heading))
+            changes.append(
+                ClauseChange("added", None, d.label, round(best, 3), None, _short_heading(d))
+            )
     return changes
 
 
@@ -119,17 +128,22 @@ def propose_crosswalk(old: Policy, new: Policy) -> list[dict[str, str]]:
     a, b = list(old.targets), list(new.targets)
     sim = similarity(a, b)
     pairs = _assignment(sim)
+    taken = set(pairs.values())
     rows = []
     for i, c in enumerate(a):
         order = np.argsort(-sim[i], kind="stable")
         best = int(order[0]) if len(order) else None
         chosen = pairs.get(i, best)
+        # Left out of the one-to-one assignment, it falls back on its best match: a merge
+        # of two old items into one new one, or an item removed. Another old item already
+        # maps there, so only a reviewer can tell which (never proposed as mapped).
+        merged = i not in pairs and chosen in taken
         runner = next((int(j) for j in order if int(j) != chosen), None)
         score = float(sim[i, chosen]) if chosen is not None else 0.0
         runner_score = float(sim[i, runner]) if runner is not None else 0.0
         if chosen is None or score < MATCH_FLOOR:
             proposal, new_label = "removed", ""
-        elif score - runner_score < AMBIGUOUS_MARGIN:
+        elif merged or score - runner_score < AMBIGUOUS_MARGIN:
             proposal, new_label = "ambiguous", b[chosen].label
         else:
             proposal, new_label = "mapped", b[chosen].label
@@ -153,6 +167,8 @@ def propose_crosswalk(old: Policy, new: Policy) -> list[dict[str, str]]:
 
 
 def _short_heading(c: Clause) -> str:
+    """A clause's heading, or for a sub-item (which has none) the start of its text, so a
+    reviewer sees what changed."""
     return c.heading or c.text[:40]
 
 

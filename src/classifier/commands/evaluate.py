@@ -18,8 +18,8 @@ from ..sources import resolve_columns
 from ..store import load_model
 from ..tables import atomic_write_bytes, check_outputs, open_table, pick_column, sha256_file
 from ..tables.existing import check_replaceable
-from ..textutil import cell_text, plural
-from ..vocab import Level, Scope
+from ..textutil import cell_text, has_text, plural
+from ..vocab import REVIEW_POLICY_COLUMN, Level, Scope
 from ..workers import row_text
 
 
@@ -85,7 +85,15 @@ def evaluate(
     splits: set[str] = set()  # the values of the split column, to name on a typo
     every_split = table.columns.index("split") if "split" in table.columns else None
     row_splits: list[str] = []  # of each row evaluated ("" without a split column)
+    # A review sheet names the policy its labels belong to: another policy's (2)③ⅰ is
+    # another item, so such a sheet is refused rather than scored against this model.
+    policy_idx = (
+        table.columns.index(REVIEW_POLICY_COLUMN) if REVIEW_POLICY_COLUMN in table.columns else None
+    )
+    sheet_policies: set[str] = set()
     for row in table.rows:
+        if policy_idx is not None:
+            sheet_policies.add(cell_text(row.cells[policy_idx]).strip())
         if split_idx is not None:
             value = cell_text(row.cells[split_idx]).strip()
             splits.add(value)
@@ -102,11 +110,15 @@ def evaluate(
         if bad:
             problems.extend(f"{table.path} row {row.line}: {b}" for b in bad)
             continue
+        text = row_text(row, text_idx)
+        if not has_text(text):
+            problems.append(f"{table.path} row {row.line}: a label but no text")
+            continue
         row_splits.append(
             cell_text(row.cells[every_split]).strip() if every_split is not None else ""
         )
         ids.append(str(row.cells[table.columns.index(id_col)]) if id_col else str(row.number))
-        texts.append(row_text(row, text_idx))
+        texts.append(text)
         golds.append(gold)
         scopes.append(
             cell_text(row.cells[scope_idx]).strip().upper() if scope_idx is not None else ""
@@ -118,6 +130,7 @@ def evaluate(
             f"{table.path}: no row has split {split!r}; the splits in its 'split' column are: "
             f"{named}"
         )
+    _check_sheet_policy(table.path, sheet_policies - {""}, policy.policy_id, model_path)
     for p in problems:
         print(f"warning: {p} (row left out)", file=sys.stderr)
     if not texts:
@@ -155,11 +168,12 @@ def evaluate(
     print(
         f"n={figures['n']} (in scope {figures['n_in_scope']}, "
         f"out of scope {figures['n_out_of_scope']})  "
-        f"top1 {figures['top1']:.3f}  top3 {figures['top3']:.3f}  "
-        f"area_top1 {figures['area_top1']:.3f}  "
-        f"macro_f1 {figures['macro_f1']:.3f}  mrr {figures['mrr']:.3f}  ece {figures['ece']:.3f}\n"
-        f"out of scope: recall {oos['recall']:.3f}  precision {oos['precision']:.3f}  "
-        f"in-scope flagged {oos['in_scope_flagged_out']:.3f}\n"
+        f"top1 {_num(figures['top1'])}  top3 {_num(figures['top3'])}  "
+        f"area_top1 {_num(figures['area_top1'])}  "
+        f"macro_f1 {_num(figures['macro_f1'])}  mrr {_num(figures['mrr'])}  "
+        f"ece {_num(figures['ece'])}\n"
+        f"out of scope: recall {_num(oos['recall'])}  precision {_num(oos['precision'])}  "
+        f"in-scope flagged {_num(oos['in_scope_flagged_out'])}\n"
         f"  {_intervals(figures['intervals'], _REQUEST_INTERVALS)}"
     )
     if "scope" in figures:
@@ -171,17 +185,17 @@ def scope_lines(m: dict) -> str:
     """Scope figures beside the keyword filter's, as printed by evaluate."""
 
     def pr(d: dict) -> str:
-        return f"precision {d['precision']:.3f}  recall {d['recall']:.3f}"
+        return f"precision {_num(d['precision'])}  recall {_num(d['recall'])}"
 
     return (
         f"scope (IN {m['n_in']}, OUT {m['n_out']}; BORDER {m['n_border']} left out): "
         f"model {pr(m['model'])}; keyword filter サイバー|情報セキュリティ {pr(m['keyword'])}\n"
         f"  weighted to the population sampled: model {pr(m['model_weighted'])}; "
         f"keyword filter {pr(m['keyword_weighted'])}\n"
-        f"  top1 on IN {m['top1_in']:.3f}  top3 on IN {m['top3_in']:.3f}  "
-        f"ECE top-3 on IN {m['slots_in']['ece_top3']:.3f}  "
-        f"label set on IN: precision {m['label_set_in']['precision']:.3f}  "
-        f"recall {m['label_set_in']['recall']:.3f}  F1 {m['label_set_in']['f1']:.3f}\n"
+        f"  top1 on IN {_num(m['top1_in'])}  top3 on IN {_num(m['top3_in'])}  "
+        f"ECE top-3 on IN {_num(m['slots_in']['ece_top3'])}  "
+        f"label set on IN: precision {_num(m['label_set_in']['precision'])}  "
+        f"recall {_num(m['label_set_in']['recall'])}  F1 {_num(m['label_set_in']['f1'])}\n"
         f"  {_intervals(m['intervals'], _SCOPE_INTERVALS)}\n"
         f"  {_operating_points(m.get('operating_points', {}))}"
     )
@@ -258,3 +272,26 @@ def _warn_if_learnt(input: str, card: dict, row_splits: list[str]) -> None:
             "card's dev_cross_validated figures",
             file=sys.stderr,
         )
+
+
+def _check_sheet_policy(path: str, named: set[str], model_policy: str, model_path: Path) -> None:
+    """Refuse a review sheet whose ``policy`` column names another policy than the model's."""
+    if not named or named == {model_policy}:
+        return
+    if len(named) > 1:
+        raise InputFileError(
+            f"{path}: its {REVIEW_POLICY_COLUMN} column names several policies "
+            f"({', '.join(sorted(named))}); a review sheet holds the labels of one policy"
+        )
+    (theirs,) = named
+    raise InputFileError(
+        f"{path}: its labels belong to policy {theirs} ({REVIEW_POLICY_COLUMN} column), the "
+        f"model {model_path} to policy {model_policy}; evaluate it with a model of {theirs} "
+        f"(--model models/{theirs})"
+    )
+
+
+def _num(x: float | None) -> str:
+    """A figure as printed: three decimals, or n/a where no row measured it (precision of a
+    filter that flagged none, a sheet with no out-of-scope row), never 'nan'."""
+    return "n/a" if x is None or x != x else f"{x:.3f}"

@@ -18,6 +18,9 @@ MAX_ROWS = 40  # beyond this many rows, only the in-scope ones are listed
 
 
 def _fit(text: str, width: int) -> str:
+    """``text`` on one line (a review sheet's text cell holds 事業名 and 事業概要 on two),
+    padded or cut to ``width`` display columns."""
+    text = " ".join(text.split())
     out, used = "", 0
     for ch in text:
         w = display_width(ch)

@@ -12,6 +12,7 @@ from ..errors import InputFileError, OutputFileError
 from ..examples import examples_for_policy
 from ..labels import LabelledRequest
 from ..metrics import interval_text
+from ..model import CV_FOLDS
 from ..predict import DEFAULT_MIN_CONFIDENCE, check_fraction
 from ..reconcile import reconcile, reconcile_messages
 from ..store import ARRAYS_FILE, CARD_FILE, STATE_FILE, save_model
@@ -97,6 +98,7 @@ def train(
             "scored); training a clause-only model",
             file=sys.stderr,
         )
+    _note_rare_labels(requests, only_clauses)
     result = fit_and_card(
         policy,
         corpus_dir,
@@ -221,3 +223,23 @@ def _ci(m: dict, key: str) -> str:
 
 def _num(value: float | None) -> str:
     return "  n/a" if value is None else f"{value:.3f}"
+
+
+def _note_rare_labels(requests: list[LabelledRequest], clause_only: bool) -> None:
+    """Say, in plain words, when labels have too few dev requests for their cross-validated
+    figures to mean much (scikit-learn's own warning is silenced in the model)."""
+    if clause_only:
+        return
+    counts: dict[str, int] = {}
+    for r in requests:
+        if r.split != "test" and r.labels:
+            counts[r.labels[0]] = counts.get(r.labels[0], 0) + 1
+    rare = sorted(lab for lab, n in counts.items() if n < CV_FOLDS)
+    if rare:
+        shown = ", ".join(rare[:5]) + (", …" if len(rare) > 5 else "")
+        print(
+            f"note: {plural(len(rare), 'label')} ({shown}) {'has' if len(rare) == 1 else 'have'} "
+            f"fewer than {CV_FOLDS} labelled dev requests as primary label: the card's "
+            "cross-validated figures for them rest on very few rows",
+            file=sys.stderr,
+        )
