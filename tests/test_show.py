@@ -240,3 +240,30 @@ def test_a_cell_with_line_breaks_stays_on_its_row(tmp_path, capsys):
     assert lines[1].startswith("政府機関の監視 横断的な監視を行う")
     assert lines[1].split()[-1] == "ok"  # the whole row on one line
     assert lines[2] == ""  # then the blank line before the summary
+
+
+def test_an_output_of_another_policy_version_is_said(tmp_path, capsys):
+    """Rows whose heading_1 is not the policy's heading for their label were classified
+    under another version: show-results says so (r4's (2)③ may be another item)."""
+    from classifier.cli import classify_main
+    from classifier.corpus import read_clauses
+    from classifier.predict import display_heading
+
+    out = tmp_path / "example.csv"
+    example = str(ROOT / "corpus" / "examples" / "requests_example.csv")
+    assert classify_main([example, "-o", str(out), "-q"]) == 0
+    capsys.readouterr()
+    assert show_results_main([str(out)]) == 0
+    assert "another policy version" not in capsys.readouterr().err  # its own policy: quiet
+    # The same file as if classified under a version whose (2)③ reads differently.
+    policy = read_clauses(ROOT / "corpus" / "r3")
+    heading = display_heading(policy, "(2)③")
+    text = out.read_text(encoding="utf-8-sig")
+    assert heading in text
+    (tmp_path / "other.csv").write_text(text.replace(heading, "国際連携の推進"), "utf-8")
+    assert show_results_main([str(tmp_path / "other.csv")]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "note: 1 row names a label whose heading_1 is not policy r3's heading for it: "
+        "classified with another policy version? --policy names the one to use"
+    ) in err.splitlines()

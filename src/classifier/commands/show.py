@@ -7,6 +7,7 @@ import sys
 from ..corpus import read_clauses
 from ..errors import InputFileError
 from ..paths import built_policies, corpus_dir, corpus_root, policies_text
+from ..predict import display_heading
 from ..sources import rs
 from ..summary import SUMMARY_COLUMNS, SUMMARY_SHEET, BudgetSummary
 from ..tables import open_table
@@ -92,7 +93,7 @@ def show_results(path: str, policy: str = "r3", summary_only: bool = False) -> i
             )
         if len(listed) < len(rows):
             print(f"({len(listed)} of {len(rows)} rows shown: those not out of scope)")
-    summary_rows, unknown = _summary(path, rows, col, policy)
+    summary_rows, unknown, mismatched = _summary(path, rows, col, policy)
     print()
     print("  ".join(SUMMARY_COLUMNS))
     hidden = 0
@@ -104,6 +105,13 @@ def show_results(path: str, policy: str = "r3", summary_only: bool = False) -> i
             hidden += 1
     if hidden:
         print(f"({plural(hidden, 'label')} with no programme not shown)")
+    if mismatched:
+        print(
+            f"note: {plural(mismatched, 'row')} name{'s' if mismatched == 1 else ''} a label whose "
+            f"heading_1 is not policy {policy}'s heading for it: classified with another "
+            f"policy version? --policy names the one to use",
+            file=sys.stderr,
+        )
     if unknown:
         named = ", ".join(f"{label} ({plural(n, 'row')})" for label, n in sorted(unknown.items()))
         print(
@@ -123,12 +131,14 @@ def _check_policy(policy: str) -> None:
 
 def _summary(
     path: str, rows: list[list], col: dict[str, int], policy: str
-) -> tuple[list[list], dict[str, int]]:
-    """The summary rows, and the labels of counted rows the policy does not have."""
+) -> tuple[list[list], dict[str, int], int]:
+    """The summary rows, the labels of counted rows the policy does not have, and how many
+    rows give a label a heading_1 other than the policy's (classified under another
+    version: r4's (2)③ may be another item than r3's)."""
     if path.lower().endswith(".xlsx"):
         try:
             sheet = open_table(path, sheet=SUMMARY_SHEET)
-            return [r.cells for r in sheet.rows], {}
+            return [r.cells for r in sheet.rows], {}, 0
         except Exception:  # an older workbook without the sheet: compute it
             pass
     labels = read_clauses(corpus_dir(policy))
@@ -142,11 +152,16 @@ def _summary(
     # export's): there a programme id seen before marks the repeat.
     by_id = REVIEW_LABEL_COLUMN in col and "id" in col and rs.DUPLICATE_COLUMN not in col
     seen: set[str] = set()
+    known = {c.label for c in labels.targets}
+    mismatched = 0
     for r in rows:
         ident = cell_text(get(r, "id")).strip() if by_id else ""
         repeat = bool(ident) and ident in seen
         seen.add(ident)
         label_1 = cell_text(get(r, "label_1"))
+        heading = cell_text(get(r, "heading_1")).strip()
+        if label_1 in known and heading and heading != display_heading(labels, label_1):
+            mismatched += 1
         listed = cell_text(get(r, "labels"))
         summary.add(
             cell_text(get(r, "status")),
@@ -158,4 +173,4 @@ def _summary(
             or bool(cell_text(get(r, rs.DUPLICATE_COLUMN)).strip())
             or cell_text(get(r, rs.BUDGET_COUNTED_COLUMN)).strip() == "0",
         )
-    return summary.rows(), summary.unknown
+    return summary.rows(), summary.unknown, mismatched
