@@ -654,3 +654,19 @@ def test_rows_without_an_id_with_budget_are_said_apart(tmp_path, hand_files):
         ["", "", "1"],
         ["", "", "1"],
     ]
+
+
+def test_out_of_scope_rows_a_screening_pass_would_read_are_counted(zip_run, real_input):
+    """The run says how many out_of_scope rows have in_scope >= 0.2 (the README's screening
+    threshold), counted from the output itself."""
+    rc, err, _, table = zip_run
+    assert rc == 0, err
+    header = table[0]
+    status, p_in = header.index("status"), header.index("in_scope")
+    near = sum(r[status] == "out_of_scope" and float(r[p_in]) >= 0.2 for r in table[1:])
+    assert near > 0
+    assert (
+        f"note: {near} out_of_scope rows have an in_scope of 0.2 or more: worth a look when a "
+        "missed programme costs more than a row read (sort by in_scope, or --scope-threshold "
+        "0.2)"
+    ) in err.splitlines()

@@ -15,6 +15,7 @@ from .metrics import Scored
 from .policy import Policy
 from .predict import Prediction, display_heading
 from .tables import TableWriter
+from .textutil import plural
 from .vocab import (
     OUT_OF_SCOPE_LABEL,
     REVIEW_COMMENT_COLUMN,
@@ -99,6 +100,26 @@ def row_summary_fields(cells: Sequence[Any], top_k: int) -> tuple[str, str, tupl
     status = str(cells[3 * top_k + 1])
     label_set = tuple(x for x in str(cells[3 * top_k + 2] or "").split(LABEL_SEPARATOR) if x)
     return status, label_1, label_set
+
+
+# A screening pass takes in rows from this in-scope probability (README, "Choosing
+# --scope-threshold": on the RS test split it found 21 of 23 programmes, 19 at 0.5).
+SCREENING_THRESHOLD = 0.2
+
+
+def near_miss(cells: Sequence[Any], top_k: int) -> bool:
+    """Whether a row came back out_of_scope with an in_scope of at least
+    :data:`SCREENING_THRESHOLD`: the rows a screening pass would read as well."""
+    status, p_in = cells[3 * top_k + 1], cells[3 * top_k + 3]
+    return status == Status.OUT_OF_SCOPE and p_in != "" and p_in >= SCREENING_THRESHOLD
+
+
+def near_miss_note(count: int) -> str:
+    return (
+        f"{plural(count, 'out_of_scope row')} {'has' if count == 1 else 'have'} an in_scope "
+        f"of {SCREENING_THRESHOLD:g} or more: worth a look when a missed programme costs more "
+        f"than a row read (sort by in_scope, or --scope-threshold {SCREENING_THRESHOLD:g})"
+    )
 
 
 def error_prediction(reason: str) -> Prediction:

@@ -22,6 +22,8 @@ from ..paths import model_ref, portable_path, project_root
 from ..predict import DEFAULT_SET_THRESHOLD, Predictor, card_min_confidence, check_fraction
 from ..report import (
     REVIEW_ENTRY_COLUMNS,
+    near_miss,
+    near_miss_note,
     output_columns,
     row_summary_fields,
     write_review_sheet,
@@ -187,6 +189,7 @@ def classify(opts: ClassifyOptions) -> int:
     summary = BudgetSummary(model.policy_, predictor.columns, budget=bool(opts.budget))
     total = 0
     cited_out = 0  # rows citing a cybersecurity policy that come back out of scope
+    near = 0  # out_of_scope rows a screening threshold would take in
     worded = False  # a row's text holds a letter (a numeric column named as text has none)
     progress = Progress(not opts.quiet)
     notes: list[str] = []
@@ -218,6 +221,7 @@ def classify(opts: ClassifyOptions) -> int:
                     *row_summary_fields(cells, top_k), *extras.amounts(more), extras.repeats(more)
                 )
                 cited_out += extras.cites(more) and status == Status.OUT_OF_SCOPE.value
+                near += near_miss(cells, top_k)
                 if not worded:
                     worded = any(_WORD.search(cell_text(row.cells[i])) for i in text_idx)
                 cells += more
@@ -269,6 +273,7 @@ def classify(opts: ClassifyOptions) -> int:
                 len(predictor.columns),
             ),
         ]
+        said += [near_miss_note(near)] if near else []
         said += [f"replaced the earlier {path}" for path in replaced] + table.notes
         if not worded and statuses and set(statuses) != {Status.EMPTY_TEXT.value}:
             said.append(
