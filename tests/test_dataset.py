@@ -245,7 +245,7 @@ def test_a_comment_without_a_label_is_reported_not_learnt(tmp_path, small_policy
     report = read_labelled(path, small_policy)
     assert [r.id for r in report.requests] == ["b"]
     assert report.problems == (
-        "review.xlsx row 2: a comment but no accepted_label, so the row is not learnt from",
+        "review.xlsx row 2 (id a): a comment but no accepted_label, so the row is not learnt from",
     )
     assert report.unlabelled == 1 and report.left_out == 0
 

@@ -58,7 +58,7 @@ def test_feedback_raises_accuracy_on_held_back_rows(tmp_path, monkeypatch, capsy
         == 0
     )
     err = capsys.readouterr().err
-    assert "review.xlsx row 2: unknown label '(2)⑧' (did you mean '(2)⑦'?)" in err
+    assert "review.xlsx row 2 (id A175): unknown label '(2)⑧' (did you mean '(2)⑦'?)" in err
     assert "left out because of the problems above: 1 labelled row\n" in err
 
     reports = {}

@@ -85,6 +85,11 @@ def _read_labelled(
     unlabelled = left_out = 0
     for row in table.rows:
         where = f"{Path(str(path)).name} row {row.line}"
+        if is_review and id_col:
+            # The sheet's own `row` column is the input's row: name the request as well, so
+            # the row meant is not looked up in the wrong numbering.
+            ident = cell_text(row.cells[col[id_col]]).strip()
+            where += f" (id {ident})" if ident else ""
         try:
             labels = parse_labels(row.cells[col[label_column]])
         except LabelError as exc:
