@@ -238,3 +238,11 @@ def test_diff_names_a_sub_item_by_the_start_of_its_text():
     assert change.kind == "reworded"
     assert change.old_heading == MON[1][:40]
     assert change.new_heading == MON[1].replace("強化", "整備")[:40]
+
+
+def test_diff_and_crosswalk_give_a_pair_the_same_similarity():
+    """Both score in one n-gram space, so a reviewer comparing them sees one number."""
+    diff = {(c.old_label, c.new_label): c.similarity for c in diff_policies(OLD, NEW)}
+    for row in propose_crosswalk(OLD, NEW):
+        if row["new_label"] and (row["old_label"], row["new_label"]) in diff:
+            assert round(float(row["score"]), 3) == diff[row["old_label"], row["new_label"]]

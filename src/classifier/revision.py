@@ -126,7 +126,12 @@ def diff_policies(old: Policy, new: Policy) -> list[ClauseChange]:
 def propose_crosswalk(old: Policy, new: Policy) -> list[dict[str, str]]:
     """A reviewable old → new mapping of every old classification target."""
     a, b = list(old.targets), list(new.targets)
-    sim = similarity(a, b)
+    # Scored in the same n-gram space as diff_policies (fitted on every clause), so the two
+    # give a pair the same similarity.
+    ca, cb = _comparable(old), _comparable(new)
+    rows_a = [k for k, c in enumerate(ca) if c.is_target]
+    cols_b = [k for k, c in enumerate(cb) if c.is_target]
+    sim = similarity(ca, cb)[np.ix_(rows_a, cols_b)]
     pairs = _assignment(sim)
     taken = set(pairs.values())
     rows = []
