@@ -50,10 +50,12 @@ _POLICY_ID = re.compile(r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so the same model gives the same bytes
 
 
-def environment() -> dict[str, str]:
-    """Versions of Python and of the libraries the model was made with."""
+def environment(
+    names: tuple[str, ...] = (*PINNED, "numpy", "scipy", "scikit-learn"),
+) -> dict[str, str]:
+    """Versions of Python and of ``names`` (a load looks up only the pinned ones)."""
     versions = {"python": platform.python_version()}
-    for name in (*PINNED, "numpy", "scipy", "scikit-learn"):
+    for name in names:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -268,7 +270,7 @@ def load_model(
     model_dir = Path(model_dir)
     card = read_card(model_dir)
     retrain = _retrain(card)
-    here = environment()
+    here = environment(PINNED)
     made = card["environment"]
     mismatched = [f"{k} {made[k]} (installed: {here[k]})" for k in PINNED if made[k] != here[k]]
     if mismatched:
@@ -385,8 +387,7 @@ def _rebuild(state: dict[str, Any], arrays: dict[str, np.ndarray]) -> PolicyClas
             np.array(scope["plain"], dtype=float),
             float(scope.get("max_chars", math.inf)),
         )
-    # Four anchored weights in a model saved before the distinct-terms feature, five before
-    # the policy-similarity one, six since.
+    # Anchored weights: 4 before the distinct-terms feature, 5 before policy similarity, 6.
     if model.scope_ is not None and (
         len(model.scope_.anchored) not in (4, 5, 6) or len(model.scope_.plain) != 4
     ):

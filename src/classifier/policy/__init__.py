@@ -17,8 +17,26 @@ The parser is driven by a marker grammar, not by one year's layout:
 Everything here is a pure function of the input text.
 """
 
-from .markers import match_marker
-from .parse import parse_policy
+from typing import TYPE_CHECKING, Any
+
 from .types import Artefact, Clause, Policy, SummaryEntry
 
+if TYPE_CHECKING:
+    from .markers import match_marker
+    from .parse import parse_policy
+
 __all__ = ["Artefact", "Clause", "Policy", "SummaryEntry", "match_marker", "parse_policy"]
+
+
+def __getattr__(name: str) -> Any:
+    # The parser and its marker grammar (regular expressions compiled at import, about
+    # 5 ms) load when a policy is parsed; classify, which only reads clauses, never does.
+    if name == "parse_policy":
+        from .parse import parse_policy
+
+        return parse_policy
+    if name == "match_marker":
+        from .markers import match_marker
+
+        return match_marker
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
