@@ -250,9 +250,11 @@ def unsupported(coverage: pd.DataFrame) -> list[str]:
 in_scope = [r for r in requests if r.in_scope]
 coverage = coverage_table(policy, in_scope)
 empty = unsupported(coverage)
+# An amount the file does not give is unknown, not 0 yen.
+known = any(r.amount is not None for r in in_scope)
+total = f"{coverage['amount'].sum():,.0f} 百万円" if known else "not given in this file"
 print(
-    f"{len(in_scope)} in-scope labelled requests, 要求額 {coverage['amount'].sum():,.0f} 百万円 "
-    f"over {len(coverage)} policy items"
+    f"{len(in_scope)} in-scope labelled requests, 要求額 {total} over {len(coverage)} policy items"
 )
 print("items with no supporting request:", ", ".join(heading(lab) for lab in empty) or "none")
 display(coverage.assign(share=(coverage["amount"] / coverage["amount"].sum()).round(3)))

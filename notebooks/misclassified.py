@@ -97,7 +97,9 @@ test = of_split(requests, inputs.split, inputs.labelled)
 predictions = predictor.predict([r.text for r in test])
 print(
     f"{len(test)} test requests ({sum(r.in_scope for r in test)} in scope), "
-    f"model trained on {card['labelled']['n_used_for_training']} dev requests"
+    f"model learnt from {card['labelled']['n_used_for_training']:,} texts of the dev split "
+    f"({card['labelled']['n_dev']:,} labelled rows, and sentences taken from annotated "
+    "programmes)"
 )
 
 

@@ -170,3 +170,12 @@ def test_a_summary_map_label_that_cannot_be_read_names_its_bullet(tmp_path):
     path.write_text("bullet_id,labels\ns1,(2)③ (2)⑦\n", encoding="utf-8")
     with pytest.raises(LabelError, match=r"summary_map.csv: bullet s1: .* more than one label"):
         read_summary_map(path)
+
+
+def test_read_policy_text_of_a_missing_file_or_a_folder(tmp_path):
+    """A PolicyParseError naming the path, as for every other unreadable policy (was a bare
+    FileNotFoundError from load_policy)."""
+    with pytest.raises(PolicyParseError, match=r"nothere\.txt: cannot be read"):
+        read_policy_text(tmp_path / "nothere.txt")
+    with pytest.raises(PolicyParseError, match="cannot be read"):
+        read_policy_text(tmp_path)

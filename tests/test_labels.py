@@ -218,3 +218,10 @@ def test_a_label_excel_turned_into_a_negative_number_is_explained(cell, area):
 def test_a_question_mark_alone_or_after_a_label_is_unsure(cell):
     with pytest.raises(LabelError, match="is marked unsure"):
         parse_labels(cell)
+
+
+def test_normalize_label_of_none_is_not_out_of_scope():
+    """None (an empty cell) is not filled in, as parse_labels says; never the NONE label."""
+    assert parse_labels(None) is None
+    with pytest.raises(LabelError, match="no label given"):
+        normalize_label(None)  # type: ignore[arg-type]

@@ -410,3 +410,62 @@ def test_confidences_stop_growing_past_the_longest_request_trained_on(r3_model):
     short, long = confidences(60), confidences(cap)
     assert long[1] > short[1] and long[2] > short[2]  # more items on a long text
     assert confidences(cap * 10) == confidences(cap * 1000) == long
+
+
+def _committed_predictor(**settings):
+    from classifier.predict import Predictor
+
+    from .helpers import load_committed_model
+
+    model, _ = load_committed_model(None)
+    return Predictor(model, model.policy_, **settings)
+
+
+@pytest.mark.parametrize(
+    "settings,message",
+    [
+        ({"top_k": 0}, "top_k must be a whole number of at least 1"),
+        ({"top_k": "3"}, "top_k must be a whole number of at least 1"),
+        ({"n_evidence": -1}, "n_evidence must be a whole number of at least 0"),
+        ({"level": "section"}, "level must be one of subitem, item, area"),
+        ({"level": "bogus"}, "level must be one of subitem, item, area"),
+        ({"min_confidence": 5}, "min_confidence must be between 0 and 1"),
+        ({"set_threshold": None}, "set_threshold must be between 0 and 1"),
+        ({"set_threshold": -0.1}, "set_threshold must be between 0 and 1"),
+        ({"scope_threshold": 2}, "scope_threshold must be between 0 and 1"),
+        ({"scope_threshold": float("nan")}, "scope_threshold must be between 0 and 1"),
+    ],
+)
+def test_a_predictor_refuses_what_the_cli_refuses(settings, message):
+    """The library says what the CLI says, at construction, as a ClassifierError (was an
+    IndexError or TypeError at predict time, or silently every row out of scope)."""
+    from classifier.errors import ClassifierError
+
+    with pytest.raises(ClassifierError, match=f"^{message}"):
+        _committed_predictor(**settings)
+
+
+def test_settings_after_the_policy_are_keywords():
+    """Predictor(model, policy, 3, "item") once put "item" into min_confidence."""
+    from classifier.predict import Predictor
+
+    from .helpers import load_committed_model
+
+    model, _ = load_committed_model(None)
+    with pytest.raises(TypeError):
+        Predictor(model, model.policy_, 3, "item")  # type: ignore[misc]
+
+
+def test_predict_wants_a_list_of_texts():
+    from classifier.errors import ClassifierError
+
+    predictor = _committed_predictor()
+    for wrong in ("市町村の情報セキュリティ対策", None, b"bytes"):
+        with pytest.raises(ClassifierError, match=r"^predict takes a list of texts"):
+            predictor.predict(wrong)  # type: ignore[arg-type]
+    # Any iterable of texts is taken (a generator too), and a missing value is empty text.
+    import pandas as pd
+
+    got = predictor.predict(t for t in ["サイバー攻撃の監視", pd.NA, None])
+    assert [p.status for p in got][1:] == ["empty_text", "empty_text"]
+    assert got[0].status != "empty_text"

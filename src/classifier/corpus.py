@@ -51,7 +51,10 @@ CLAUSE_CSV_COLUMNS = (
 
 def read_policy_text(path: Path) -> str:
     """Read a policy text file as UTF-8 (with or without BOM), with a clear error otherwise."""
-    data = Path(path).read_bytes()
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:  # no such file, a folder, no permission
+        raise PolicyParseError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if not data.strip():
         raise PolicyParseError(f"{path}: the file is empty")
     if b"\x00" in data[:4096]:

@@ -101,6 +101,8 @@ def normalize_label(raw: str) -> str:
     mark or NONE after it, or a lone dash, raises :class:`LabelError`: which label was
     meant cannot be told, and silently keeping the first would teach the wrong one.
     """
+    if raw is None:  # an empty cell is "not filled in" (parse_labels), never NONE
+        raise LabelError("no label given (None): write NONE for out of scope")
     s = str(raw).strip()
     if _is_none(s):
         return OUT_OF_SCOPE

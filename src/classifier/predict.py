@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,10 +45,23 @@ class Prediction:
 
 
 def check_fraction(value: float | None, option: str) -> None:
-    """Refuse a probability option outside [0, 1] (NaN too), naming it: every command that
-    takes one checks it here, so ``--min-confidence 5`` is refused alike everywhere."""
-    if value is not None and not 0.0 <= value <= 1.0:
+    """Refuse a probability option outside [0, 1] (NaN too, or not a number), naming it:
+    every command and the Predictor check here, so ``--min-confidence 5`` is refused alike
+    everywhere."""
+    if value is None:
+        return
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not number or not 0.0 <= value <= 1.0:
         raise InputFileError(f"{option} must be between 0 and 1")
+
+
+def _check_settings(top_k: object, level: object, n_evidence: object) -> None:
+    """Refuse a Predictor setting the CLI would refuse, before any row is predicted."""
+    for name, value, least in (("top_k", top_k, 1), ("n_evidence", n_evidence, 0)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < least:
+            raise InputFileError(f"{name} must be a whole number of at least {least}")
+    if level not in {str(v) for v in ROLLUP_LEVELS}:
+        raise InputFileError(f"level must be one of {', '.join(map(str, ROLLUP_LEVELS))}")
 
 
 def card_min_confidence(card: dict, given: float | None = None) -> float:
@@ -79,6 +92,7 @@ class Predictor:
         self,
         model: PolicyClassifier,
         policy: Policy,
+        *,
         top_k: int = 3,
         min_confidence: float = DEFAULT_MIN_CONFIDENCE,
         level: str = Level.SUBITEM,
@@ -86,6 +100,10 @@ class Predictor:
         set_threshold: float = DEFAULT_SET_THRESHOLD,
         scope_threshold: float | None = None,
     ) -> None:
+        _check_settings(top_k, level, n_evidence)
+        check_fraction(min_confidence, "min_confidence")
+        check_fraction(set_threshold if set_threshold is not None else -1.0, "set_threshold")
+        check_fraction(scope_threshold, "scope_threshold")
         self.model = model
         self.policy = policy
         self.top_k = top_k
@@ -167,6 +185,11 @@ class Predictor:
         A text repeated in the batch is analysed once: a prediction depends on its text
         alone, and exports repeat programmes (5% of the RS 2024 file's text).
         """
+        if isinstance(texts, str | bytes) or not isinstance(texts, Iterable):
+            raise InputFileError(
+                f"predict takes a list of texts, not {type(texts).__name__}: predict([text])"
+            )
+        texts = texts if isinstance(texts, Sequence) else list(texts)
         if all(isinstance(t, str) for t in texts):
             first: dict[object, int] = {}
             index = [first.setdefault(t, len(first)) for t in texts]

@@ -68,6 +68,8 @@ def cell_text(value: object) -> str:
         return value
     if isinstance(value, float) and value != value:  # NaN from pandas
         return ""
+    if type(value).__name__ in ("NAType", "NaTType"):  # pandas' missing values
+        return ""
     try:
         return str(value)
     except ValueError:
