@@ -15,6 +15,7 @@ The project folder holds ``corpus/`` (policy versions, labelled data, thesaurus)
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 DEFAULT_POLICY = "r3"
@@ -23,6 +24,13 @@ BUNDLED_LABELS_POLICY = "r3"
 HOME_VARIABLE = "CLASSIFIER_HOME"
 # The package's own checkout: src/classifier/paths.py → the folder above src/.
 _CHECKOUT = Path(__file__).resolve().parents[2]
+# A policy id names folders (corpus/<id>, models/<id>): letters, digits, _ . - only, no "..".
+_POLICY_ID = re.compile(r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
+
+
+def is_policy_id(value: object) -> bool:
+    """Whether ``value`` can be a policy id (``r3``, ``r4_draft``): a folder name, never a path."""
+    return isinstance(value, str) and bool(_POLICY_ID.match(value))
 
 
 def project_root() -> Path:

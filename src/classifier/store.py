@@ -32,7 +32,7 @@ from .corpus import read_clauses
 from .errors import ModelLoadError
 from .model import PolicyClassifier
 from .model_checks import check_archive, check_runs, check_values
-from .paths import corpus_dir, project_root
+from .paths import corpus_dir, is_policy_id, project_root
 from .scope import ScopeArrays
 from .tables import atomic_write_bytes, sha256_file
 from .tokens import JapaneseTokenizer, TokenizerSettings
@@ -46,7 +46,6 @@ FORMAT_VERSION = 2
 # Versions that change tokens, and so every feature: a model is valid only with these.
 PINNED = ("sudachipy", "sudachidict-core")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_POLICY_ID = re.compile(r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so the same model gives the same bytes
 
 
@@ -174,7 +173,7 @@ def _retrain(card: dict[str, Any] | None = None) -> str:
     policy = card.get("policy_id") if isinstance(card, dict) else None
     return (
         f"retrain it with `python scripts/train.py --policy "
-        f"{policy if isinstance(policy, str) and _POLICY_ID.match(policy) else '<policy-id>'}`"
+        f"{policy if is_policy_id(policy) else '<policy-id>'}`"
     )
 
 
@@ -218,7 +217,7 @@ def check_card(card: Any) -> list[str]:
         if isinstance(card.get("format_version"), int) and card["format_version"] < FORMAT_VERSION:
             return [f"model format {card['format_version']} is no longer read (it was a pickle)"]
         problems.append(f"format_version must be {FORMAT_VERSION}")
-    if not isinstance(card.get("policy_id"), str) or not _POLICY_ID.match(card["policy_id"]):
+    if not is_policy_id(card.get("policy_id")):
         # It names folders (corpus/<id>, models/<id>) and is printed in commands to run.
         problems.append("policy_id must be a policy version name such as r3")
     classes = card.get("classes")

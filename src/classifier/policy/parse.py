@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..errors import PolicyParseError
+from ..paths import is_policy_id
 from ..textutil import squeeze
 from .artefacts import strip_artefacts
 from .structure import StructureReader, to_clauses
@@ -35,6 +36,13 @@ def parse_policy(
     Raises :class:`PolicyParseError` for empty or binary text or text without numbered
     sections.
     """
+    if not isinstance(text, str):
+        raise PolicyParseError(f"the policy text must be text, not {type(text).__name__}")
+    if not is_policy_id(policy_id):
+        raise PolicyParseError(
+            f"{policy_id!r} is not a policy id: letters, digits, '_', '.' and '-' (r3, "
+            "r4_draft), as it names the folders corpus/<id> and models/<id>"
+        )
     _check_text(text)
     raw_lines = text.lstrip("\ufeff").splitlines()
     body_start = find_body_start(raw_lines)
