@@ -221,3 +221,30 @@ def test_labels_with_few_rows_get_a_plain_note_not_scikit_learns_warning(
         f"note: 1 label ({rare}) has fewer than 5 labelled dev requests as primary "
         "label: the card's cross-validated figures for them rest on very few rows"
     ) in err.splitlines()
+
+
+def test_a_clause_only_model_says_the_presumed_negatives_teach_nothing(
+    tmp_path, monkeypatch, capsys
+):
+    """A revised policy trained before its crosswalk is reviewed: every bundled label is
+    left out, the model is clause-only, and the review-sheet programmes presumed out of
+    scope are said to be unused (the line once said they were learnt from)."""
+    from classifier.cli import build_corpus_main
+
+    for part in ("r3", "labelled", "rs2024"):
+        shutil.copytree(ROOT / "corpus" / part, tmp_path / "corpus" / part)
+    shutil.copy(ROOT / "corpus" / "thesaurus.csv", tmp_path / "corpus" / "thesaurus.csv")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CLASSIFIER_HOME", str(tmp_path))
+    source = ROOT / "tests" / "fixtures" / "revised" / "r4_draft_fullwidth_areas_with_summary.txt"
+    argv = [str(source), "--policy-id", "r4", "--out", "corpus/r4", "--quiet"]
+    assert build_corpus_main(argv) == 0
+    capsys.readouterr()
+    assert train_main(["--policy", "r4", "--out", "models/r4"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert any(line.endswith("training a clause-only model") for line in lines)
+    assert (
+        "2110 review-sheet programmes with no cyber term and not annotated are not used: a "
+        "clause-only model has no scope model to teach"
+    ) in lines
+    assert not any("learnt from as out of scope" in line for line in lines)

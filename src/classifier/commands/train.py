@@ -68,6 +68,7 @@ def train(
             defaults = []
         files[:0] = defaults
     requests: list[LabelledRequest] = []
+    presumed: list[LabelledRequest] = []
     test_learnt = 0
     if not clause_only:
         old = paths.corpus_dir(labels_policy, root) if labels_policy != policy_id else None
@@ -82,7 +83,8 @@ def train(
             ),
         )
         _report(examples.warnings, examples.notes)
-        reconciled = reconcile(examples.requests + _presumed_out(examples.requests, files, root))
+        presumed = _presumed_out(files, root)
+        reconciled = reconcile(examples.requests + presumed)
         _report(*reconcile_messages(reconciled))
         requests = reconciled.requests
         test_learnt = len(reconciled.test_learnt)
@@ -96,6 +98,17 @@ def train(
             "warning: no in-scope labelled request in the dev split to learn items from "
             f"({plural(n_dev, 'dev row')} out of scope, {plural(n_test, 'test row')} only "
             "scored); training a clause-only model",
+            file=sys.stderr,
+        )
+    if presumed:
+        print(
+            f"{len(presumed)} review-sheet programmes with no cyber term and not annotated are "
+            + (
+                "not used: a clause-only model has no scope model to teach"
+                if only_clauses
+                else f"learnt from as out of scope "
+                f"({sum(r.split == 'dev' for r in presumed)} of them dev)"
+            ),
             file=sys.stderr,
         )
     _note_rare_labels(requests, only_clauses)
@@ -166,21 +179,13 @@ def _report(warnings: list[str], notes: list[str]) -> None:
         print(line, file=sys.stderr)
 
 
-def _presumed_out(
-    requests: list[LabelledRequest], files: list[Path], root: Path
-) -> list[LabelledRequest]:
+def _presumed_out(files: list[Path], root: Path) -> list[LabelledRequest]:
     """The review-sheet programmes presumed out of scope (see dataset.presumed_out), when
     the annotated review sheets are among the labelled files and the download is here."""
     sheets, texts = paths.labelled_review_sheets(root), paths.review_sheet_texts(root)
     if sheets not in files or not texts.is_file():
         return []
-    presumed = presumed_out(texts, annotated_ids(sheets))
-    print(
-        f"{len(presumed)} review-sheet programmes with no cyber term and not annotated are "
-        f"learnt from as out of scope ({sum(r.split == 'dev' for r in presumed)} of them dev)",
-        file=sys.stderr,
-    )
-    return presumed
+    return presumed_out(texts, annotated_ids(sheets))
 
 
 def metric_lines(metrics: dict) -> list[str]:
