@@ -331,9 +331,15 @@ def review_policy(path: str | Path) -> str | None:
         if REVIEW_POLICY_COLUMN not in table.columns:
             return None
         at = table.columns.index(REVIEW_POLICY_COLUMN)
-        found = sorted({cell_text(row.cells[at]).strip() for row in table.rows} - {""})
+        return sheet_policy(path, [cell_text(row.cells[at]) for row in table.rows])
     finally:
         table.close()
+
+
+def sheet_policy(path: str | Path, values: Iterable[str]) -> str | None:
+    """The one policy a review sheet's ``policy`` cells name (blanks aside), ``None`` if
+    they name none; several is an error."""
+    found = sorted({v.strip() for v in values} - {""})
     if len(found) > 1:
         raise InputFileError(
             f"{path}: its {REVIEW_POLICY_COLUMN} column names several policies "

@@ -81,6 +81,12 @@ def wilson(hits: int, n: int, level: float = 0.95) -> dict:
     return {"hits": int(hits), "n": int(n), "low": float(ci.low), "high": float(ci.high)}
 
 
+def figure_text(x: float | None) -> str:
+    """A figure as printed: three decimals, or n/a where no row measured it (the precision
+    of a filter that flagged none, a file with no out-of-scope row), never 'nan'."""
+    return "n/a" if x is None or x != x else f"{x:.3f}"
+
+
 def interval_text(interval: dict | None) -> str:
     """``0.58–0.90 (18/23)``: a :func:`wilson` interval as printed ("n/a" without one)."""
     if not interval or not interval.get("n"):

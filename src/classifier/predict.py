@@ -44,14 +44,13 @@ class Prediction:
     scope_sentence: str = ""
 
 
-def check_fraction(value: float | None, option: str) -> None:
-    """Refuse a probability option outside [0, 1] (NaN too, or not a number), naming it:
-    every command and the Predictor check here, so ``--min-confidence 5`` is refused alike
-    everywhere."""
-    if value is None:
+def check_fraction(value: float | None, option: str, required: bool = False) -> None:
+    """Refuse a probability option outside [0, 1] (NaN too, or not a number; None where
+    ``required``), naming it: every command and the Predictor check here, so
+    ``--min-confidence 5`` is refused alike everywhere."""
+    if value is None and not required:
         return
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    if not number or not 0.0 <= value <= 1.0:
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 0.0 <= value <= 1.0:
         raise InputFileError(f"{option} must be between 0 and 1")
 
 
@@ -102,7 +101,7 @@ class Predictor:
     ) -> None:
         _check_settings(top_k, level, n_evidence)
         check_fraction(min_confidence, "min_confidence")
-        check_fraction(set_threshold if set_threshold is not None else -1.0, "set_threshold")
+        check_fraction(set_threshold, "set_threshold", required=True)
         check_fraction(scope_threshold, "scope_threshold")
         self.model = model
         self.policy = policy

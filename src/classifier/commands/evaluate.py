@@ -6,10 +6,12 @@ import json
 import sys
 from pathlib import Path
 
+from ..dataset import sheet_policy
 from ..errors import InputFileError, LabelError, OutputFileError
 from ..hierarchy import level_of
 from ..labels import check_labels, parse_labels
 from ..metrics import Scored, compute_metrics, interval_text, json_safe, scope_metrics
+from ..metrics import figure_text as figure
 from ..paths import model_dir as default_model_dir
 from ..paths import model_ref, project_root
 from ..predict import Predictor, card_min_confidence, check_fraction
@@ -90,10 +92,10 @@ def evaluate(
     policy_idx = (
         table.columns.index(REVIEW_POLICY_COLUMN) if REVIEW_POLICY_COLUMN in table.columns else None
     )
-    sheet_policies: set[str] = set()
+    sheet_policies: list[str] = []
     for row in table.rows:
         if policy_idx is not None:
-            sheet_policies.add(cell_text(row.cells[policy_idx]).strip())
+            sheet_policies.append(cell_text(row.cells[policy_idx]))
         if split_idx is not None:
             value = cell_text(row.cells[split_idx]).strip()
             splits.add(value)
@@ -130,7 +132,7 @@ def evaluate(
             f"{table.path}: no row has split {split!r}; the splits in its 'split' column are: "
             f"{named}"
         )
-    _check_sheet_policy(table.path, sheet_policies - {""}, policy.policy_id, model_path)
+    _check_sheet_policy(table.path, sheet_policies, policy.policy_id, model_path)
     for p in problems:
         print(f"warning: {p} (row left out)", file=sys.stderr)
     if not texts:
@@ -168,12 +170,12 @@ def evaluate(
     print(
         f"n={figures['n']} (in scope {figures['n_in_scope']}, "
         f"out of scope {figures['n_out_of_scope']})  "
-        f"top1 {_num(figures['top1'])}  top3 {_num(figures['top3'])}  "
-        f"area_top1 {_num(figures['area_top1'])}  "
-        f"macro_f1 {_num(figures['macro_f1'])}  mrr {_num(figures['mrr'])}  "
-        f"ece {_num(figures['ece'])}\n"
-        f"out of scope: recall {_num(oos['recall'])}  precision {_num(oos['precision'])}  "
-        f"in-scope flagged {_num(oos['in_scope_flagged_out'])}\n"
+        f"top1 {figure(figures['top1'])}  top3 {figure(figures['top3'])}  "
+        f"area_top1 {figure(figures['area_top1'])}  "
+        f"macro_f1 {figure(figures['macro_f1'])}  mrr {figure(figures['mrr'])}  "
+        f"ece {figure(figures['ece'])}\n"
+        f"out of scope: recall {figure(oos['recall'])}  precision {figure(oos['precision'])}  "
+        f"in-scope flagged {figure(oos['in_scope_flagged_out'])}\n"
         f"  {_intervals(figures['intervals'], _REQUEST_INTERVALS)}"
     )
     if "scope" in figures:
@@ -185,17 +187,17 @@ def scope_lines(m: dict) -> str:
     """Scope figures beside the keyword filter's, as printed by evaluate."""
 
     def pr(d: dict) -> str:
-        return f"precision {_num(d['precision'])}  recall {_num(d['recall'])}"
+        return f"precision {figure(d['precision'])}  recall {figure(d['recall'])}"
 
     return (
         f"scope (IN {m['n_in']}, OUT {m['n_out']}; BORDER {m['n_border']} left out): "
         f"model {pr(m['model'])}; keyword filter サイバー|情報セキュリティ {pr(m['keyword'])}\n"
         f"  weighted to the population sampled: model {pr(m['model_weighted'])}; "
         f"keyword filter {pr(m['keyword_weighted'])}\n"
-        f"  top1 on IN {_num(m['top1_in'])}  top3 on IN {_num(m['top3_in'])}  "
-        f"ECE top-3 on IN {_num(m['slots_in']['ece_top3'])}  "
-        f"label set on IN: precision {_num(m['label_set_in']['precision'])}  "
-        f"recall {_num(m['label_set_in']['recall'])}  F1 {_num(m['label_set_in']['f1'])}\n"
+        f"  top1 on IN {figure(m['top1_in'])}  top3 on IN {figure(m['top3_in'])}  "
+        f"ECE top-3 on IN {figure(m['slots_in']['ece_top3'])}  "
+        f"label set on IN: precision {figure(m['label_set_in']['precision'])}  "
+        f"recall {figure(m['label_set_in']['recall'])}  F1 {figure(m['label_set_in']['f1'])}\n"
         f"  {_intervals(m['intervals'], _SCOPE_INTERVALS)}\n"
         f"  {_operating_points(m.get('operating_points', {}))}"
     )
@@ -274,24 +276,13 @@ def _warn_if_learnt(input: str, card: dict, row_splits: list[str]) -> None:
         )
 
 
-def _check_sheet_policy(path: str, named: set[str], model_policy: str, model_path: Path) -> None:
+def _check_sheet_policy(path: str, cells: list[str], model_policy: str, model_path: Path) -> None:
     """Refuse a review sheet whose ``policy`` column names another policy than the model's."""
-    if not named or named == {model_policy}:
+    theirs = sheet_policy(path, cells)
+    if theirs is None or theirs == model_policy:
         return
-    if len(named) > 1:
-        raise InputFileError(
-            f"{path}: its {REVIEW_POLICY_COLUMN} column names several policies "
-            f"({', '.join(sorted(named))}); a review sheet holds the labels of one policy"
-        )
-    (theirs,) = named
     raise InputFileError(
         f"{path}: its labels belong to policy {theirs} ({REVIEW_POLICY_COLUMN} column), the "
         f"model {model_path} to policy {model_policy}; evaluate it with a model of {theirs} "
         f"(--model models/{theirs})"
     )
-
-
-def _num(x: float | None) -> str:
-    """A figure as printed: three decimals, or n/a where no row measured it (precision of a
-    filter that flagged none, a sheet with no out-of-scope row), never 'nan'."""
-    return "n/a" if x is None or x != x else f"{x:.3f}"

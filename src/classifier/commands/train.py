@@ -11,7 +11,7 @@ from ..dataset import annotated_ids, presumed_out
 from ..errors import InputFileError, OutputFileError
 from ..examples import examples_for_policy
 from ..labels import LabelledRequest
-from ..metrics import interval_text
+from ..metrics import figure_text, interval_text
 from ..model import CV_FOLDS
 from ..predict import DEFAULT_MIN_CONFIDENCE, check_fraction
 from ..reconcile import reconcile, reconcile_messages
@@ -227,7 +227,7 @@ def _ci(m: dict, key: str) -> str:
 
 
 def _num(value: float | None) -> str:
-    return "  n/a" if value is None else f"{value:.3f}"
+    return figure_text(value).rjust(5)  # n/a lines up with 0.950
 
 
 def _note_rare_labels(requests: list[LabelledRequest], clause_only: bool) -> None:
