@@ -24,6 +24,7 @@ from classifier.corpus import (
 )
 from classifier.errors import LabelError, PolicyParseError
 from classifier.policy import SummaryEntry
+from classifier.vocab import Level
 
 SOURCE = "テスト用の予算重点化方針\n（本文）\n".encode()
 GENERATED = ["artefacts.jsonl", "clauses.csv", "clauses.jsonl", "corpus.json", "summary.jsonl"]
@@ -99,6 +100,49 @@ def test_clauses_csv_for_excel(tmp_path, small_policy):
 def test_read_clauses_without_a_corpus(tmp_path):
     with pytest.raises(PolicyParseError, match=r"has no clauses\.jsonl; build it with"):
         read_clauses(tmp_path)
+
+
+def _built(tmp_path, small_policy):
+    source = tmp_path / "source_in.txt"
+    source.write_bytes(SOURCE)
+    out = tmp_path / "corpus" / "t1"
+    write_corpus(small_policy, source, out)
+    return out
+
+
+def test_read_clauses_gives_levels_as_parse_policy_does(tmp_path, small_policy):
+    policy = read_clauses(_built(tmp_path, small_policy))
+    assert {type(c.level) for c in policy.clauses} == {Level}
+    assert [c.level for c in policy.clauses] == [c.level for c in small_policy.clauses]
+
+
+@pytest.mark.parametrize(
+    ("name", "edit", "message"),
+    [
+        (
+            "clauses.jsonl",
+            lambda t: t + '{"label": "(9)"\n',
+            r"clauses\.jsonl, line 9: not a record",
+        ),
+        (
+            "clauses.jsonl",
+            lambda t: t.replace('"level": "area"', '"level": "chapter"', 1),
+            r"line \d+: not a record of this corpus \('chapter' is not a valid Level\)",
+        ),
+        ("clauses.jsonl", lambda t: t.replace('"lines": ', '"lines_": ', 1), r"no 'lines'"),
+        ("summary.jsonl", lambda t: t + "[1, 2]\n", r"summary\.jsonl, line 1: not a record"),
+        ("corpus.json", lambda t: "[]", r"corpus\.json: not a record of this corpus"),
+    ],
+)
+def test_read_clauses_of_a_damaged_corpus_says_which_line_and_how_to_rebuild(
+    tmp_path, small_policy, name, edit, message
+):
+    out = _built(tmp_path, small_policy)
+    path = out / name
+    path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(PolicyParseError, match=message) as info:
+        read_clauses(out)
+    assert f"build_corpus.py {out / 'source.txt'} --policy-id t1 --out {out}" in str(info.value)
 
 
 def test_read_summary_map(tmp_path):

@@ -21,9 +21,10 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, fields
 from pathlib import Path
+from typing import TypeVar
 
 from .errors import InputFileError, LabelError, PolicyParseError
 from .labels import parse_labels
@@ -31,6 +32,9 @@ from .paths import built_policies, policies_text
 from .policy import Artefact, Clause, Policy, SummaryEntry
 from .tables import atomic_write_bytes, open_table
 from .textutil import cell_text
+from .vocab import Level
+
+T = TypeVar("T")
 
 SOURCE_NAME = "source.txt"
 SUMMARY_MAP_NAME = "summary_map.csv"
@@ -218,28 +222,62 @@ def read_clauses(corpus_dir: Path) -> Policy:
             f"`python scripts/build_corpus.py SOURCE.txt --policy-id ID --out {corpus_dir}`"
         )
     clause_fields = {f.name for f in fields(Clause)}
-    clauses = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        d = json.loads(line)
+
+    def clause(d: dict) -> Clause:
         d["path"] = tuple(d["path"])
         d["lines"] = tuple(d["lines"])
-        clauses.append(Clause(**{k: v for k, v in d.items() if k in clause_fields}))
-    summary = []
+        d["level"] = Level(d["level"])  # the same enum parse_policy gives
+        return Clause(**{k: v for k, v in d.items() if k in clause_fields})
+
+    def entry(d: dict) -> SummaryEntry:
+        d["labels"] = tuple(d["labels"])
+        return SummaryEntry(**d)
+
+    clauses = _records(path, clause)
     spath = corpus_dir / "summary.jsonl"
-    if spath.exists():
-        for line in spath.read_text(encoding="utf-8").splitlines():
-            d = json.loads(line)
-            d["labels"] = tuple(d["labels"])
-            summary.append(SummaryEntry(**d))
-    artefacts = []
+    summary = _records(spath, entry) if spath.exists() else []
     apath = corpus_dir / "artefacts.jsonl"
-    if apath.exists():
-        artefacts = [
-            Artefact(**json.loads(x)) for x in apath.read_text(encoding="utf-8").splitlines()
-        ]
-    manifest = json.loads((corpus_dir / "corpus.json").read_text(encoding="utf-8"))
-    return Policy(
-        manifest["policy_id"], manifest["title"], tuple(clauses), tuple(summary), tuple(artefacts)
+    artefacts = _records(apath, lambda d: Artefact(**d)) if apath.exists() else []
+    mpath = corpus_dir / "corpus.json"
+    try:
+        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+        policy_id, title = manifest["policy_id"], manifest["title"]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise PolicyParseError(f"{mpath}: {_damaged(exc)}; {_rebuild(corpus_dir)}") from None
+    return Policy(policy_id, title, tuple(clauses), tuple(summary), tuple(artefacts))
+
+
+def _records(path: Path, make: Callable[[dict], T]) -> list[T]:
+    """One record per line of a generated JSONL file; a line edited or damaged by hand is
+    a PolicyParseError naming it (the files are rebuilt, never meant to be edited)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyParseError(f"{path}: {_damaged(exc)}; {_rebuild(path.parent)}") from None
+    out = []
+    for no, line in enumerate(lines, start=1):
+        try:
+            out.append(make(json.loads(line)))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise PolicyParseError(
+                f"{path}, line {no}: {_damaged(exc)}; {_rebuild(path.parent)}"
+            ) from None
+    return out
+
+
+def _damaged(exc: Exception) -> str:
+    if isinstance(exc, OSError):
+        return f"cannot be read ({exc.strerror or exc})"
+    if isinstance(exc, KeyError):
+        return f"not a record of this corpus (no {exc})"
+    return f"not a record of this corpus ({exc})"
+
+
+def _rebuild(corpus_dir: Path) -> str:
+    source = corpus_dir / SOURCE_NAME
+    return (
+        "the files beside source.txt are generated: rebuild them with `python "
+        f"scripts/build_corpus.py {source} --policy-id {corpus_dir.name} --out {corpus_dir}`"
     )
 
 

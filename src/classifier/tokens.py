@@ -31,7 +31,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain, pairwise
+from itertools import chain, compress, pairwise
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -265,8 +265,10 @@ class JapaneseTokenizer:
                 for _ in range(unknown):  # ambiguous or unseen surfaces: ask in context
                     k = feats.index(None, k + 1)
                     feats[k] = self._in_context(sudachi, morphemes[k])
-                surfaces += words
-                found += feats
+                # Only morphemes with features are kept (most are particles and
+                # punctuation): ``sources`` needs no other surface, and the batch halves.
+                surfaces += compress(words, feats)
+                found += filter(None, feats)
             hits = matcher.find(cleaned) if matcher is not None and cleaned else None
             if hits:
                 surfaces += [terms[k] for _, _, k in hits]

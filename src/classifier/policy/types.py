@@ -18,7 +18,7 @@ class Clause:
     policy_id: str
     label: str
     parent: str | None
-    level: str
+    level: Level
     marker: str
     heading: str | None
     text: str
