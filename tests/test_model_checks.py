@@ -74,14 +74,63 @@ def test_an_untampered_copy_loads(tmp_path):
         (_set("label_layers", {}), "has no calibration layers"),
         (_set("label_layers.area", [1.0]), "label_layers.area has 1 values"),
         (_set("scope.anchored", [1.0, float("inf"), 0.0, 0.0, 0.0]), "scope.anchored holds"),
-        (_set("tokenizer_settings.dictionary", "small"), "cannot score a text"),
-        (_set("tokenizer_settings.mode", "Z"), "cannot score a text"),
+        (_set("tokenizer_settings.dictionary", "small"), "dictionary 'small' and mode 'C'"),
+        (_set("tokenizer_settings.dictionary", "/etc/hostname"), "the pinned core dictionary"),
+        (_set("tokenizer_settings.mode", "Z"), "mode 'Z'; a model uses"),
     ],
 )
 def test_a_model_state_that_is_no_model_is_refused_at_load(tmp_path, edit, message):
     with pytest.raises(ModelLoadError, match=message) as err:
         load_model(_tampered(tmp_path, state=edit), root=ROOT)
     assert "retrain" in str(err.value)
+
+
+def test_a_model_naming_another_dictionary_never_imports_it(tmp_path):
+    """Sudachi imports ``sudachidict_<name>``: a received folder holding that package and
+    a model naming it, run from inside the folder, must not run the package."""
+    import os
+    import subprocess
+    import sys
+
+    folder = _tampered(tmp_path, state=_set("tokenizer_settings.dictionary", "planted"))
+    marker = tmp_path / "ran"
+    package = folder / "sudachidict_planted"
+    package.mkdir()
+    (package / "__init__.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    (folder / "r.csv").write_text("事業名\n情報システムのセキュリティ対策\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "classifier", "classify", "r.csv", "--model", ".", "-o", "o.csv"],
+        cwd=folder,
+        env={**os.environ, "CLASSIFIER_HOME": str(ROOT)},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode != 0 and "the pinned core dictionary" in done.stderr
+    assert not marker.exists()
+
+
+def test_python_m_never_imports_a_dependency_from_the_working_folder(tmp_path):
+    """``python -m`` puts the working folder on the import path: a package there named like
+    a dependency (here the dictionary package) must not be the one imported."""
+    import os
+    import subprocess
+    import sys
+
+    marker = tmp_path / "ran"
+    package = tmp_path / "sudachidict_core"
+    package.mkdir()
+    (package / "__init__.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    (tmp_path / "r.csv").write_text("事業名,事業概要\nA,情報システムの監視\n", encoding="utf-8")
+    command = ["classify", "r.csv", "-o", "o.csv", "--model", str(MODEL_DIR)]
+    done = subprocess.run(
+        [sys.executable, "-m", "classifier", *command],
+        cwd=tmp_path,
+        env={**os.environ, "CLASSIFIER_HOME": str(ROOT)},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert not marker.exists()
 
 
 def _nan_idf(a):

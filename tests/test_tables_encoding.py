@@ -121,10 +121,12 @@ STRAY = [b"\x82", b"\xa0", b"\x8e", b"\xff", b"\xc3", b"\xe3", b"\x95"]
         min_size=1,
         max_size=2,
     ),
+    bom=st.booleans(),
 )
-def test_mostly_utf8_files_keep_their_good_rows(tmp_path_factory, n_rows, strays):
+def test_mostly_utf8_files_keep_their_good_rows(tmp_path_factory, n_rows, strays, bom):
     """Up to two stray bytes anywhere in the text cells: the rows without one come back
-    exactly as written, the rows with one are marked as errors."""
+    exactly as written, the rows with one are marked as errors; with a byte-order mark
+    (Excel's CSV UTF-8) as without."""
     texts = [GOOD[i % len(GOOD)] + f"その{i}" for i in range(n_rows)]
     inserted: dict[int, dict[int, bytes]] = {}
     for row, at, byte in strays:
@@ -138,9 +140,9 @@ def test_mostly_utf8_files_keep_their_good_rows(tmp_path_factory, n_rows, strays
     bad_rows = set(inserted)
     data = b"id,text\r\n" + b"".join(b"%d," % i + c + b"\r\n" for i, c in enumerate(cells))
     path = tmp_path_factory.mktemp("enc") / "mixed.csv"
-    path.write_bytes(data)
+    path.write_bytes((codecs.BOM_UTF8 if bom else b"") + data)
     table = open_table(str(path))
-    assert table.encoding == "utf-8"
+    assert table.encoding == ("utf-8-sig" if bom else "utf-8")
     assert any("read as UTF-8 though some bytes are not" in n for n in table.notes)
     rows = list(table.rows)
     assert [r.cells[0] for r in rows] == [str(i) for i in range(n_rows)]

@@ -55,6 +55,14 @@ def check_runs(model: PolicyClassifier, model_dir: Path, retrain: str) -> None:
 def check_values(model: PolicyClassifier, arrays: dict[str, np.ndarray]) -> None:
     """Numbers a model cannot hold: NaN or infinity anywhere, thresholds outside 0–1,
     calibration layers of another length than :mod:`calibration` applies."""
+    settings = model.tokenizer_.settings
+    # Sudachi imports the package ``sudachidict_<dictionary>`` and reads a path as a
+    # dictionary file: a model names only the pinned one, never code or a file to load.
+    if settings.dictionary != "core" or settings.mode not in ("A", "B", "C"):
+        raise ValueError(
+            f"its tokenizer settings name dictionary {settings.dictionary!r} and mode "
+            f"{settings.mode!r}; a model uses the pinned core dictionary and mode A, B or C"
+        )
     for name, array in arrays.items():
         if array.dtype.kind in "fc" and not np.isfinite(array).all():
             raise ValueError(f"{name} holds values that are not finite numbers")

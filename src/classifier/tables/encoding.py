@@ -79,7 +79,15 @@ def detect_encoding(stream: IO[bytes]) -> tuple[str, str]:
     head = stream.read(4)
     stream.seek(0)
     if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig", "strict"
+        # Excel's "CSV UTF-8" (and classify's own output): UTF-8 for certain, so a stray
+        # byte marks its row, as in a UTF-8 file without the mark, instead of stopping.
+        try:
+            stream.read().decode("utf-8-sig")
+            return "utf-8-sig", "strict"
+        except UnicodeDecodeError:
+            return "utf-8-sig", "replace"
+        finally:
+            stream.seek(0)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16", "strict"
     data = stream.read()
