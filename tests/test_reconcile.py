@@ -26,8 +26,8 @@ def test_a_test_row_another_file_teaches_is_not_scored():
     assert out.test_learnt == ("A1 (requests)",)
     warnings, notes = reconcile_messages(out)
     assert warnings == [
-        "left out of the model card's test figures, because another labelled file teaches "
-        "the same text in its dev split: 1 test-split row (A1 (requests))"
+        "left out of the model card's test figures, because a labelled file (the same or "
+        "another) teaches the same text in its dev split: 1 test-split row (A1 (requests))"
     ]
     assert notes == []
 
@@ -77,6 +77,27 @@ def test_rows_of_one_file_are_never_merged():
     out = reconcile(rows)
     assert out.requests == rows
     assert reconcile_messages(out) == ([], [])
+
+
+def test_a_test_row_whose_text_its_own_file_teaches_in_dev_is_not_scored():
+    rows = [
+        req("T1", "政府機関の監視", ["(1)①"], "mine", split="test"),
+        req("T2", "市町村の訓練", ["(1)②"], "mine", split="test"),
+        req("D1", "政府機関の　監視", ["(1)①"], "mine"),  # the same text, a copy in dev
+        req("D2", "政府機関の監視", ["(1)①"], "mine"),  # two dev copies both stay
+    ]
+    out = reconcile(rows)
+    assert [r.id for r in out.requests] == ["T2", "D1", "D2"]
+    assert out.test_learnt == ("T1 (mine)",)
+    # and where another file holds a copy too, the kept file's own test copy goes as well
+    rows = [
+        req("X", "政府機関の監視", ["(1)①"], "other", split="test"),
+        req("T1", "政府機関の監視", ["(1)①"], "mine", split="test"),
+        req("D1", "政府機関の監視", ["(1)①"], "mine"),
+    ]
+    out = reconcile(rows)
+    assert [r.id for r in out.requests] == ["D1"]
+    assert sorted(out.test_learnt) == ["T1 (mine)", "X (other)"]
 
 
 def test_a_presumed_out_programme_yields_to_an_annotation_and_is_counted():

@@ -123,8 +123,8 @@ def test_reviewing_held_out_requests_keeps_the_card_honest(tmp_path, monkeypatch
     err = capsys.readouterr().err
     ids = ", ".join(f"{r['request_id']} (requests)" for r in rows)
     assert (
-        "warning: left out of the model card's test figures, because another labelled file "
-        f"teaches the same text in its dev split: 5 test-split rows ({ids})"
+        "warning: left out of the model card's test figures, because a labelled file (the "
+        f"same or another) teaches the same text in its dev split: 5 test-split rows ({ids})"
     ) in err
     card = json.loads((tmp_path / "models/after/model_card.json").read_text(encoding="utf-8"))
     assert card["labelled"]["n_test_learnt_elsewhere"] == 5

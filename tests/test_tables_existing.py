@@ -49,3 +49,39 @@ def test_the_format_given_is_the_one_read(tmp_path):
     path = tmp_path / "o.txt"  # a name that says nothing: --output-format said tsv
     path.write_text("label_1\tstatus\n(1)①\tok\n")
     assert check_replaceable(path, "-o", ours=OURS, fmt="tsv") is True
+
+
+def test_a_column_the_run_would_not_write_is_an_analysts_addition(tmp_path):
+    path = tmp_path / "old.csv"
+    path.write_text("事業名,label_1,status,担当メモ\n監視,(2)③ⅰ,ok,\n", encoding="utf-8")
+    written = ["事業名", "label_1", "status"]
+    with pytest.raises(
+        OutputFileError, match=r"has column\(s\) this run does not write \(担当メモ\)"
+    ):
+        check_replaceable(path, "-o", ours=OURS, columns=written)
+    assert check_replaceable(path, "-o", ours=OURS, columns=[*written, "担当メモ"]) is True
+    assert check_replaceable(path, "-o", ours=OURS, columns=written, force=True) is True
+
+
+def _workbook(path, *, by_this_tool: bool) -> None:
+    from openpyxl import Workbook
+
+    from classifier.tables.xlsx_save import save_workbook
+
+    wb = Workbook()
+    wb.active.append(["事業名", "label_1", "status"])
+    wb.active.append(["監視", "(2)③ⅰ", "ok"])
+    if by_this_tool:
+        save_workbook(wb, path)
+    else:
+        wb.save(path)  # as Excel would: the time of saving in the document properties
+
+
+def test_a_workbook_saved_since_by_another_program_is_refused(tmp_path):
+    ours, edited = tmp_path / "ours.xlsx", tmp_path / "edited.xlsx"
+    _workbook(ours, by_this_tool=True)
+    _workbook(edited, by_this_tool=False)
+    assert check_replaceable(ours, "-o", ours=OURS) is True
+    with pytest.raises(OutputFileError, match=r"saved by another program \(such as Excel\)"):
+        check_replaceable(edited, "-o", ours=OURS)
+    assert check_replaceable(edited, "-o", ours=OURS, force=True) is True

@@ -40,11 +40,12 @@ def reconcile(requests: Sequence[LabelledRequest]) -> Reconciled:
     scored as held-out, and an analyst's later correction replaces an earlier label.
 
     Rows of one file are never merged with each other (a download may repeat a
-    programme). Across files, for each text: a row presumed out of scope yields to any
-    annotated one; if any copy is in the dev split the text is learnt from, with the
-    labels of the last dev copy (files are read in the order given: a reviewed sheet
-    passed with ``--labelled`` comes after the bundled files), and its test copies are
-    not scored; otherwise the last test copy is scored. Input order is kept otherwise.
+    programme), but a test row whose text a dev row teaches is not scored. Across files,
+    for each text: a row presumed out of scope yields to any annotated one; if any copy is
+    in the dev split the text is learnt from, with the labels of the last dev copy (files
+    are read in the order given: a reviewed sheet passed with ``--labelled`` comes after
+    the bundled files), and its test copies are not scored; otherwise the last test copy
+    is scored. Input order is kept otherwise.
     """
     groups: dict[str, list[int]] = {}
     for i, r in enumerate(requests):
@@ -56,6 +57,13 @@ def reconcile(requests: Sequence[LabelledRequest]) -> Reconciled:
     repeats = presumed_annotated = 0
     for members in groups.values():
         if len({requests[i].source for i in members}) < 2:
+            # One file's copies stay apart, but a text its dev split teaches is never
+            # scored as held out, whichever file holds the test copy.
+            if any(requests[i].split != "test" for i in members):
+                for i in members:
+                    if requests[i].split == "test":
+                        drop.add(i)
+                        test_learnt.append(f"{requests[i].id} ({requests[i].source})")
             continue
         annotated = [i for i in members if requests[i].source != PRESUMED_SOURCE]
         if annotated and len(annotated) < len(members):
@@ -73,6 +81,9 @@ def reconcile(requests: Sequence[LabelledRequest]) -> Reconciled:
         for i in members:
             r = requests[i]
             if r.source == keep_source:
+                if r.split == "test" and dev:
+                    drop.add(i)
+                    test_learnt.append(f"{r.id} ({r.source})")
                 continue
             drop.add(i)
             if r.split == "test" and dev:
@@ -107,8 +118,8 @@ def reconcile_messages(result: Reconciled) -> tuple[list[str], list[str]]:
     if result.test_learnt:
         warnings.append(
             _listed(
-                "left out of the model card's test figures, because another labelled file "
-                "teaches the same text in its dev split",
+                "left out of the model card's test figures, because a labelled file (the "
+                "same or another) teaches the same text in its dev split",
                 "test-split row",
                 result.test_learnt,
                 ", ",

@@ -119,7 +119,9 @@ def _check_options(opts: ClassifyOptions) -> None:
         )
 
 
-def _output_path(opts: ClassifyOptions, out_fmt: str, replaced: list[str]) -> Path | None:
+def _output_path(
+    opts: ClassifyOptions, out_fmt: str, replaced: list[str], columns: list[str]
+) -> Path | None:
     """Where the output goes (``None``: standard output); checked against every input and
     every other output of the run, and against replacing an analyst's file (the existing
     outputs it will replace are added to ``replaced``)."""
@@ -132,7 +134,9 @@ def _output_path(opts: ClassifyOptions, out_fmt: str, replaced: list[str]) -> Pa
     check_outputs(
         [("-o", out_path), ("--review", opts.review)], inputs=[opts.input, opts.budget, opts.cited]
     )
-    if check_replaceable(out_path, "-o", ours=OUTPUT_MARK_COLUMNS, fmt=out_fmt, force=opts.force):
+    if check_replaceable(
+        out_path, "-o", ours=OUTPUT_MARK_COLUMNS, fmt=out_fmt, force=opts.force, columns=columns
+    ):
         replaced.append(str(out_path))
     if check_replaceable(
         opts.review,
@@ -180,7 +184,7 @@ def classify(opts: ClassifyOptions) -> int:
         detect_format(opts.output) if opts.output and opts.output != "-" else table.format
     )
     replaced: list[str] = []
-    out_path = _output_path(opts, out_fmt, replaced)
+    out_path = _output_path(opts, out_fmt, replaced, [*table.columns, *added])
     text_idx = [table.columns.index(c) for c in text_columns]
     id_idx = table.columns.index(id_column) if id_column else None
 

@@ -2,7 +2,9 @@
 
 Re-running a command over its own earlier output is routine and replaces it (with a note).
 Anything else is someone's work: a file the tool did not write (a typo in ``-o`` naming
-the analyst's workbook), or a review sheet whose accepted_label or comment cells an
+the analyst's workbook), a workbook saved in Excel since (an analyst's edits, notes, a
+sheet of their own), a file holding a column the run would not write (an analyst's
+accepted_label or 担当メモ), or a review sheet whose accepted_label or comment cells an
 analyst has filled in. Those are refused unless the user says ``--force``.
 """
 
@@ -16,7 +18,8 @@ from pathlib import Path
 from ..errors import ClassifierError, OutputFileError
 from ..textutil import cell_text, plural
 from .header import column_key, one_line
-from .read import open_table
+from .read import detect_format, open_table
+from .xlsx_save import saved_elsewhere
 
 
 def check_replaceable(
@@ -27,13 +30,15 @@ def check_replaceable(
     entries: Sequence[str] = (),
     fmt: str | None = None,
     force: bool = False,
+    columns: Sequence[str] | None = None,
 ) -> bool:
     """True if ``path`` exists and will be replaced; raise :class:`OutputFileError` if it
     must not be.
 
     ``ours`` are columns every file this command writes has; ``entries`` are columns an
     analyst fills in, so a file with any of them non-empty holds work that would be lost.
-    ``fmt`` is the format the file is read as (default: from its name).
+    ``fmt`` is the format the file is read as (default: from its name). ``columns``, if
+    given, are every column the run will write: a file holding another was added to.
     """
     if path is None or str(path) == "-" or not os.path.isfile(path):
         return False
@@ -50,6 +55,16 @@ def check_replaceable(
                     f"{option} {path} already exists and was not written by this tool (it "
                     f"has no {' or '.join(map(one_line, missing))} column); {retry}"
                 )
+            if columns is not None:
+                written = {column_key(c) for c in columns}
+                extra = [c for c, k in zip(table.columns, keys, strict=True) if k not in written]
+                if extra:
+                    raise OutputFileError(
+                        f"{option} {path} already exists and has column(s) this run does "
+                        f"not write ({', '.join(map(one_line, extra[:5]))}"
+                        f"{' …' if len(extra) > 5 else ''}), an analyst's additions that "
+                        f"would be lost; {retry}"
+                    )
             where = [keys.index(column_key(c)) for c in entries if column_key(c) in keys]
             filled = sum(
                 any(i < len(row.cells) and cell_text(row.cells[i]).strip() for i in where)
@@ -68,6 +83,11 @@ def check_replaceable(
         raise OutputFileError(
             f"{option} {path} already exists and holds an analyst's "
             f"{' or '.join(entries)} in {plural(filled, 'row')}, which would be lost; {retry}"
+        )
+    if (fmt or detect_format(str(path))) == "xlsx" and saved_elsewhere(Path(path)):
+        raise OutputFileError(
+            f"{option} {path} already exists and was saved by another program (such as "
+            f"Excel) since this tool wrote it, so it may hold an analyst's work; {retry}"
         )
     return True
 
