@@ -512,6 +512,46 @@ def test_hand_made_duplicate_of(tmp_path):
     assert [r[: len(RS_HEADER)] for r in table[1:]] == rows
 
 
+def test_two_years_pasted_together_are_two_programmes_each(tmp_path):
+    """A programme repeats once a year in two years' downloads pasted together: each
+    year's row counts in the summary, and repeats are within a year only."""
+    rows = [
+        rs_row("101", LOCAL, year="2023"),  # 2
+        rs_row("102", CRIME, year="2023"),  # 3
+        rs_row("101", LOCAL),  # 4: 2024, a programme of its own
+        rs_row("0101", LOCAL, "科学技術振興費"),  # 5 → 4 (2024 again; 0101 is 101)
+        rs_row("102", CRIME),  # 6: 2024
+    ]
+    budget_rows = [
+        ["レビューシート", "101", "甲", "2023", "1000", "2000", ""],
+        ["レビューシート", "102", "乙", "2023", "30", "40", ""],
+        ["レビューシート", "101", "甲", "2024", "1200", "1500", ""],
+        ["レビューシート", "102", "乙", "2024", "300", "0", ""],
+    ]
+    src = tmp_path / "1-2.csv"
+    src.write_bytes(csv_bytes(RS_HEADER, rows))
+    budget = tmp_path / "2-1.csv"
+    budget.write_bytes(csv_bytes(BUDGET_HEADER, budget_rows))
+    out = tmp_path / "out.xlsx"
+    rc, err = run_classify([src, "--budget", budget, "-o", out])
+    assert rc == 0, err
+    assert "1 row repeats an earlier 予算事業ID of the same 事業年度" in err
+    assert "the file holds 2 事業年度 (2023, 2024)" in err
+    classified = read_xlsx_values(out, "classified")
+    header = list(classified[0])
+    at = [header.index(c) for c in ("duplicate_of", "budget_initial_yen", "budget_counted")]
+    assert [[blank(r[i]) for i in at] for r in classified[1:]] == [
+        ["", 1000, 1],
+        ["", 30, 1],
+        ["", 1200, 1],
+        [4, 1200, 0],
+        ["", 300, 1],
+    ]
+    summary = {(r[0], r[1]): r[3:6] for r in read_xlsx_values(out, "summary")[1:]}
+    assert summary["(2)②ⅲ", "target"] == (2, 2200, 3500)  # 101 in 2023 and in 2024
+    assert summary["(2)①ⅳ", "target"] == (2, 330, 40)
+
+
 def test_budget_on_a_table_that_is_not_a_review_sheet(tmp_path, hand_files):
     _, budget = hand_files
     src = tmp_path / "requests.csv"

@@ -28,7 +28,7 @@ from ..report import (
     row_summary_fields,
     write_review_sheet,
 )
-from ..sources import resolve_columns, rs
+from ..sources import resolve_columns
 from ..sources.export_columns import ExportColumns
 from ..store import load_model
 from ..summary import SUMMARY_COLUMNS, SUMMARY_SHEET, BudgetSummary
@@ -322,42 +322,13 @@ def _run_notes(
             f"{plural(writer.replaced.count, 'character')} {opts.output_encoding} cannot hold "
             f"were written as {writer.replaced.mark}"
         )
-    if extras.duplicates:
-        zero = f", and {rs.BUDGET_COUNTED_COLUMN} is 0 on its repeats" if extras.budgets else ""
-        out.append(
-            f"{plural(extras.duplicates, 'row')} repeat an earlier {rs.ID} "
-            f"({rs.DUPLICATE_COLUMN} names the row repeated; a programme counts once in the "
-            f"summary{zero})"
-        )
-    if opts.budget:
-        out += extras.budget_notes(opts.budget)
-    if extras.no_id:
-        joined = " or ".join(
-            o for o, f in (("--budget", opts.budget), ("--cited", opts.cited)) if f
-        )
-        out.append(
-            f"{plural(extras.no_id, 'row')} {'has' if extras.no_id == 1 else 'have'} no "
-            f"{rs.ID}, so {joined} could join nothing to "
-            f"{'it' if extras.no_id == 1 else 'them'} (their cells are empty)"
-        )
+    out += extras.notes(opts.budget, opts.cited)
     if extras.budgets is not None and out_fmt != "xlsx":
         out.append(
             f"the budget summary per policy label is a sheet of Excel output (-o FILE.xlsx); "
             f"for this {out_fmt.upper()} file, scripts/show_results.py prints it"
         )
-    if extras.citations is not None:
-        missing = extras.missing_cited
-        out.append(
-            f"{plural(extras.n_cited, 'row')} cite a cybersecurity policy, law or plan in "
-            f"{opts.cited} ({rs.CITED_COLUMN}), {cited_out} of them out_of_scope (worth a "
-            f"look: the citation does not change in_scope)"
-            + (
-                f"; {plural(missing, 'programme')} {'is' if missing == 1 else 'are'} not in "
-                f"that file at all"
-                if missing
-                else ""
-            )
-        )
+    out += extras.cited_notes(opts.cited, cited_out)
     return out
 
 

@@ -33,7 +33,7 @@ class ExportColumns:
                     f"{option} joins on {rs.ID} and {rs.YEAR}, which the input does not have; "
                     f"use it with the review-sheet download (1-2_RS_…_事業概要等)"
                 )
-        if budget or cited:
+        if budget or cited or (review_sheet and rs.YEAR in columns):
             self._id = columns.index(rs.ID)
             self._year = columns.index(rs.YEAR)
         self._budget_at = len(self.columns)  # where the amounts sit among the added cells
@@ -43,7 +43,8 @@ class ExportColumns:
         if cited:
             self.citations = rs.read_citations(cited)
             self.columns.append(rs.CITED_COLUMN)
-        self._seen: dict[str, int] = {}
+        self._seen: dict[tuple[str, str] | str, int] = {}
+        self.years: set[str] = set()  # the 事業年度 of the rows with an id
         self._budget_seen: set[tuple[str, str]] = set()
         self.duplicates = 0
         self.n_cited = 0
@@ -98,8 +99,12 @@ class ExportColumns:
         if key is not None and not ident:
             self.no_id += 1
         if self.review_sheet:
-            # The Excel row (header = row 1) of the first row with this id.
-            first = self._seen.setdefault(ident, row.line) if ident else row.line
+            # The Excel row (header = row 1) of the first row of this programme: the same
+            # 予算事業ID in the same 事業年度 (two years' downloads pasted together repeat
+            # every id, once a year, and each year's row is a programme of its own).
+            if ident and key is not None:
+                self.years.add(key[1])
+            first = self._seen.setdefault(key or ident, row.line) if ident else row.line
             repeat = first != row.line
             self.duplicates += repeat
             out.append(first if repeat else "")
@@ -127,6 +132,51 @@ class ExportColumns:
                 self._missing_cited.add(key)
             out.append("; ".join(names))
         return out
+
+    def notes(self, budget: str | None, cited: str | None) -> list[str]:
+        """What the analyst should know about repeated programmes and the joins."""
+        out = []
+        if self.duplicates:
+            zero = f", and {rs.BUDGET_COUNTED_COLUMN} is 0 on its repeats" if budget else ""
+            out.append(
+                f"{plural(self.duplicates, 'row')} "
+                f"{'repeats' if self.duplicates == 1 else 'repeat'} an earlier {rs.ID} of "
+                f"the same {rs.YEAR} ({rs.DUPLICATE_COLUMN} names the row repeated; a "
+                f"programme counts once in the summary{zero})"
+            )
+        if len(self.years) > 1:
+            out.append(
+                f"the file holds {len(self.years)} {rs.YEAR} ({', '.join(sorted(self.years))})"
+                ": a programme is counted once a year, so the summary adds the years "
+                "together; classify each year's rows apart for a year's totals"
+            )
+        if budget:
+            out += self.budget_notes(budget)
+        if self.no_id:
+            joined = " or ".join(o for o, f in (("--budget", budget), ("--cited", cited)) if f)
+            out.append(
+                f"{plural(self.no_id, 'row')} {'has' if self.no_id == 1 else 'have'} no "
+                f"{rs.ID}, so {joined} could join nothing to "
+                f"{'it' if self.no_id == 1 else 'them'} (their cells are empty)"
+            )
+        return out
+
+    def cited_notes(self, cited: str | None, cited_out: int) -> list[str]:
+        """How many rows cite a cybersecurity policy, and how many of those are out."""
+        if self.citations is None:
+            return []
+        missing = self.missing_cited
+        return [
+            f"{plural(self.n_cited, 'row')} cite a cybersecurity policy, law or plan in "
+            f"{cited} ({rs.CITED_COLUMN}), {cited_out} of them out_of_scope (worth a "
+            f"look: the citation does not change in_scope)"
+            + (
+                f"; {plural(missing, 'programme')} {'is' if missing == 1 else 'are'} not in "
+                f"that file at all"
+                if missing
+                else ""
+            )
+        ]
 
     def budget_notes(self, budget: str) -> list[str]:
         """What the join with the 2-1 file (named ``budget``) left unknown, and why."""
