@@ -73,6 +73,7 @@ def annotated() -> list[dict[str, str]]:
         ("―", None),
         ("△1,000", -1000),  # △ and ▲: the minus sign of Japanese budget documents
         ("▲ 500", -500),
+        (1.2345e16, 12345000000000000),  # a number cell beyond str()'s plain digits
     ],
 )
 def test_yen_reads_whole_yen(cell, expected):
@@ -82,6 +83,12 @@ def test_yen_reads_whole_yen(cell, expected):
 @pytest.mark.parametrize("cell", ["12.5", "0.01", "abc", "1-2", "百万", "NaN", "Infinity", "△"])
 def test_yen_refuses_what_is_not_a_whole_amount(cell):
     with pytest.raises(ValueError, match="not"):
+        rs.yen(cell)
+
+
+@pytest.mark.parametrize("cell", ["2.10238E+08", "1.23457e+11", "１Ｅ５", "1e3"])
+def test_yen_refuses_exponent_notation_that_may_have_lost_digits(cell):
+    with pytest.raises(ValueError, match="exponent notation, which may have lost digits"):
         rs.yen(cell)
 
 

@@ -125,6 +125,14 @@ def yen(value: object) -> int | None:
         return None
     if text.startswith(_MINUS):
         text = "-" + text[1:].strip()
+    if isinstance(value, str) and "e" in text.lower() and not text.lower().startswith("inf"):
+        # How Excel shows a long number in a narrow General column, and saves it so in
+        # CSV: 2.10238E+08 keeps six digits of 211,200,000. (A number cell is exact.)
+        raise ValueError(
+            f"{value!r} is in exponent notation, which may have lost digits (Excel writes a "
+            "long number so when its column is narrow); save the file again with the "
+            "amount columns formatted as numbers"
+        )
     try:
         amount = Decimal(text)
     except InvalidOperation as exc:
