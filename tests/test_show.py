@@ -242,6 +242,25 @@ def test_a_cell_with_line_breaks_stays_on_its_row(tmp_path, capsys):
     assert lines[2] == ""  # then the blank line before the summary
 
 
+def test_control_characters_and_lone_surrogates_never_reach_the_terminal(tmp_path, capsys):
+    """A file someone sent may hold an escape sequence (which would recolour or retitle the
+    terminal) or, in JSON, a lone surrogate (which no terminal encodes): shown as �."""
+    import json
+
+    src = tmp_path / "odd.jsonl"
+    src.write_text(
+        json.dumps({"事業名": "政府機関の監視\u001b]0;x\u0007\ud800", "事業概要": "監視を行う"})
+        + "\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "odd.out.jsonl"
+    assert run_classify([src, "-o", out, "-q"])[0] == 0
+    assert show_results_main([str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "\x1b" not in printed and "\x07" not in printed
+    assert "政府機関の監視�]0;x��" in printed
+
+
 def test_an_output_of_another_policy_version_is_said(tmp_path, capsys):
     """Rows whose heading_1 is not the policy's heading for their label were classified
     under another version: show-results says so (r4's (2)③ may be another item)."""

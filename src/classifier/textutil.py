@@ -99,6 +99,14 @@ _SENTENCE_BOUNDARY = re.compile(r"(?<=[。！？!?])|\n")
 MAX_CHUNK_BYTES = 4096
 
 
+def terminal_text(value: object) -> str:
+    """A cell as one line for a terminal: control characters (an escape sequence a file
+    someone sent could hold) and lone surrogates (which no terminal can encode) become
+    �, and runs of blanks one space."""
+    text = _SURROGATE.sub("\ufffd", _CONTROL.sub("\ufffd", cell_text(value)))
+    return " ".join(text.split())
+
+
 def clean_text(text: object) -> str:
     """NFKC-normalise and drop control, zero-width and lone-surrogate characters.
 

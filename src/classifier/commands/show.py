@@ -11,7 +11,7 @@ from ..predict import display_heading
 from ..sources import rs
 from ..summary import SUMMARY_COLUMNS, SUMMARY_SHEET, BudgetSummary
 from ..tables import open_table
-from ..textutil import cell_text, display_width, plural
+from ..textutil import cell_text, display_width, plural, terminal_text
 from ..vocab import REVIEW_LABEL_COLUMN, Status
 
 NAME_COLUMNS = ("事業名", "text", "事業概要")
@@ -21,7 +21,7 @@ MAX_ROWS = 40  # beyond this many rows, only the in-scope ones are listed
 def _fit(text: str, width: int) -> str:
     """``text`` on one line (a review sheet's text cell holds 事業名 and 事業概要 on two),
     padded or cut to ``width`` display columns."""
-    text = " ".join(text.split())
+    text = terminal_text(text)
     out, used = "", 0
     for ch in text:
         w = display_width(ch)
@@ -89,7 +89,7 @@ def show_results(path: str, policy: str = "r3", summary_only: bool = False) -> i
                 _two_places(cell(r, "confidence_1")),
                 _two_places(cell(r, "in_scope")),
                 _fit(cell(r, "heading_1"), 40),
-                cell(r, "status"),
+                terminal_text(cell(r, "status")),
             )
         if len(listed) < len(rows):
             print(f"({len(listed)} of {len(rows)} rows shown: those not out of scope)")
@@ -100,7 +100,7 @@ def show_results(path: str, policy: str = "r3", summary_only: bool = False) -> i
     for s in summary_rows:
         if s[3] or s[6]:
             # An empty budget cell: no amounts were joined (a 0 would read as 0 yen).
-            print("  ".join("-" if v is None or v == "" else str(v) for v in s))
+            print("  ".join("-" if v is None or v == "" else terminal_text(v) for v in s))
         else:
             hidden += 1
     if hidden:
