@@ -104,8 +104,18 @@ def test_duplicate_and_empty_header_cells_get_distinct_names():
         "text.3",
         "id",
     ]
-    # A real column already named like a renamed duplicate is not overwritten.
-    assert column_names(["a", "a", "a.2"]) == ["a", "a.2", "a.2.2"]
+    # A real column already named like a renamed duplicate or blank keeps its name, before
+    # or after the repeat.
+    assert column_names(["a", "a", "a.2"]) == ["a", "a.3", "a.2"]
+    assert column_names(["a.2", "a", "a"]) == ["a.2", "a", "a.3"]
+    assert column_names(["事業概要", "事業概要", "事業概要.2", "備考", "備考"]) == [
+        "事業概要",
+        "事業概要.3",
+        "事業概要.2",
+        "備考",
+        "備考.2",
+    ]
+    assert column_names(["a", "", "column_2"]) == ["a", "column_2_", "column_2"]
     assert column_names(["\ufeffid", " text "]) == ["id", "text"]
 
 

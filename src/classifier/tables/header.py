@@ -6,8 +6,9 @@
   says where it is instead.
 * Column names are compared after removing line breaks, spaces and bracketed notes, so
   ``事業概要`` + Alt-Enter + ``（200字以内）`` is the 事業概要 column.
-* Every column keeps a distinct name: a repeated name gets ``.2``, ``.3``, … and an empty
-  one ``column_N`` (N its position), so no column is lost in JSONL output. An empty cell
+* Every column keeps a distinct name: a repeated name gets ``.2``, ``.3``, … (never the
+  name of another column) and an empty one ``column_N`` (N its position), so no column is
+  lost in JSONL output. An empty cell
   at the end of the header counts as a column when the rows below have values there.
 """
 
@@ -168,16 +169,26 @@ def column_names(cells: Sequence[Any], below: Sequence[Sequence[Any]] = ()) -> l
     while len(names) > used and not names[-1]:
         names.pop()
     names += [""] * (used - len(names))
+    # A made-up name never takes the name of a real column, before or after it: only the
+    # repeats and the blanks are named anew (事業概要, 事業概要, 事業概要.2 → 事業概要,
+    # 事業概要.3, 事業概要.2).
+    taken = {name for name in names if name}
     out: list[str] = []
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
-        name = name or f"column_{i + 1}"
-        seen[name] = seen.get(name, 0) + 1
-        if seen[name] > 1:
-            name = f"{name}.{seen[name]}"
-            while name in seen:  # a real column already named like that
+        if not name:
+            name = f"column_{i + 1}"
+            while name in taken:
                 name += "_"
+        elif name in seen:
+            k = seen[name] + 1
+            while f"{name}.{k}" in taken:
+                k += 1
+            seen[name] = k
+            name = f"{name}.{k}"
+        else:
             seen[name] = 1
+        taken.add(name)
         out.append(name)
     return out
 
