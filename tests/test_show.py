@@ -286,3 +286,20 @@ def test_an_output_of_another_policy_version_is_said(tmp_path, capsys):
         "note: 1 row names a label whose heading_1 is not policy r3's heading for it: "
         "classified with another policy version? --policy names the one to use"
     ) in err.splitlines()
+
+
+def test_a_csv_classified_at_item_level_is_summarised_as_its_workbook_is(tmp_path, capsys):
+    """show-results computes a CSV's summary at the level the file was classified at, so
+    it prints what classify's own summary sheet says."""
+    src = ROOT / "corpus" / "examples" / "requests_example.csv"
+    printed = {}
+    for level in ("item", "area"):
+        for fmt in ("csv", "xlsx"):
+            out = tmp_path / f"{level}.{fmt}"
+            assert run_classify([src, "--level", level, "-o", out, "-q"])[0] == 0
+            capsys.readouterr()
+            assert show_results_main([str(out), "--summary-only"]) == 0
+            printed[level, fmt] = capsys.readouterr().out
+        assert printed[level, "csv"] == printed[level, "xlsx"]
+    assert "\n(2)①  target" in printed["item", "csv"]  # an item, reported as a label
+    assert "\n(2)  target" in printed["area", "csv"]

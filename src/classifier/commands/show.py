@@ -6,13 +6,15 @@ import sys
 
 from ..corpus import read_clauses
 from ..errors import InputFileError
+from ..hierarchy import rollup_matrix
 from ..paths import built_policies, corpus_dir, corpus_root, policies_text
+from ..policy import Policy
 from ..predict import display_heading
 from ..sources import rs
 from ..summary import SUMMARY_COLUMNS, SUMMARY_SHEET, BudgetSummary
 from ..tables import open_table
 from ..textutil import cell_text, display_width, plural, terminal_text
-from ..vocab import REVIEW_LABEL_COLUMN, Status
+from ..vocab import REVIEW_LABEL_COLUMN, ROLLUP_LEVELS, Status
 
 NAME_COLUMNS = ("事業名", "text", "事業概要")
 MAX_ROWS = 40  # beyond this many rows, only the in-scope ones are listed
@@ -129,6 +131,21 @@ def _check_policy(policy: str) -> None:
     raise InputFileError(f"--policy {policy}: no such policy in {corpus_root()}; {policies_text()}")
 
 
+def _reported_labels(policy: Policy, rows: list[list], get) -> list[str]:
+    """The labels the file was classified at (``--level``): the lowest level whose labels
+    hold every label the rows name, as classify's own summary sheet has them."""
+    targets = [c.label for c in policy.targets]
+    used = {cell_text(get(r, "label_1")) for r in rows} | {
+        x for r in rows for x in cell_text(get(r, "labels")).split(";")
+    }
+    used.discard("")
+    for level in ROLLUP_LEVELS:
+        columns, _ = rollup_matrix(policy, targets, level)
+        if used <= set(columns):
+            return columns
+    return targets  # labels of another policy: counted in no row, and named
+
+
 def _summary(
     path: str, rows: list[list], col: dict[str, int], policy: str
 ) -> tuple[list[list], dict[str, int], int]:
@@ -143,10 +160,11 @@ def _summary(
             pass
     labels = read_clauses(corpus_dir(policy))
     budget = rs.BUDGET_COLUMNS[0] in col
-    summary = BudgetSummary(labels, [c.label for c in labels.targets], budget=budget)
 
     def get(row: list, column: str) -> object:
         return row[col[column]] if column in col else None
+
+    summary = BudgetSummary(labels, _reported_labels(labels, rows, get), budget=budget)
 
     # A review sheet has no duplicate_of column (its rows are in doubt order, not the
     # export's): there a programme id seen before marks the repeat.
