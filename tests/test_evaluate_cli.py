@@ -180,3 +180,42 @@ def test_a_labelled_row_without_text_is_left_out(tmp_path, capsys):
     assert captured.out.startswith("n=1 (in scope 1, out of scope 0)")
     # No out-of-scope row to measure: said as n/a, never 'nan'.
     assert "out of scope: recall n/a" in captured.out and "nan" not in captured.out
+
+
+def test_item_and_area_labels_are_gold_labels_at_their_level(tmp_path, capsys):
+    path = tmp_path / "gold.csv"
+    path.write_text(
+        "text,gold\n政府機関の情報システムの監視を強化する,(2)③\n"
+        "地方公共団体の情報セキュリティクラウドを強化する,(2)②\n"
+        "サイバー犯罪の捜査能力を強化する,(2)\n",
+        encoding="utf-8",
+    )
+    assert evaluate_main([str(path), "--gold-column", "gold", "--level", "area"]) == 0
+    assert capsys.readouterr().out.startswith("n=3 ")
+    assert evaluate_main([str(path), "--gold-column", "gold", "--level", "item"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("n=2 ")  # an area is no gold label at item level
+    assert "row 4: '(2)' is a heading, not a classification target" in captured.err
+
+
+def test_a_classify_output_is_not_scored_against_its_own_predictions(tmp_path, capsys):
+    from .helpers import run_classify
+
+    out = tmp_path / "c.csv"
+    assert run_classify([ROOT / "corpus" / "examples" / "requests_example.csv", "-o", out])[0] == 0
+    capsys.readouterr()
+    for column in ("labels", "label_1"):
+        assert evaluate_main([str(out), "--gold-column", column]) == 2
+        assert f"--gold-column {column} holds the model's own predictions" in (
+            capsys.readouterr().err
+        )
+
+
+def test_rows_without_a_gold_label_are_counted(tmp_path, capsys):
+    path = tmp_path / "gold.csv"
+    path.write_text(
+        "text,gold\n政府機関の情報システムの監視を強化する,(2)③ⅰ\n道路の補修,\n橋の点検,\n",
+        encoding="utf-8",
+    )
+    assert evaluate_main([str(path), "--gold-column", "gold"]) == 0
+    assert "note: 2 rows with an empty gold cell are not scored\n" in capsys.readouterr().err

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..dataset import sheet_policy
 from ..errors import InputFileError, LabelError, OutputFileError
-from ..hierarchy import level_of
+from ..hierarchy import level_of, rollup_matrix
 from ..labels import check_labels, parse_labels
 from ..metrics import Scored, compute_metrics, interval_text, json_safe, scope_metrics
 from ..metrics import figure_text as figure
@@ -21,7 +21,14 @@ from ..store import load_model
 from ..tables import atomic_write_bytes, check_outputs, open_table, pick_column, sha256_file
 from ..tables.existing import check_replaceable
 from ..textutil import cell_text, has_text, plural
-from ..vocab import REVIEW_POLICY_COLUMN, Level, Scope
+from ..vocab import (
+    OUTPUT_MARK_COLUMNS,
+    REVIEW_LABEL_COLUMN,
+    REVIEW_POLICY_COLUMN,
+    ROLLUP_LEVELS,
+    Level,
+    Scope,
+)
 from ..workers import row_text
 
 
@@ -70,6 +77,7 @@ def evaluate(
         gold_col = pick_column(table.columns, [gold_column], (), "gold labels")[0]
     except InputFileError as exc:
         raise InputFileError(f"{table.path}: {exc}") from None
+    _check_gold_is_no_prediction(table.path, table.columns, gold_col)
     layout = resolve_columns(table.columns, text_columns, id_column, table.path)
     text_idx = [table.columns.index(c) for c in layout.text]
     id_col = layout.id
@@ -93,6 +101,13 @@ def evaluate(
         table.columns.index(REVIEW_POLICY_COLUMN) if REVIEW_POLICY_COLUMN in table.columns else None
     )
     sheet_policies: list[str] = []
+    # Labels of the level reported and of every level below it roll up to that level.
+    reported = {
+        label
+        for step in ROLLUP_LEVELS[: ROLLUP_LEVELS.index(Level(level)) + 1]
+        for label in rollup_matrix(policy, list(clf.classes_), step)[0]
+    }
+    unlabelled = 0  # rows with an empty gold cell: not scored, and counted in a note
     for row in table.rows:
         if policy_idx is not None:
             sheet_policies.append(cell_text(row.cells[policy_idx]))
@@ -107,8 +122,11 @@ def evaluate(
             problems.append(f"{table.path} row {row.line}: {exc}")
             continue
         if gold is None:
+            unlabelled += 1
             continue
-        bad = check_labels(gold, policy)
+        # At item or area level an item (or area) label is a gold label as good as the
+        # targets under it: it is what the level reports.
+        bad = check_labels([g for g in gold if g not in reported], policy)
         if bad:
             problems.extend(f"{table.path} row {row.line}: {b}" for b in bad)
             continue
@@ -135,6 +153,12 @@ def evaluate(
     _check_sheet_policy(table.path, sheet_policies, policy.policy_id, model_path)
     for p in problems:
         print(f"warning: {p} (row left out)", file=sys.stderr)
+    if unlabelled:
+        print(
+            f"note: {plural(unlabelled, 'row')} with an empty {gold_col} cell "
+            f"{'is' if unlabelled == 1 else 'are'} not scored",
+            file=sys.stderr,
+        )
     if not texts:
         raise InputFileError(f"{table.path}: no labelled rows to evaluate")
     min_conf = card_min_confidence(card, min_confidence)
@@ -273,6 +297,20 @@ def _warn_if_learnt(input: str, card: dict, row_splits: list[str]) -> None:
             "out): these figures are not held-out ones; pass --split test, or see the model "
             "card's dev_cross_validated figures",
             file=sys.stderr,
+        )
+
+
+def _check_gold_is_no_prediction(path: str, columns: list[str], gold: str) -> None:
+    """Refuse to score a classify output against its own predictions: its labels and
+    label_k columns are the model's, so every figure would say it agrees with itself."""
+    ours = all(c in columns for c in OUTPUT_MARK_COLUMNS) and REVIEW_LABEL_COLUMN not in columns
+    predicted = gold == "labels" or (gold.startswith("label_") and gold[6:].isdigit())
+    if ours and predicted:
+        raise InputFileError(
+            f"{path} is an output of classify and --gold-column {gold} holds the model's own "
+            "predictions: scored against them it would agree with itself. Name the column "
+            "with the analysts' labels, or review the rows (classify --review) and evaluate "
+            "the review sheet's accepted_label"
         )
 
 
