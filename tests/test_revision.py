@@ -170,6 +170,25 @@ def test_read_crosswalk_names_the_row_of_a_label_it_cannot_read(tmp_path):
         read_crosswalk(path, NEW)
 
 
+def test_read_crosswalk_refuses_an_old_item_mapped_twice_two_ways(tmp_path):
+    # A row copied in Excel and edited: the later one would relabel every request.
+    path = _write_crosswalk(
+        tmp_path / "cw.csv",
+        [("(1)①", "(1)①", "yes"), ("(1)②", "(1)②", "yes"), ("(1)①", "(1)②", "yes")],
+    )
+    with pytest.raises(
+        InputFileError,
+        match=r"row 4: old_label \(1\)① is mapped again, to \(1\)②, after row 2 mapped it to",
+    ):
+        read_crosswalk(path, NEW)
+    # The same mapping twice, or a second row not yet reviewed, is no conflict.
+    path = _write_crosswalk(
+        tmp_path / "cw2.csv",
+        [("(1)①", "(1)①", "yes"), ("(1)①", "(1)①", "yes"), ("(1)①", "(1)②", "")],
+    )
+    assert read_crosswalk(path, NEW).mapping == {"(1)①": "(1)①"}
+
+
 def test_read_crosswalk_refuses_a_label_the_new_policy_lacks(tmp_path):
     path = _write_crosswalk(tmp_path / "cw.csv", [("(1)①", "(1)①", "y"), ("(1)②", "(1)⑨", "1")])
     with pytest.raises(InputFileError, match=r"row 3: new_label '\(1\)⑨' is not a target"):

@@ -248,6 +248,7 @@ def read_crosswalk(path: Path, new: Policy) -> Crosswalk:
             )
         known = {c.label for c in new.targets}
         mapping: dict[str, str | None] = {}
+        first_row: dict[str, int] = {}
         unreviewed = []
         for row in table.rows:
             cells = {name: str(row.cells[i] or "").strip() for name, i in col.items()}
@@ -277,6 +278,15 @@ def read_crosswalk(path: Path, new: Policy) -> Crosswalk:
                 raise InputFileError(
                     f"{where}: new_label {raw!r} is not a target of the new policy"
                 )
+            if old in mapping and mapping[old] != (target or None):
+                # A row copied in Excel and edited: which one is meant cannot be guessed,
+                # and the last one would silently relabel every request of the old item.
+                raise InputFileError(
+                    f"{where}: old_label {old} is mapped again, to {target or 'NONE'}, after "
+                    f"row {first_row[old]} mapped it to {mapping[old] or 'NONE'}; keep one "
+                    "reviewed row per old item"
+                )
+            first_row.setdefault(old, row.line)
             mapping[old] = target or None
     finally:
         table.close()
