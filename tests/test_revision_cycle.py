@@ -244,3 +244,27 @@ def test_bundled_labels_are_never_read_as_another_versions(project, capsys):
         "--no-default-labelled)"
     ) in err
     assert "requests.csv:" not in err  # not read at all
+
+
+def test_train_with_corpus_reads_the_crosswalk_revise_wrote_beside_it(project, capsys, monkeypatch):
+    """A corpus built outside corpus/ (--corpus DIR): revise crosswalk --new DIR writes the
+    crosswalk in DIR, and train --corpus DIR reads it there (not from corpus/<policy>)."""
+    import classifier.commands.train as train_command
+
+    elsewhere = project / "work" / "r4"
+    shutil.copytree(project / "corpus" / "r4", elsewhere)
+    shutil.rmtree(project / "corpus" / "r4")
+    assert revise_main(["crosswalk", "--old", "r3", "--new", str(elsewhere)]) == 0
+    written = elsewhere / "crosswalk_from_r3.csv"
+    assert written.is_file()
+    seen = {}
+
+    def stop(files, policy, old, crosswalk, crosswalk_hint):
+        seen.update(crosswalk=crosswalk, hint=crosswalk_hint)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(train_command, "examples_for_policy", stop)
+    with pytest.raises(SystemExit):
+        train_main(["--policy", "r4", "--corpus", str(elsewhere), "--out", "models/r4x"])
+    assert Path(seen["crosswalk"]) == written
+    assert seen["hint"].endswith(f"--old r3 --new {elsewhere}")

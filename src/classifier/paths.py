@@ -113,7 +113,7 @@ def thesaurus(root: Path | None = None) -> Path:
 
 def crosswalk(new_policy: str, old_policy: str, root: Path | None = None) -> Path:
     """The reviewed crosswalk that carries ``old_policy`` labels to ``new_policy``."""
-    return corpus_dir(new_policy, root) / f"crosswalk_from_{old_policy}.csv"
+    return crosswalk_in(corpus_dir(new_policy, root), old_policy)
 
 
 def crosswalk_in(corpus: Path, old_policy: str) -> Path:

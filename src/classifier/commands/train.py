@@ -52,6 +52,12 @@ def train(
         )
     if crosswalk is not None and not Path(crosswalk).is_file():
         raise InputFileError(f"--crosswalk {crosswalk}: no such file")
+    if crosswalk is not None and labels_policy == policy_id:
+        print(
+            f"note: --crosswalk {crosswalk} is not used: the labels are keyed to policy "
+            f"{policy_id} already (--labels-policy names the policy they are keyed to)",
+            file=sys.stderr,
+        )
     files = list(labelled or [])
     if not no_default_labelled:
         defaults = [paths.labelled_requests(root), paths.labelled_review_sheets(root)]
@@ -72,14 +78,16 @@ def train(
     test_learnt = 0
     if not clause_only:
         old = paths.corpus_dir(labels_policy, root) if labels_policy != policy_id else None
-        crosswalk = crosswalk or paths.crosswalk(policy_id, labels_policy, root)
+        # Beside the corpus trained on, where `revise crosswalk --new DIR` writes it.
+        crosswalk = crosswalk or paths.crosswalk_in(corpus_dir, labels_policy)
+        new_ref = policy_id if corpus is None else str(corpus_dir)
         examples = examples_for_policy(
             files,
             policy,
             old,
             crosswalk,
             crosswalk_hint=(
-                f"python scripts/revise.py crosswalk --old {labels_policy} --new {policy_id}"
+                f"python scripts/revise.py crosswalk --old {labels_policy} --new {new_ref}"
             ),
         )
         _report(examples.warnings, examples.notes)
