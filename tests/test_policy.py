@@ -124,6 +124,19 @@ def test_artefacts_removed_and_recorded(r3_policy):
     assert "開催されることが決定された。" in footnote.text and footnote.line == 358
 
 
+def test_the_title_repeated_on_a_later_page_is_a_running_header(r3_text, r3_policy):
+    """A PDF's running header (the title atop a page) is removed, not glued to a clause."""
+    title = " サイバーセキュリティ関係施策に関する令和３年度予算重点化方針（案） "
+    lines = r3_text.split("\n")
+    at = next(i for i, ln in enumerate(lines) if ln.startswith("(5)") or ln.startswith("（５）"))
+    policy = parse_policy("\n".join([*lines[:at], title, *lines[at:]]), "r3")
+    headers = [a for a in policy.artefacts if a.kind == "running_header"]
+    assert [(a.text, a.line) for a in headers] == [(title.strip(), at + 1)]
+    assert [(c.label, c.text) for c in policy.clauses] == [
+        (c.label, c.text) for c in r3_policy.clauses
+    ]
+
+
 def test_text_joined_across_page_breaks_and_wraps(r3_policy):
     assert "その自律的・組織的な取組を促進するものであること" in r3_policy.clause("(2)④").text
     assert "サイバー空間のガバナンスのあり方を含めて" in r3_policy.clause("(3)①").text

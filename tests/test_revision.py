@@ -74,6 +74,15 @@ def test_diff_lists_each_kind_of_change():
     assert changes["added", None, "(1)④"].new_heading == "港湾の物流"
 
 
+def test_diff_calls_a_heading_cut_short_a_rewording():
+    """Part of the heading moved into the text (a heading broken across lines in the PDF)
+    leaves the clause's characters as they were, but the heading is not the same."""
+    cut = one_area("r4", [("(1)①", MON[0][:-2], MON[0][-2:] + MON[1]), ("(1)②", *LOC)])
+    whole = one_area("r3", [("(1)①", *MON), ("(1)②", *LOC)])
+    kinds = {c.old_label: c.kind for c in diff_policies(whole, cut)}
+    assert kinds == {"(1)": "unchanged", "(1)①": "reworded", "(1)②": "unchanged"}
+
+
 def test_diff_of_a_policy_with_itself():
     changes = diff_policies(OLD, OLD)
     assert [c.kind for c in changes] == ["unchanged"] * 5  # the area and its four items

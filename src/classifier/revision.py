@@ -99,7 +99,8 @@ def diff_policies(old: Policy, new: Policy) -> list[ClauseChange]:
             )
             continue
         d = b[pairs[i]]
-        same_text = _doc(c) == _doc(d)
+        # The heading apart too: a line moving between heading and text changes no _doc.
+        same_text = _doc(c) == _doc(d) and non_ws(c.heading or "") == non_ws(d.heading or "")
         if c.label == d.label:
             kind = "unchanged" if same_text else "reworded"
         else:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ..textutil import join_lines
+from ..textutil import join_lines, squeeze
 from .markers import (
     COUNTERS,
     FOOTNOTE_START,
@@ -57,6 +57,21 @@ def strip_artefacts(raw_lines: Sequence[str], start: int) -> tuple[list[Line], l
         i += 1
     artefacts.extend(_remove_footnote_markers(content, footnotes))
     return content, artefacts
+
+
+def remove_running_headers(content: list[Line]) -> tuple[list[Line], list[Artefact]]:
+    """The policy's title repeated at the top of later pages (a running header the PDF
+    extraction kept) removed: left in, it would be glued to the clause it interrupts."""
+    title = next((ln for ln in content if "方針" in ln.text), None)
+    if title is None:
+        return content, []
+    kept, removed = [], []
+    for ln in content:
+        if ln.no > title.no and squeeze(ln.text) == squeeze(title.text):
+            removed.append(Artefact("running_header", ln.text, ln.no))
+        else:
+            kept.append(ln)
+    return kept, removed
 
 
 def _next_nonblank(raw_lines: Sequence[str], i: int) -> int | None:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from ..errors import PolicyParseError
 from ..paths import is_policy_id
 from ..textutil import squeeze
-from .artefacts import strip_artefacts
+from .artefacts import remove_running_headers, strip_artefacts
 from .structure import StructureReader, to_clauses
 from .summary import find_body_start, parse_summary
 from .types import Policy
@@ -50,6 +50,8 @@ def parse_policy(
         parse_summary(policy_id, raw_lines, body_start, summary_map) if body_start else ([], [])
     )
     content, artefacts = strip_artefacts(raw_lines, body_start)
+    content, headers = remove_running_headers(content)
+    artefacts += headers
     reader = StructureReader(content)
     reader.read()
     if not reader.roots:
