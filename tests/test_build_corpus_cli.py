@@ -69,6 +69,8 @@ def test_missing_source_and_help(tmp_path, capsys):
         == 2
     )
     assert "no such file" in capsys.readouterr().err
+    assert build_corpus_main([str(tmp_path), "--policy-id", "x", "--out", str(tmp_path / "o")]) == 2
+    assert f"{tmp_path}: is a folder: name the policy text file in it" in capsys.readouterr().err
     assert build_corpus_main(["--help"]) == 0
     assert "example:" in capsys.readouterr().out
     assert main(["build-corpus", "--help"]) == 0

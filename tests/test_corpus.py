@@ -110,6 +110,13 @@ def _built(tmp_path, small_policy):
     return out
 
 
+def test_read_clauses_of_a_policy_text_says_to_build_it(tmp_path):
+    text = tmp_path / "r4.txt"
+    text.write_text("（１）", encoding="utf-8")
+    with pytest.raises(PolicyParseError, match=r"r4\.txt is a file, not a corpus folder; build"):
+        read_clauses(text)
+
+
 def test_read_clauses_gives_levels_as_parse_policy_does(tmp_path, small_policy):
     policy = read_clauses(_built(tmp_path, small_policy))
     assert {type(c.level) for c in policy.clauses} == {Level}

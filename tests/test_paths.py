@@ -35,6 +35,9 @@ def test_corpus_ref_with_a_folder_or_an_id(project):
     empty = project / "empty"
     empty.mkdir()
     assert paths.corpus_ref(str(empty), project) == project / "corpus" / str(empty)
+    # What cannot be a policy id is a path as given, never a folder under corpus/.
+    assert paths.corpus_ref("out/r4", project) == Path("out/r4")
+    assert paths.corpus_ref("work/r4.txt", project) == Path("work/r4.txt")
 
 
 def test_project_root_is_the_checkout_wherever_the_command_runs(project, monkeypatch):

@@ -81,6 +81,8 @@ def test_check_encoding():
 def test_missing_file_and_folder(tmp_path):
     with pytest.raises(InputFileError, match="no such file"):
         open_table(str(tmp_path / "none.csv"))
+    with pytest.raises(InputFileError, match=r"none\.csv\.nope: no such file"):
+        open_table(str(tmp_path / "none.csv.nope"))  # the name's format is not the problem
     (tmp_path / "dir.csv").mkdir()
     with pytest.raises(InputFileError, match="is a folder"):
         open_table(str(tmp_path / "dir.csv"))

@@ -212,6 +212,11 @@ def read_clauses(corpus_dir: Path) -> Policy:
     """Load a built corpus back into a Policy (without re-parsing the source)."""
     corpus_dir = Path(corpus_dir)
     path = corpus_dir / "clauses.jsonl"
+    if corpus_dir.is_file():
+        raise PolicyParseError(
+            f"{corpus_dir} is a file, not a corpus folder; build the policy text into one "
+            f"with `python scripts/build_corpus.py {corpus_dir} --policy-id ID --out DIR`"
+        )
     if not path.exists():
         # A mistyped policy id is likelier than a new policy: name the ones built beside it.
         beside = (

@@ -86,9 +86,12 @@ def model_ref(ref: str | Path, root: Path | None = None) -> Path:
 
 
 def corpus_ref(ref: str, root: Path | None = None) -> Path:
-    """A corpus folder given as a path (holding ``clauses.jsonl``) or as a policy id."""
+    """A corpus folder given as a path (holding ``clauses.jsonl``) or as a policy id; what
+    cannot be a policy id (``out/r4``, ``../x``) is a path, as given."""
     path = Path(ref)
-    return path if (path / "clauses.jsonl").is_file() else corpus_dir(ref, root)
+    if (path / "clauses.jsonl").is_file() or not is_policy_id(ref):
+        return path
+    return corpus_dir(ref, root)
 
 
 def labelled_requests(root: Path | None = None) -> Path:

@@ -60,7 +60,8 @@ def build_corpus(
     ``source`` (OUT elsewhere) is not read, and a note on stderr says so.
     """
     if not source.is_file():
-        raise InputFileError(f"{source}: no such file")
+        what = "is a folder: name the policy text file in it" if source.is_dir() else "no such file"
+        raise InputFileError(f"{source}: {what}")
     _check_out(source, policy_id, out, force)
     unused = None  # a summary map beside SOURCE that is not read (OUT is elsewhere)
     if summary_map is None:

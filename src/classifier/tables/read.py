@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
 import sys
 import zipfile
 from pathlib import Path
@@ -165,6 +166,8 @@ def open_table(
         fmt = detect_format(member, fmt)
         shown = f"{path} ({member})"
     else:
+        if path != "-" and not os.path.exists(path):  # said before a name is judged
+            raise InputFileError(f"{path}: no such file")
         fmt = detect_format(path, fmt)
         binary, shown = _open_binary(path), path
     if fmt != "xlsx" and binary.read(8) == _CFB:
