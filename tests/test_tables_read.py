@@ -175,7 +175,9 @@ def test_jsonl_columns_are_every_key_and_bad_lines_kept(tmp_path):
     assert rows[0].cells == [None, None, None]
     assert rows[1] == Row(2, [1, "a", None], extra={"id": 1, "text": "a"}, line=2)
     assert rows[2] == Row(3, [None, None, None], extra={}, line=3)
-    assert rows[3].error == "JSON line is not an object"
+    # CSV and Excel output have no _raw column: the error says where the line is.
+    assert rows[3].error == "JSON line is not an object; line 4 begins '[1, 2]'"
+    assert rows[0].error.endswith("; line 1 begins '{bad'")
     assert rows[4] == Row(5, [2, None, 3], extra={"id": 2, "x": 3}, line=5)
 
 

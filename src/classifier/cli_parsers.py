@@ -7,6 +7,8 @@ the name of the command function's parameter it fills.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,11 @@ def _add(p: argparse.ArgumentParser, name: str, help: str) -> None:
 
 
 def _parser(prog: str, description: str, epilog: str) -> argparse.ArgumentParser:
+    # Usage names the command as it was run: the script (show_results.py) or the
+    # installed command (show-results).
+    invoked = os.path.basename(sys.argv[0]) if sys.argv else ""
+    if invoked == prog.removesuffix(".py").replace("_", "-"):
+        prog = invoked
     # Examples in the epilog are kept verbatim in --help.
     return argparse.ArgumentParser(
         prog=prog,

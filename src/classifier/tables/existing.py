@@ -51,9 +51,18 @@ def check_replaceable(
             keys = [column_key(c) for c in table.columns]
             missing = [c for c in ours if column_key(c) not in keys]
             if missing:
+                lacks = (
+                    f"has no {' or '.join(map(one_line, missing))} column"
+                    if len(missing) <= 2
+                    else f"has none of the columns this command writes, such as "
+                    f"{', '.join(map(one_line, missing[:3]))}"
+                    if len(missing) == len(ours)
+                    else f"lacks {len(missing)} of the columns this command writes, such as "
+                    f"{', '.join(map(one_line, missing[:3]))}"
+                )
                 raise OutputFileError(
                     f"{option} {path} already exists and was not written by this tool (it "
-                    f"has no {' or '.join(map(one_line, missing))} column); {retry}"
+                    f"{lacks}); {retry}"
                 )
             if columns is not None:
                 written = {column_key(c) for c in columns}

@@ -77,6 +77,10 @@ def open_jsonl(binary: IO[bytes], path: str, encoding: str | None) -> InputTable
                 row: Row
                 if obj is None:
                     raw: dict[str, Any] = {"_raw": line.rstrip("\n")}
+                    # CSV and Excel output have no _raw column: the status says where it is.
+                    text = line.strip()
+                    shown = text[:40] + ("…" if len(text) > 40 else "")
+                    err = f"{err}; line {lineno} begins {shown!r}"
                     row = Row(number, [None] * len(columns), error=err, extra=raw, line=lineno)
                 else:
                     row = Row(number, [obj.get(c) for c in columns], extra=obj, line=lineno)
