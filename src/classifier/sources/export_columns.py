@@ -96,7 +96,7 @@ class ExportColumns:
             else None
         )
         out: list[Any] = []
-        if key is not None and not ident:
+        if not ident and (self.budgets is not None or self.citations is not None):
             self.no_id += 1
         if self.review_sheet:
             # The Excel row (header = row 1) of the first row of this programme: the same
