@@ -273,6 +273,36 @@ def test_a_file_the_tool_did_not_write_is_not_replaced_without_force(tmp_path, c
     assert load_workbook(theirs).active.cell(1, 1).value == "番号"
 
 
+def test_an_earlier_output_someone_added_to_is_not_replaced_without_force(tmp_path, capsys):
+    """Re-running over classify's own output replaces it, whatever options the earlier run
+    had; a column added to it, or a workbook saved since in Excel, is an analyst's work."""
+    import csv
+
+    src = tmp_path / "r.csv"
+    _write_csv(src, ROWS)
+    out, book = tmp_path / "o.csv", tmp_path / "o.xlsx"
+    assert classify_main([str(src), "-o", str(out), "--top-k", "5", "-q"]) == 0
+    assert classify_main([str(src), "-o", str(out)]) == 0  # fewer label columns: still ours
+    assert "note: replaced the earlier" in capsys.readouterr().err
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    rows[0].append("担当メモ")
+    rows[1].append("要確認")
+    with open(out, "w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    before = out.read_bytes()
+    assert classify_main([str(src), "-o", str(out)]) == 2
+    assert "has column(s) this run does not write (担当メモ)" in capsys.readouterr().err
+    assert out.read_bytes() == before
+    assert classify_main([str(src), "-o", str(book), "-q"]) == 0
+    wb = load_workbook(book)
+    wb.active.cell(2, 1).value = "直した"
+    wb.save(book)  # as Excel saves: the time of saving
+    assert classify_main([str(src), "-o", str(book)]) == 2
+    assert "was saved by another program (such as Excel)" in capsys.readouterr().err
+    assert classify_main([str(src), "-o", str(book), "--force", "-q"]) == 0
+
+
 def test_a_filled_in_review_sheet_is_never_replaced_without_force(tmp_path, capsys):
     src = tmp_path / "r.csv"
     _write_csv(src, ROWS)

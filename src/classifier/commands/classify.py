@@ -184,7 +184,9 @@ def classify(opts: ClassifyOptions) -> int:
         detect_format(opts.output) if opts.output and opts.output != "-" else table.format
     )
     replaced: list[str] = []
-    out_path = _output_path(opts, out_fmt, replaced, [*table.columns, *added])
+    # Any column a classify run writes, at any --top-k and with any join, is no addition.
+    ours = [*output_columns(len(model.classes_)), *ExportColumns.ALL]
+    out_path = _output_path(opts, out_fmt, replaced, [*table.columns, *ours])
     text_idx = [table.columns.index(c) for c in text_columns]
     id_idx = table.columns.index(id_column) if id_column else None
 

@@ -18,6 +18,9 @@ class ExportColumns:
     ``--budget`` the programme's initial budget and next year's request, and with
     ``--cited`` the cybersecurity policies, laws and plans it cites."""
 
+    # Every column this class can add, whichever options a run had.
+    ALL = (rs.DUPLICATE_COLUMN, *rs.BUDGET_COLUMNS, rs.BUDGET_COUNTED_COLUMN, rs.CITED_COLUMN)
+
     def __init__(
         self, columns: list[str], review_sheet: bool, budget: str | None, cited: str | None
     ) -> None:

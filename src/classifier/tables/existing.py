@@ -71,8 +71,8 @@ def check_replaceable(
                     raise OutputFileError(
                         f"{option} {path} already exists and has column(s) this run does "
                         f"not write ({', '.join(map(one_line, extra[:5]))}"
-                        f"{' …' if len(extra) > 5 else ''}), an analyst's additions that "
-                        f"would be lost; {retry}"
+                        f"{' …' if len(extra) > 5 else ''}): an analyst's additions, or the "
+                        f"output of another input, which would be lost; {retry}"
                     )
             where = [keys.index(column_key(c)) for c in entries if column_key(c) in keys]
             filled = sum(
