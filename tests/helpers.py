@@ -286,7 +286,7 @@ def as_written_to_csv(value: str) -> str:
     """A cell as classify writes it to CSV: text Excel would run as a formula (starting
     with = + - @, a tab or a carriage return, and not a plain number) gets a leading '."""
     risky = value[:1] in ("=", "+", "-", "@", "\t", "\r")
-    number = re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", value)
+    number = re.fullmatch(r"[+-]?((\d{1,3}(,\d{3})+|\d+)(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?", value)
     return "'" + value if risky and not number else value
 
 

@@ -432,6 +432,11 @@ def test_interrupted_run_in_a_real_process_prints_no_traceback(tmp_path, out_ext
         ("1e5", "1e5"),
         ("-.5", "-.5"),
         ("-1\n", "'-1\n"),  # a number and a line break is text, not a plain number
+        ("-1,000", "-1,000"),  # a budget table's 増減: Excel reads a number
+        ("-5%", "-5%"),
+        ("+1,234.5%", "+1,234.5%"),
+        ("-1,00", "'-1,00"),  # no grouping Excel knows: text
+        ("-1,000,00", "'-1,000,00"),
         ("市町村=1", "市町村=1"),
         ("", ""),
     ],
@@ -445,16 +450,31 @@ def test_csv_cells_excel_would_run_get_a_quote(tmp_path, cell, written):
             assert list(csv.reader(fh)) == [["a", "n"], [expected, "-5"]]
 
 
-@given(st.text(alphabet=st.sampled_from(list("=+-@\t\r0123456789.eE ax'\"")), max_size=8))
+@given(st.text(alphabet=st.sampled_from(list("=+-@\t\r0123456789.eE ax'\",%")), max_size=8))
 def test_formula_guard_agrees_with_the_rule(value):
     """Independently of the writer's own pattern: text that starts like a formula and is
     not a number (as ``float`` reads one, bar inf/nan spellings) gets a quote."""
     risky = value[:1] in ("=", "+", "-", "@", "\t", "\r")
+    assert guard_formula(value) == ("'" + value if risky and not _excel_number(value) else value)
+
+
+def _excel_number(value: str) -> bool:
+    """A number as Excel reads one: what ``float`` reads (bar inf/nan spellings), with
+    an optional trailing % and commas grouping the integer part in threes."""
+    body = value[:-1] if value.endswith("%") else value
+    sign = body[:1] if body[:1] in ("+", "-") else ""
+    mantissa, e, exponent = body[len(sign) :].replace("E", "e").partition("e")
+    whole, dot, fraction = mantissa.partition(".")
+    if "," in whole:
+        groups = whole.split(",")
+        if not (0 < len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])):
+            return False
+        whole = "".join(groups)
+    plain = sign + whole + dot + fraction + e + exponent
     try:
-        number = value == value.strip() and math.isfinite(float(value)) and "_" not in value
+        return plain == plain.strip() and math.isfinite(float(plain)) and "_" not in plain
     except ValueError:
-        number = False
-    assert guard_formula(value) == ("'" + value if risky and not number else value)
+        return False
 
 
 def test_xlsx_formula_looking_text_stays_text(tmp_path):
@@ -466,6 +486,21 @@ def test_xlsx_formula_looking_text_stays_text(tmp_path):
     row = next(iter(ws.iter_rows(min_row=2, max_row=2)))
     assert [c.value for c in row] == cells
     assert [c.data_type for c in row] == ["s"] * len(cells)  # no formula ("f") cell
+
+
+def test_xlsx_header_and_added_sheets_that_look_like_formulas_stay_text(tmp_path):
+    """The header is the input's own and may hold =HYPERLINK(…); so may an added sheet."""
+    header = ['=HYPERLINK("http://x","y")', "@cmd", "事業名"]
+    out = tmp_path / "o.xlsx"
+    with TableWriter(out, "xlsx", header) as writer:
+        writer.write(["a", "b", "c"])
+        writer.add_sheet("extra", ["=1+1", "b"], [["=SUM(A1)", 1]])
+    book = load_workbook(out)  # formulas visible (not data_only)
+    first = next(iter(book.worksheets[0].iter_rows(max_row=1)))
+    assert [c.value for c in first] == header and {c.data_type for c in first} == {"s"}
+    extra = list(book["extra"].iter_rows())
+    assert [[c.value for c in r] for r in extra] == [["=1+1", "b"], ["=SUM(A1)", 1]]
+    assert "f" not in {c.data_type for r in extra for c in r}
 
 
 def test_xlsx_refuses_more_rows_than_excel_shows(tmp_path, monkeypatch):

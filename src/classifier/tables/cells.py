@@ -8,8 +8,11 @@ import re
 from typing import Any
 
 _RISKY = frozenset("=+-@\t\r")
-# \Z, not $: "-1\n" (a line break after it) is not a plain number.
-_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z")
+# A number Excel reads as a number, not a formula: -1,000 and +3% (budget tables' 増減)
+# too. \Z, not $: "-1\n" (a line break after it) is not a plain number.
+_PLAIN_NUMBER = re.compile(
+    r"^[+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?%?\Z"
+)
 GETA = "〓"  # the mark Japanese typesetting uses for a character it cannot show
 
 

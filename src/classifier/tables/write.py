@@ -174,7 +174,8 @@ class TableWriter:
             width = 40 if any(w in name for w in WIDE) else min(30, display_width(name) + 2)
             self._ws.column_dimensions[get_column_letter(i)].width = max(8, width)
         self._ws.freeze_panes = "A2"
-        self._ws.append(self.columns)
+        # The header is the input's own (a column named =HYPERLINK(…) is text too).
+        self._ws.append([self._excel_cell(c) for c in self.columns])
         self._header_rows = 1
 
     # ------------------------------------------------------------------ writing
@@ -262,7 +263,7 @@ class TableWriter:
             )
         return OutputFileError(f"{target}: cannot be written ({exc.strerror or exc})")
 
-    def _excel_cell(self, value: Any) -> Any:
+    def _excel_cell(self, value: Any, ws: Any = None) -> Any:
         value = _excel_safe(plain(value))
         if isinstance(value, str) and len(value) > EXCEL_MAX_CHARS:
             self.cut_cells += 1
@@ -271,7 +272,7 @@ class TableWriter:
             # Text that looks like a formula must stay text, never be evaluated by Excel.
             from openpyxl.cell import WriteOnlyCell
 
-            cell = WriteOnlyCell(self._ws, value=value)
+            cell = WriteOnlyCell(ws or self._ws, value=value)
             cell.data_type = "s"
             return cell
         return value
@@ -291,9 +292,9 @@ class TableWriter:
         """
         ws = self._wb.create_sheet(name)
         ws.freeze_panes = "A2"
-        ws.append(header)
+        ws.append([self._excel_cell(c, ws) for c in header])
         for row in rows:
-            ws.append([_excel_safe(plain(c)) for c in row])
+            ws.append([self._excel_cell(c, ws) for c in row])
         if validation is not None:
             self._drop_down(name, len(rows), *validation)
 
