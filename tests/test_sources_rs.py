@@ -263,6 +263,38 @@ def test_read_budgets_refuses_other_files_and_bad_amounts(tmp_path):
         rs.read_budgets(bad)
 
 
+def test_read_budgets_takes_retyped_column_names_and_names_the_nearest(tmp_path):
+    path = tmp_path / "b.csv"
+    path.write_text(
+        "予算事業ID,予算年度,当初予算(合計),翌年度要求額（ 合計 ）\n1,2024,100,200\n",
+        encoding="utf-8",
+    )
+    assert rs.read_budgets(path).amounts == {("1", "2024"): rs.Budget(100, 200)}
+    path.write_text("予算事業ID,予算年度,当初予算額,翌年度要求額（合計）\n1,2024,1,2\n")
+    with pytest.raises(InputFileError, match=r"no column 当初予算（合計） \(the nearest to"):
+        rs.read_budgets(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("予算事業ID,予算年度,当初予算（合計）（千円）,翌年度要求額（合計）\n1,2024,1,2\n", "千円"),
+        (
+            "予算・執行サマリ\n（単位：百万円）\n\n"
+            + ",".join(BUDGET_HEADER)
+            + "\n1,甲,2024,1,2,\n",
+            "百万円",
+        ),
+    ],
+)
+def test_read_budgets_refuses_amounts_in_another_unit(tmp_path, text, said):
+    """The download's amounts are yen: a file in 千円 would be summed 1,000 times too small."""
+    path = tmp_path / "b.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputFileError, match=f"its amounts are in {said} .*convert the amounts"):
+        rs.read_budgets(path)
+
+
 YEAR_HEADER = ["事業年度", "予算事業ID", "予算年度", "当初予算（合計）", "翌年度要求額（合計）"]
 
 

@@ -17,16 +17,19 @@ boundary: 事業名 + 事業の目的 + 現状・課題 + 事業の概要.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from itertools import islice
 from pathlib import Path
 
 from ..errors import InputFileError
 from ..tables import open_table
+from ..tables.header import one_line
 from ..textutil import cell_text, clean_text
 
 ID = "予算事業ID"
@@ -188,15 +191,20 @@ def read_budgets(path: str | Path) -> Budgets:
 
 
 def _read_budgets(path: str | Path, table) -> Budgets:
-    missing = [c for c in (ID, BUDGET_YEAR, INITIAL, REQUEST) if c not in table.columns]
+    names = (ID, BUDGET_YEAR, INITIAL, REQUEST)
+    found = {c: _column(table.columns, c) for c in (*names, YEAR)}
+    missing = [c for c in names if found[c] is None]
+    near = {c: difflib.get_close_matches(c, table.columns, n=1, cutoff=0.6) for c in missing}
+    nearest = [n for ns in near.values() for n in ns]
+    _refuse_units(path, table, [found[INITIAL], found[REQUEST], *nearest])
     if missing:
+        hint = ", ".join(f"the nearest to {c} is {one_line(n[0])}" for c, n in near.items() if n)
         raise InputFileError(
             f"{path}: not a review-sheet budget file (2-1_RS_…_予算・執行_サマリ): "
-            f"no column {', '.join(missing)}"
+            f"no column {', '.join(missing)}" + (f" ({hint})" if hint else "")
         )
-    names = (ID, BUDGET_YEAR, INITIAL, REQUEST)
-    col = {c: table.columns.index(c) for c in names}
-    year_at = table.columns.index(YEAR) if YEAR in table.columns else col[BUDGET_YEAR]
+    col = {c: table.columns.index(str(found[c])) for c in names}
+    year_at = table.columns.index(str(found[YEAR])) if found[YEAR] else col[BUDGET_YEAR]
     amounts: dict[tuple[str, str], Budget] = {}
     conflicting: dict[tuple[str, str], None] = {}
     for row in table.rows:
@@ -223,6 +231,42 @@ def _read_budgets(path: str | Path, table) -> Budgets:
     for key in conflicting:
         amounts[key] = Budget(None, None)
     return Budgets(amounts, tuple(conflicting))
+
+
+_UNIT = re.compile(r"千円|百万円|億円")
+
+
+def _column(columns: Sequence[str], name: str) -> str | None:
+    """The column named ``name`` as the download names it, or retyped: half-width
+    brackets (当初予算(合計)), a space or a line break. (Not without its bracketed note:
+    the download has 当初予算 beside 当初予算（合計）.)"""
+    if name in columns:
+        return name
+    key = unicodedata.normalize("NFKC", "".join(name.split()))
+    same = [c for c in columns if unicodedata.normalize("NFKC", "".join(c.split())) == key]
+    return same[0] if len(same) == 1 else None
+
+
+def _refuse_units(path: str | Path, table, amount_columns: list) -> None:
+    """The download's amounts are yen; a hand-made file in 千円 (said in an amount column's
+    name or in a title row above the header) would be summed 1,000 times too small."""
+    said = [c for c in amount_columns if c and _UNIT.search(str(c))]
+    if not said and table.header_line > 1:
+        above = open_table(str(path), header_row=1)
+        try:
+            first = [
+                cell_text(c) for r in islice(above.rows, table.header_line - 2) for c in r.cells
+            ]
+        finally:
+            above.close()
+        said = [t for t in [*above.columns, *first] if _UNIT.search(t)]
+    if said:
+        unit = _UNIT.search(str(said[0]))
+        raise InputFileError(
+            f"{path}: its amounts are in {unit.group(0) if unit else 'another unit'} "
+            f"({one_line(str(said[0]))}); classify reads yen, as the RS download writes them: "
+            "give the download as shipped, or convert the amounts to yen"
+        )
 
 
 def _amount(value: object, column: str) -> int | None:
