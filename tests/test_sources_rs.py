@@ -571,3 +571,19 @@ def test_read_citations_of_the_real_1_3_zip_name_for_name():
     assert dict(got.cyber) == {k: tuple(v) for k, v in expected.items()}
     names = {n for v in got.cyber.values() for n in v}
     assert {"サイバーセキュリティ基本法", "6-1 サイバー事案対策の推進"} <= names
+
+
+@pytest.mark.parametrize(
+    ("cell", "key"),
+    [("47", "47"), ("0047", "47"), ("４７", "47"), ("47.0", "47"), (47.0, "47"), ("0", "0")]
+    + [(" A-1 ", "A-1"), ("47.5", "47.5")],
+)
+def test_programme_key_matches_ids_as_numbers(cell, key):
+    assert rs.programme_key(cell) == key
+
+
+@pytest.mark.parametrize(
+    ("cell", "key"), [("2024", "2024"), ("２０２４", "2024"), ("2024.0", "2024")]
+)
+def test_year_key_matches_years_as_numbers(cell, key):
+    assert rs.year_key(cell) == key

@@ -4,7 +4,6 @@ laws and plans a programme cites with ``--cited`` (1-3 file)."""
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from ..errors import InputFileError
@@ -93,7 +92,7 @@ class ExportColumns:
         key = (
             (
                 rs.programme_key(ident),
-                unicodedata.normalize("NFKC", cell_text(row.cells[self._year])).strip(),
+                rs.year_key(row.cells[self._year]),
             )
             if self._year is not None
             else None

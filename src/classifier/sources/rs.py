@@ -115,9 +115,18 @@ _MINUS = ("△", "▲")
 
 def programme_key(value: object) -> str:
     """A 予算事業ID as the files are joined on: NFKC and trimmed, and a number without its
-    leading zeros (a 1-2 file re-saved by hand writes 0047 for the download's 47)."""
-    text = unicodedata.normalize("NFKC", cell_text(value)).strip()
+    leading zeros or a zero fraction (a 1-2 file re-saved by hand writes 0047 for the
+    download's 47; one re-saved by pandas, 47.0)."""
+    text = _WHOLE.sub(r"\1", unicodedata.normalize("NFKC", cell_text(value)).strip())
     return text.lstrip("0") or "0" if text.isdigit() else text
+
+
+def year_key(value: object) -> str:
+    """A 事業年度 or 予算年度 as the files are joined on: NFKC and trimmed (2024.0 is 2024)."""
+    return _WHOLE.sub(r"\1", unicodedata.normalize("NFKC", cell_text(value)).strip())
+
+
+_WHOLE = re.compile(r"^(\d+)\.0+$")
 
 
 def yen(value: object) -> int | None:
@@ -209,8 +218,8 @@ def _read_budgets(path: str | Path, table) -> Budgets:
     conflicting: dict[tuple[str, str], None] = {}
     for row in table.rows:
         cells = row.cells
-        year = unicodedata.normalize("NFKC", cell_text(cells[year_at])).strip()
-        budget_year = unicodedata.normalize("NFKC", cell_text(cells[col[BUDGET_YEAR]])).strip()
+        year = year_key(cells[year_at])
+        budget_year = year_key(cells[col[BUDGET_YEAR]])
         if budget_year != year:
             continue  # an earlier budget year of the programme
         initial, request = cells[col[INITIAL]], cells[col[REQUEST]]
@@ -302,7 +311,7 @@ def read_citations(path: str | Path) -> Citations:
         listed: set[tuple[str, str]] = set()
         for row in table.rows:
             ident, year, *names = (cell_text(row.cells[i]) for i in col)
-            key = (programme_key(ident), unicodedata.normalize("NFKC", year).strip())
+            key = (programme_key(ident), year_key(year))
             listed.add(key)
             for name in names:
                 # NFKC and one line: the name as it is matched and shown.
