@@ -1020,3 +1020,12 @@ def test_a_zip_member_bigger_than_is_read_in_memory_is_refused_unread(tmp_path, 
     table = open_table(str(path))
     assert len(list(table.rows)) == 1000
     table.close()
+
+
+def test_jsonl_numbers_no_float_holds_are_kept_as_their_text(tmp_path):
+    """1e400 read as a float is infinity, which JSON output cannot hold: kept as text,
+    like NaN and Infinity (which JSON has not, and Python reads)."""
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"id": 1, "a": 1e400, "b": NaN, "c": -Infinity, "d": 2.5}\n', encoding="utf-8")
+    (row,) = _rows(open_table(str(path)))
+    assert row.cells == [1, "1e400", "NaN", "-Infinity", 2.5]

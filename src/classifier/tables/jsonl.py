@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -18,9 +19,17 @@ from .encoding import detect_encoding, encoding_hint
 from .records import InputTable, Row
 
 
+def _finite(text: str) -> float | str:
+    """A JSON number as a float, or as its text when no float holds it (1e400): written
+    back as Infinity, the output would be no JSON."""
+    number = float(text)
+    return number if math.isfinite(number) else text
+
+
 def json_object(line: str) -> tuple[dict | None, str | None]:
     try:
-        obj = json.loads(line)
+        # NaN and Infinity (which Python writes, and JSON has not) are kept as text too.
+        obj = json.loads(line, parse_float=_finite, parse_constant=str)
     except json.JSONDecodeError as exc:
         return None, f"not valid JSON ({exc.msg})"
     except (ValueError, RecursionError) as exc:  # a 5,000-digit number, absurd nesting
