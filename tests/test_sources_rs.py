@@ -74,6 +74,7 @@ def annotated() -> list[dict[str, str]]:
         ("△1,000", -1000),  # △ and ▲: the minus sign of Japanese budget documents
         ("▲ 500", -500),
         (1.2345e16, 12345000000000000),  # a number cell beyond str()'s plain digits
+        ("\u22122,000", -2000),  # the minus sign proper
     ],
 )
 def test_yen_reads_whole_yen(cell, expected):
@@ -83,6 +84,19 @@ def test_yen_reads_whole_yen(cell, expected):
 @pytest.mark.parametrize("cell", ["12.5", "0.01", "abc", "1-2", "百万", "NaN", "Infinity", "△"])
 def test_yen_refuses_what_is_not_a_whole_amount(cell):
     with pytest.raises(ValueError, match="not"):
+        rs.yen(cell)
+
+
+@pytest.mark.parametrize(
+    ("cell", "says"),
+    [
+        (__import__("datetime").datetime(2024, 1, 2), "2024-01-02 00:00:00 is a date or time"),
+        (__import__("datetime").date(2024, 1, 2), "is a date or time, not an amount"),
+        ("=1000*2", "a formula no program has calculated; open the file in Excel and save"),
+    ],
+)
+def test_yen_says_what_a_cell_is_instead(cell, says):
+    with pytest.raises(ValueError, match=says):
         rs.yen(cell)
 
 

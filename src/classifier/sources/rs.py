@@ -17,6 +17,7 @@ boundary: 事業名 + 事業の目的 + 現状・課題 + 事業の概要.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import hashlib
 import re
@@ -109,8 +110,9 @@ def first_rows(ids: Iterable[object]) -> list[int | None]:
 
 # A cell holding only a dash is how Japanese tables write "no figure": unknown, not 0 yen.
 _DASHES = frozenset("-－‐―—–ー−")
-# △ and ▲ are the minus sign of Japanese budget documents (△1,000 is -1,000).
-_MINUS = ("△", "▲")
+# △ and ▲ are the minus sign of Japanese budget documents (△1,000 is -1,000); U+2212 is
+# the minus sign proper, which NFKC leaves as it is.
+_MINUS = ("△", "▲", "\u2212")
 
 
 def programme_key(value: object) -> str:
@@ -132,9 +134,16 @@ _WHOLE = re.compile(r"^(\d+)\.0+$")
 def yen(value: object) -> int | None:
     """An amount cell as whole yen (``34482000.0`` → 34482000, ``１，２３４`` → 1234,
     ``△1,000`` → -1000); ``None`` when empty or a dash."""
+    if isinstance(value, dt.date | dt.time):  # (a datetime is a date)
+        raise ValueError(f"{value} is a date or time, not an amount of yen")
     text = unicodedata.normalize("NFKC", cell_text(value)).strip().replace(",", "")
     if not text or set(text) <= _DASHES:
         return None
+    if text.startswith("="):
+        raise ValueError(
+            f"{value!r} is a formula no program has calculated; open the file in Excel and "
+            "save it, so that the cell holds its value"
+        )
     if text.startswith(_MINUS):
         text = "-" + text[1:].strip()
     if isinstance(value, str) and "e" in text.lower() and not text.lower().startswith("inf"):
