@@ -8,6 +8,7 @@ test): the 2,765 programmes, the fixed 40% test split, the annotation sample's s
 from __future__ import annotations
 
 import csv
+import datetime
 import functools
 import io
 import re
@@ -90,8 +91,8 @@ def test_yen_refuses_what_is_not_a_whole_amount(cell):
 @pytest.mark.parametrize(
     ("cell", "says"),
     [
-        (__import__("datetime").datetime(2024, 1, 2), "2024-01-02 00:00:00 is a date or time"),
-        (__import__("datetime").date(2024, 1, 2), "is a date or time, not an amount"),
+        (datetime.datetime(2024, 1, 2), "2024-01-02 00:00:00 is a date or time"),
+        (datetime.date(2024, 1, 2), "is a date or time, not an amount"),
         ("=1000*2", "a formula no program has calculated; open the file in Excel and save"),
     ],
 )
@@ -589,8 +590,16 @@ def test_read_citations_of_the_real_1_3_zip_name_for_name():
 
 @pytest.mark.parametrize(
     ("cell", "key"),
-    [("47", "47"), ("0047", "47"), ("４７", "47"), ("47.0", "47"), (47.0, "47"), ("0", "0")]
-    + [(" A-1 ", "A-1"), ("47.5", "47.5")],
+    [
+        ("47", "47"),
+        ("0047", "47"),
+        ("４７", "47"),
+        ("47.0", "47"),
+        (47.0, "47"),
+        ("0", "0"),
+        (" A-1 ", "A-1"),
+        ("47.5", "47.5"),
+    ],
 )
 def test_programme_key_matches_ids_as_numbers(cell, key):
     assert rs.programme_key(cell) == key
