@@ -1029,3 +1029,19 @@ def test_jsonl_numbers_no_float_holds_are_kept_as_their_text(tmp_path):
     path.write_text('{"id": 1, "a": 1e400, "b": NaN, "c": -Infinity, "d": 2.5}\n', encoding="utf-8")
     (row,) = _rows(open_table(str(path)))
     assert row.cells == [1, "1e400", "NaN", "-Infinity", 2.5]
+
+
+def test_a_file_named_for_another_format_says_which_it_is(tmp_path):
+    from openpyxl import Workbook
+
+    book = tmp_path / "book.csv"  # a workbook saved under a .csv name
+    wb = Workbook()
+    wb.active.append(["事業名"])
+    wb.save(book)
+    with pytest.raises(InputFileError, match=r"this is an Excel workbook .* name it \.xlsx"):
+        open_table(str(book))
+    text = tmp_path / "text.xlsx"  # a CSV named .xlsx
+    text.write_text("事業名,事業概要\nA,監視\n", encoding="cp932")
+    with pytest.raises(InputFileError, match=r"this is a text file, not an Excel workbook"):
+        open_table(str(text))
+    assert open_table(str(text), "csv").columns == ["事業名", "事業概要"]

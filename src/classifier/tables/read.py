@@ -143,6 +143,24 @@ def _zip_member(path: str) -> tuple[IO[bytes], str]:
     return io.BytesIO(data), names[0]
 
 
+def _looks_like_text(binary: IO[bytes]) -> bool:
+    """Whether a file's first 4 KB read as text (UTF-8, CP932 or UTF-16 with its mark)."""
+    binary.seek(0)
+    sample = binary.read(4096)
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return True
+    if b"\x00" in sample:
+        return False
+    for encoding in ("utf-8", "cp932"):
+        try:
+            sample.decode(encoding)
+            return True
+        except UnicodeDecodeError as exc:
+            if exc.start >= len(sample) - 3:  # a character cut at the end of the sample
+                return True
+    return False
+
+
 def open_table(
     path: str,
     fmt: str | None = None,
@@ -170,11 +188,25 @@ def open_table(
             raise InputFileError(f"{path}: no such file")
         fmt = detect_format(path, fmt)
         binary, shown = _open_binary(path), path
-    if fmt != "xlsx" and binary.read(8) == _CFB:
+    head = binary.read(8)
+    if fmt != "xlsx" and head == _CFB:
         binary.close()
         raise InputFileError(
             f"{path}: this is an Excel file (or a password-protected one), not {fmt.upper()} "
             f"text; save it from Excel as .xlsx or CSV"
+        )
+    # A file named for another format than it holds: say which it is.
+    if fmt != "xlsx" and head.startswith(b"PK\x03\x04"):
+        binary.close()
+        raise InputFileError(
+            f"{path}: this is an Excel workbook (or another zip file), not {fmt.upper()} "
+            f"text; name it .xlsx, or pass --format xlsx"
+        )
+    if fmt == "xlsx" and head and not head.startswith((b"PK", _CFB)) and _looks_like_text(binary):
+        binary.close()
+        raise InputFileError(
+            f"{path}: this is a text file, not an Excel workbook; name it .csv (or .tsv, "
+            f".jsonl), or pass --format csv"
         )
     binary.seek(0)
     if fmt in ("csv", "tsv"):
