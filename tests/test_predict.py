@@ -430,13 +430,15 @@ def _committed_predictor(**settings):
         ({"level": "section"}, "level must be one of subitem, item, area"),
         ({"level": "bogus"}, "level must be one of subitem, item, area"),
         ({"min_confidence": 5}, "min_confidence must be between 0 and 1"),
-        ({"set_threshold": None}, "set_threshold must be between 0 and 1"),
+        ({"set_threshold": None}, "set_threshold must be a number between 0 and 1, not None"),
+        ({"min_confidence": "0.3"}, "min_confidence must be a number between 0 and 1, not '0.3'"),
         ({"set_threshold": -0.1}, "set_threshold must be between 0 and 1"),
         ({"scope_threshold": 2}, "scope_threshold must be between 0 and 1"),
         ({"scope_threshold": float("nan")}, "scope_threshold must be between 0 and 1"),
     ],
 )
 def test_a_predictor_refuses_what_the_cli_refuses(settings, message):
+    """(Also: a string is not a number; numpy's numbers are, see below.)"""
     """The library says what the CLI says, at construction, as a ClassifierError (was an
     IndexError or TypeError at predict time, or silently every row out of scope)."""
     from classifier.errors import ClassifierError
@@ -469,3 +471,43 @@ def test_predict_wants_a_list_of_texts():
     got = predictor.predict(t for t in ["サイバー攻撃の監視", pd.NA, None])
     assert [p.status for p in got][1:] == ["empty_text", "empty_text"]
     assert got[0].status != "empty_text"
+
+
+def test_numpy_numbers_are_settings_like_python_ones():
+    import numpy as np
+
+    plain = _committed_predictor(top_k=3, min_confidence=0.3, set_threshold=0.5)
+    numpy = _committed_predictor(
+        top_k=np.int64(3), min_confidence=np.float32(0.3), set_threshold=np.float64(0.5)
+    )
+    assert (numpy.top_k, numpy.min_confidence) == (3, float(np.float32(0.3)))
+    assert type(numpy.top_k) is int and type(numpy.min_confidence) is float
+    text = ["政府機関の情報システムの監視を強化する"]
+    assert [p.labels for p in numpy.predict(text)] == [p.labels for p in plain.predict(text)]
+
+
+@pytest.mark.parametrize(
+    ("texts", "message"),
+    [
+        (["監視", "監視".encode()], "text 1 is bytes, not text: decode it first"),
+        (["監視", ["監視"]], "text 1 is list, not text"),
+        ([{"text": "監視"}], "text 0 is dict, not text"),
+        ({"監視", "訓練"}, "predict takes a list of texts, not set"),
+        ({"監視": 1}, "predict takes a list of texts, not dict"),
+    ],
+)
+def test_predict_refuses_what_is_no_text_or_has_no_order(texts, message):
+    from classifier.errors import ClassifierError
+
+    with pytest.raises(ClassifierError, match=f"^{message}"):
+        _committed_predictor().predict(texts)
+
+
+def test_a_predictor_needs_the_policy():
+    from classifier.predict import Predictor
+
+    from .helpers import load_committed_model
+
+    model, _ = load_committed_model(None)
+    with pytest.raises(TypeError, match=r"policy must be the model's Policy \(model.policy_\)"):
+        Predictor(model, None)

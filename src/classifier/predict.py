@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,6 +13,7 @@ from .errors import InputFileError
 from .hierarchy import level_of, rollup_matrix
 from .matching import ClauseMatcher
 from .model import PolicyClassifier
+from .options import check_fraction, check_settings
 from .policy import Policy
 from .scope import mark_terms
 from .textutil import has_text, text_length
@@ -42,25 +44,6 @@ class Prediction:
     # The request's own sentence whose security term decided in_scope (its most cyber-like
     # context), the security terms in 【】; "" when the text names none.
     scope_sentence: str = ""
-
-
-def check_fraction(value: float | None, option: str, required: bool = False) -> None:
-    """Refuse a probability option outside [0, 1] (NaN too, or not a number; None where
-    ``required``), naming it: every command and the Predictor check here, so
-    ``--min-confidence 5`` is refused alike everywhere."""
-    if value is None and not required:
-        return
-    if not isinstance(value, int | float) or isinstance(value, bool) or not 0.0 <= value <= 1.0:
-        raise InputFileError(f"{option} must be between 0 and 1")
-
-
-def _check_settings(top_k: object, level: object, n_evidence: object) -> None:
-    """Refuse a Predictor setting the CLI would refuse, before any row is predicted."""
-    for name, value, least in (("top_k", top_k, 1), ("n_evidence", n_evidence, 0)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < least:
-            raise InputFileError(f"{name} must be a whole number of at least {least}")
-    if level not in {str(v) for v in ROLLUP_LEVELS}:
-        raise InputFileError(f"level must be one of {', '.join(map(str, ROLLUP_LEVELS))}")
 
 
 def card_min_confidence(card: dict, given: float | None = None) -> float:
@@ -99,21 +82,24 @@ class Predictor:
         set_threshold: float = DEFAULT_SET_THRESHOLD,
         scope_threshold: float | None = None,
     ) -> None:
-        _check_settings(top_k, level, n_evidence)
+        if not isinstance(policy, Policy):
+            raise TypeError(f"policy must be the model's Policy (model.policy_), not {policy!r}")
+        check_settings(top_k, level, n_evidence)
         check_fraction(min_confidence, "min_confidence")
         check_fraction(set_threshold, "set_threshold", required=True)
         check_fraction(scope_threshold, "scope_threshold")
         self.model = model
         self.policy = policy
-        self.top_k = top_k
-        self.min_confidence = min_confidence
+        # Plain numbers (numpy's are accepted): the output is the same whichever was given.
+        self.top_k = int(top_k)
+        self.min_confidence = float(min_confidence)
         self.level = level
-        self.n_evidence = n_evidence
-        self.set_threshold = set_threshold
+        self.n_evidence = int(n_evidence)
+        self.set_threshold = float(set_threshold)
         # Below it a row is out of scope; None: the model's own (its card says which).
-        self.scope_threshold = scope_threshold
+        self.scope_threshold = None if scope_threshold is None else float(scope_threshold)
         self.columns, self._rollup = rollup_matrix(policy, list(model.classes_), level)
-        self.top_k = min(top_k, len(self.columns))  # no empty label columns past the last
+        self.top_k = min(self.top_k, len(self.columns))  # no empty label columns past the last
         self._chain = self._calibration_chain(policy, Level(level))
         self._matcher: ClauseMatcher | None = None  # built on first use (tokenises the policy)
         self._headings = tuple(display_heading(policy, lab) for lab in self.columns)
@@ -184,11 +170,21 @@ class Predictor:
         A text repeated in the batch is analysed once: a prediction depends on its text
         alone, and exports repeat programmes (5% of the RS 2024 file's text).
         """
-        if isinstance(texts, str | bytes) or not isinstance(texts, Iterable):
+        if isinstance(texts, str | bytes | Mapping | AbstractSet) or not isinstance(
+            texts, Iterable
+        ):
+            # (A set or a dict has no order to give the predictions back in.)
             raise InputFileError(
                 f"predict takes a list of texts, not {type(texts).__name__}: predict([text])"
             )
         texts = texts if isinstance(texts, Sequence) else list(texts)
+        for i, t in enumerate(texts):
+            if isinstance(t, bytes | bytearray | Iterable) and not isinstance(t, str):
+                # Bytes would be read as their repr, b'...' (every row out of scope).
+                raise InputFileError(
+                    f"text {i} is {type(t).__name__}, not text"
+                    + (": decode it first (read the file as text)" if isinstance(t, bytes) else "")
+                )
         if all(isinstance(t, str) for t in texts):
             first: dict[object, int] = {}
             index = [first.setdefault(t, len(first)) for t in texts]

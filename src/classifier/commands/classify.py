@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputFileError
+from ..options import check_fraction
 from ..paths import model_dir as default_model_dir
 from ..paths import model_ref, portable_path, project_root
-from ..predict import DEFAULT_SET_THRESHOLD, Predictor, card_min_confidence, check_fraction
+from ..predict import DEFAULT_SET_THRESHOLD, Predictor, card_min_confidence
 from ..report import (
     REVIEW_ENTRY_COLUMNS,
     near_miss,

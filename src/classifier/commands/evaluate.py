@@ -12,9 +12,10 @@ from ..hierarchy import level_of, rollup_matrix
 from ..labels import check_labels, parse_labels
 from ..metrics import Scored, compute_metrics, interval_text, json_safe, scope_metrics
 from ..metrics import figure_text as figure
+from ..options import check_fraction
 from ..paths import model_dir as default_model_dir
 from ..paths import model_ref, project_root
-from ..predict import Predictor, card_min_confidence, check_fraction
+from ..predict import Predictor, card_min_confidence
 from ..report import MISCLASSIFIED_COLUMNS, write_misclassified
 from ..sources import resolve_columns
 from ..store import load_model

@@ -13,7 +13,8 @@ from ..examples import examples_for_policy
 from ..labels import LabelledRequest
 from ..metrics import figure_text, interval_text
 from ..model import CV_FOLDS
-from ..predict import DEFAULT_MIN_CONFIDENCE, check_fraction
+from ..options import check_fraction
+from ..predict import DEFAULT_MIN_CONFIDENCE
 from ..reconcile import reconcile, reconcile_messages
 from ..store import ARRAYS_FILE, CARD_FILE, STATE_FILE, save_model
 from ..tables import sha256_file
