@@ -511,3 +511,11 @@ def test_a_predictor_needs_the_policy():
     model, _ = load_committed_model(None)
     with pytest.raises(TypeError, match=r"policy must be the model's Policy \(model.policy_\)"):
         Predictor(model, None)
+
+
+def test_a_text_without_sentence_ends_shows_an_excerpt_not_the_whole_text():
+    from classifier.textutil import SHOWN_CHARS
+
+    (pred,) = _committed_predictor().predict(["政府機関の情報システムのサイバー攻撃対策" * 3000])
+    assert 0 < len(pred.scope_sentence) <= SHOWN_CHARS + 2 and "【サイバー】" in pred.scope_sentence
+    assert 0 < len(pred.evidence_sentence) <= SHOWN_CHARS + 2

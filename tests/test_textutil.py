@@ -169,3 +169,15 @@ def reference_clean(text: str) -> str:
 @example(text="e\u0301\uff21")
 def test_clean_text_matches_its_definition(text):
     assert clean_text(text) == reference_clean(text)
+
+
+def test_excerpt_cuts_a_long_sentence_around_its_first_mark():
+    from classifier.textutil import excerpt
+
+    assert excerpt("短い文【サイバー】") == "短い文【サイバー】"
+    long = "あ" * 3000 + "【サイバー】" + "い" * 3000
+    shown = excerpt(long, 100)
+    assert shown.startswith("…") and shown.endswith("…") and "【サイバー】" in shown
+    assert len(shown) == 102
+    assert excerpt("x" * 150, 100) == "x" * 100 + "…"  # no mark: from the start
+    assert excerpt("【" + "x" * 150, 100) == "【" + "x" * 99 + "…"

@@ -16,7 +16,7 @@ from .model import PolicyClassifier
 from .options import check_fraction, check_settings
 from .policy import Policy
 from .scope import mark_terms
-from .textutil import has_text, text_length
+from .textutil import excerpt, has_text, text_length
 from .vectors import SparseRows
 from .vocab import ROLLUP_LEVELS, Level, Status
 
@@ -247,11 +247,13 @@ class Predictor:
         scope_sentences = [""] * n
         if found is not None:
             if found.scope_sentence is not None:
+                # (A text without 。 is one sentence: a row shows at most SHOWN_CHARS of it.)
                 scope_sentences = [
-                    mark_terms(found.sentences[j]) if j >= 0 else ""
+                    excerpt(mark_terms(found.sentences[j])) if j >= 0 else ""
                     for j in found.scope_sentence.tolist()
                 ]
             evidence, sentences = self._evidence(found, proba, order[:, 0])
+            sentences = [excerpt(s) for s in sentences]
             if self._matcher is None:
                 self._matcher = ClauseMatcher(self.model, self.policy, self.columns, self.level)
             matched = self._matcher.match(found.X, order[:, 0])

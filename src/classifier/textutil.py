@@ -107,6 +107,20 @@ def terminal_text(value: object) -> str:
     return " ".join(text.split())
 
 
+SHOWN_CHARS = 1_000  # the longest sentence a row shows (a text without 。 is one sentence)
+
+
+def excerpt(sentence: str, limit: int = SHOWN_CHARS, mark: str = "【") -> str:
+    """``sentence`` cut to ``limit`` characters around its first ``mark`` (or from its
+    start), with … where it was cut."""
+    if len(sentence) <= limit:
+        return sentence
+    at = max(sentence.find(mark), 0)
+    start = min(max(at - limit // 2, 0), len(sentence) - limit)
+    body = sentence[start : start + limit]
+    return ("…" if start else "") + body + ("…" if start + limit < len(sentence) else "")
+
+
 def clean_text(text: object) -> str:
     """NFKC-normalise and drop control, zero-width and lone-surrogate characters.
 
