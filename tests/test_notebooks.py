@@ -117,3 +117,16 @@ def test_a_split_no_row_is_in_is_named_with_the_splits_there_are():
     assert [r.id for r in of_split(rows, None, Path("x.csv"))] == ["1", "2"]
     with pytest.raises(ValueError, match=r"x\.csv is in split 'bogus'; its splits: dev, test"):
         of_split(rows, "bogus", Path("x.csv"))
+
+
+def test_a_relative_input_is_found_from_the_notebooks_folder(tmp_path, monkeypatch):
+    """Jupyter runs a notebook in notebooks/: NOTEBOOK_LABELLED=corpus/labelled/… as the
+    README writes it is read from the project root when it is not under the folder."""
+    from classifier.notebook import notebook_inputs
+
+    monkeypatch.chdir(ROOT / "notebooks")
+    monkeypatch.setenv("NOTEBOOK_LABELLED", "corpus/labelled/rs2024_dev.csv")
+    monkeypatch.setenv("NOTEBOOK_MODEL", "models/r3")
+    inputs = notebook_inputs()
+    assert inputs.labelled == ROOT / "corpus" / "labelled" / "rs2024_dev.csv"
+    assert inputs.labelled.is_file() and (inputs.model / "model_card.json").is_file()

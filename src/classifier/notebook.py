@@ -49,16 +49,23 @@ def notebook_inputs(
     from .dataset import is_review_sheet
     from .vocab import REVIEW_LABEL_COLUMN
 
-    path = Path(labelled) if labelled else labelled_requests(root)
+    path = _from_root(labelled, root) if labelled else labelled_requests(root)
     gold = gold_column or os.environ.get("NOTEBOOK_GOLD_COLUMN")
     if not gold:
         gold = REVIEW_LABEL_COLUMN if is_review_sheet(path) else "labels"
     return NotebookInputs(
         path,
-        Path(model) if model else root / "models" / "r3",
+        _from_root(model, root) if model else root / "models" / "r3",
         gold,
         None if split in (None, "", "all") else split,
     )
+
+
+def _from_root(given: str, root: Path) -> Path:
+    """A path as given, or, when relative and not there, under the project root: Jupyter
+    runs a notebook in notebooks/, where the README's corpus/… paths are not."""
+    path = Path(given)
+    return path if path.is_absolute() or path.exists() else root / path
 
 
 def of_split(requests: Sequence[T], split: str | None, path: Path) -> list[T]:
