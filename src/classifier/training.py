@@ -23,6 +23,7 @@ from .policy import Policy
 from .predict import Prediction, Predictor
 from .tables import sha256_file
 from .tokens import TokenizerSettings
+from .vocab import Scope
 
 
 @dataclass
@@ -153,6 +154,13 @@ def train(
     if model.has_examples_:
         oof = out_of_fold_scores(model, policy, dev, min_confidence)
         metrics["dev_cross_validated"] = _by_source(oof, sources, classes)
+        # BORDER rows teach nothing, so none has an out-of-fold prediction; the card still
+        # says how many the dev split holds (they are left out of its figures).
+        for source, figures in metrics["dev_cross_validated"].items():
+            if "n_border" in figures:
+                figures["n_border"] = sum(
+                    1 for r in dev if r.source == source and r.scope == Scope.BORDER
+                )
     test = [r for r in test if r.source != PRESUMED_SOURCE]
     if test:
         metrics["test"] = _by_source(
