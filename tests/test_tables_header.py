@@ -49,7 +49,9 @@ def test_header_row_given_overrides_detection():
     rows = [["概算要求一覧", "令和6年度"], ["id", "text"], ["1", "市町村"]]
     assert find_header(rows) == 0  # two title cells over two columns: looks like a header
     assert find_header(rows, explicit=2) == 1  # --header-row 2, as Excel numbers rows
-    with pytest.raises(InputFileError, match="--header-row 4 is beyond the 3 rows"):
+    with pytest.raises(
+        InputFileError, match=r"--header-row 4 is not a row of the file \(it has 3\)"
+    ):
         find_header(rows, explicit=4)
     with pytest.raises(InputFileError, match="empty"):
         find_header([[], ["", " "]])

@@ -1045,3 +1045,24 @@ def test_a_file_named_for_another_format_says_which_it_is(tmp_path):
     with pytest.raises(InputFileError, match=r"this is a text file, not an Excel workbook"):
         open_table(str(text))
     assert open_table(str(text), "csv").columns == ["事業名", "事業概要"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_header_row_given_below_the_rows_looked_at_is_read(tmp_path, fmt):
+    """34 rows of notes above the table: --header-row 35 finds it (30 rows are looked at
+    to detect a header, not to read one that is named)."""
+    notes = [[f"注{i}"] for i in range(34)]
+    rows = [*notes, ["事業名", "事業概要"], ["A", "監視"], ["B", "訓練"]]
+    path = tmp_path / f"t.{fmt}"
+    if fmt == "csv":
+        path.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+    else:
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        for r in rows:
+            wb.active.append(r)
+        wb.save(path)
+    table = open_table(str(path), header_row=35)
+    assert table.columns == ["事業名", "事業概要"]
+    assert [r.cells for r in table.rows] == [["A", "監視"], ["B", "訓練"]]

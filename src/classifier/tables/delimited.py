@@ -24,7 +24,7 @@ from ..errors import InputFileError
 from ..textutil import plural
 from .columns import KNOWN_COLUMN_KEYS
 from .encoding import bad_bytes_error, detect_encoding, encoding_hint
-from .header import PEEK_ROWS, layout_header
+from .header import layout_header, peek_rows
 from .records import InputTable, Row
 
 # Request texts pasted from documents can be long; the csv module's default cap is 128 KB.
@@ -175,7 +175,7 @@ def open_delimited(
     try:
         for record in records:
             head.append(record)
-            if len(head) >= PEEK_ROWS:
+            if len(head) >= peek_rows(header_row):
                 break
     except (UnicodeError, csv.Error) as exc:
         raise InputFileError(

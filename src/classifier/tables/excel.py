@@ -32,7 +32,7 @@ from typing import IO, Any
 from ..errors import InputFileError
 from ..textutil import plural
 from .columns import KNOWN_COLUMN_KEYS
-from .header import PEEK_ROWS, layout_header
+from .header import layout_header, peek_rows
 from .records import InputTable, Row
 
 # What a damaged .xlsx can raise from inside zipfile and openpyxl.
@@ -205,7 +205,7 @@ def open_xlsx(
     try:
         formula_for = _Formulas(_sheet_rows(formulas[ws.title]) if formulas else None)
         for idx, values in values_it:
-            if idx > PEEK_ROWS:
+            if idx > peek_rows(header_row):
                 beyond.append((idx, values))
                 break
             head.extend(((), ()) for _ in range(len(head), idx - 1))

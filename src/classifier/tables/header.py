@@ -61,6 +61,12 @@ def _is_label(cell: object) -> bool:
     return not _NUMBER.match(unicodedata.normalize("NFKC", cell_text(cell)).strip())
 
 
+def peek_rows(explicit: int | None) -> int:
+    """How many first rows to read for the header: PEEK_ROWS, or past a ``--header-row``
+    further down (a long block of notes above the table), with the rows below it."""
+    return max(PEEK_ROWS, (explicit or 0) + FOLLOWING)
+
+
 def find_header(rows: Sequence[Sequence[Any]], explicit: int | None = None) -> int:
     """Index in ``rows`` (the first rows of a sheet) of its header row.
 
@@ -69,7 +75,8 @@ def find_header(rows: Sequence[Sequence[Any]], explicit: int | None = None) -> i
     if explicit is not None:
         if explicit < 1 or explicit > len(rows):
             raise InputFileError(
-                f"--header-row {explicit} is beyond the {len(rows)} rows looked at (1–{len(rows)})"
+                f"--header-row {explicit} is not a row of the file"
+                + (f" (it has {len(rows)})" if explicit >= 1 else "")
             )
         return explicit - 1
     counts = [sum(map(_filled, row)) for row in rows]
