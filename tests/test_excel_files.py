@@ -926,3 +926,24 @@ def test_a_data_row_is_not_mistaken_for_a_second_header_row(tmp_path):
     assert rc == 0, err
     assert "two-row header" not in err
     assert len(read_csv_output(out)) == 3
+
+
+def test_a_column_error_on_a_workbook_of_several_sheets_names_the_sheet_read(tmp_path):
+    """The wrong sheet is the likeliest cause: the error says which was read and --sheet."""
+    import contextlib
+    import io
+
+    from openpyxl import Workbook
+
+    from classifier.cli import classify_main
+
+    wb = Workbook()
+    wb.active.title = "説明"
+    wb.active.append(["この表について"])
+    wb.create_sheet("一覧").append(["事業名", "事業概要"])
+    path = tmp_path / "t.xlsx"
+    wb.save(path)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert classify_main([str(path), "-o", str(tmp_path / "o.csv")]) == 2
+    assert "; read sheet '説明' (the file has 2: 説明, 一覧; choose with --sheet)" in err.getvalue()

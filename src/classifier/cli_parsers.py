@@ -216,7 +216,7 @@ def classify_parser() -> argparse.ArgumentParser:
         default="utf-8-sig",
         help="encoding of a CSV/TSV output (default utf-8-sig; cp932 for old tools)",
     )
-    _add(p, "sheet", "Excel sheet name or number (default: the first)")
+    _add(p, "sheet", "Excel sheet name or number (default: the one Excel opens at)")
     p.add_argument("--format", choices=FORMATS, help="input format if the name does not tell")
     p.add_argument(
         "--output-format",

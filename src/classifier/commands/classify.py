@@ -170,7 +170,10 @@ def classify(opts: ClassifyOptions) -> int:
     top_k = predictor.top_k
 
     table = open_table(opts.input, opts.format, opts.encoding, opts.sheet, opts.header_row)
-    layout = resolve_columns(table.columns, opts.text_columns, opts.id_column, table.path)
+    try:
+        layout = resolve_columns(table.columns, opts.text_columns, opts.id_column, table.path)
+    except InputFileError as exc:
+        raise InputFileError(f"{exc}{table.sheet_note()}") from None
     text_columns, id_column = layout.text, layout.id
     extras = ExportColumns(table.columns, layout.is_review_sheet, opts.budget, opts.cited)
     added = output_columns(top_k) + extras.columns

@@ -55,6 +55,12 @@ class InputTable:
     source: IO[bytes] | None = None  # the underlying file, for progress
     header_line: int = 1  # the header's row, as Excel numbers it
 
+    def sheet_note(self) -> str:
+        """Which sheet of a workbook of several was read (empty otherwise): for an error
+        about its columns, as the wrong sheet is the likeliest cause."""
+        said = [n[n.index("read sheet") :] for n in self.notes if "read sheet" in n]
+        return f"; {said[0]}" if said else ""
+
     def fraction_read(self) -> float | None:
         """How far through the file reading has got (0–1), when that can be known."""
         if self.source is None or self.source.closed:
