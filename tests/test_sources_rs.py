@@ -610,3 +610,23 @@ def test_programme_key_matches_ids_as_numbers(cell, key):
 )
 def test_year_key_matches_years_as_numbers(cell, key):
     assert rs.year_key(cell) == key
+
+
+def test_read_budgets_finds_the_sheet_holding_the_table(tmp_path):
+    """A hand-made workbook: a cover sheet (opened at), an empty sheet, then the data."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "表紙"
+    wb.active.append(["予算・執行サマリ（令和6年度）"])
+    wb.create_sheet("空")
+    data = wb.create_sheet("予算")
+    data.append(BUDGET_HEADER)
+    data.append(["1", "甲", "2024", "100", "200", ""])
+    path = tmp_path / "2-1.xlsx"
+    wb.save(path)
+    assert rs.read_budgets(path).amounts == {("1", "2024"): rs.Budget(100, 200)}
+    wb.remove(data)
+    wb.save(path)
+    with pytest.raises(InputFileError, match="not a review-sheet budget file"):
+        rs.read_budgets(path)

@@ -201,11 +201,34 @@ def read_budgets(path: str | Path) -> Budgets:
     dash or a note in another year's cell does not stop the run. Without a 事業年度
     column (a trimmed export) the 予算年度 is taken as the year.
     """
-    table = open_table(str(path))
+    table = _open_sheet_with(path, (ID, BUDGET_YEAR, INITIAL, REQUEST))
     try:
         return _read_budgets(path, table)
     finally:
         table.close()
+
+
+def _open_sheet_with(path: str | Path, needed: Sequence[str]):
+    """The table of ``path``; of a workbook, the first sheet holding the ``needed``
+    columns when the one Excel opens at does not (a cover sheet before the data, as
+    hand-made workbooks have). The first sheet read when none does, for its message."""
+    table = open_table(str(path))
+    if table.format != "xlsx" or all(_column(table.columns, c) for c in needed):
+        return table
+    number = 1
+    while True:
+        try:
+            other = open_table(str(path), sheet=str(number))
+        except InputFileError as exc:
+            if ": no sheet " in str(exc):  # past the last sheet: none holds them
+                return table
+            number += 1  # an empty sheet, a sheet that is no table
+            continue
+        if all(_column(other.columns, c) for c in needed):
+            table.close()
+            return other
+        other.close()
+        number += 1
 
 
 def _read_budgets(path: str | Path, table) -> Budgets:
@@ -307,7 +330,7 @@ class Citations:
 
 def read_citations(path: str | Path) -> Citations:
     """The cybersecurity citations of every programme of a 1-3 file."""
-    table = open_table(str(path))
+    table = _open_sheet_with(path, (ID, YEAR, *CITATION_FIELDS))
     try:
         missing = [c for c in (ID, YEAR, *CITATION_FIELDS) if c not in table.columns]
         if missing:
