@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterable
 from typing import IO
 
 from ..errors import InputFileError
@@ -26,6 +27,22 @@ _UNLIKELY = re.compile(
     "[^\t\n\r\x20-\x7e\xa0-\u024f\u0370-\u04ff\u2000-\u2bff\u3000-\u30ff"
     "\u3200-\u9fff\uf900-\ufaff\uff00-\uffef]"
 )
+
+
+_CHUNK = 1 << 20  # bytes decoded at a time to check an encoding (the text is not kept)
+
+
+def _decodes(chunks: Iterable[bytes | memoryview], encoding: str) -> bool:
+    """Whether the bytes decode as ``encoding``, a chunk at a time: decoding a whole file
+    of 60 MB at once held a str of four times its size (the peak memory of a run)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        for chunk in chunks:
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _utf8_counts(data: bytes) -> tuple[int, int]:
@@ -81,13 +98,9 @@ def detect_encoding(stream: IO[bytes]) -> tuple[str, str]:
     if head.startswith(codecs.BOM_UTF8):
         # Excel's "CSV UTF-8" (and classify's own output): UTF-8 for certain, so a stray
         # byte marks its row, as in a UTF-8 file without the mark, instead of stopping.
-        try:
-            stream.read().decode("utf-8-sig")
-            return "utf-8-sig", "strict"
-        except UnicodeDecodeError:
-            return "utf-8-sig", "replace"
-        finally:
-            stream.seek(0)
+        valid = _decodes(iter(lambda: stream.read(_CHUNK), b""), "utf-8")
+        stream.seek(0)
+        return "utf-8-sig", "strict" if valid else "replace"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16", "strict"
     data = stream.read()
@@ -98,11 +111,9 @@ def detect_encoding(stream: IO[bytes]) -> tuple[str, str]:
             f"the file looks like UTF-16 without a byte-order mark; save it from Excel as "
             f"'CSV UTF-8', or {encoding_hint(None)} {utf16}"
         )
-    try:
-        data.decode("utf-8")
+    view = memoryview(data)
+    if _decodes((view[i : i + _CHUNK] for i in range(0, len(data), _CHUNK)), "utf-8"):
         return "utf-8", "strict"
-    except UnicodeDecodeError:
-        pass
     good, bad = _utf8_counts(data)
     if good >= _MOSTLY * bad:
         return "utf-8", "replace"
