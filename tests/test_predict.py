@@ -519,3 +519,16 @@ def test_a_text_without_sentence_ends_shows_an_excerpt_not_the_whole_text():
     (pred,) = _committed_predictor().predict(["政府機関の情報システムのサイバー攻撃対策" * 3000])
     assert 0 < len(pred.scope_sentence) <= SHOWN_CHARS + 2 and "【サイバー】" in pred.scope_sentence
     assert 0 < len(pred.evidence_sentence) <= SHOWN_CHARS + 2
+
+
+def test_a_predictor_pickles_and_predicts_the_same(tmp_path):
+    """For a process pool of the caller's (concurrent.futures, joblib): the tokenizer
+    keeps its settings and lexicon and builds Sudachi again where it is unpickled."""
+    import pickle
+
+    predictor = _committed_predictor()
+    texts = ["政府機関の情報システムの監視を強化する", "河川の堤防を補修する"]
+    before = predictor.predict(texts)
+    again = pickle.loads(pickle.dumps(predictor))
+    assert again.predict(texts) == before
+    assert pickle.loads(pickle.dumps(_committed_predictor())).predict(texts) == before  # unused

@@ -163,6 +163,15 @@ class JapaneseTokenizer:
         self.lexicon: dict[str, tuple[tuple[str, str], ...]] = {}
         self._local = threading.local()
 
+    def __getstate__(self) -> dict:
+        # Sudachi objects cannot be pickled, and are per thread: settings and lexicon go,
+        # and each process builds its own tokenizer again on first use.
+        return {"settings": self.settings, "lexicon": self.lexicon}
+
+    def __setstate__(self, state: dict) -> None:
+        self.settings, self.lexicon = state["settings"], state["lexicon"]
+        self._local = threading.local()
+
     def learn_lexicon(self, texts: Iterable[object]) -> None:
         """Freeze surface → features for every surface that always analyses the same way.
 
