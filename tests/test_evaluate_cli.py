@@ -209,6 +209,13 @@ def test_a_classify_output_is_not_scored_against_its_own_predictions(tmp_path, c
         assert f"--gold-column {column} holds the model's own predictions" in (
             capsys.readouterr().err
         )
+    review = tmp_path / "review.xlsx"
+    src = ROOT / "corpus" / "examples" / "requests_example.csv"
+    assert run_classify([src, "--review", review, "-o", tmp_path / "c2.csv"])[0] == 0
+    capsys.readouterr()
+    assert evaluate_main([str(review), "--gold-column", "labels"]) == 2
+    assert "is a review sheet of classify" in (err := capsys.readouterr().err)
+    assert "--gold-column accepted_label" in err
 
 
 def test_rows_without_a_gold_label_are_counted(tmp_path, capsys):

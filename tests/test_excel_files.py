@@ -947,3 +947,24 @@ def test_a_column_error_on_a_workbook_of_several_sheets_names_the_sheet_read(tmp
     with contextlib.redirect_stderr(err):
         assert classify_main([str(path), "-o", str(tmp_path / "o.csv")]) == 2
     assert "; read sheet '説明' (the file has 2: 説明, 一覧; choose with --sheet)" in err.getvalue()
+
+
+def test_classifys_own_workbook_is_read_from_its_rows_sheet_whichever_is_in_front(tmp_path):
+    """A review sheet saved while its labels sheet was in front (or moved first) is still
+    read from its classified sheet by train, evaluate and show-results."""
+    from openpyxl import Workbook
+
+    from classifier.tables import open_table
+
+    wb = Workbook()
+    wb.active.title = "labels"
+    wb.active.append(["label", "heading"])
+    main = wb.create_sheet("classified")
+    main.append(["text", "label_1", "status", "accepted_label"])
+    main.append(["監視", "(2)③ⅰ", "ok", ""])
+    wb.active = 0
+    path = tmp_path / "review.xlsx"
+    wb.save(path)
+    table = open_table(str(path))
+    assert table.columns == ["text", "label_1", "status", "accepted_label"]
+    assert open_table(str(path), sheet="labels").columns == ["label", "heading"]

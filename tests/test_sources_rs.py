@@ -285,7 +285,9 @@ def test_read_budgets_takes_retyped_column_names_and_names_the_nearest(tmp_path)
         encoding="utf-8",
     )
     assert rs.read_budgets(path).amounts == {("1", "2024"): rs.Budget(100, 200)}
-    path.write_text("予算事業ID,予算年度,当初予算額,翌年度要求額（合計）\n1,2024,1,2\n")
+    path.write_text(
+        "予算事業ID,予算年度,当初予算額,翌年度要求額（合計）\n1,2024,1,2\n", encoding="utf-8"
+    )
     with pytest.raises(InputFileError, match=r"no column 当初予算（合計） \(the nearest to"):
         rs.read_budgets(path)
 
@@ -303,11 +305,23 @@ def test_read_budgets_takes_retyped_column_names_and_names_the_nearest(tmp_path)
     ],
 )
 def test_read_budgets_refuses_amounts_in_another_unit(tmp_path, text, said):
+    """(Only a declared unit counts: see the test below for notes that merely name one.)"""
     """The download's amounts are yen: a file in 千円 would be summed 1,000 times too small."""
     path = tmp_path / "b.csv"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(InputFileError, match=f"its amounts are in {said} .*convert the amounts"):
         rs.read_budgets(path)
+
+
+@pytest.mark.parametrize(
+    "title", ["（単位：円）\n※千円未満の端数を含む", "金額は円単位。千円単位ではありません"]
+)
+def test_read_budgets_takes_a_note_naming_a_unit_for_no_declaration(tmp_path, title):
+    path = tmp_path / "b.csv"
+    path.write_text(
+        f"{title}\n\n" + ",".join(BUDGET_HEADER) + "\n1,甲,2024,100,200,\n", encoding="utf-8"
+    )
+    assert rs.read_budgets(path).amounts == {("1", "2024"): rs.Budget(100, 200)}
 
 
 YEAR_HEADER = ["事業年度", "予算事業ID", "予算年度", "当初予算（合計）", "翌年度要求額（合計）"]

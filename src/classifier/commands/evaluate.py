@@ -304,14 +304,20 @@ def _warn_if_learnt(input: str, card: dict, row_splits: list[str]) -> None:
 def _check_gold_is_no_prediction(path: str, columns: list[str], gold: str) -> None:
     """Refuse to score a classify output against its own predictions: its labels and
     label_k columns are the model's, so every figure would say it agrees with itself."""
-    ours = all(c in columns for c in OUTPUT_MARK_COLUMNS) and REVIEW_LABEL_COLUMN not in columns
+    ours = all(c in columns for c in OUTPUT_MARK_COLUMNS)
     predicted = gold == "labels" or (gold.startswith("label_") and gold[6:].isdigit())
     if ours and predicted:
+        review = REVIEW_LABEL_COLUMN in columns
         raise InputFileError(
-            f"{path} is an output of classify and --gold-column {gold} holds the model's own "
-            "predictions: scored against them it would agree with itself. Name the column "
-            "with the analysts' labels, or review the rows (classify --review) and evaluate "
-            "the review sheet's accepted_label"
+            f"{path} is {'a review sheet' if review else 'an output'} of classify and "
+            f"--gold-column {gold} holds the model's own predictions: scored against them it "
+            "would agree with itself. "
+            + (
+                f"Evaluate the analysts' labels: --gold-column {REVIEW_LABEL_COLUMN}"
+                if review
+                else "Name the column with the analysts' labels, or review the rows "
+                "(classify --review) and evaluate the review sheet's accepted_label"
+            )
         )
 
 

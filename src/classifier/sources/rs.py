@@ -274,7 +274,9 @@ def _read_budgets(path: str | Path, table) -> Budgets:
     return Budgets(amounts, tuple(conflicting))
 
 
-_UNIT = re.compile(r"千円|百万円|億円")
+# A unit declared, as tables declare one: （単位：千円）, 当初予算（千円）. Not any 千円 in a
+# note (※千円未満の端数を含む), nor a declared 円.
+_UNIT = re.compile(r"単位\s*[:：]?\s*(千円|百万円|億円)|[（(]\s*(千円|百万円|億円)\s*[）)]")
 
 
 def _column(columns: Sequence[str], name: str) -> str | None:
@@ -303,8 +305,9 @@ def _refuse_units(path: str | Path, table, amount_columns: list) -> None:
         said = [t for t in [*above.columns, *first] if _UNIT.search(t)]
     if said:
         unit = _UNIT.search(str(said[0]))
+        named = (unit.group(1) or unit.group(2)) if unit else "another unit"
         raise InputFileError(
-            f"{path}: its amounts are in {unit.group(0) if unit else 'another unit'} "
+            f"{path}: its amounts are in {named} "
             f"({one_line(str(said[0]))}); classify reads yen, as the RS download writes them: "
             "give the download as shipped, or convert the amounts to yen"
         )

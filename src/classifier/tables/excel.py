@@ -33,7 +33,7 @@ from ..errors import InputFileError
 from ..textutil import plural
 from .columns import KNOWN_COLUMN_KEYS
 from .header import layout_header, peek_rows
-from .records import InputTable, Row
+from .records import MAIN_SHEET, InputTable, Row
 
 # What a damaged .xlsx can raise from inside zipfile and openpyxl.
 XLSX_ERRORS = (
@@ -75,7 +75,10 @@ def _choose_sheet(wb: Any, sheet: str | None, path: str) -> tuple[Any, list[str]
         raise InputFileError(f"{path}: no sheet {sheet!r}; the sheets are: {', '.join(names)}")
     visible = [n for n in names if getattr(wb[n], "sheet_state", "visible") == "visible"]
     active = wb.active
-    if active is not None and getattr(active, "sheet_state", "visible") == "visible":
+    if MAIN_SHEET in names:
+        # One of classify's workbooks, saved with its labels or summary sheet in front.
+        ws = wb[MAIN_SHEET]
+    elif active is not None and getattr(active, "sheet_state", "visible") == "visible":
         ws = active
     else:
         ws = wb[(visible or names)[0]]

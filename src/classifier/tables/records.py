@@ -41,6 +41,11 @@ class Row:
         return None
 
 
+# The sheet of classify's workbooks (its output and the review sheet) that holds the rows;
+# their other sheets (summary, labels) are lists, never the table to read.
+MAIN_SHEET = "classified"
+
+
 @dataclass
 class InputTable:
     """An opened input: its format, header, encoding and a one-pass row iterator."""

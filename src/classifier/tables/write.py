@@ -32,6 +32,7 @@ from ..textutil import display_width
 from .atomic import publish
 from .cells import GETA, Replacements, csv_cell, plain
 from .guard import check_regular
+from .records import MAIN_SHEET
 from .xlsx_save import save_workbook
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -73,7 +74,7 @@ class TableWriter:
         encoding: str = "utf-8-sig",
         errors: str = "strict",
         formula_guard: bool = True,
-        sheet: str = "classified",
+        sheet: str = MAIN_SHEET,
         source: str | None = None,
     ) -> None:
         self.path = None if path in (None, "-") else Path(path)
