@@ -205,15 +205,23 @@ def test_a_review_sheet_of_the_policy_trained_is_read_directly(tmp_path, small_p
     assert out.warnings == []
 
 
-def test_a_review_sheet_of_another_policy_is_not_read_as_this_ones(tmp_path):
+def test_a_review_sheet_of_another_policy_is_not_read_as_this_ones(tmp_path, monkeypatch):
     # Its labels are spelt like this policy's, but they mean the other version's items.
+    import classifier.examples
+
     sheet = _review_sheet_of(tmp_path / "r.xlsx", "t0", [("a", "政府機関の監視", "(1)②")])
+    monkeypatch.setattr(classifier.examples, "built_policies", lambda: ["t0", "t1"])
     out = examples_for_policy([sheet], tiny_policy("t1"), None, None)
     assert out.requests == []
     assert out.warnings == [
         f"{sheet}: its labels belong to policy t0, not t1: left out. Train with "
         "--labels-policy t0 to carry them over a reviewed crosswalk"
     ]
+    # A policy that is not built here: more likely a policy column filled down by mistake.
+    monkeypatch.setattr(classifier.examples, "built_policies", lambda: ["t1"])
+    (warning,) = examples_for_policy([sheet], tiny_policy("t1"), None, None).warnings
+    assert warning.startswith(f"{sheet}: its labels belong to policy t0, not t1: left out. ")
+    assert "No policy t0 is built here" in warning and "set it back to t1" in warning
 
 
 def test_a_review_sheet_of_the_labels_policy_goes_over_the_crosswalk(tmp_path):

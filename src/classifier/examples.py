@@ -9,9 +9,11 @@ from pathlib import Path
 from .corpus import read_clauses
 from .dataset import is_review_sheet, read_labelled_files, review_policy, source_names
 from .labels import LabelledRequest
+from .paths import built_policies, policies_text
 from .policy import Policy
 from .revision import carry_labels, read_crosswalk
 from .textutil import plural
+from .vocab import REVIEW_POLICY_COLUMN
 
 
 @dataclass
@@ -83,9 +85,16 @@ def examples_for_policy(
             old_left_out += read.left_out
             problems += read.problems
     out = TrainingExamples(requests, notes=counts)
+    built = built_policies()
     out.warnings += [
-        f"{f}: its labels belong to policy {keyed}, not {policy.policy_id}: left out. Train "
-        f"with --labels-policy {keyed} to carry them over a reviewed crosswalk"
+        f"{f}: its labels belong to policy {keyed}, not {policy.policy_id}: left out. "
+        + (
+            f"Train with --labels-policy {keyed} to carry them over a reviewed crosswalk"
+            if keyed in built
+            else f"No policy {keyed} is built here ({policies_text()}): if its "
+            f"{REVIEW_POLICY_COLUMN} column was changed by mistake (an Excel fill-down), "
+            f"set it back to {policy.policy_id}"
+        )
         for f, keyed in foreign
     ]
     out.warnings += problems[:20]
