@@ -176,7 +176,7 @@ def test_a_labelled_row_without_text_is_left_out(tmp_path, capsys):
     sheet = _sheet(tmp_path / "r3.csv", "r3")
     assert evaluate_main([sheet, "--gold-column", "accepted_label"]) == 0
     captured = capsys.readouterr()
-    assert f"warning: {sheet} row 3: a label but no text (row left out)\n" in captured.err
+    assert f"warning: {sheet} row 3 (id B): a label but no text (row left out)\n" in captured.err
     assert captured.out.startswith("n=1 (in scope 1, out of scope 0)")
     # No out-of-scope row to measure: said as n/a, never 'nan'.
     assert "out of scope: recall n/a" in captured.out and "nan" not in captured.out

@@ -117,10 +117,13 @@ def evaluate(
             splits.add(value)
             if value != split:
                 continue
+        # The id too, as train says it: on a sorted review sheet it is what can be found.
+        ident = cell_text(row.cells[table.columns.index(id_col)]).strip() if id_col else ""
+        where = f"{table.path} row {row.line}" + (f" (id {ident})" if ident else "")
         try:
             gold = parse_labels(row.cells[table.columns.index(gold_col)])
         except LabelError as exc:
-            problems.append(f"{table.path} row {row.line}: {exc}")
+            problems.append(f"{where}: {exc}")
             continue
         if gold is None:
             unlabelled += 1
@@ -129,11 +132,11 @@ def evaluate(
         # targets under it: it is what the level reports.
         bad = check_labels([g for g in gold if g not in reported], policy)
         if bad:
-            problems.extend(f"{table.path} row {row.line}: {b}" for b in bad)
+            problems.extend(f"{where}: {b}" for b in bad)
             continue
         text = row_text(row, text_idx)
         if not has_text(text):
-            problems.append(f"{table.path} row {row.line}: a label but no text")
+            problems.append(f"{where}: a label but no text")
             continue
         row_splits.append(
             cell_text(row.cells[every_split]).strip() if every_split is not None else ""
