@@ -29,7 +29,12 @@ def test_a_test_row_another_file_teaches_is_not_scored():
         "left out of the model card's test figures, because a labelled file (the same or "
         "another) teaches the same text in its dev split: 1 test-split row (A1 (requests))"
     ]
-    assert notes == []
+    # The analyst's correction of the held-out row is learnt, and said like any other.
+    assert out.relabelled == ("A1: (1)① (requests) -> (1)② (reviewed)",)
+    assert notes == [
+        "labelled again in a later file, so the later labels are learnt: 1 request "
+        "(A1: (1)① (requests) -> (1)② (reviewed))"
+    ]
 
 
 def test_the_order_of_files_does_not_decide_which_copy_is_learnt_when_one_is_test():

@@ -86,13 +86,17 @@ def reconcile(requests: Sequence[LabelledRequest]) -> Reconciled:
                     test_learnt.append(f"{r.id} ({r.source})")
                 continue
             drop.add(i)
+            change = (
+                f"{r.id}: {_labels_text(r)} ({r.source}) -> "
+                f"{_labels_text(requests[keep])} ({keep_source})"
+            )
+            differs = _labels_text(r) != _labels_text(requests[keep])
             if r.split == "test" and dev:
                 test_learnt.append(f"{r.id} ({r.source})")
-            elif _labels_text(r) != _labels_text(requests[keep]):
-                (relabelled if dev else rescored).append(
-                    f"{r.id}: {_labels_text(r)} ({r.source}) -> "
-                    f"{_labels_text(requests[keep])} ({keep_source})"
-                )
+                if differs:  # an analyst's correction of a held-out row: learnt, and said
+                    relabelled.append(change)
+            elif differs:
+                (relabelled if dev else rescored).append(change)
             else:
                 repeats += 1
     kept = [r for i, r in enumerate(requests) if i not in drop]
