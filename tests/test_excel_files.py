@@ -794,7 +794,7 @@ def test_label_warnings_use_excel_row_numbers(tmp_path):
         assert report.problems[0].startswith(f"{path.name} row 4: unknown label '(2)⑧'")
         assert [r.text for r in report.requests] == [LOCAL]
     rc, err = _evaluate([csv_file, "--gold-column", "labels"])
-    assert rc == 0 and "row 4: unknown label '(2)⑧'" in err
+    assert rc == 0 and "row 4 (id 3): unknown label '(2)⑧'" in err
 
 
 def _evaluate(argv) -> tuple[int, str]:
@@ -869,7 +869,7 @@ def test_evaluate_label_warnings_name_the_file(tmp_path):
     with contextlib.redirect_stderr(buf), contextlib.redirect_stdout(io.StringIO()):
         rc = evaluate_main([str(src), "--gold-column", "labels"])
     assert rc == 0
-    assert f"warning: {src} row 4: unknown label '(2)⑧'" in buf.getvalue(), buf.getvalue()
+    assert f"warning: {src} row 4 (id 3): unknown label '(2)⑧'" in buf.getvalue(), buf.getvalue()
 
 
 def test_evaluate_column_messages_name_the_file(tmp_path):
