@@ -206,3 +206,24 @@ def test_budget_notes_name_what_is_unknown_and_why(tmp_path):
         "programmes_budget_unknown",
     ]
     assert ExportColumns(RS, True, None, None).budget_notes("x") == []
+
+
+def test_a_programme_the_budget_file_lists_without_its_total_is_said_apart(tmp_path):
+    budget = _write(
+        tmp_path / "2-1.csv",
+        [
+            ["事業年度", "予算事業ID", "予算年度", "当初予算（合計）", "翌年度要求額（合計）"],
+            ["2024", "47", "2024", "1000", "2000"],
+            ["2024", "8", "", "5", "6"],  # a blank 予算年度: no summary row of 2024
+            ["2024", "9", "2023", "5", "6"],  # another year's row only
+        ],
+    )
+    extras = ExportColumns(RS, True, budget, None)
+    for r in (row(2, "8"), row(3, "9"), row(4, "10")):  # 10: not in the file at all
+        extras.cells(r)
+    (note,) = extras.budget_notes("2-1.csv")
+    assert note.startswith("3 programmes are not in 2-1.csv for their 事業年度")
+    assert note.endswith(
+        "(2 of them have rows there, but no summary row of that 予算年度: a blank 予算年度, "
+        "another year's rows, or 会計区分 rows only)"
+    )

@@ -195,10 +195,18 @@ class ExportColumns:
 
         missing = self.missing_budget
         if missing:
+            there = sum(k[0] in self.budgets.listed for k in self._missing_budget)
             out.append(
                 f"{plural(missing, 'programme')} {'is' if missing == 1 else 'are'} not in "
                 f"{budget} for {'its' if missing == 1 else 'their'} {rs.YEAR} (first: "
                 f"{self.missing_budget_example}); {unknown(missing)}"
+                + (
+                    f" ({there} of them {'has' if there == 1 else 'have'} rows there, but no "
+                    f"summary row of that {rs.BUDGET_YEAR}: a blank {rs.BUDGET_YEAR}, another "
+                    "year's rows, or 会計区分 rows only)"
+                    if there
+                    else ""
+                )
             )
         conflicting = list(dict.fromkeys(ident for ident, _ in self.budgets.conflicting))
         if conflicting:

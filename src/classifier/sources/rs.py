@@ -181,6 +181,9 @@ class Budgets:
     # Programmes and years with two summary rows that disagree: their amounts are left
     # unknown rather than guessed (a 2-1 file pasted together from two downloads).
     conflicting: tuple[tuple[str, str], ...] = ()
+    # Every programme with any row in the file (another year, a blank 予算年度, account
+    # rows only): one missing from ``amounts`` but here is in the file, without its total.
+    listed: frozenset[str] = frozenset()
 
     def get(self, key: tuple[str, str]) -> Budget | None:
         return self.amounts.get(_key(key))
@@ -190,7 +193,7 @@ class Budgets:
 
 
 def _key(key: tuple[str, str]) -> tuple[str, str]:
-    return programme_key(key[0]), unicodedata.normalize("NFKC", key[1]).strip()
+    return programme_key(key[0]), year_key(key[1])
 
 
 def read_budgets(path: str | Path) -> Budgets:
@@ -248,8 +251,10 @@ def _read_budgets(path: str | Path, table) -> Budgets:
     year_at = table.columns.index(str(found[YEAR])) if found[YEAR] else col[BUDGET_YEAR]
     amounts: dict[tuple[str, str], Budget] = {}
     conflicting: dict[tuple[str, str], None] = {}
+    listed: set[str] = set()
     for row in table.rows:
         cells = row.cells
+        listed.add(programme_key(cells[col[ID]]))
         year = year_key(cells[year_at])
         budget_year = year_key(cells[col[BUDGET_YEAR]])
         if budget_year != year:
@@ -271,7 +276,7 @@ def _read_budgets(path: str | Path, table) -> Budgets:
             conflicting[key] = None
     for key in conflicting:
         amounts[key] = Budget(None, None)
-    return Budgets(amounts, tuple(conflicting))
+    return Budgets(amounts, tuple(conflicting), frozenset(listed))
 
 
 # A unit declared, as tables declare one: （単位：千円）, 当初予算（千円）. Not any 千円 in a
