@@ -226,3 +226,26 @@ def test_rows_without_a_gold_label_are_counted(tmp_path, capsys):
     )
     assert evaluate_main([str(path), "--gold-column", "gold"]) == 0
     assert "note: 2 rows with an empty gold cell are not scored\n" in capsys.readouterr().err
+
+
+def test_rows_with_texts_the_model_learnt_are_said_whatever_the_file(tmp_path, capsys):
+    """A copy of bundled requests under new ids and a new name (as a review sheet of them
+    is): the rows the model learnt from are counted, so the figures are not taken as
+    held-out ones."""
+    with open(LABELLED, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))[:20]
+    path = tmp_path / "mine.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "事業名", "事業概要", "gold"])
+        for r in rows:
+            writer.writerow([r["request_id"] + "x", r["事業名"], r["事業概要"], r["labels"]])
+    learnt = sum(r["split"] != "test" for r in rows)
+    assert 0 < learnt < 20
+    assert evaluate_main([str(path), "--gold-column", "gold"]) == 0
+    assert (
+        f"warning: {learnt} rows of the 20 measured have the text of a row the model learnt "
+        "from" in capsys.readouterr().err
+    )
+    assert evaluate_test_split() == 0
+    assert "learnt from" not in capsys.readouterr().err  # its own held-out rows: none

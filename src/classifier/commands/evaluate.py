@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from pathlib import Path
 
 from ..dataset import sheet_policy
@@ -21,7 +22,7 @@ from ..sources import resolve_columns
 from ..store import load_model
 from ..tables import atomic_write_bytes, check_outputs, open_table, pick_column, sha256_file
 from ..tables.existing import check_replaceable
-from ..textutil import cell_text, has_text, plural
+from ..textutil import cell_text, has_text, non_ws, plural
 from ..vocab import (
     OUTPUT_MARK_COLUMNS,
     REVIEW_LABEL_COLUMN,
@@ -194,6 +195,7 @@ def evaluate(
     for output in replaced:
         print(f"note: replaced the earlier {output}", file=sys.stderr)
     _warn_if_learnt(input, card, row_splits)
+    _warn_if_taught(input, card, texts)
     oos = figures["out_of_scope"]
     print(
         f"n={figures['n']} (in scope {figures['n_in_scope']}, "
@@ -302,6 +304,46 @@ def _warn_if_learnt(input: str, card: dict, row_splits: list[str]) -> None:
             "card's dev_cross_validated figures",
             file=sys.stderr,
         )
+
+
+def _warn_if_taught(input: str, card: dict, texts: list[str]) -> None:
+    """Say so when rows of another file (a review sheet of the bundled requests) have the
+    texts of the model's own dev rows: the model learnt them, whatever the file is named."""
+    files = card.get("labelled", {}).get("files", {})
+    if not isinstance(files, dict) or (
+        Path(input).is_file() and sha256_file(Path(input)) in files.values()
+    ):
+        return  # one of its own files: _warn_if_learnt counts by split
+    root = project_root()
+    learnt: set[str] = set()
+    for name, digest in files.items():
+        path = root / name
+        if not path.is_file() or sha256_file(path) != digest:
+            continue
+        table = open_table(str(path))
+        try:
+            at = [table.columns.index(c) for c in resolve_columns(table.columns).text]
+            split = table.columns.index("split") if "split" in table.columns else None
+            learnt.update(
+                _same_text(row_text(row, at))
+                for row in table.rows
+                if split is None or cell_text(row.cells[split]).strip() != "test"
+            )
+        finally:
+            table.close()
+    taught = sum(_same_text(t) in learnt for t in texts)
+    if taught:
+        print(
+            f"warning: {plural(taught, 'row')} of the {len(texts)} measured "
+            f"{'has' if taught == 1 else 'have'} the text of a row the model learnt from "
+            "(the dev split of its own labelled files): these figures are not held-out ones",
+            file=sys.stderr,
+        )
+
+
+def _same_text(text: str) -> str:
+    """A text as two copies of one request compare (whatever the line wrapping)."""
+    return unicodedata.normalize("NFKC", non_ws(text))
 
 
 def _check_gold_is_no_prediction(path: str, columns: list[str], gold: str) -> None:
