@@ -101,6 +101,12 @@ def test_yen_says_what_a_cell_is_instead(cell, says):
         rs.yen(cell)
 
 
+@pytest.mark.parametrize("cell", ["none", "see note", "free"])
+def test_yen_says_a_word_with_an_e_is_no_amount_not_an_exponent(cell):
+    with pytest.raises(ValueError, match=r"is not an amount of yen$"):
+        rs.yen(cell)
+
+
 @pytest.mark.parametrize("cell", ["2.10238E+08", "1.23457e+11", "１Ｅ５", "1e3"])
 def test_yen_refuses_exponent_notation_that_may_have_lost_digits(cell):
     with pytest.raises(ValueError, match="exponent notation, which may have lost digits"):

@@ -129,6 +129,7 @@ def year_key(value: object) -> str:
 
 
 _WHOLE = re.compile(r"^(\d+)\.0+$")
+_EXPONENT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+$")
 
 
 def yen(value: object) -> int | None:
@@ -146,7 +147,7 @@ def yen(value: object) -> int | None:
         )
     if text.startswith(_MINUS):
         text = "-" + text[1:].strip()
-    if isinstance(value, str) and "e" in text.lower() and not text.lower().startswith("inf"):
+    if isinstance(value, str) and _EXPONENT.match(text):
         # How Excel shows a long number in a narrow General column, and saves it so in
         # CSV: 2.10238E+08 keeps six digits of 211,200,000. (A number cell is exact.)
         raise ValueError(
