@@ -24,10 +24,10 @@ class Reconciled:
     presumed_annotated: int = 0  # programmes presumed out of scope that a file labels
 
 
-def _text_key(r: LabelledRequest) -> str:
+def text_key(text: str) -> str:
     """Two rows are the same request when their texts are, whatever their ids (a review
     sheet may number rows afresh) and line wrapping."""
-    return unicodedata.normalize("NFKC", non_ws(r.text))
+    return unicodedata.normalize("NFKC", non_ws(text))
 
 
 def _labels_text(r: LabelledRequest) -> str:
@@ -49,7 +49,7 @@ def reconcile(requests: Sequence[LabelledRequest]) -> Reconciled:
     """
     groups: dict[str, list[int]] = {}
     for i, r in enumerate(requests):
-        groups.setdefault(_text_key(r), []).append(i)
+        groups.setdefault(text_key(r.text), []).append(i)
     drop: set[int] = set()
     relabelled: list[str] = []
     test_learnt: list[str] = []

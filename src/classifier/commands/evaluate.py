@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import unicodedata
 from pathlib import Path
 
 from ..dataset import sheet_policy
@@ -17,12 +16,13 @@ from ..options import check_fraction
 from ..paths import model_dir as default_model_dir
 from ..paths import model_ref, project_root
 from ..predict import Predictor, card_min_confidence
+from ..reconcile import text_key
 from ..report import MISCLASSIFIED_COLUMNS, write_misclassified
 from ..sources import resolve_columns
 from ..store import load_model
 from ..tables import atomic_write_bytes, check_outputs, open_table, pick_column, sha256_file
 from ..tables.existing import check_replaceable
-from ..textutil import cell_text, has_text, non_ws, plural
+from ..textutil import cell_text, has_text, plural
 from ..vocab import (
     OUTPUT_MARK_COLUMNS,
     REVIEW_LABEL_COLUMN,
@@ -82,7 +82,7 @@ def evaluate(
     _check_gold_is_no_prediction(table.path, table.columns, gold_col)
     layout = resolve_columns(table.columns, text_columns, id_column, table.path)
     text_idx = [table.columns.index(c) for c in layout.text]
-    id_col = layout.id
+    id_at = table.columns.index(layout.id) if layout.id else None
     # Annotated review sheets say IN/OUT/BORDER and how many programmes a row stands for.
     scope_idx = table.columns.index("scope") if "scope" in table.columns else None
     weight_idx = table.columns.index("weight") if "weight" in table.columns else None
@@ -119,7 +119,7 @@ def evaluate(
             if value != split:
                 continue
         # The id too, as train says it: on a sorted review sheet it is what can be found.
-        ident = cell_text(row.cells[table.columns.index(id_col)]).strip() if id_col else ""
+        ident = cell_text(row.cells[id_at]).strip() if id_at is not None else ""
         where = f"{table.path} row {row.line}" + (f" (id {ident})" if ident else "")
         try:
             gold = parse_labels(row.cells[table.columns.index(gold_col)])
@@ -142,7 +142,7 @@ def evaluate(
         row_splits.append(
             cell_text(row.cells[every_split]).strip() if every_split is not None else ""
         )
-        ids.append(str(row.cells[table.columns.index(id_col)]) if id_col else str(row.number))
+        ids.append(str(row.cells[id_at]) if id_at is not None else str(row.number))
         texts.append(text)
         golds.append(gold)
         scopes.append(
@@ -194,8 +194,11 @@ def evaluate(
         write_misclassified(misclassified, scored, texts)
     for output in replaced:
         print(f"note: replaced the earlier {output}", file=sys.stderr)
-    _warn_if_learnt(input, card, row_splits)
-    _warn_if_taught(input, card, texts)
+    files = _card_files(card)
+    if _is_card_file(input, files):
+        _warn_if_learnt(input, row_splits)  # one of its own files: counted by split
+    else:
+        _warn_if_taught(files, texts)
     oos = figures["out_of_scope"]
     print(
         f"n={figures['n']} (in scope {figures['n_in_scope']}, "
@@ -287,14 +290,20 @@ def _check_report(path: Path | None, force: bool) -> bool:
     return True
 
 
-def _warn_if_learnt(input: str, card: dict, row_splits: list[str]) -> None:
+def _card_files(card: dict) -> dict[str, str]:
+    """The model's labelled files (as the card names them) and their sha256."""
+    files = card.get("labelled", {}).get("files", {})
+    return files if isinstance(files, dict) else {}
+
+
+def _is_card_file(input: str, files: dict[str, str]) -> bool:
+    """Whether ``input`` is one of the model's own labelled files (by content)."""
+    return Path(input).is_file() and sha256_file(Path(input)) in files.values()
+
+
+def _warn_if_learnt(input: str, row_splits: list[str]) -> None:
     """Say so when the rows measured include ones the model learnt from (the dev rows of
     one of its own labelled files): their figures are not held-out ones."""
-    files = card.get("labelled", {}).get("files", {})
-    if not isinstance(files, dict) or not Path(input).is_file():
-        return
-    if sha256_file(Path(input)) not in files.values():
-        return
     learnt = sum(value != "test" for value in row_splits)
     if learnt:
         print(
@@ -306,14 +315,9 @@ def _warn_if_learnt(input: str, card: dict, row_splits: list[str]) -> None:
         )
 
 
-def _warn_if_taught(input: str, card: dict, texts: list[str]) -> None:
+def _warn_if_taught(files: dict[str, str], texts: list[str]) -> None:
     """Say so when rows of another file (a review sheet of the bundled requests) have the
     texts of the model's own dev rows: the model learnt them, whatever the file is named."""
-    files = card.get("labelled", {}).get("files", {})
-    if not isinstance(files, dict) or (
-        Path(input).is_file() and sha256_file(Path(input)) in files.values()
-    ):
-        return  # one of its own files: _warn_if_learnt counts by split
     root = project_root()
     learnt: set[str] = set()
     for name, digest in files.items():
@@ -325,13 +329,13 @@ def _warn_if_taught(input: str, card: dict, texts: list[str]) -> None:
             at = [table.columns.index(c) for c in resolve_columns(table.columns).text]
             split = table.columns.index("split") if "split" in table.columns else None
             learnt.update(
-                _same_text(row_text(row, at))
+                text_key(row_text(row, at))
                 for row in table.rows
                 if split is None or cell_text(row.cells[split]).strip() != "test"
             )
         finally:
             table.close()
-    taught = sum(_same_text(t) in learnt for t in texts)
+    taught = sum(text_key(t) in learnt for t in texts)
     if taught:
         print(
             f"warning: {plural(taught, 'row')} of the {len(texts)} measured "
@@ -339,11 +343,6 @@ def _warn_if_taught(input: str, card: dict, texts: list[str]) -> None:
             "(the dev split of its own labelled files): these figures are not held-out ones",
             file=sys.stderr,
         )
-
-
-def _same_text(text: str) -> str:
-    """A text as two copies of one request compare (whatever the line wrapping)."""
-    return unicodedata.normalize("NFKC", non_ws(text))
 
 
 def _check_gold_is_no_prediction(path: str, columns: list[str], gold: str) -> None:
