@@ -178,19 +178,20 @@ class Predictor:
                 f"predict takes a list of texts, not {type(texts).__name__}: predict([text])"
             )
         texts = texts if isinstance(texts, Sequence) else list(texts)
-        for i, t in enumerate(texts):
-            if isinstance(t, bytes | bytearray | Iterable) and not isinstance(t, str):
-                # Bytes would be read as their repr, b'...' (every row out of scope).
-                raise InputFileError(
-                    f"text {i} is {type(t).__name__}, not text"
-                    + (": decode it first (read the file as text)" if isinstance(t, bytes) else "")
-                )
         if all(isinstance(t, str) for t in texts):
             first: dict[object, int] = {}
             index = [first.setdefault(t, len(first)) for t in texts]
             if len(first) < len(texts):
                 once = self._predict(list(first))
                 return [once[i] for i in index]
+            return self._predict(texts)
+        for i, t in enumerate(texts):  # (only when some item is no str: a number, None…)
+            if isinstance(t, Iterable) and not isinstance(t, str):
+                # Bytes would be read as their repr, b'...' (every row out of scope).
+                raise InputFileError(
+                    f"text {i} is {type(t).__name__}, not text"
+                    + (": decode it first (read the file as text)" if isinstance(t, bytes) else "")
+                )
         return self._predict(texts)
 
     def _predict(self, texts: Sequence[object]) -> list[Prediction]:

@@ -255,7 +255,8 @@ def _read_budgets(path: str | Path, table) -> Budgets:
     listed: set[str] = set()
     for row in table.rows:
         cells = row.cells
-        listed.add(programme_key(cells[col[ID]]))
+        ident = programme_key(cells[col[ID]])
+        listed.add(ident)
         year = year_key(cells[year_at])
         budget_year = year_key(cells[col[BUDGET_YEAR]])
         if budget_year != year:
@@ -263,7 +264,6 @@ def _read_budgets(path: str | Path, table) -> Budgets:
         initial, request = cells[col[INITIAL]], cells[col[REQUEST]]
         if not cell_text(initial).strip() and not cell_text(request).strip():
             continue  # an account row; the programme's totals are on its summary row
-        ident = programme_key(cells[col[ID]])
         try:
             budget = Budget(_amount(initial, INITIAL), _amount(request, REQUEST))
         except ValueError as exc:

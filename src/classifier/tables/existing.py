@@ -51,15 +51,15 @@ def check_replaceable(
             keys = [column_key(c) for c in table.columns]
             missing = [c for c in ours if column_key(c) not in keys]
             if missing:
-                lacks = (
-                    f"has no {' or '.join(map(one_line, missing))} column"
-                    if len(missing) <= 2
-                    else f"has none of the columns this command writes, such as "
-                    f"{', '.join(map(one_line, missing[:3]))}"
-                    if len(missing) == len(ours)
-                    else f"lacks {len(missing)} of the columns this command writes, such as "
-                    f"{', '.join(map(one_line, missing[:3]))}"
-                )
+                some = ", ".join(map(one_line, missing[:3]))
+                if len(missing) <= 2:
+                    lacks = f"has no {' or '.join(map(one_line, missing))} column"
+                elif len(missing) == len(ours):
+                    lacks = f"has none of the columns this command writes, such as {some}"
+                else:
+                    lacks = (
+                        f"lacks {len(missing)} of the columns this command writes, such as {some}"
+                    )
                 raise OutputFileError(
                     f"{option} {path} already exists and was not written by this tool (it "
                     f"{lacks}); {retry}"
