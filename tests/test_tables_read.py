@@ -1066,3 +1066,25 @@ def test_a_header_row_given_below_the_rows_looked_at_is_read(tmp_path, fmt):
     table = open_table(str(path), header_row=35)
     assert table.columns == ["事業名", "事業概要"]
     assert [r.cells for r in table.rows] == [["A", "監視"], ["B", "訓練"]]
+
+
+def test_sheet_names_of_a_workbook_a_zipped_one_and_a_text_table(tmp_path):
+    import zipfile
+
+    from openpyxl import Workbook
+
+    from classifier.tables import sheet_names
+
+    wb = Workbook()
+    wb.active.title = "表紙"
+    wb.create_sheet("予算")
+    book = tmp_path / "b.xlsx"
+    wb.save(book)
+    assert sheet_names(str(book)) == ["表紙", "予算"]
+    zipped = tmp_path / "b.zip"
+    with zipfile.ZipFile(zipped, "w") as zf:
+        zf.write(book, "2-1.xlsx")
+    assert sheet_names(str(zipped)) == ["表紙", "予算"]
+    text = tmp_path / "t.csv"
+    text.write_text("a,b\n1,2\n", encoding="utf-8")
+    assert sheet_names(str(text)) == []

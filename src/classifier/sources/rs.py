@@ -29,7 +29,7 @@ from itertools import islice
 from pathlib import Path
 
 from ..errors import InputFileError
-from ..tables import open_table
+from ..tables import open_table, sheet_names
 from ..tables.header import one_line
 from ..textutil import cell_text, clean_text
 
@@ -219,20 +219,16 @@ def _open_sheet_with(path: str | Path, needed: Sequence[str]):
     table = open_table(str(path))
     if table.format != "xlsx" or all(_column(table.columns, c) for c in needed):
         return table
-    number = 1
-    while True:
+    for name in sheet_names(str(path)):
         try:
-            other = open_table(str(path), sheet=str(number))
-        except InputFileError as exc:
-            if ": no sheet " in str(exc):  # past the last sheet: none holds them
-                return table
-            number += 1  # an empty sheet, a sheet that is no table
+            other = open_table(str(path), sheet=name)
+        except InputFileError:  # an empty sheet, a sheet that is no table
             continue
         if all(_column(other.columns, c) for c in needed):
             table.close()
             return other
         other.close()
-        number += 1
+    return table
 
 
 def _read_budgets(path: str | Path, table) -> Budgets:

@@ -10,7 +10,15 @@ from .columns import (
 )
 from .guard import check_outputs, check_regular
 from .header import column_key, one_line, shown_columns
-from .read import FORMATS, InputTable, Row, check_encoding, detect_format, open_table
+from .read import (
+    FORMATS,
+    InputTable,
+    Row,
+    check_encoding,
+    detect_format,
+    open_table,
+    sheet_names,
+)
 from .write import TableWriter, default_output_path
 
 __all__ = [
@@ -33,5 +41,6 @@ __all__ = [
     "pick_id_column",
     "resolve_text_columns",
     "sha256_file",
+    "sheet_names",
     "shown_columns",
 ]

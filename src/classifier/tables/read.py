@@ -31,6 +31,7 @@ __all__ = [
     "check_encoding",
     "detect_format",
     "open_table",
+    "sheet_names",
 ]
 
 FORMATS = ("csv", "tsv", "xlsx", "jsonl")
@@ -141,6 +142,26 @@ def _zip_member(path: str) -> tuple[IO[bytes], str]:
     finally:
         zf.close()
     return io.BytesIO(data), names[0]
+
+
+def sheet_names(path: str) -> list[str]:
+    """The sheets of a workbook (one inside a .zip too), in order; none for a text table
+    or a file that is no workbook (opening it says why)."""
+    binary, name = _zip_member(path) if is_zip(path) else (_open_binary(path), path)
+    try:
+        if detect_format(name) != "xlsx":
+            return []
+        from openpyxl import load_workbook
+
+        wb = load_workbook(binary, read_only=True)
+        try:
+            return list(wb.sheetnames)
+        finally:
+            wb.close()
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError):
+        return []
+    finally:
+        binary.close()
 
 
 def _looks_like_text(binary: IO[bytes]) -> bool:
