@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import shutil
 import zipfile
 from collections.abc import Callable
@@ -74,6 +75,8 @@ def test_an_untampered_copy_loads(tmp_path):
         (_set("label_layers", {}), "has no calibration layers"),
         (_set("label_layers.area", [1.0]), "label_layers.area has 1 values"),
         (_set("scope.anchored", [1.0, float("inf"), 0.0, 0.0, 0.0]), "scope.anchored holds"),
+        (_set("scope.max_chars", -1.0), "scope.max_chars must be a positive length"),
+        (_set("scope.anchored_max_chars", 0.0), "scope.anchored_max_chars must be a positive"),
         (_set("tokenizer_settings.dictionary", "small"), "dictionary 'small' and mode 'C'"),
         (_set("tokenizer_settings.dictionary", "/etc/hostname"), "the pinned core dictionary"),
         (_set("tokenizer_settings.mode", "Z"), "mode 'Z'; a model uses"),
@@ -83,6 +86,18 @@ def test_a_model_state_that_is_no_model_is_refused_at_load(tmp_path, edit, messa
     with pytest.raises(ModelLoadError, match=message) as err:
         load_model(_tampered(tmp_path, state=edit), root=ROOT)
     assert "retrain" in str(err.value)
+
+
+def test_a_model_saved_before_the_anchored_cap_loads_without_it(tmp_path):
+    """A folder from before the anchored layer's length cap has no such entry: its layer
+    was fitted on uncapped lengths, so it is loaded uncapped, not refused."""
+
+    def drop(st: dict) -> None:
+        del st["scope"]["anchored_max_chars"]
+
+    model, _ = load_model(_tampered(tmp_path, state=drop), root=ROOT)
+    assert math.isinf(model.scope_.anchored_max_chars)
+    assert 1000 < model.scope_.max_chars < math.inf
 
 
 def test_a_model_naming_another_dictionary_never_imports_it(tmp_path):

@@ -10,6 +10,7 @@ import pytest
 from scipy import sparse
 
 from classifier.scope import (
+    ANCHORED_MAX_CHARS,
     CONTEXT_CHARS,
     ScopeArrays,
     anchor_contexts,
@@ -366,8 +367,27 @@ def test_a_text_longer_than_any_training_text_counts_as_the_longest():
     assert not np.allclose(at, below)
 
 
+def test_the_anchored_layer_stops_counting_length_at_its_cap():
+    """Among review sheets, length no longer moves a text naming a security term (past
+    ``ANCHORED_MAX_CHARS``); it still does below the cap, and for texts naming none."""
+    from .helpers import load_committed_model
+
+    scope = load_committed_model(None)[0].scope_
+    cap = scope.anchored_max_chars
+    assert cap == ANCHORED_MAX_CHARS < scope.max_chars
+    anchored, whole = np.array([0.97, np.nan]), np.array([0.5, 0.3])
+    terms = np.array([2, 0])
+
+    def p(n):
+        return scope.combine(anchored, whole, np.array([n, n], dtype=float), terms)
+
+    at, beyond, below = p(cap), p(cap * 3), p(cap / 5)
+    assert at[0] == beyond[0] and at[0] != below[0]
+    assert at[1] != beyond[1]  # the plain layer still counts length up to max_chars
+
+
 def test_a_model_saved_before_the_cap_is_not_capped():
     arrays = ScopeArrays(
         {}, np.zeros(0), np.zeros(0), 0.0, np.zeros(0), 0.0, np.zeros(5), np.zeros(4)
     )
-    assert math.isinf(arrays.max_chars)
+    assert math.isinf(arrays.max_chars) and math.isinf(arrays.anchored_max_chars)

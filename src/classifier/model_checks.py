@@ -74,8 +74,9 @@ def check_values(model: PolicyClassifier, arrays: dict[str, np.ndarray]) -> None
     if model.scope_ is not None:
         numbers["scope.anchored"] = model.scope_.anchored
         numbers["scope.plain"] = model.scope_.plain
-        if not model.scope_.max_chars > 0:  # infinite: a model saved before the cap
-            raise ValueError("scope.max_chars must be a positive length")
+        for cap in ("max_chars", "anchored_max_chars"):  # infinite: saved before the cap
+            if not getattr(model.scope_, cap) > 0:
+                raise ValueError(f"scope.{cap} must be a positive length")
         numbers["scope intercepts"] = np.array(
             [model.scope_.gram_intercept, model.scope_.word_intercept]
         )

@@ -56,6 +56,11 @@ _BLANKS = re.compile(r"\s+")
 _EPS = 1e-4
 LAYER_C = 10.0  # calibration layers: three or four features, many texts; little regularisation
 CONTEXT_CHARS = 20  # characters either side of an anchor term (dev split: 10–40 all work)
+# Where the anchored layer's length stops growing. Length tells a two-line request from a
+# review sheet (their base rates differ a hundredfold); among review sheets it said little
+# more and, cross-validated by ministry on the dev split, pushed long programmes with a
+# real security part below shorter ones that merely name a term (README, Measured quality).
+ANCHORED_MAX_CHARS = 700.0
 
 
 # Whether each code point is one ``\\s`` matches (str.isspace: what char_grams removes),
@@ -117,6 +122,9 @@ class ScopeArrays:
     # never extrapolated (one paragraph repeated to 38,000 characters drifted out of scope).
     # Infinite for a model saved before the cap.
     max_chars: float = float("inf")
+    # Where the anchored layer's length saturates (``ANCHORED_MAX_CHARS`` when fitted);
+    # infinite for a model saved before it, whose layer was fitted without.
+    anchored_max_chars: float = float("inf")
 
     def gram_vectors(self, sentences: Sequence[str]):
         """Binary × idf character-gram vectors, L2-normalised (unknown grams drop), as a
@@ -204,7 +212,16 @@ class ScopeArrays:
     ) -> np.ndarray:
         """The calibrated in-scope probability; ``anchored`` is NaN where no sentence is."""
         capped = np.minimum(np.asarray(n_chars, dtype=float), self.max_chars)
-        return combine(self.anchored, self.plain, anchored, whole, capped, terms, similarity)
+        return combine(
+            self.anchored,
+            self.plain,
+            anchored,
+            whole,
+            capped,
+            terms,
+            similarity,
+            self.anchored_max_chars,
+        )
 
 
 def calibration_features(
@@ -213,6 +230,7 @@ def calibration_features(
     n_chars: np.ndarray,
     terms: np.ndarray | None = None,
     similarity: np.ndarray | None = None,
+    anchored_max_chars: float = float("inf"),
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(has anchor, anchored-layer features, plain-layer features)``, one row per text.
 
@@ -222,15 +240,17 @@ def calibration_features(
     either when not given). The similarity is fitted on nothing labelled, so it needs no
     cross-validation: a security term in a text about government systems or incident
     response (close to the policy) counts for more than one in a text about tanks or
-    nuclear material (far from it). Chosen on the dev split's review sheets (README)."""
+    nuclear material (far from it). Chosen on the dev split's review sheets (README).
+    The anchored layer counts a text longer than ``anchored_max_chars`` as that long."""
     has = ~np.isnan(anchored)
     length = length_feature(n_chars)
+    length_a = length_feature(np.minimum(np.asarray(n_chars, dtype=float), anchored_max_chars))
     w = logit(whole)
     a = logit(np.where(has, anchored, 0.5))
     zero = np.zeros(len(a))
     named = np.log1p(zero if terms is None else np.asarray(terms, dtype=float))
     near = zero if similarity is None else np.asarray(similarity, dtype=float)
-    return has, np.c_[a, length, a * length, named, near], np.c_[w, length, w * length]
+    return has, np.c_[a, length_a, a * length_a, named, near], np.c_[w, length, w * length]
 
 
 def combine(
@@ -241,8 +261,11 @@ def combine(
     n_chars: np.ndarray,
     terms: np.ndarray | None = None,
     similarity: np.ndarray | None = None,
+    anchored_max_chars: float = float("inf"),
 ) -> np.ndarray:
-    has, fa, fp = calibration_features(anchored, whole, n_chars, terms, similarity)
+    has, fa, fp = calibration_features(
+        anchored, whole, n_chars, terms, similarity, anchored_max_chars
+    )
     # A layer saved before the distinct-terms or similarity feature has fewer weights: it
     # uses the features it was fitted on.
     za = fa[:, : len(anchored_layer) - 1] @ anchored_layer[:-1] + anchored_layer[-1]

@@ -10,6 +10,7 @@ import numpy as np
 from scipy import sparse
 
 from .scope import (
+    ANCHORED_MAX_CHARS,
     LAYER_C,
     ScopeArrays,
     anchor_contexts,
@@ -136,18 +137,20 @@ def fit_scope(
         anchored[test], whole[test] = _evidence(arrays, X[test], [sentences[i] for i in test])
     terms = distinct_terms(*_flat(sentences))
     near = np.zeros(len(y)) if similarity is None else np.asarray(similarity, dtype=float)
-    has, fa, fp = calibration_features(anchored, whole, n_chars, terms, near)
+    cap = ANCHORED_MAX_CHARS
+    has, fa, fp = calibration_features(anchored, whole, n_chars, terms, near, cap)
     final = _fit_models(X, sentences, y, extra_sentences, X_extra, C)
     final.anchored = _layer(fa[has], y[has])
     final.plain = _layer(fp[~has], y[~has])
     final.max_chars = float(np.max(n_chars)) if len(n_chars) else float("inf")
+    final.anchored_max_chars = cap
     oof = np.zeros(len(y))
     nested = StratifiedGroupKFold(folds, shuffle=True, random_state=random_state + 1)
     for train, test in nested.split(np.zeros(len(y)), y, group):
         la = _layer(fa[train][has[train]], y[train][has[train]])
         lp = _layer(fp[train][~has[train]], y[train][~has[train]])
         oof[test] = combine(
-            la, lp, anchored[test], whole[test], n_chars[test], terms[test], near[test]
+            la, lp, anchored[test], whole[test], n_chars[test], terms[test], near[test], cap
         )
     evidence = {
         "anchored": anchored,

@@ -47,6 +47,7 @@ FORMAT_VERSION = 2
 PINNED = ("sudachipy", "sudachidict-core")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so the same model gives the same bytes
+_CAPS = ("max_chars", "anchored_max_chars")  # the scope model's length caps (ScopeArrays)
 
 
 def environment(
@@ -103,7 +104,7 @@ def _state(model: PolicyClassifier) -> tuple[dict[str, Any], dict[str, np.ndarra
             "word_intercept": scope.word_intercept,
             "anchored": scope.anchored.tolist(),
             "plain": scope.plain.tolist(),
-            **({"max_chars": scope.max_chars} if math.isfinite(scope.max_chars) else {}),
+            **{k: v for k in _CAPS if math.isfinite(v := getattr(scope, k))},
         }
     settings = model.tokenizer_.settings
     state = {
@@ -384,7 +385,7 @@ def _rebuild(state: dict[str, Any], arrays: dict[str, np.ndarray]) -> PolicyClas
             float(scope["word_intercept"]),
             np.array(scope["anchored"], dtype=float),
             np.array(scope["plain"], dtype=float),
-            float(scope.get("max_chars", math.inf)),
+            *(float(scope.get(k, math.inf)) for k in _CAPS),
         )
     # Anchored weights: 4 before the distinct-terms feature, 5 before policy similarity, 6.
     if model.scope_ is not None and (
