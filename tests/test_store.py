@@ -86,14 +86,16 @@ def test_save_then_load_round_trip(saved, small_model, tmp_path):
     np.testing.assert_array_equal(model.predict_proba(TEXTS), small_model.predict_proba(TEXTS))
 
 
-def test_a_model_saved_before_join_numerals_existed_keeps_sudachis_numeral_joiner(saved, tmp_path):
-    """Models saved before the setting existed were trained with Sudachi's defaults, the
-    numeral joiner included; one saved now records that it is off."""
+def test_a_model_saved_before_the_plugin_settings_existed_keeps_sudachis_plugins(saved, tmp_path):
+    """Models saved before a plugin setting existed were trained with Sudachi's defaults,
+    the numeral joiner and the reading filter included; one saved now records that they
+    are off."""
     state = json.loads((saved / STATE_FILE).read_text(encoding="utf-8"))
-    assert state["tokenizer_settings"]["join_numerals"] is False
     model, _ = load_model(saved, root=tmp_path)
-    assert model.tokenizer_.settings.join_numerals is False
-    del state["tokenizer_settings"]["join_numerals"]
+    for name in ("join_numerals", "ignore_yomigana"):
+        assert state["tokenizer_settings"][name] is False
+        assert getattr(model.tokenizer_.settings, name) is False
+        del state["tokenizer_settings"][name]
     (saved / STATE_FILE).write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
     card = json.loads((saved / CARD_FILE).read_text(encoding="utf-8"))
     card["model_sha256"] = _digest(
@@ -102,6 +104,7 @@ def test_a_model_saved_before_join_numerals_existed_keeps_sudachis_numeral_joine
     (saved / CARD_FILE).write_text(json.dumps(card, ensure_ascii=False), encoding="utf-8")
     old, _ = load_model(saved, root=tmp_path)
     assert old.tokenizer_.settings.join_numerals is True
+    assert old.tokenizer_.settings.ignore_yomigana is True
     np.testing.assert_array_equal(old.predict_proba(TEXTS), model.predict_proba(TEXTS))
 
 

@@ -21,7 +21,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from classifier.textutil import clean_text
-from classifier.tokens import JapaneseTokenizer, TokenizerSettings
+from classifier.tokens import (
+    SUDACHI_PLUGINS,
+    JapaneseTokenizer,
+    TokenizerSettings,
+    sudachi_config,
+)
 
 from .helpers import ROOT, model_tokenizer
 from .strategies import ANY_UNICODE, CONTROL, JAPANESE_OFFICE, mixed_objects
@@ -89,6 +94,36 @@ def test_numerals_are_not_joined_and_that_changes_no_feature():
         ("w:条", "条"),
         ("w:項", "項"),
     ]
+
+
+def test_a_bracketed_name_after_a_kanji_word_is_a_word_of_its_own():
+    """Sudachi's IgnoreYomiganaPlugin takes up to four kana in brackets after a kanji for
+    a reading and folds them into the kanji word; in government text they are short names
+    and glosses. It is off: they are words, and the kanji word keeps its own surface. A
+    model saved before the setting existed keeps the plugin."""
+    text = "日本貿易振興機構（ジェトロ）と遠隔（リモート）で連携する。"
+    assert JapaneseTokenizer(TokenizerSettings()).analyze(text) == [
+        ("w:日本貿易振興機構", "日本貿易振興機構"),
+        ("w:jetro", "ジェトロ"),
+        ("w:遠隔", "遠隔"),
+        ("w:リモート", "リモート"),
+        ("w:連携", "連携"),
+    ]
+    assert JapaneseTokenizer(TokenizerSettings(ignore_yomigana=True)).analyze(text) == [
+        ("w:日本貿易振興機構", "日本貿易振興機構(ジェトロ)"),
+        ("w:遠隔", "遠隔(リモート)"),
+        ("w:連携", "連携"),
+    ]
+
+
+def test_only_the_plugins_the_settings_turn_off_are_left_out():
+    assert sudachi_config(TokenizerSettings(join_numerals=True, ignore_yomigana=True)) is None
+    config = sudachi_config(TokenizerSettings())
+    assert config is not None
+    kept = [p["class"] for p in config.inputTextPlugin + config.pathRewritePlugin]
+    assert not set(kept) & set(SUDACHI_PLUGINS.values())
+    assert "com.worksap.nlp.sudachi.ProlongedSoundMarkPlugin" in kept
+    assert "com.worksap.nlp.sudachi.JoinKatakanaOovPlugin" in kept
 
 
 def test_spelling_variants_share_a_feature_and_keep_their_surface():

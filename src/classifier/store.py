@@ -35,7 +35,7 @@ from .model_checks import check_archive, check_runs, check_values
 from .paths import corpus_dir, is_policy_id, project_root
 from .scope import ScopeArrays
 from .tables import atomic_write_bytes, sha256_file
-from .tokens import JapaneseTokenizer, TokenizerSettings
+from .tokens import SUDACHI_PLUGINS, JapaneseTokenizer, TokenizerSettings
 from .vectors import ScorerArrays
 
 CARD_FILE = "model_card.json"
@@ -121,7 +121,7 @@ def _state(model: PolicyClassifier) -> tuple[dict[str, Any], dict[str, np.ndarra
             "synonyms": settings.synonyms,
             "max_synonym_groups": settings.max_synonym_groups,
             "thesaurus": [list(pair) for pair in settings.thesaurus],
-            "join_numerals": settings.join_numerals,
+            **{name: getattr(settings, name) for name in SUDACHI_PLUGINS},
         },
         "lexicon": {s: [list(p) for p in pairs] for s, pairs in model.tokenizer_.lexicon.items()},
         "policy_id": model.policy_id_,
@@ -344,8 +344,8 @@ def _rebuild(state: dict[str, Any], arrays: dict[str, np.ndarray]) -> PolicyClas
         synonyms=bool(t["synonyms"]),
         max_synonym_groups=int(t["max_synonym_groups"]),
         thesaurus=tuple((str(a), str(b)) for a, b in t["thesaurus"]),
-        # A model saved before the setting existed was trained with Sudachi's defaults.
-        join_numerals=bool(t.get("join_numerals", True)),
+        # A model saved before a setting existed was trained with Sudachi's default.
+        **{name: bool(t.get(name, True)) for name in SUDACHI_PLUGINS},
     )
     model = PolicyClassifier(tokenizer_settings=settings, **state["params"])
     tokenizer = JapaneseTokenizer(settings)
