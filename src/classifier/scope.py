@@ -220,7 +220,7 @@ class ScopeArrays:
             capped,
             terms,
             similarity,
-            self.anchored_max_chars,
+            anchored_max_chars=self.anchored_max_chars,
         )
 
 

@@ -138,7 +138,9 @@ def fit_scope(
     terms = distinct_terms(*_flat(sentences))
     near = np.zeros(len(y)) if similarity is None else np.asarray(similarity, dtype=float)
     cap = ANCHORED_MAX_CHARS
-    has, fa, fp = calibration_features(anchored, whole, n_chars, terms, near, cap)
+    has, fa, fp = calibration_features(
+        anchored, whole, n_chars, terms, near, anchored_max_chars=cap
+    )
     final = _fit_models(X, sentences, y, extra_sentences, X_extra, C)
     final.anchored = _layer(fa[has], y[has])
     final.plain = _layer(fp[~has], y[~has])
@@ -150,7 +152,14 @@ def fit_scope(
         la = _layer(fa[train][has[train]], y[train][has[train]])
         lp = _layer(fp[train][~has[train]], y[train][~has[train]])
         oof[test] = combine(
-            la, lp, anchored[test], whole[test], n_chars[test], terms[test], near[test], cap
+            la,
+            lp,
+            anchored[test],
+            whole[test],
+            n_chars[test],
+            terms[test],
+            near[test],
+            anchored_max_chars=cap,
         )
     evidence = {
         "anchored": anchored,

@@ -385,7 +385,7 @@ def _rebuild(state: dict[str, Any], arrays: dict[str, np.ndarray]) -> PolicyClas
             float(scope["word_intercept"]),
             np.array(scope["anchored"], dtype=float),
             np.array(scope["plain"], dtype=float),
-            *(float(scope.get(k, math.inf)) for k in _CAPS),
+            **{k: float(scope.get(k, math.inf)) for k in _CAPS},
         )
     # Anchored weights: 4 before the distinct-terms feature, 5 before policy similarity, 6.
     if model.scope_ is not None and (
