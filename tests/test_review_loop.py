@@ -248,3 +248,49 @@ def test_a_clause_only_model_says_the_presumed_negatives_teach_nothing(
         "clause-only model has no scope model to teach"
     ) in lines
     assert not any("learnt from as out of scope" in line for line in lines)
+
+
+def test_a_named_file_with_nothing_to_learn_is_refused_and_the_model_kept(
+    tmp_path, monkeypatch, capsys
+):
+    """A review sheet whose policy column an Excel fill-down changed, or one with no
+    accepted_label filled in, gives no row: training on would replace a model that learnt
+    from requests with a clause-only one. It is refused before anything is written."""
+    shutil.copytree(ROOT / "corpus" / "r3", tmp_path / "corpus" / "r3")
+    shutil.copy(ROOT / "corpus" / "thesaurus.csv", tmp_path / "corpus" / "thesaurus.csv")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CLASSIFIER_HOME", str(tmp_path))
+    good = tmp_path / "good.csv"
+    good.write_text(
+        "id,text,labels,split\n1,道路の整備,NONE,dev\n2,政府機関の通信監視,(2)③ⅰ,dev\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "models" / "m"
+    base = ["--no-default-labelled", "--out", str(out)]
+    assert train_main([*base, "--labelled", str(good)]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    capsys.readouterr()
+    foreign = tmp_path / "review.csv"
+    foreign.write_text(
+        "id,text,accepted_label,policy\nx1,政府機関の情報システムを監視する,(2)③ⅰ,r2\n",
+        encoding="utf-8",
+    )
+    unfilled = tmp_path / "unfilled.csv"
+    unfilled.write_text("id,text,accepted_label,policy\nx2,河川の改修,,r3\n", encoding="utf-8")
+    reasons = {
+        foreign: "its labels belong to policy r2, not r3: left out",
+        unfilled: "0 labelled rows read (0 dev, 0 test), 1 without a label",
+    }
+    for bad, reason in reasons.items():
+        assert train_main([*base, "--labelled", str(bad)]) == 2
+        err = capsys.readouterr().err
+        assert reason in err
+        assert err.splitlines()[-1] == (
+            f"error: nothing to learn from {bad} (see the warnings above): nothing was "
+            "trained. Correct the file or leave it out; to train on the policy text alone, "
+            "pass --clause-only"
+        )
+        # Beside a good file too: the named file would be silently unused.
+        assert train_main([*base, "--labelled", str(good), str(bad)]) == 2
+        assert f"error: nothing to learn from {bad} " in capsys.readouterr().err
+        assert {p.name: p.read_bytes() for p in out.iterdir()} == before

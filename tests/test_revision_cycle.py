@@ -141,11 +141,15 @@ def test_revise_outputs_replace_only_their_own_files(project, capsys):
 
 
 def test_full_revision_cycle(project, capsys):
-    # Before any review: a clause-only model, and a warning saying how many rows were left out.
-    assert train_main(["--policy", "r4", *ONLY_REQUESTS]) == 0
+    # Before any review the named file has nothing to give: refused, with how many rows were
+    # left out and why, and no model written; without it, a clause-only model.
+    assert train_main(["--policy", "r4", *ONLY_REQUESTS]) == 2
     err = capsys.readouterr().err
     assert "left out, as they are keyed to policy r3: 806 labelled rows;" in err
-    assert "training a clause-only model" in err
+    assert "error: nothing to learn from corpus/labelled/requests.csv" in err
+    assert not (project / "models" / "r4").exists()
+    assert train_main(["--policy", "r4", "--no-default-labelled"]) == 0
+    assert "training a clause-only model" in capsys.readouterr().err
 
     # The proposed crosswalk, checked before the "analyst" marks it reviewed.
     assert revise_main(["crosswalk", "--old", "r3", "--new", "r4"]) == 0

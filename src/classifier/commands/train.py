@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .. import paths
 from ..corpus import read_clauses
-from ..dataset import annotated_ids, presumed_out
+from ..dataset import annotated_ids, presumed_out, source_names
 from ..errors import InputFileError, OutputFileError
 from ..examples import examples_for_policy
 from ..labels import LabelledRequest
@@ -92,6 +92,7 @@ def train(
             ),
         )
         _report(examples.warnings, examples.notes)
+        _refuse_unused(files, len(files) - len(labelled or []), examples.requests)
         presumed = _presumed_out(files, root)
         reconciled = reconcile(examples.requests + presumed)
         _report(*reconcile_messages(reconciled))
@@ -186,6 +187,21 @@ def _report(warnings: list[str], notes: list[str]) -> None:
         print(f"warning: {line}", file=sys.stderr)
     for line in notes:
         print(line, file=sys.stderr)
+
+
+def _refuse_unused(files: list[Path], first_given: int, learnt: list[LabelledRequest]) -> None:
+    """Refuse a file named with --labelled that gives no row to learn from (every row left
+    out, another policy's review sheet, no label filled in): training on without it would
+    quietly replace the model with one that never saw it, or with a clause-only one."""
+    used = {r.source for r in learnt}
+    named = zip(files[first_given:], source_names(files)[first_given:], strict=True)
+    unused = [f for f, name in named if name not in used]
+    if unused:
+        raise InputFileError(
+            f"nothing to learn from {', '.join(map(str, unused))} (see the warnings above): "
+            "nothing was trained. Correct the file or leave it out; to train on the policy "
+            "text alone, pass --clause-only"
+        )
 
 
 def _presumed_out(files: list[Path], root: Path) -> list[LabelledRequest]:
