@@ -453,6 +453,30 @@ def test_read_citations_refuses_a_file_without_its_columns(tmp_path):
         rs.read_citations(path)
 
 
+def test_read_citations_finds_retyped_column_names(tmp_path):
+    """A 1-3 file retyped by hand or re-saved: full-width ＩＤ, a line break inside a name,
+    blanks around one. Found as the budget columns are, not refused as another file."""
+    path = tmp_path / "1-3.csv"
+    header = ["事業年度", "予算事業ＩＤ", "政策", "施 策", "法令名\n", "計画通知名"]
+    path.write_text(
+        ",".join(f'"{h}"' for h in header) + "\n2024,7,,,サイバーセキュリティ基本法,\n",
+        encoding="utf-8",
+    )
+    got = rs.read_citations(path)
+    assert got.cyber == {("7", "2024"): ("サイバーセキュリティ基本法",)}
+
+
+def test_read_citations_names_the_nearest_column_it_lacks(tmp_path):
+    path = tmp_path / "1-3.csv"
+    path.write_text("予算事業ID,事業年度,政策,施策名,法令名,計画通知名\n1,2024,,,,\n", "utf-8")
+    with pytest.raises(InputFileError) as info:
+        rs.read_citations(path)
+    assert str(info.value) == (
+        f"{path}: not a review-sheet citations file (1-3_RS_…_政策・施策、法令等): no column "
+        "施策 (the nearest to 施策 is 施策名)"
+    )
+
+
 def test_read_citations_on_the_real_1_3_zip():
     # Counted here from the zip with csv (the README of corpus/rs2024 gives 7,317 rows).
     with zipfile.ZipFile(RS_DIR / "1-3_RS_2024_基本情報_政策・施策、法令等.zip") as zf:

@@ -235,14 +235,12 @@ def _read_budgets(path: str | Path, table) -> Budgets:
     names = (ID, BUDGET_YEAR, INITIAL, REQUEST)
     found = {c: _column(table.columns, c) for c in (*names, YEAR)}
     missing = [c for c in names if found[c] is None]
-    near = {c: difflib.get_close_matches(c, table.columns, n=1, cutoff=0.6) for c in missing}
-    nearest = [n for ns in near.values() for n in ns]
-    _refuse_units(path, table, [found[INITIAL], found[REQUEST], *nearest])
+    near = [difflib.get_close_matches(c, table.columns, n=1, cutoff=0.6) for c in missing]
+    _refuse_units(path, table, [found[INITIAL], found[REQUEST], *(n[0] for n in near if n)])
     if missing:
-        hint = ", ".join(f"the nearest to {c} is {one_line(n[0])}" for c, n in near.items() if n)
         raise InputFileError(
             f"{path}: not a review-sheet budget file (2-1_RS_…_予算・執行_サマリ): "
-            f"no column {', '.join(missing)}" + (f" ({hint})" if hint else "")
+            f"no column {', '.join(missing)}" + _nearest(table.columns, missing)
         )
     col = {c: table.columns.index(str(found[c])) for c in names}
     year_at = table.columns.index(str(found[YEAR])) if found[YEAR] else col[BUDGET_YEAR]
@@ -292,6 +290,13 @@ def _column(columns: Sequence[str], name: str) -> str | None:
     return same[0] if len(same) == 1 else None
 
 
+def _nearest(columns: Sequence[str], missing: Sequence[str], cutoff: float = 0.6) -> str:
+    """`` (the nearest to 施策 is 施策名)`` for the missing columns with a near name."""
+    near = {c: difflib.get_close_matches(c, columns, n=1, cutoff=cutoff) for c in missing}
+    hint = ", ".join(f"the nearest to {c} is {one_line(n[0])}" for c, n in near.items() if n)
+    return f" ({hint})" if hint else ""
+
+
 def _refuse_units(path: str | Path, table, amount_columns: list) -> None:
     """The download's amounts are yen; a hand-made file in 千円 (said in an amount column's
     name or in a title row above the header) would be summed 1,000 times too small."""
@@ -335,15 +340,19 @@ class Citations:
 
 def read_citations(path: str | Path) -> Citations:
     """The cybersecurity citations of every programme of a 1-3 file."""
-    table = _open_sheet_with(path, (ID, YEAR, *CITATION_FIELDS))
+    wanted = (ID, YEAR, *CITATION_FIELDS)
+    table = _open_sheet_with(path, wanted)
     try:
-        missing = [c for c in (ID, YEAR, *CITATION_FIELDS) if c not in table.columns]
+        # Found as the budget columns are: retyped (half-width, a space or line break) too.
+        named = {c: _column(table.columns, c) for c in wanted}
+        missing = [c for c in wanted if named[c] is None]
         if missing:
             raise InputFileError(
                 f"{path}: not a review-sheet citations file (1-3_RS_…_政策・施策、法令等): "
-                f"no column {', '.join(missing)}"
+                f"no column {', '.join(missing)}" + _nearest(table.columns, missing, cutoff=0.7)
+                # Stricter than for amounts: 計画通知等URL is 0.67 like 計画通知名, and no name.
             )
-        col = [table.columns.index(c) for c in (ID, YEAR, *CITATION_FIELDS)]
+        col = [table.columns.index(str(named[c])) for c in wanted]
         found: dict[tuple[str, str], dict[str, None]] = {}
         listed: set[tuple[str, str]] = set()
         for row in table.rows:
