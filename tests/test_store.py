@@ -419,3 +419,14 @@ def test_model_path_is_a_file(tmp_path):
     rc, err = run_classify([src, "-o", out, "--model", src, "-q"])
     assert_clean_outcome(rc, err, out)
     assert rc == 2
+
+
+@pytest.mark.parametrize("value", [None, 3, ["models/r3"]])
+def test_load_model_of_no_path_says_what_it_takes(value):
+    # (Was Path()'s own "expected str, bytes or os.PathLike object, not NoneType".)
+    with pytest.raises(TypeError) as info:
+        load_model(value)
+    assert str(info.value) == (
+        f"a model folder is a path (str or Path), not {type(value).__name__}: "
+        'load_model(Path("models/r3"))'
+    )

@@ -33,6 +33,17 @@ def is_policy_id(value: object) -> bool:
     return isinstance(value, str) and bool(_POLICY_ID.match(value))
 
 
+def model_folder(value: object) -> Path:
+    """``value`` as a model folder's path; a clear TypeError for what cannot be one (None,
+    a number, a model object passed where its folder was meant)."""
+    if not isinstance(value, str | os.PathLike):
+        raise TypeError(
+            f"a model folder is a path (str or Path), not {type(value).__name__}: "
+            'load_model(Path("models/r3"))'
+        )
+    return Path(value)
+
+
 def project_root() -> Path:
     """The folder holding ``corpus/`` and ``models/``: ``$CLASSIFIER_HOME`` if set, else the
     checkout the package runs from.

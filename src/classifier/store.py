@@ -32,7 +32,7 @@ from .corpus import read_clauses
 from .errors import ModelLoadError
 from .model import PolicyClassifier
 from .model_checks import check_archive, check_runs, check_values
-from .paths import corpus_dir, is_policy_id, project_root
+from .paths import corpus_dir, is_policy_id, model_folder, project_root
 from .scope import ScopeArrays
 from .tables import atomic_write_bytes, sha256_file
 from .tokens import SUDACHI_PLUGINS, JapaneseTokenizer, TokenizerSettings
@@ -180,7 +180,7 @@ def _retrain(card: dict[str, Any] | None = None) -> str:
 
 def read_card(model_dir: Path) -> dict[str, Any]:
     """The model card, checked field by field; a clear error if the folder holds no model."""
-    model_dir = Path(model_dir)
+    model_dir = model_folder(model_dir)
     card_path = model_dir / CARD_FILE
     if not card_path.is_file():
         if (model_dir / LEGACY_FILE).is_file():
@@ -267,7 +267,7 @@ def load_model(
     The corpus is ``corpus_dir``, else the one the card names (under ``root``, default
     the project); it must exist and be the one the model was trained on.
     """
-    model_dir = Path(model_dir)
+    model_dir = model_folder(model_dir)
     card = read_card(model_dir)
     retrain = _retrain(card)
     here = environment(PINNED)
