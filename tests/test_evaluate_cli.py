@@ -139,6 +139,35 @@ def test_outputs_evaluate_did_not_write_are_never_replaced(tmp_path, capsys):
     assert "model_sha256" in json.loads(notes.read_text(encoding="utf-8"))["model"]
 
 
+def test_an_earlier_output_an_analyst_added_to_is_not_replaced(tmp_path, capsys):
+    """An earlier --misclassified list with a column added (担当メモ), or report with a key
+    added, holds the analyst's work: refused without --force, both files left as they were."""
+    report, misses = tmp_path / "r.json", tmp_path / "m.csv"
+    assert evaluate_test_split("--report", str(report), "--misclassified", str(misses)) == 0
+    with open(misses, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    with open(misses, "w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows([[*rows[0], "担当メモ"], *([*r, "確認済"] for r in rows[1:])])
+    noted = misses.read_bytes()
+    capsys.readouterr()
+    assert evaluate_test_split("--misclassified", str(misses)) == 2
+    err = capsys.readouterr().err
+    assert "has column(s) this run does not write (担当メモ)" in err and "--force" in err
+    assert misses.read_bytes() == noted
+
+    earlier = json.loads(report.read_text(encoding="utf-8"))
+    earlier["担当メモ"] = "課長確認待ち"
+    report.write_text(json.dumps(earlier, ensure_ascii=False), encoding="utf-8")
+    kept = report.read_bytes()
+    assert evaluate_test_split("--report", str(report)) == 2
+    err = capsys.readouterr().err
+    assert f"--report {report} already exists and has key(s) this run does not write" in err
+    assert "(担当メモ): an analyst's additions" in err
+    assert report.read_bytes() == kept and misses.read_bytes() == noted
+    assert evaluate_test_split("--report", str(report), "--force") == 0
+    assert "担当メモ" not in json.loads(report.read_text(encoding="utf-8"))
+
+
 def test_measuring_rows_the_model_learnt_from_warns(capsys):
     """The bundled file's dev rows taught the committed model: their figures flatter it."""
     assert evaluate_main([LABELLED, "--gold-column", "labels", "--split", "dev"]) == 0

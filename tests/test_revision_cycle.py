@@ -15,7 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from classifier.cli import build_corpus_main, classify_main, revise_main, train_main
+from classifier.cli import (
+    build_corpus_main,
+    classify_main,
+    evaluate_main,
+    revise_main,
+    train_main,
+)
 from classifier.labels import parse_labels
 
 from .helpers import ROOT
@@ -101,6 +107,17 @@ def _expected_counts():
     return carried, remapped, reduced, dropped
 
 
+EVALUATE_R4 = ["corpus/labelled/requests.csv", "--gold-column", "labels", "--model", "models/r4"]
+
+
+def _test_labels() -> list[tuple[str, ...]]:
+    """The gold labels of the bundled test rows (() for out of scope)."""
+    with open(
+        ROOT / "corpus" / "labelled" / "requests.csv", encoding="utf-8-sig", newline=""
+    ) as fh:
+        return [parse_labels(r["labels"]) or () for r in csv.DictReader(fh) if r["split"] == "test"]
+
+
 def test_diff_lists_the_changes(project, capsys):
     assert revise_main(["diff", "--old", "r3", "--new", "r4", "-o", "diff.csv"]) == 0
     out = capsys.readouterr().out
@@ -150,6 +167,16 @@ def test_full_revision_cycle(project, capsys):
     assert not (project / "models" / "r4").exists()
     assert train_main(["--policy", "r4", "--no-default-labelled"]) == 0
     assert "training a clause-only model" in capsys.readouterr().err
+    # The bundled labels are r3's: scored as r4's, r3's (2)⑥ would be counted as r4's
+    # (2)⑥ (r3's (2)⑦). With no reviewed crosswalk yet, evaluate refuses and says why.
+    assert evaluate_main([*EVALUATE_R4, "--split", "test"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "error: corpus/labelled/requests.csv: its labels belong to policy r3 (a bundled "
+        "labelled file), the model models/r4 to policy r4: scored as they are, r3's items "
+        "would be read as r4's. Carry them over a reviewed crosswalk (--crosswalk; propose "
+        "one with `python scripts/revise.py crosswalk --old r3 --new r4`)" in err
+    )
 
     # The proposed crosswalk, checked before the "analyst" marks it reviewed.
     assert revise_main(["crosswalk", "--old", "r3", "--new", "r4"]) == 0
@@ -171,6 +198,27 @@ def test_full_revision_cycle(project, capsys):
         f"carried over from r3: {carried} unchanged, {remapped} remapped, "
         f"{reduced} kept with fewer labels, {dropped} dropped" in err
     )
+
+    # evaluate carries the gold labels over the crosswalk the model was trained over, as
+    # train carried the training labels; rows of the removed item only are not scored.
+    assert evaluate_main([*EVALUATE_R4, "--split", "test"]) == 0
+    captured = capsys.readouterr()
+    test_rows = _test_labels()
+    scored = [g for g in test_rows if not g or not set(g) <= REMOVED]
+    assert (
+        "note: the labels of corpus/labelled/requests.csv are policy r3's (a bundled labelled "
+        "file); carried to r4 over the reviewed crosswalk" in captured.err
+    )
+    assert f"{len(test_rows) - len(scored)} not scored (their items were removed)" in captured.err
+    assert captured.out.startswith(f"n={len(scored)} ")
+    # The same rows, carried the same way, as the card's held-out figures.
+    card = json.loads((project / "models" / "r4" / "model_card.json").read_text(encoding="utf-8"))
+    assert f"top1 {card['metrics']['test']['requests']['top1']:.3f}" in captured.out
+    # Told they are r4's labels, evaluate takes them as they are (and says nothing).
+    assert evaluate_main([*EVALUATE_R4, "--split", "test", "--labels-policy", "r4"]) == 0
+    captured = capsys.readouterr()
+    assert "carried" not in captured.err
+    assert captured.out.startswith(f"n={len(test_rows)} ")
 
     requests = project / "new.csv"
     requests.write_text(

@@ -328,6 +328,19 @@ def evaluate_parser() -> argparse.ArgumentParser:
     _add(p, "sheet", "Excel sheet name or number")
     _add(p, "min_confidence", "low-confidence threshold (default: the model's)")
     p.add_argument(
+        "--labels-policy",
+        metavar="ID",
+        help="policy the gold labels are keyed to (default: a review sheet's policy column; "
+        "r3 for the bundled files; else the policy the model's labelled files were keyed "
+        "to); another policy's labels are carried over a reviewed crosswalk",
+    )
+    p.add_argument(
+        "--crosswalk",
+        type=Path,
+        help="reviewed crosswalk from the labels' policy to the model's (default: the one the "
+        "model was trained over, else corpus/<model policy>/crosswalk_from_<labels policy>.csv)",
+    )
+    p.add_argument(
         "--force",
         action="store_true",
         help="replace an existing --report or --misclassified file even if evaluate did "

@@ -8,10 +8,21 @@ from pathlib import Path
 
 from .corpus import read_clauses
 from .dataset import is_review_sheet, read_labelled_files, review_policy, source_names
+from .errors import InputFileError
 from .labels import LabelledRequest
-from .paths import built_policies, policies_text
+from .paths import (
+    BUNDLED_LABELS_POLICY,
+    built_policies,
+    corpus_dir,
+    corpus_root,
+    crosswalk_in,
+    labelled_requests,
+    labelled_review_sheets,
+    policies_text,
+)
 from .policy import Policy
-from .revision import carry_labels, read_crosswalk
+from .revision import Crosswalk, carry_labels, read_crosswalk
+from .tables import sha256_file
 from .textutil import plural
 from .vocab import REVIEW_POLICY_COLUMN
 
@@ -133,3 +144,94 @@ def examples_for_policy(
     rank = {name: i for i, name in enumerate(names)}
     out.requests = sorted(requests + list(report.requests), key=lambda r: rank[r.source])
     return out
+
+
+@dataclass(frozen=True)
+class GoldKeying:
+    """The policy a labelled file's gold labels are keyed to, and the reviewed crosswalk
+    that carries them to the model's policy (``None``: they are keyed to it already)."""
+
+    policy: Policy
+    crosswalk: Crosswalk | None = None
+    note: str = ""  # what was presumed, and over which file the labels were carried
+
+
+def gold_keying(
+    path: str,
+    sheet_keyed: str | None,
+    model_policy: Policy,
+    card: dict,
+    root: Path,
+    labels_policy: str | None = None,
+    crosswalk: Path | None = None,
+    model_ref: str = "",
+) -> GoldKeying:
+    """Which policy the gold labels of ``path`` belong to: its ``policy`` column if it has
+    one, else ``--labels-policy``, else the bundled files' policy for a bundled file, else
+    the policy the model's own labelled files were keyed to (as train reads such a file).
+    Another policy's labels are carried over a reviewed crosswalk, or refused: scored as
+    they are, another version's (2)⑤ would be read as this one's."""
+    model_id = model_policy.policy_id
+    recorded = card.get("labelled")
+    labelled: dict = recorded if isinstance(recorded, dict) else {}
+    card_keyed = labelled.get("labels_policy")
+    if sheet_keyed is not None:
+        keyed, why = sheet_keyed, f"{REVIEW_POLICY_COLUMN} column"
+    elif labels_policy:
+        keyed, why = labels_policy, "--labels-policy"
+    elif _is_bundled(path, root):
+        keyed, why = BUNDLED_LABELS_POLICY, "a bundled labelled file"
+    elif isinstance(card_keyed, str) and card_keyed:
+        keyed, why = card_keyed, "the policy the model's labelled files were keyed to"
+    else:
+        keyed, why = model_id, ""
+    if keyed == model_id:
+        return GoldKeying(model_policy)
+    refusal = (
+        f"{path}: its labels belong to policy {keyed} ({why}), the model {model_ref} to "
+        f"policy {model_id}"
+    )
+    if keyed not in built_policies(corpus_root(root)):
+        raise InputFileError(
+            f"{refusal}; evaluate it with a model of {keyed} (--model models/{keyed})"
+        )
+    found = crosswalk or _crosswalk_for(keyed, model_id, labelled, root)
+    if found is None:
+        raise InputFileError(
+            f"{refusal}: scored as they are, {keyed}'s items would be read as {model_id}'s. "
+            f"Carry them over a reviewed crosswalk (--crosswalk; propose one with "
+            f"`python scripts/revise.py crosswalk --old {keyed} --new {model_id}`), pass "
+            f"--labels-policy {model_id} if they are {model_id}'s labels, or evaluate with a "
+            f"model of {keyed} (--model models/{keyed})"
+        )
+    note = (
+        f"note: the labels of {path} are policy {keyed}'s ({why}); carried to {model_id} "
+        f"over the reviewed crosswalk {found}"
+        + ("" if sheet_keyed else f" (pass --labels-policy {model_id} if they are {model_id}'s)")
+    )
+    return GoldKeying(
+        read_clauses(corpus_dir(keyed, root)), read_crosswalk(Path(found), model_policy), note
+    )
+
+
+def _is_bundled(path: str, root: Path) -> bool:
+    """Whether ``path`` is (a copy of) one of the bundled labelled files, keyed to r3."""
+    if not Path(path).is_file():
+        return False
+    digest = sha256_file(Path(path))
+    return any(
+        f.is_file() and sha256_file(f) == digest
+        for f in (labelled_requests(root), labelled_review_sheets(root))
+    )
+
+
+def _crosswalk_for(keyed: str, model_id: str, labelled: dict, root: Path) -> Path | None:
+    """The crosswalk the model was trained over (if unchanged), else the one beside the
+    model policy's corpus, where `revise crosswalk` writes it."""
+    recorded = labelled.get("crosswalk")
+    if labelled.get("labels_policy") == keyed and isinstance(recorded, dict):
+        file = root / str(recorded.get("file", ""))
+        if file.is_file() and sha256_file(file) == recorded.get("sha256"):
+            return file
+    beside = crosswalk_in(corpus_dir(model_id, root), keyed)
+    return beside if beside.is_file() else None

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .metrics import Scored
+from .metrics import Scored, interval_text
+from .metrics import figure_text as figure
 from .policy import Policy
 from .predict import Prediction, display_heading
 from .tables import TableWriter
@@ -208,3 +209,67 @@ def write_misclassified(path: Path, scored: Sequence[Scored], texts: Sequence[st
                     p.status,
                 ]
             )
+
+
+def figures_text(figures: dict) -> str:
+    """evaluate's figures as it prints them: the request figures, then the scope ones."""
+    oos = figures["out_of_scope"]
+    text = (
+        f"n={figures['n']} (in scope {figures['n_in_scope']}, "
+        f"out of scope {figures['n_out_of_scope']})  "
+        f"top1 {figure(figures['top1'])}  top3 {figure(figures['top3'])}  "
+        f"area_top1 {figure(figures['area_top1'])}  "
+        f"macro_f1 {figure(figures['macro_f1'])}  mrr {figure(figures['mrr'])}  "
+        f"ece {figure(figures['ece'])}\n"
+        f"out of scope: recall {figure(oos['recall'])}  precision {figure(oos['precision'])}  "
+        f"in-scope flagged {figure(oos['in_scope_flagged_out'])}\n"
+        f"  {_intervals(figures['intervals'], _REQUEST_INTERVALS)}"
+    )
+    return text + ("\n" + scope_lines(figures["scope"]) if "scope" in figures else "")
+
+
+def scope_lines(m: dict) -> str:
+    """Scope figures beside the keyword filter's, as printed by evaluate."""
+
+    def pr(d: dict) -> str:
+        return f"precision {figure(d['precision'])}  recall {figure(d['recall'])}"
+
+    return (
+        f"scope (IN {m['n_in']}, OUT {m['n_out']}; BORDER {m['n_border']} left out): "
+        f"model {pr(m['model'])}; keyword filter サイバー|情報セキュリティ {pr(m['keyword'])}\n"
+        f"  weighted to the population sampled: model {pr(m['model_weighted'])}; "
+        f"keyword filter {pr(m['keyword_weighted'])}\n"
+        f"  top1 on IN {figure(m['top1_in'])}  top3 on IN {figure(m['top3_in'])}  "
+        f"ECE top-3 on IN {figure(m['slots_in']['ece_top3'])}  "
+        f"label set on IN: precision {figure(m['label_set_in']['precision'])}  "
+        f"recall {figure(m['label_set_in']['recall'])}  F1 {figure(m['label_set_in']['f1'])}\n"
+        f"  {_intervals(m['intervals'], _SCOPE_INTERVALS)}\n"
+        f"  {_operating_points(m.get('operating_points', {}))}"
+    )
+
+
+def _operating_points(points: dict) -> str:
+    """One line: precision/recall (rows called in scope) at each --scope-threshold."""
+    parts = [
+        f"{t} {d['precision']:.2f}/{d['recall']:.2f} ({d['called_in']})" for t, d in points.items()
+    ]
+    return "by --scope-threshold, precision/recall (rows called in): " + "  ".join(parts)
+
+
+_REQUEST_INTERVALS = {
+    "top1": "top1",
+    "top3": "top3",
+    "out_of_scope_recall": "out-of-scope recall",
+}
+_SCOPE_INTERVALS = {
+    "precision": "model precision",
+    "recall": "recall",
+    "top1_in": "top1 on IN",
+    "top3_in": "top3 on IN",
+}
+
+
+def _intervals(intervals: dict, names: dict[str, str]) -> str:
+    """One line of 95% Wilson intervals, with the counts they rest on."""
+    parts = [f"{name} {interval_text(intervals.get(key))}" for key, name in names.items()]
+    return "95% intervals (Wilson, hits/n): " + "  ".join(parts)

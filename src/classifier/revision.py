@@ -19,6 +19,7 @@ import io
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -309,47 +310,63 @@ class CarryReport:
     missing_labels: tuple[str, ...] = ()  # those labels, sorted
 
 
+class Carried(StrEnum):
+    """What happened to one request's labels on the way to the new policy."""
+
+    CARRIED = "carried"  # every label kept its spelling
+    REMAPPED = "remapped"  # at least one label was renamed
+    REDUCED = "reduced"  # none renamed, but one lost (its item was removed); others kept
+    DROPPED = "dropped"  # no label survived: the request is left out
+    UNMAPPED = "unmapped"  # a label's crosswalk row is not reviewed: left out
+    MISSING = "missing"  # a label has no crosswalk row at all: left out
+
+
+def carry_one(
+    labels: tuple[str, ...], crosswalk: Crosswalk
+) -> tuple[Carried, tuple[str, ...], tuple[str, ...]]:
+    """One request's labels through a reviewed crosswalk: (what happened, the new labels,
+    the labels with no crosswalk row). Out-of-scope (no labels) carries as it is."""
+    if not labels:
+        return Carried.CARRIED, labels, ()
+    absent = [lab for lab in labels if lab not in crosswalk.mapping]
+    if absent:
+        # Not reviewed yet, or no row at all (deleted from the file): said apart.
+        unknown = tuple(lab for lab in absent if lab not in crosswalk.unreviewed)
+        return (Carried.MISSING if unknown else Carried.UNMAPPED), (), unknown
+    new_labels = [crosswalk.mapping[lab] for lab in labels]
+    kept = tuple(dict.fromkeys(lab for lab in new_labels if lab))
+    if not kept:
+        return Carried.DROPPED, (), ()
+    if any(new and new != old for old, new in zip(labels, new_labels, strict=True)):
+        return Carried.REMAPPED, kept, ()
+    return (Carried.REDUCED if kept != labels else Carried.CARRIED), kept, ()
+
+
 def carry_labels(requests: Sequence[LabelledRequest], crosswalk: Crosswalk) -> CarryReport:
     """Rewrite labels through a reviewed crosswalk. Out-of-scope requests carry as they are."""
     out: list[LabelledRequest] = []
-    carried = remapped = dropped = labels_dropped = unmapped = reduced = missing = 0
+    counts = dict.fromkeys(Carried, 0)
+    labels_dropped = 0
     no_row: set[str] = set()
     for r in requests:
-        if not r.labels:
+        kind, kept, unknown = carry_one(r.labels, crosswalk)
+        counts[kind] += 1
+        no_row.update(unknown)
+        if kind in (Carried.UNMAPPED, Carried.MISSING):
+            continue
+        labels_dropped += sum(1 for lab in r.labels if crosswalk.mapping[lab] is None)
+        if kept:
+            out.append(replace(r, labels=kept))
+        elif not r.labels:
             out.append(r)
-            carried += 1
-            continue
-        absent = [lab for lab in r.labels if lab not in crosswalk.mapping]
-        if absent:
-            # Not reviewed yet, or no row at all (deleted from the file): said apart.
-            unknown = [lab for lab in absent if lab not in crosswalk.unreviewed]
-            if unknown:
-                missing += 1
-                no_row.update(unknown)
-            else:
-                unmapped += 1
-            continue
-        new_labels = [crosswalk.mapping[lab] for lab in r.labels]
-        kept = tuple(dict.fromkeys(lab for lab in new_labels if lab))
-        labels_dropped += sum(1 for lab in new_labels if not lab)
-        if not kept:
-            dropped += 1
-            continue
-        if any(new and new != old for old, new in zip(r.labels, new_labels, strict=True)):
-            remapped += 1
-        elif kept != r.labels:
-            reduced += 1
-        else:
-            carried += 1
-        out.append(replace(r, labels=kept))
     return CarryReport(
         tuple(out),
-        carried,
-        remapped,
-        dropped,
+        counts[Carried.CARRIED],
+        counts[Carried.REMAPPED],
+        counts[Carried.DROPPED],
         labels_dropped,
-        unmapped,
-        reduced,
-        missing,
+        counts[Carried.UNMAPPED],
+        counts[Carried.REDUCED],
+        counts[Carried.MISSING],
         tuple(sorted(no_row)),
     )

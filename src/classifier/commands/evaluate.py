@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..dataset import sheet_policy
 from ..errors import InputFileError, LabelError, OutputFileError
+from ..examples import gold_keying
 from ..hierarchy import level_of, rollup_matrix
 from ..labels import check_labels, parse_labels
-from ..metrics import Scored, compute_metrics, interval_text, json_safe, scope_metrics
-from ..metrics import figure_text as figure
+from ..metrics import Scored, compute_metrics, json_safe, scope_metrics
 from ..options import check_fraction
 from ..paths import model_dir as default_model_dir
 from ..paths import model_ref, project_root
 from ..predict import Predictor, card_min_confidence
 from ..reconcile import text_key
-from ..report import MISCLASSIFIED_COLUMNS, write_misclassified
+from ..report import MISCLASSIFIED_COLUMNS, figures_text, write_misclassified
+from ..revision import Carried, carry_one
 from ..sources import resolve_columns
 from ..store import load_model
 from ..tables import atomic_write_bytes, check_outputs, open_table, pick_column, sha256_file
@@ -48,6 +51,8 @@ def evaluate(
     sheet: str | None = None,
     min_confidence: float | None = None,
     force: bool = False,
+    labels_policy: str | None = None,
+    crosswalk: Path | None = None,
 ) -> int:
     """Predict every labelled row of ``input`` and report how the predictions compare."""
     check_fraction(min_confidence, "--min-confidence")
@@ -67,6 +72,8 @@ def evaluate(
                     ours=MISCLASSIFIED_COLUMNS,
                     fmt="csv",
                     force=force,
+                    # A column an analyst added (担当メモ) would be lost.
+                    columns=MISCLASSIFIED_COLUMNS,
                 ),
             ),
         )
@@ -91,24 +98,16 @@ def evaluate(
         if "split" not in table.columns:
             raise InputFileError(f"{table.path}: --split needs a 'split' column in the input")
         split_idx = table.columns.index("split")
-    ids, texts, golds, problems = [], [], [], []
-    scopes: list[str] = []
-    weights: list[float] = []
+    rows: list[_Row] = []
+    problems: list[str] = []
     splits: set[str] = set()  # the values of the split column, to name on a typo
     every_split = table.columns.index("split") if "split" in table.columns else None
-    row_splits: list[str] = []  # of each row evaluated ("" without a split column)
     # A review sheet names the policy its labels belong to: another policy's (2)③ⅰ is
-    # another item, so such a sheet is refused rather than scored against this model.
+    # another item, so such labels are carried over a crosswalk or refused (gold_keying).
     policy_idx = (
         table.columns.index(REVIEW_POLICY_COLUMN) if REVIEW_POLICY_COLUMN in table.columns else None
     )
     sheet_policies: list[str] = []
-    # Labels of the level reported and of every level below it roll up to that level.
-    reported = {
-        label
-        for step in ROLLUP_LEVELS[: ROLLUP_LEVELS.index(Level(level)) + 1]
-        for label in rollup_matrix(policy, list(clf.classes_), step)[0]
-    }
     unlabelled = 0  # rows with an empty gold cell: not scored, and counted in a note
     for row in table.rows:
         if policy_idx is not None:
@@ -129,33 +128,71 @@ def evaluate(
         if gold is None:
             unlabelled += 1
             continue
-        # At item or area level an item (or area) label is a gold label as good as the
-        # targets under it: it is what the level reports.
-        bad = check_labels([g for g in gold if g not in reported], policy)
-        if bad:
-            problems.extend(f"{where}: {b}" for b in bad)
-            continue
-        text = row_text(row, text_idx)
-        if not has_text(text):
-            problems.append(f"{where}: a label but no text")
-            continue
-        row_splits.append(
-            cell_text(row.cells[every_split]).strip() if every_split is not None else ""
+        rows.append(
+            _Row(
+                where,
+                str(row.cells[id_at]) if id_at is not None else str(row.number),
+                gold,
+                row_text(row, text_idx),
+                cell_text(row.cells[scope_idx]).strip().upper() if scope_idx is not None else "",
+                _weight(row.cells[weight_idx]) if weight_idx is not None else 1.0,
+                cell_text(row.cells[every_split]).strip() if every_split is not None else "",
+            )
         )
-        ids.append(str(row.cells[id_at]) if id_at is not None else str(row.number))
-        texts.append(text)
-        golds.append(gold)
-        scopes.append(
-            cell_text(row.cells[scope_idx]).strip().upper() if scope_idx is not None else ""
-        )
-        weights.append(_weight(row.cells[weight_idx]) if weight_idx is not None else 1.0)
     if split_idx is not None and split not in splits:
         named = ", ".join(repr(v) for v in sorted(splits) if v) or "none (the column is empty)"
         raise InputFileError(
             f"{table.path}: no row has split {split!r}; the splits in its 'split' column are: "
             f"{named}"
         )
-    _check_sheet_policy(table.path, sheet_policies, policy.policy_id, model_path)
+    keying = gold_keying(
+        table.path,
+        sheet_policy(table.path, sheet_policies),
+        policy,
+        card,
+        project_root(),
+        labels_policy,
+        crosswalk,
+        str(model_path),
+    )
+    # Labels of the level reported and of every level below it roll up to that level.
+    reported = {
+        label
+        for step in ROLLUP_LEVELS[: ROLLUP_LEVELS.index(Level(level)) + 1]
+        for label in rollup_matrix(policy, list(clf.classes_), step)[0]
+    }
+    kept: list[_Row] = []
+    carried = Counter[str]()
+    for r in rows:
+        gold = r.gold
+        if keying.crosswalk is None:
+            # At item or area level an item (or area) label is a gold label as good as the
+            # targets under it: it is what the level reports.
+            bad = check_labels([g for g in gold if g not in reported], policy)
+        else:
+            bad = check_labels(gold, keying.policy)
+            if not bad:
+                kind, gold, unknown = carry_one(gold, keying.crosswalk)
+                carried[kind] += 1
+                if kind == Carried.DROPPED:
+                    continue  # its items were removed: counted in the note
+                if kind in (Carried.UNMAPPED, Carried.MISSING):
+                    bad = [
+                        f"no reviewed crosswalk row for {', '.join(unknown or r.gold)}"
+                        f" ({keying.policy.policy_id} -> {policy.policy_id})"
+                    ]
+        if bad:
+            problems.extend(f"{r.where}: {b}" for b in bad)
+            continue
+        if not has_text(r.text):
+            problems.append(f"{r.where}: a label but no text")
+            continue
+        kept.append(replace(r, gold=gold))
+    if keying.note:
+        print(keying.note + _carried_text(carried), file=sys.stderr)
+    texts = [r.text for r in kept]
+    golds = [r.gold for r in kept]
+    row_splits = [r.split for r in kept]
     for p in problems:
         print(f"warning: {p} (row left out)", file=sys.stderr)
     if unlabelled:
@@ -174,8 +211,8 @@ def evaluate(
     if level != Level.SUBITEM:
         golds = [tuple(dict.fromkeys(level_of(policy, g, level) for g in gold)) for gold in golds]
     scored = [
-        Scored(i, g, p, s, w, t)
-        for i, g, p, s, w, t in zip(ids, golds, preds, scopes, weights, texts, strict=True)
+        Scored(r.id, g, p, r.scope, r.weight, r.text)
+        for r, g, p in zip(kept, golds, preds, strict=True)
     ]
     # Item figures over programmes annotators called in scope (BORDER left out).
     figures = compute_metrics([s for s in scored if s.scope != Scope.BORDER], predictor.columns)
@@ -188,6 +225,7 @@ def evaluate(
         "model_sha256": card.get("model_sha256"),
     }
     if report:
+        _check_report_keys(report, figures, force)
         text = json.dumps(json_safe(figures), ensure_ascii=False, indent=2, allow_nan=False)
         atomic_write_bytes(report, (text + "\n").encode())
     if misclassified:
@@ -199,68 +237,35 @@ def evaluate(
         _warn_if_learnt(input, row_splits)  # one of its own files: counted by split
     else:
         _warn_if_taught(files, texts)
-    oos = figures["out_of_scope"]
-    print(
-        f"n={figures['n']} (in scope {figures['n_in_scope']}, "
-        f"out of scope {figures['n_out_of_scope']})  "
-        f"top1 {figure(figures['top1'])}  top3 {figure(figures['top3'])}  "
-        f"area_top1 {figure(figures['area_top1'])}  "
-        f"macro_f1 {figure(figures['macro_f1'])}  mrr {figure(figures['mrr'])}  "
-        f"ece {figure(figures['ece'])}\n"
-        f"out of scope: recall {figure(oos['recall'])}  precision {figure(oos['precision'])}  "
-        f"in-scope flagged {figure(oos['in_scope_flagged_out'])}\n"
-        f"  {_intervals(figures['intervals'], _REQUEST_INTERVALS)}"
-    )
-    if "scope" in figures:
-        print(scope_lines(figures["scope"]))
+    print(figures_text(figures))
     return 0
 
 
-def scope_lines(m: dict) -> str:
-    """Scope figures beside the keyword filter's, as printed by evaluate."""
+@dataclass(frozen=True)
+class _Row:
+    """One labelled row read, before its labels are checked against their policy."""
 
-    def pr(d: dict) -> str:
-        return f"precision {figure(d['precision'])}  recall {figure(d['recall'])}"
-
-    return (
-        f"scope (IN {m['n_in']}, OUT {m['n_out']}; BORDER {m['n_border']} left out): "
-        f"model {pr(m['model'])}; keyword filter サイバー|情報セキュリティ {pr(m['keyword'])}\n"
-        f"  weighted to the population sampled: model {pr(m['model_weighted'])}; "
-        f"keyword filter {pr(m['keyword_weighted'])}\n"
-        f"  top1 on IN {figure(m['top1_in'])}  top3 on IN {figure(m['top3_in'])}  "
-        f"ECE top-3 on IN {figure(m['slots_in']['ece_top3'])}  "
-        f"label set on IN: precision {figure(m['label_set_in']['precision'])}  "
-        f"recall {figure(m['label_set_in']['recall'])}  F1 {figure(m['label_set_in']['f1'])}\n"
-        f"  {_intervals(m['intervals'], _SCOPE_INTERVALS)}\n"
-        f"  {_operating_points(m.get('operating_points', {}))}"
-    )
+    where: str  # "FILE row N (id X)", for a warning
+    id: str
+    gold: tuple[str, ...]
+    text: str
+    scope: str
+    weight: float
+    split: str  # its split cell ("" without a split column)
 
 
-def _operating_points(points: dict) -> str:
-    """One line: precision/recall (rows called in scope) at each --scope-threshold."""
-    parts = [
-        f"{t} {d['precision']:.2f}/{d['recall']:.2f} ({d['called_in']})" for t, d in points.items()
-    ]
-    return "by --scope-threshold, precision/recall (rows called in): " + "  ".join(parts)
-
-
-_REQUEST_INTERVALS = {
-    "top1": "top1",
-    "top3": "top3",
-    "out_of_scope_recall": "out-of-scope recall",
-}
-_SCOPE_INTERVALS = {
-    "precision": "model precision",
-    "recall": "recall",
-    "top1_in": "top1 on IN",
-    "top3_in": "top3 on IN",
-}
-
-
-def _intervals(intervals: dict, names: dict[str, str]) -> str:
-    """One line of 95% Wilson intervals, with the counts they rest on."""
-    parts = [f"{name} {interval_text(intervals.get(key))}" for key, name in names.items()]
-    return "95% intervals (Wilson, hits/n): " + "  ".join(parts)
+def _carried_text(counts: Counter[str]) -> str:
+    """': 700 unchanged, 60 remapped, …' for the carry-over note (kinds that occurred)."""
+    said = {
+        Carried.CARRIED: "unchanged",
+        Carried.REMAPPED: "remapped",
+        Carried.REDUCED: "kept with fewer labels",
+        Carried.DROPPED: "not scored (their items were removed)",
+        Carried.UNMAPPED: "left out (crosswalk rows not yet reviewed)",
+        Carried.MISSING: "left out (no crosswalk row)",
+    }
+    parts = [f"{counts[kind]} {text}" for kind, text in said.items() if counts[kind]]
+    return ": " + ", ".join(parts) if parts else ""
 
 
 def _weight(value: object) -> float:
@@ -288,6 +293,21 @@ def _check_report(path: Path | None, force: bool) -> bool:
             "choose another file name, or pass --force to replace it"
         )
     return True
+
+
+def _check_report_keys(path: Path, figures: dict, force: bool) -> None:
+    """Refuse to replace an earlier report that has a key this run does not write (an
+    analyst's note added to it, 担当メモ) unless ``force``: it would be lost."""
+    if force or str(path) == "-" or not Path(path).is_file():
+        return
+    earlier = json.loads(Path(path).read_text(encoding="utf-8"))
+    extra = [k for k in earlier if k not in figures and k != "scope"]
+    if extra:
+        raise OutputFileError(
+            f"--report {path} already exists and has key(s) this run does not write "
+            f"({', '.join(map(str, extra[:5]))}): an analyst's additions, which would be lost; "
+            "choose another file name, or pass --force to replace it"
+        )
 
 
 def _card_files(card: dict) -> dict[str, str]:
@@ -363,15 +383,3 @@ def _check_gold_is_no_prediction(path: str, columns: list[str], gold: str) -> No
                 "(classify --review) and evaluate the review sheet's accepted_label"
             )
         )
-
-
-def _check_sheet_policy(path: str, cells: list[str], model_policy: str, model_path: Path) -> None:
-    """Refuse a review sheet whose ``policy`` column names another policy than the model's."""
-    theirs = sheet_policy(path, cells)
-    if theirs is None or theirs == model_policy:
-        return
-    raise InputFileError(
-        f"{path}: its labels belong to policy {theirs} ({REVIEW_POLICY_COLUMN} column), the "
-        f"model {model_path} to policy {model_policy}; evaluate it with a model of {theirs} "
-        f"(--model models/{theirs})"
-    )
