@@ -13,6 +13,7 @@ import io
 import json
 import os
 import pickle
+import re
 import shutil
 import subprocess
 import sys
@@ -430,3 +431,68 @@ def test_load_model_of_no_path_says_what_it_takes(value):
         f"a model folder is a path (str or Path), not {type(value).__name__}: "
         'load_model(Path("models/r3"))'
     )
+
+
+def _rehash(folder: Path) -> None:
+    """Rewrite the card's checksum, as anyone sending an edited model can."""
+    card = json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
+    card["model_sha256"] = _digest(
+        (folder / STATE_FILE).read_bytes(), (folder / ARRAYS_FILE).read_bytes()
+    )
+    (folder / CARD_FILE).write_text(json.dumps(card), encoding="utf-8")
+
+
+def _state_edit(edit):
+    def damage(folder: Path) -> None:
+        state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+        edit(state)
+        (folder / STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
+
+    return damage
+
+
+def _huge_lr_coef(folder: Path) -> None:
+    with np.load(folder / ARRAYS_FILE, allow_pickle=False) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    arrays["lr_coef"] = np.full_like(arrays["lr_coef"], 1e300)
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    (folder / ARRAYS_FILE).write_bytes(buf.getvalue())
+
+
+EDITED_STATE = {
+    "a thesaurus pair of a number and null": (
+        _state_edit(lambda s: s["tokenizer_settings"]["thesaurus"].append([1, None])),
+        "the thesaurus must be a list of [term, concept] pairs of text",
+    ),
+    "a thesaurus pair with an empty term": (
+        _state_edit(lambda s: s["tokenizer_settings"]["thesaurus"].append(["", "重要インフラ"])),
+        "the thesaurus must be a list of [term, concept] pairs of text",
+    ),
+    "a thesaurus entry that is a number": (
+        _state_edit(lambda s: s["tokenizer_settings"]["thesaurus"].append(1)),
+        "the thesaurus must be a list of [term, concept] pairs of text",
+    ),
+    "a lexicon entry of numbers": (
+        _state_edit(lambda s: s["lexicon"].update({"監視": [[1, 2]]})),
+        "the lexicon must give each word a list of pairs of text",
+    ),
+    "a calibration layer of text": (
+        _state_edit(lambda s: s["label_layers"].update({"subitem": ["1"]})),
+        "label_layers must give each level a list of numbers",
+    ),
+    "lr_coef of 1e300": (_huge_lr_coef, "lr_coef holds weights no fitted model has"),
+}
+
+
+@pytest.mark.parametrize("edit", list(EDITED_STATE))
+def test_an_edited_model_with_its_checksum_recomputed_is_refused_in_words(tmp_path, edit):
+    """The checksum stops only accidents; a folder edited and re-hashed is refused by what
+    its fields hold, in words about the field (not 'cannot unpack non-iterable int')."""
+    model = tmp_path / "model"
+    shutil.copytree(MODEL_DIR, model)
+    damage, message = EDITED_STATE[edit]
+    damage(model)
+    _rehash(model)
+    with pytest.raises(ModelLoadError, match=re.escape(f"the model cannot be read ({message})")):
+        load_model(model, root=ROOT)

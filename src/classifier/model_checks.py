@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -20,6 +21,57 @@ _MAX_ARRAY_BYTES = 1 << 30
 _MAX_WEIGHT = 1e6
 # A text every model must score: it names a security term, so both scope paths run.
 _PROBE = "政府機関の情報システムのセキュリティ対策を強化する。"
+
+
+def check_state(state: Any) -> None:
+    """The structure of the model's JSON file, checked before anything is built from it:
+    each field of the type it is written with, so an edited file is refused in words about
+    the field, not Python's about unpacking, and no number is read as a word (``[1, null]``
+    as the thesaurus pair "1" → "None")."""
+    if not isinstance(state, dict) or state.get("class") != "PolicyClassifier":
+        raise ValueError("not a policy classifier")
+    settings = state.get("tokenizer_settings")
+    if not isinstance(settings, dict):
+        raise ValueError("tokenizer_settings must be an object")
+    if not _pairs(settings.get("thesaurus"), empty=False):
+        raise ValueError("the thesaurus must be a list of [term, concept] pairs of text")
+    lexicon = state.get("lexicon")
+    if not isinstance(lexicon, dict) or not all(_pairs(v) for v in lexicon.values()):
+        raise ValueError("the lexicon must give each word a list of pairs of text")
+    classes = state.get("classes")
+    if not isinstance(classes, list) or not all(isinstance(c, str) and c for c in classes):
+        raise ValueError("classes must be a list of labels")
+    layers = state.get("label_layers")
+    if not isinstance(layers, dict) or not all(_numbers(v) for v in layers.values()):
+        raise ValueError("label_layers must give each level a list of numbers")
+    if not _numbers(state.get("blend")) or not _numbers([state.get("min_similarity")]):
+        raise ValueError("blend and min_similarity must be numbers")
+    if not isinstance(state.get("n_examples"), int) or not isinstance(state.get("params"), dict):
+        raise ValueError("n_examples must be a whole number and params an object")
+    scope = state.get("scope")
+    if scope is not None and not (
+        isinstance(scope, dict)
+        and _numbers(scope.get("anchored"))
+        and _numbers(scope.get("plain"))
+        and _numbers([scope.get("gram_intercept"), scope.get("word_intercept")])
+    ):
+        raise ValueError("the scope model's layers and intercepts must be numbers")
+
+
+def _pairs(value: Any, empty: bool = True) -> bool:
+    """A list of [text, text] pairs (``empty=False``: neither text empty)."""
+    return isinstance(value, list) and all(
+        isinstance(p, list)
+        and len(p) == 2
+        and all(isinstance(x, str) and (empty or x.strip()) for x in p)
+        for p in value
+    )
+
+
+def _numbers(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in value
+    )
 
 
 def check_archive(array_bytes: bytes) -> None:
@@ -66,6 +118,8 @@ def check_values(model: PolicyClassifier, arrays: dict[str, np.ndarray]) -> None
     for name, array in arrays.items():
         if array.dtype.kind in "fc" and not np.isfinite(array).all():
             raise ValueError(f"{name} holds values that are not finite numbers")
+        if array.dtype.kind in "fc" and array.size and np.abs(array).max() > _MAX_WEIGHT:
+            raise ValueError(f"{name} holds weights no fitted model has")
     numbers = {
         "blend": model.blend_,
         "min_similarity": np.array([model.min_similarity_]),

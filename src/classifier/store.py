@@ -31,7 +31,7 @@ import numpy as np
 from .corpus import read_clauses
 from .errors import ModelLoadError
 from .model import PolicyClassifier
-from .model_checks import check_archive, check_runs, check_values
+from .model_checks import check_archive, check_runs, check_state, check_values
 from .paths import corpus_dir, is_policy_id, model_folder, project_root
 from .scope import ScopeArrays
 from .tables import atomic_write_bytes, sha256_file
@@ -334,8 +334,7 @@ def load_model(
 
 
 def _rebuild(state: dict[str, Any], arrays: dict[str, np.ndarray]) -> PolicyClassifier:
-    if state.get("class") != "PolicyClassifier":
-        raise ValueError("not a policy classifier")
+    check_state(state)
     t = state["tokenizer_settings"]
     settings = TokenizerSettings(
         dictionary=str(t["dictionary"]),
