@@ -968,3 +968,53 @@ def test_classifys_own_workbook_is_read_from_its_rows_sheet_whichever_is_in_fron
     table = open_table(str(path))
     assert table.columns == ["text", "label_1", "status", "accepted_label"]
     assert open_table(str(path), sheet="labels").columns == ["label", "heading"]
+
+
+# ================================================================ dates and merged cells
+
+
+def test_a_date_cell_comes_back_as_a_date_not_a_midnight_time(tmp_path):
+    """openpyxl reads 2024/4/1 as a datetime at midnight: written back it was
+    ``2024-04-01 00:00:00`` in CSV and a date-and-time cell in Excel output."""
+    import datetime as dt
+
+    rows = [
+        ["番号", "事業名", "事業概要", "開始日"],
+        ["1", "政府機関の監視", "政府機関の情報システムの監視を強化する。", dt.date(2024, 4, 1)],
+        ["2", "河川の堤防", "堤防を整備する。", dt.datetime(2024, 4, 1, 9, 30)],
+    ]
+    src = _xlsx(tmp_path / "d.xlsx", rows)
+    _ok([src, "-o", tmp_path / "o.csv", "-q"])
+    assert _col(read_csv_output(tmp_path / "o.csv"), "開始日") == [
+        "2024-04-01",
+        "2024-04-01 09:30:00",  # a time of day is kept
+    ]
+    _ok([src, "-o", tmp_path / "o.xlsx", "-q"])
+    ws = load_workbook(tmp_path / "o.xlsx").active
+    assert ws["D2"].value == dt.datetime(2024, 4, 1) and ws["D2"].number_format == "yyyy-mm-dd"
+    assert ws["D3"].value == dt.datetime(2024, 4, 1, 9, 30)
+
+
+def test_merged_cells_over_data_rows_are_said_and_every_row_kept(tmp_path):
+    """A 事業名 merged over two rows holds its value in the first only (as Excel stores
+    it): both rows are classified, and a note says the second reads it as empty."""
+    rows = [
+        ["番号", "事業名", "事業概要"],
+        ["1", "政府機関の監視", "政府機関の情報システムの監視を強化する。"],
+        ["2", None, "監視体制の運用を行う。"],
+        ["3", "河川の堤防", "堤防を整備する。"],
+    ]
+    src = tmp_path / "m.xlsx"
+    wb = Workbook()
+    for row in rows:
+        wb.active.append(row)
+    wb.active.merge_cells("B2:B3")
+    wb.active.merge_cells("A1:A1")  # one cell: no row below reads it as empty
+    wb.save(src)
+    err = _ok([src, "-o", tmp_path / "o.csv"])
+    assert (
+        f"note: {src}: 1 merged cell spans data rows (first B2:B3, 事業名): Excel keeps a "
+        "merged cell's value in its first row only" in err
+    )
+    table = read_csv_output(tmp_path / "o.csv")
+    assert _col(table, "番号") == ["1", "2", "3"] and _col(table, "事業名")[1] == ""

@@ -27,12 +27,13 @@ import itertools
 import zipfile
 import zlib
 from collections.abc import Iterator
+from datetime import datetime, time
 from typing import IO, Any
 
 from ..errors import InputFileError
 from ..textutil import plural
 from .columns import KNOWN_COLUMN_KEYS
-from .header import layout_header, peek_rows
+from .header import layout_header, one_line, peek_rows
 from .records import MAIN_SHEET, InputTable, Row
 
 # What a damaged .xlsx can raise from inside zipfile and openpyxl.
@@ -100,7 +101,7 @@ def _has_formulas(data: bytes) -> bool:
         )
 
 
-def _sheet_rows(ws: Any) -> Iterator[tuple[int, tuple]]:
+def _sheet_rows(ws: Any, merged: list[str] | None = None) -> Iterator[tuple[int, tuple]]:
     """``(Excel row number, values)`` of each row the sheet's XML holds, in file order.
 
     Rows the file leaves out are skipped here at no cost (openpyxl's own iterator yields an
@@ -123,13 +124,57 @@ def _sheet_rows(ws: Any) -> Iterator[tuple[int, tuple]]:
             "timedelta_formats": book._timedelta_formats,
         }
     except (ImportError, AttributeError):  # another openpyxl: its public iterator
-        yield from enumerate(ws.iter_rows(values_only=True), start=1)
+        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            yield number, _dates(values)
         return
     with open_source() as src:
         last = 0
-        for idx, cells in WorkSheetParser(src, strings, **options).parse():
+        parser = WorkSheetParser(src, strings, **options)
+        for idx, cells in parser.parse():
             last = max(idx, last + 1)
-            yield last, get_row(cells, values_only=True)
+            yield last, _dates(get_row(cells, values_only=True))
+    # The sheet's merged ranges come after its rows in the file: known once all are read.
+    ranges = getattr(getattr(parser, "merged_cells", None), "mergeCell", None) or []
+    if merged is not None:
+        merged.extend(str(r.ref) for r in ranges)
+
+
+def _merged_note(path: str, header: list[str], merged: list[str], top: int) -> list[str]:
+    """A note when merged cells span data rows: Excel keeps the value in the top-left cell
+    only, so the rows below read that column as empty (a 事業名 merged over a programme's
+    rows names only its first row)."""
+    from openpyxl.utils.cell import get_column_letter, range_boundaries
+
+    spans = []
+    for ref in merged:
+        try:
+            min_col, min_row, _, max_row = range_boundaries(ref)
+        except (ValueError, TypeError):
+            continue
+        if min_row is not None and max_row is not None and max_row > min_row > top:
+            spans.append((min_row, min_col or 1, ref))
+    if not spans:
+        return []
+    _, col, ref = min(spans)
+    name = header[col - 1] if col - 1 < len(header) else get_column_letter(col)
+    return [
+        f"{path}: {plural(len(spans), 'merged cell')} {'spans' if len(spans) == 1 else 'span'} "
+        f"data rows (first {ref}, "
+        f"{one_line(name)}): Excel keeps a merged cell's value in its first row only, so the "
+        "rows below read that column as empty; unmerge and fill them down if the value "
+        "belongs to each row"
+    ]
+
+
+def _dates(values: tuple) -> tuple:
+    """A date cell as a date: openpyxl reads 2024/4/1 as a datetime at midnight, which
+    would come back as ``2024-04-01 00:00:00`` (and a time format in Excel output)."""
+    if not any(v.__class__ is datetime for v in values):
+        return values
+    return tuple(
+        v.date() if v.__class__ is datetime and v.time() == time() and v.tzinfo is None else v
+        for v in values
+    )
 
 
 class _Formulas:
@@ -201,7 +246,8 @@ def open_xlsx(
             f"{path}: sheet {ws.title!r} is a chart, not a table; choose another with --sheet"
         )
     ws.reset_dimensions()  # never trust the declared size
-    values_it = _sheet_rows(ws)
+    merged: list[str] = []  # the sheet's merged ranges, once every row is read
+    values_it = _sheet_rows(ws, merged)
     # The first rows, for the header: position k is Excel row k + 1 (gaps filled).
     head: list[tuple[tuple, tuple]] = []
     beyond: list[tuple[int, tuple]] = []  # the row read past the head, if any
@@ -254,6 +300,7 @@ def open_xlsx(
                 held = []
                 done = idx
                 yield Row(idx - top, cells, error, line=idx, uncalculated=uncalculated)
+            notes.extend(_merged_note(path, header, merged, top))
         except XLSX_ERRORS as exc:
             raise InputFileError(f"{path}: the sheet is damaged after row {done}: {exc}") from exc
         finally:
