@@ -272,6 +272,46 @@ def test_a_classify_output_is_not_taken_for_labelled_data(tmp_path):
     assert read_labelled(path, label_column="label_1").requests[0].labels == ("(1)①",)
 
 
+@pytest.mark.parametrize(
+    "header",
+    ["accepted label", "Accepted_Label ", "ａｃｃｅｐｔｅｄ＿ｌａｂｅｌ", "accepted\nlabel"],
+)
+def test_a_retyped_accepted_label_header_is_still_the_analysts_column(
+    tmp_path, small_policy, header
+):
+    """A review sheet whose header cell was retyped is read as a review sheet, never
+    refused as a classify output (it has the output's labels column too)."""
+    path = write_csv(
+        tmp_path / "review.csv",
+        [["a", "市町村の訓練", "(1)①", "ok", "(1)①", "(1)②", "r3"]],
+        ["id", "text", "label_1", "status", "labels", header, "Policy"],
+    )
+    assert is_review_sheet(path) and review_policy(path) == "r3"
+    assert [r.labels for r in read_labelled(path, small_policy).requests] == [("(1)②",)]
+
+
+def test_a_label_with_another_targets_heading_pasted_is_left_out(tmp_path, small_policy):
+    path = write_csv(
+        tmp_path / "l.csv",
+        [["1", "政府機関の監視", "(1)② 政府機関の監視"], ["2", "訓練", "(1)② 地方公共団体の対策"]],
+        ["id", "text", "labels"],
+    )
+    report = read_labelled(path, small_policy)
+    assert [r.id for r in report.requests] == ["2"]
+    assert report.problems == (
+        "l.csv row 2: '(1)② 政府機関の監視': the heading after (1)② is (1)①'s: which of the "
+        "two is meant cannot be told; keep the one meant ((1)② or (1)①)",
+    )
+
+
+def test_a_misspelt_label_column_is_named_with_the_nearest(tmp_path):
+    path = write_csv(
+        tmp_path / "l.csv", [["1", "政府機関の監視", "(1)①"]], ["id", "text", "labels"]
+    )
+    with pytest.raises(InputFileError, match=r"no 'label' column \(did you mean 'labels'\?\)"):
+        read_labelled(path, label_column="label")
+
+
 def test_a_review_sheet_nobody_filled_in_says_it_teaches_nothing(tmp_path, small_policy):
     path = _review_sheet(
         tmp_path / "review.xlsx",

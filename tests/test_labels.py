@@ -11,6 +11,7 @@ from classifier.labels import (
     format_labels,
     normalize_label,
     parse_labels,
+    pasted_heading_problems,
 )
 from classifier.vocab import CVGroups
 
@@ -206,6 +207,38 @@ def test_every_heading_of_the_labels_sheet_can_be_pasted_after_its_label():
     policy = read_clauses(R3_DIR)
     for c in policy.targets:
         assert parse_labels(f"{c.label} {display_heading(policy, c.label)}") == (c.label,)
+
+
+def test_every_heading_of_the_labels_sheet_after_its_own_label_is_no_problem(r3_policy):
+    from classifier.predict import display_heading
+
+    for c in r3_policy.targets:
+        cell = f"{c.label} {display_heading(r3_policy, c.label)}"
+        assert pasted_heading_problems(cell, r3_policy) == [], cell
+
+
+def test_another_targets_heading_after_a_label_is_a_problem(r3_policy):
+    """(2)③ with (2)⑦'s heading: a row of the labels sheet half copied. Which was meant
+    cannot be told; an item's heading after its own sub-item, or a note, is fine."""
+    council = r3_policy.clause("(2)⑦").heading
+    assert pasted_heading_problems(f"(2)⑦ {council};(2)③ {council}", r3_policy) == [
+        f"'(2)③ {council}': the heading after (2)③ is (2)⑦'s: which of the two is meant "
+        "cannot be told; keep the one meant ((2)③ or (2)⑦)"
+    ]
+    item = r3_policy.clause("(2)③").heading
+    assert pasted_heading_problems(f"(2)③ⅰ {item}", r3_policy) == []
+    assert pasted_heading_problems("(2)③ 課長確認済", r3_policy) == []
+    assert pasted_heading_problems(f"(2)③ {council[:3]}", r3_policy) == []  # too short to tell
+
+
+def test_a_bare_area_number_is_told_how_an_area_is_written(r3_policy):
+    # 3 is the document's own section 3 (留意事項) too; an analyst typing it means (3).
+    assert check_labels(["3"], r3_policy) == [
+        "'3' is no label: an area is written (3), and is a heading; use one of the targets "
+        "under it: (3)①, (3)②, (3)③"
+    ]
+    assert check_labels(["5"], r3_policy) == ["'5' is no label: did you mean '(5)'?"]
+    assert check_labels(["9"], r3_policy) == ["unknown label '9'"]
 
 
 @pytest.mark.parametrize(("cell", "area"), [(-5, "5"), (-5.0, "5"), ("-3", "3")])

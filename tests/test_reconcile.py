@@ -77,11 +77,31 @@ def test_full_width_and_half_width_spellings_are_the_same_request():
 
 
 def test_rows_of_one_file_are_never_merged():
-    # A download may repeat a programme; both rows stay, whatever their labels.
-    rows = [req("1", "政府機関の監視", ["(1)①"], "a"), req("2", "政府機関の監視", ["(1)②"], "a")]
+    # A download may repeat a programme; both rows stay, whatever their labels (two
+    # labellings of one text are said: see the test below).
+    rows = [req("1", "政府機関の監視", ["(1)①"], "a"), req("2", "政府機関の監視", ["(1)①"], "a")]
     out = reconcile(rows)
     assert out.requests == rows
     assert reconcile_messages(out) == ([], [])
+    rows[1] = req("2", "政府機関の監視", ["(1)②"], "a")
+    assert reconcile(rows).requests == rows
+
+
+def test_one_files_copies_of_a_text_labelled_two_ways_are_learnt_and_said():
+    rows = [
+        req("1", "政府機関の監視", ["(1)①"], "review"),
+        req("2", "市町村の訓練", ["(1)②"], "review"),
+        req("3", "政府機関の監視", ["(1)②"], "review"),  # the same row, entered again
+        req("4", "市町村の訓練", ["(1)②"], "review"),  # a repeat with the same labels: fine
+    ]
+    out = reconcile(rows)
+    assert [r.id for r in out.requests] == ["1", "2", "3", "4"]  # kept apart, as before
+    assert out.conflicting == ("1 (1)①, 3 (1)② (review)",)
+    warnings, _ = reconcile_messages(out)
+    assert warnings == [
+        "labelled differently in rows of one file, and learnt both ways (settle the label, "
+        "or delete the extra row): 1 text (1 (1)①, 3 (1)② (review))"
+    ]
 
 
 def test_a_test_row_whose_text_its_own_file_teaches_in_dev_is_not_scored():

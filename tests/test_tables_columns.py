@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from classifier.errors import InputFileError
-from classifier.tables import pick_id_column, resolve_text_columns
+from classifier.tables import find_column, pick_column, pick_id_column, resolve_text_columns
 
 
 @pytest.mark.parametrize(
@@ -31,6 +31,22 @@ def test_named_text_columns_are_taken_as_given():
         match=r"no column named 'x', 'y' \(a name, a position .*\); the columns are: a, b",
     ):
         resolve_text_columns(["a", "b"], ["x", "a", "y"])
+
+
+def test_a_misspelt_column_is_named_with_the_nearest_one():
+    with pytest.raises(
+        InputFileError, match=r"no column named 'label' \(did you mean 'labels'\?\)"
+    ):
+        pick_column(["id", "text", "labels"], ["label"], (), "gold labels")
+    with pytest.raises(InputFileError, match=r"no column named 'zzz' \(a name"):
+        pick_column(["id", "text", "labels"], ["zzz"], (), "gold labels")
+
+
+def test_a_retyped_name_finds_its_column_but_never_one_of_two():
+    assert find_column(["id", "Accepted Label"], "accepted_label") == "Accepted Label"
+    assert find_column(["id", "ａｃｃｅｐｔｅｄ＿ｌａｂｅｌ"], "accepted_label") is not None
+    assert find_column(["accepted label", "Accepted Label"], "accepted_label") is None
+    assert find_column(["id", "labels"], "accepted_label") is None
 
 
 def test_no_obvious_text_column():

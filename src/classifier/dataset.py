@@ -8,10 +8,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import InputFileError, LabelError
-from .labels import LabelledRequest, check_labels, parse_labels
+from .labels import LabelledRequest, check_labels, parse_labels, pasted_heading_problems
 from .policy import Policy
 from .sources import resolve_columns, rs
-from .tables import InputTable, open_table
+from .tables import InputTable, find_column, open_table
+from .tables.header import nearest_columns
 from .textutil import cell_text, document_sentences, has_text, plural
 from .vocab import (
     OUTPUT_MARK_COLUMNS,
@@ -61,7 +62,10 @@ def _read_labelled(
     text_columns: tuple[str, ...] | None,
     id_column: str | None,
 ) -> LabelledFileReport:
-    is_review = REVIEW_LABEL_COLUMN in table.columns
+    # As retyped (Accepted Label, full-width): still the analyst's column, never mistaken
+    # for a classify output's own labels.
+    review_column = find_column(table.columns, REVIEW_LABEL_COLUMN)
+    is_review = review_column is not None
     if label_column is None:
         if not is_review and all(c in table.columns for c in OUTPUT_MARK_COLUMNS):
             # Its labels column is the model's own prediction: learning from it would
@@ -71,11 +75,14 @@ def _read_labelled(
                 "predictions, not an analyst's. Write a review sheet (classify --review "
                 "review.xlsx), fill accepted_label, and train on that"
             )
-        label_column = REVIEW_LABEL_COLUMN if is_review else "labels"
-    if label_column not in table.columns:
+        label_column = review_column or "labels"
+    found = find_column(table.columns, label_column)
+    if found is None:
         raise InputFileError(
-            f"{path}: no {label_column!r} column; the columns are: {', '.join(table.columns)}"
+            f"{path}: no {label_column!r} column{nearest_columns(table.columns, label_column)}; "
+            f"the columns are: {', '.join(table.columns)}"
         )
+    label_column = found
     layout = resolve_columns(table.columns, text_columns, id_column, str(path))
     texts, id_col = layout.text, layout.id
     col = {name: i for i, name in enumerate(table.columns)}
@@ -98,7 +105,8 @@ def _read_labelled(
             continue
         if labels is None:
             unlabelled += 1
-            comment = col.get(REVIEW_COMMENT_COLUMN) if is_review else None
+            named = find_column(table.columns, REVIEW_COMMENT_COLUMN) if is_review else None
+            comment = col[named] if named is not None else None
             if comment is not None and cell_text(row.cells[comment]).strip():
                 # A reviewer who wrote a comment meant something; say it is not learnt.
                 problems.append(
@@ -107,7 +115,9 @@ def _read_labelled(
                 )
             continue
         if policy is not None:
-            bad = check_labels(labels, policy)
+            bad = check_labels(labels, policy) or pasted_heading_problems(
+                row.cells[col[label_column]], policy
+            )
             if bad:
                 problems.extend(f"{where}: {b}" for b in bad)
                 left_out += 1
@@ -318,7 +328,7 @@ def is_review_sheet(path: str | Path) -> bool:
     """Whether a labelled file is a review sheet written by ``classify --review``."""
     table = open_table(str(path))
     try:
-        return REVIEW_LABEL_COLUMN in table.columns
+        return find_column(table.columns, REVIEW_LABEL_COLUMN) is not None
     finally:
         table.close()
 
@@ -328,9 +338,10 @@ def review_policy(path: str | Path) -> str | None:
     for a sheet written before the column existed, or for another labelled file)."""
     table = open_table(str(path))
     try:
-        if REVIEW_POLICY_COLUMN not in table.columns:
+        named = find_column(table.columns, REVIEW_POLICY_COLUMN)
+        if named is None:
             return None
-        at = table.columns.index(REVIEW_POLICY_COLUMN)
+        at = table.columns.index(named)
         return sheet_policy(path, [cell_text(row.cells[at]) for row in table.rows])
     finally:
         table.close()

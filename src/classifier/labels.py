@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .errors import LabelError
-from .policy import Policy
+from .policy import Clause, Policy
 from .vocab import OUT_OF_SCOPE_LABEL as OUT_OF_SCOPE
 from .vocab import CVGroups, Scope
 
@@ -180,8 +180,7 @@ def parse_labels(cell: object) -> tuple[str, ...] | None:
     text = "" if cell is None else str(cell)
     if not text.strip() or text.strip().lower() == "nan":
         return None
-    parts = [p for piece in _SPLIT.split(text) for p in _SPLIT_COMMA.split(piece)]
-    labels = [normalize_label(part) for part in parts if part.strip().strip("、")]
+    labels = [normalize_label(part) for part in _parts(text)]
     if not labels:
         return None
     if OUT_OF_SCOPE in labels:
@@ -203,7 +202,19 @@ def check_labels(labels: Iterable[str], policy: Policy) -> list[str]:
             clause = policy.clause(label)
         except KeyError:
             clause = None
-        if clause is not None:
+        area = f"({label})"
+        if label.isdigit() and area in known:
+            problems.append(f"{label!r} is no label: did you mean {area!r}?")
+        elif label.isdigit() and any(c.label == area for c in policy.clauses):
+            # A bare 3 is the document's section 3 too, but an analyst typing it means (3).
+            below = [
+                c.label for c in policy.targets if area in (c.label, *policy.ancestors(c.label))
+            ]
+            problems.append(
+                f"{label!r} is no label: an area is written {area}, and is a heading; use "
+                f"one of the targets under it: {', '.join(below)}"
+            )
+        elif clause is not None:
             below = [c.label for c in policy.targets if label in policy.ancestors(c.label)]
             problems.append(
                 f"{label!r} is a heading, not a classification target "
@@ -221,3 +232,56 @@ def format_labels(labels: tuple[str, ...] | None) -> str:
     if labels is None:
         return ""
     return ";".join(labels) if labels else OUT_OF_SCOPE
+
+
+def _parts(text: str) -> list[str]:
+    """The label parts of a cell, as :func:`parse_labels` splits it."""
+    parts = [p for piece in _SPLIT.split(text) for p in _SPLIT_COMMA.split(piece)]
+    return [part for part in parts if part.strip().strip("、")]
+
+
+_MIN_HEADING = 4  # characters after a label that can be told for a heading
+_HEADING_KEY = re.compile(r"[\s…。、]+")
+
+
+def _heading_key(text: str) -> str:
+    return _HEADING_KEY.sub("", unicodedata.normalize("NFKC", text))
+
+
+def _same_start(heading: str, pasted: str) -> bool:
+    """A pasted text that is the heading, cut short (…) or followed by more."""
+    return bool(heading) and (heading.startswith(pasted) or pasted.startswith(heading))
+
+
+def _heading_of(clause: Clause) -> str:
+    """A clause's heading as compared: a sub-item has none, and is shown by its text."""
+    return _heading_key(clause.heading or clause.text)
+
+
+def pasted_heading_problems(cell: object, policy: Policy) -> list[str]:
+    """A heading pasted after a label that is another target's (``(2)③ <(2)⑦'s heading>``,
+    a row of the labels sheet half copied): which of the two is meant cannot be told.
+    Text that is no target's heading (an analyst's note) is no problem."""
+    text = "" if cell is None else str(cell)
+    headings = {c.label: _heading_of(c) for c in policy.targets}
+    problems = []
+    for part in _parts(text):
+        m = _LABEL.match(part.strip().translate(_WIDTH))
+        if m is None:
+            continue
+        label = normalize_label(part)
+        rest = _heading_key(part.strip().translate(_WIDTH)[m.end() :])
+        try:
+            # Its own heading, or an item's above a sub-item (the heading a reviewer sees).
+            own = [_heading_of(policy.clause(a)) for a in (label, *policy.ancestors(label))]
+        except KeyError:
+            continue  # no such label: check_labels says so
+        if len(rest) < _MIN_HEADING or any(_same_start(h, rest) for h in own):
+            continue
+        other = [k for k, h in headings.items() if _same_start(h, rest)]
+        if other:
+            problems.append(
+                f"{part.strip()!r}: the heading after {label} is {other[0]}'s: which of the "
+                f"two is meant cannot be told; keep the one meant ({label} or {other[0]})"
+            )
+    return problems

@@ -22,6 +22,9 @@ class Reconciled:
     repeats: int  # copies of a text dropped for a later file's copy with the same labels
     rescored: tuple[str, ...] = ()  # as relabelled, for a text only test splits hold
     presumed_annotated: int = 0  # programmes presumed out of scope that a file labels
+    # "<id> <labels>, <id> <labels> (<file>)": one file's dev copies of a text, labelled
+    # differently (kept apart, as a download may repeat a programme, but said).
+    conflicting: tuple[str, ...] = ()
 
 
 def text_key(text: str) -> str:
@@ -54,9 +57,16 @@ def reconcile(requests: Sequence[LabelledRequest]) -> Reconciled:
     relabelled: list[str] = []
     test_learnt: list[str] = []
     rescored: list[str] = []
+    conflicting: list[str] = []
     repeats = presumed_annotated = 0
     for members in groups.values():
         if len({requests[i].source for i in members}) < 2:
+            dev_copies = [requests[i] for i in members if requests[i].split != "test"]
+            if len({_labels_text(r) for r in dev_copies}) > 1:
+                conflicting.append(
+                    ", ".join(f"{r.id} {_labels_text(r)}" for r in dev_copies)
+                    + f" ({dev_copies[0].source})"
+                )
             # One file's copies stay apart, but a text its dev split teaches is never
             # scored as held out, whichever file holds the test copy.
             if any(requests[i].split != "test" for i in members):
@@ -101,7 +111,13 @@ def reconcile(requests: Sequence[LabelledRequest]) -> Reconciled:
                 repeats += 1
     kept = [r for i, r in enumerate(requests) if i not in drop]
     return Reconciled(
-        kept, tuple(relabelled), tuple(test_learnt), repeats, tuple(rescored), presumed_annotated
+        kept,
+        tuple(relabelled),
+        tuple(test_learnt),
+        repeats,
+        tuple(rescored),
+        presumed_annotated,
+        tuple(conflicting),
     )
 
 
@@ -127,6 +143,16 @@ def reconcile_messages(result: Reconciled) -> tuple[list[str], list[str]]:
                 "test-split row",
                 result.test_learnt,
                 ", ",
+            )
+        )
+    if result.conflicting:
+        warnings.append(
+            _listed(
+                "labelled differently in rows of one file, and learnt both ways (settle the "
+                "label, or delete the extra row)",
+                "text",
+                result.conflicting,
+                "; ",
             )
         )
     for cases, done in ((result.relabelled, "learnt"), (result.rescored, "scored (test split)")):

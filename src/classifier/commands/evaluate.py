@@ -12,7 +12,7 @@ from ..dataset import sheet_policy
 from ..errors import InputFileError, LabelError, OutputFileError
 from ..examples import gold_keying
 from ..hierarchy import level_of, rollup_matrix
-from ..labels import check_labels, parse_labels
+from ..labels import check_labels, parse_labels, pasted_heading_problems
 from ..metrics import Scored, compute_metrics, json_safe, scope_metrics
 from ..options import check_fraction
 from ..paths import model_dir as default_model_dir
@@ -23,7 +23,14 @@ from ..report import MISCLASSIFIED_COLUMNS, figures_text, write_misclassified
 from ..revision import Carried, carry_one
 from ..sources import resolve_columns
 from ..store import load_model
-from ..tables import atomic_write_bytes, check_outputs, open_table, pick_column, sha256_file
+from ..tables import (
+    atomic_write_bytes,
+    check_outputs,
+    find_column,
+    open_table,
+    pick_column,
+    sha256_file,
+)
 from ..tables.existing import check_replaceable
 from ..textutil import cell_text, has_text, plural
 from ..vocab import (
@@ -104,9 +111,8 @@ def evaluate(
     every_split = table.columns.index("split") if "split" in table.columns else None
     # A review sheet names the policy its labels belong to: another policy's (2)③ⅰ is
     # another item, so such labels are carried over a crosswalk or refused (gold_keying).
-    policy_idx = (
-        table.columns.index(REVIEW_POLICY_COLUMN) if REVIEW_POLICY_COLUMN in table.columns else None
-    )
+    policy_col = find_column(table.columns, REVIEW_POLICY_COLUMN)
+    policy_idx = table.columns.index(policy_col) if policy_col is not None else None
     sheet_policies: list[str] = []
     unlabelled = 0  # rows with an empty gold cell: not scored, and counted in a note
     for row in table.rows:
@@ -131,6 +137,7 @@ def evaluate(
         rows.append(
             _Row(
                 where,
+                cell_text(row.cells[table.columns.index(gold_col)]),
                 str(row.cells[id_at]) if id_at is not None else str(row.number),
                 gold,
                 row_text(row, text_idx),
@@ -171,16 +178,17 @@ def evaluate(
             bad = check_labels([g for g in gold if g not in reported], policy)
         else:
             bad = check_labels(gold, keying.policy)
-            if not bad:
-                kind, gold, unknown = carry_one(gold, keying.crosswalk)
-                carried[kind] += 1
-                if kind == Carried.DROPPED:
-                    continue  # its items were removed: counted in the note
-                if kind in (Carried.UNMAPPED, Carried.MISSING):
-                    bad = [
-                        f"no reviewed crosswalk row for {', '.join(unknown or r.gold)}"
-                        f" ({keying.policy.policy_id} -> {policy.policy_id})"
-                    ]
+        bad = bad or pasted_heading_problems(r.cell, keying.policy)
+        if keying.crosswalk is not None and not bad:
+            kind, gold, unknown = carry_one(gold, keying.crosswalk)
+            carried[kind] += 1
+            if kind == Carried.DROPPED:
+                continue  # its items were removed: counted in the note
+            if kind in (Carried.UNMAPPED, Carried.MISSING):
+                bad = [
+                    f"no reviewed crosswalk row for {', '.join(unknown or r.gold)}"
+                    f" ({keying.policy.policy_id} -> {policy.policy_id})"
+                ]
         if bad:
             problems.extend(f"{r.where}: {b}" for b in bad)
             continue
@@ -246,6 +254,7 @@ class _Row:
     """One labelled row read, before its labels are checked against their policy."""
 
     where: str  # "FILE row N (id X)", for a warning
+    cell: str  # the gold cell as written (a heading pasted after a label is checked)
     id: str
     gold: tuple[str, ...]
     text: str
@@ -371,7 +380,7 @@ def _check_gold_is_no_prediction(path: str, columns: list[str], gold: str) -> No
     ours = all(c in columns for c in OUTPUT_MARK_COLUMNS)
     predicted = gold == "labels" or (gold.startswith("label_") and gold[6:].isdigit())
     if ours and predicted:
-        review = REVIEW_LABEL_COLUMN in columns
+        review = find_column(columns, REVIEW_LABEL_COLUMN) is not None
         raise InputFileError(
             f"{path} is {'a review sheet' if review else 'an output'} of classify and "
             f"--gold-column {gold} holds the model's own predictions: scored against them it "

@@ -9,7 +9,7 @@ from .columns import (
     resolve_text_columns,
 )
 from .guard import check_outputs, check_regular
-from .header import column_key, one_line, shown_columns
+from .header import column_key, find_column, one_line, shown_columns
 from .read import (
     FORMATS,
     InputTable,
@@ -35,6 +35,7 @@ __all__ = [
     "column_key",
     "default_output_path",
     "detect_format",
+    "find_column",
     "one_line",
     "open_table",
     "pick_column",

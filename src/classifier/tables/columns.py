@@ -11,7 +11,14 @@ import unicodedata
 from collections.abc import Sequence
 
 from ..errors import InputFileError
-from .header import BRACKETED_NOTE, column_key, one_line, resolve_column, shown_columns
+from .header import (
+    BRACKETED_NOTE,
+    column_key,
+    nearest_columns,
+    one_line,
+    resolve_column,
+    shown_columns,
+)
 
 # Column names, most specific first, that hold the request text when none is named.
 TEXT_COLUMN_CANDIDATES = (
@@ -63,9 +70,11 @@ def pick_column(
         resolved = [resolve_column(columns, w) for w in wanted]
         missing = [w for w, r in zip(wanted, resolved, strict=True) if r is None]
         if missing:
+            hint = nearest_columns(columns, missing[0]) if len(missing) == 1 else ""
             raise InputFileError(
-                f"no column named {', '.join(map(repr, missing))} (a name, a position such as "
-                f"3, or an Excel letter such as C); the columns are: {shown_columns(columns)}"
+                f"no column named {', '.join(map(repr, missing))}{hint} (a name, a position "
+                f"such as 3, or an Excel letter such as C); the columns are: "
+                f"{shown_columns(columns)}"
             )
         return [r for r in resolved if r is not None]
     found = _first_match(columns, candidates)

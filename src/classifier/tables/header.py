@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 import unicodedata
@@ -231,15 +232,38 @@ def _last_filled(row: Sequence[Any]) -> int:
     return next((i + 1 for i in range(len(row) - 1, -1, -1) if _filled(row[i])), 0)
 
 
+def find_column(columns: Sequence[str], name: str) -> str | None:
+    """The column called ``name`` as it may have been retyped: compared as
+    :func:`column_key`, then with ``_`` counting as a blank (``Accepted Label``,
+    full-width ``ａｃｃｅｐｔｅｄ＿ｌａｂｅｌ``). ``None`` if none, or several, match."""
+    if name in columns:
+        return name
+    for key in (column_key, _loose_key):
+        matches = [c for c in columns if key(c) == key(name)]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            return None
+    return None
+
+
+def _loose_key(name: object) -> str:
+    return column_key(name).replace("_", "")
+
+
+def nearest_columns(columns: Sequence[str], name: str) -> str:
+    """`` (did you mean 'labels'?)`` for a name that is not a column but is near one."""
+    keys = {column_key(c): c for c in columns}
+    near = difflib.get_close_matches(column_key(name), list(keys), n=1, cutoff=0.6)
+    return f" (did you mean {one_line(keys[near[0]])!r}?)" if near else ""
+
+
 def resolve_column(columns: Sequence[str], wanted: str) -> str | None:
-    """A column named by the user: its name (compared as :func:`column_key`), a 1-based
+    """A column named by the user: its name (as :func:`find_column` matches it), a 1-based
     position, or an Excel letter (A, B, …, AA). ``None`` if it matches none."""
-    if wanted in columns:
-        return wanted
-    key = column_key(wanted)
-    by_key = [c for c in columns if column_key(c) == key]
-    if len(by_key) == 1:
-        return by_key[0]
+    named = find_column(columns, wanted)
+    if named is not None:
+        return named
     if wanted.isdigit() and 1 <= int(wanted) <= len(columns):
         return columns[int(wanted) - 1]
     if _EXCEL_COLUMN.match(wanted):
