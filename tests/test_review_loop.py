@@ -131,13 +131,18 @@ def test_reviewing_held_out_requests_keeps_the_card_honest(tmp_path, monkeypatch
     assert card["metrics"]["test"]["requests"]["n"] == n_test - 5
 
 
-def test_a_file_without_in_scope_dev_rows_trains_clause_only_and_says_why(
-    tmp_path, monkeypatch, capsys
-):
+def _scratch_project(tmp_path, monkeypatch) -> None:
+    """A project root holding the r3 corpus and thesaurus only (no bundled labels)."""
     shutil.copytree(ROOT / "corpus" / "r3", tmp_path / "corpus" / "r3")
     shutil.copy(ROOT / "corpus" / "thesaurus.csv", tmp_path / "corpus" / "thesaurus.csv")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CLASSIFIER_HOME", str(tmp_path))
+
+
+def test_a_file_without_in_scope_dev_rows_trains_clause_only_and_says_why(
+    tmp_path, monkeypatch, capsys
+):
+    _scratch_project(tmp_path, monkeypatch)
     labelled = tmp_path / "only_out.csv"
     labelled.write_text(
         "id,text,labels,split\n1,道路の整備,NONE,dev\n2,河川の改修,NONE,test\n"
@@ -155,10 +160,7 @@ def test_a_file_without_in_scope_dev_rows_trains_clause_only_and_says_why(
 
 
 def test_train_replaces_its_own_model_with_a_note_and_nothing_else(tmp_path, monkeypatch, capsys):
-    shutil.copytree(ROOT / "corpus" / "r3", tmp_path / "corpus" / "r3")
-    shutil.copy(ROOT / "corpus" / "thesaurus.csv", tmp_path / "corpus" / "thesaurus.csv")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("CLASSIFIER_HOME", str(tmp_path))
+    _scratch_project(tmp_path, monkeypatch)
     out = tmp_path / "models" / "m"
     assert train_main(["--clause-only", "--out", str(out)]) == 0
     assert "replaced" not in capsys.readouterr().err
@@ -192,10 +194,7 @@ def test_labels_with_few_rows_get_a_plain_note_not_scikit_learns_warning(
     revised policy): the model trains, and train says in plain words which labels have too
     few rows for their cross-validated figures, instead of scikit-learn's 'least populated
     class' warning with its file path."""
-    shutil.copytree(ROOT / "corpus" / "r3", tmp_path / "corpus" / "r3")
-    shutil.copy(ROOT / "corpus" / "thesaurus.csv", tmp_path / "corpus" / "thesaurus.csv")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("CLASSIFIER_HOME", str(tmp_path))
+    _scratch_project(tmp_path, monkeypatch)
     with open(ROOT / "corpus" / "labelled" / "requests.csv", encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     rare = "(1)①"
@@ -256,10 +255,7 @@ def test_a_named_file_with_nothing_to_learn_is_refused_and_the_model_kept(
     """A review sheet whose policy column an Excel fill-down changed, or one with no
     accepted_label filled in, gives no row: training on would replace a model that learnt
     from requests with a clause-only one. It is refused before anything is written."""
-    shutil.copytree(ROOT / "corpus" / "r3", tmp_path / "corpus" / "r3")
-    shutil.copy(ROOT / "corpus" / "thesaurus.csv", tmp_path / "corpus" / "thesaurus.csv")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("CLASSIFIER_HOME", str(tmp_path))
+    _scratch_project(tmp_path, monkeypatch)
     good = tmp_path / "good.csv"
     good.write_text(
         "id,text,labels,split\n1,道路の整備,NONE,dev\n2,政府機関の通信監視,(2)③ⅰ,dev\n",
