@@ -180,3 +180,24 @@ def test_a_wrong_encoding_given_is_not_told_to_name_the_encoding(tmp_path):
         list(open_table(str(path), encoding="utf-8").rows)
     assert "name the encoding with --encoding" not in str(caught.value)
     assert encoding_hint("utf-8") in str(caught.value)
+
+
+def test_a_bad_byte_far_into_a_file_is_placed_in_its_row(tmp_path):
+    """The decoder reads ahead of the rows: the row named is the one holding the byte,
+    not the last one read before the decoder met it."""
+    lines = ["id,text"] + [f"{i},plain ascii text number {i}" for i in range(1, 400)]
+    lines[300] = "300,情報セキュリティ"  # row 301 of the file, CP932 where UTF-8 was named
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp932"))
+    with pytest.raises(InputFileError) as caught:
+        list(open_table(str(path), encoding="utf-8").rows)
+    message = str(caught.value)
+    assert "row 301 is not valid utf-8 text (bytes 0x8F 0xEE 0x95 0xF1)" in message
+    assert encoding_hint("utf-8") in message
+
+
+def test_a_bad_byte_in_the_first_rows_is_placed_too(tmp_path):
+    path = tmp_path / "sj.csv"
+    path.write_bytes("id,事業名\r\n1,a\r\n".encode("cp932"))
+    with pytest.raises(InputFileError, match=r"row 1 is not valid utf-8 text \(bytes 0x8E"):
+        list(open_table(str(path), encoding="utf-8").rows)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import chain
@@ -29,6 +30,9 @@ from .records import InputTable, Row
 
 # Request texts pasted from documents can be long; the csv module's default cap is 128 KB.
 csv.field_size_limit(2**31 - 1)
+# A byte that is not of the encoding, as the "surrogateescape" handler stands for it: no
+# decoder gives these characters for valid text, so one in a row places the bad byte.
+_ESCAPED = re.compile("[\udc80-\udcff]+")
 
 
 @dataclass
@@ -161,6 +165,22 @@ def _records(lines: _Lines, delimiter: str) -> Iterator[_Record]:
             return
 
 
+def _without_bad_bytes(
+    records: Iterator[_Record], path: str, used: str, given: str | None
+) -> Iterator[_Record]:
+    """The records, stopping at the first that holds a byte ``used`` cannot decode, with
+    the row (as Excel numbers rows) and the bytes named."""
+    for number, record in enumerate(records, start=1):
+        bad = _ESCAPED.search("".join(record.cells))
+        if bad is not None:
+            shown = " ".join(f"0x{ord(c) - 0xDC00:02X}" for c in bad.group()[:4])
+            raise InputFileError(
+                f"{path}: row {number} is not valid {used} text (bytes {shown}); "
+                f"{encoding_hint(given)}"
+            )
+        yield record
+
+
 def open_delimited(
     binary: IO[bytes], path: str, fmt: str, encoding: str | None, header_row: int | None
 ) -> InputTable:
@@ -169,8 +189,13 @@ def open_delimited(
     except InputFileError as exc:
         binary.close()
         raise InputFileError(f"{path}: {exc}") from None
-    text = io.TextIOWrapper(binary, encoding=used, errors=errors, newline="")
+    # Bad bytes are escaped, not raised: the decoder reads ahead of the rows, so its own
+    # error could only say which row was read last, not which holds the byte.
+    escape = "surrogateescape" if errors == "strict" else errors
+    text = io.TextIOWrapper(binary, encoding=used, errors=escape, newline="")
     records = _records(_Lines(iter(text)), "\t" if fmt == "tsv" else ",")
+    if errors == "strict":
+        records = _without_bad_bytes(records, path, used, encoding)
     head: list[_Record] = []
     try:
         for record in records:
