@@ -1018,3 +1018,40 @@ def test_merged_cells_over_data_rows_are_said_and_every_row_kept(tmp_path):
     )
     table = read_csv_output(tmp_path / "o.csv")
     assert _col(table, "番号") == ["1", "2", "3"] and _col(table, "事業名")[1] == ""
+
+
+def test_hidden_rows_are_classified_and_said(tmp_path):
+    """A hidden subtotal and a row a filter hides are rows like any other (every row comes
+    back, in order), and a note says so, naming the first; a hidden blank row is no row."""
+    rows = [
+        ["番号", "事業名", "事業概要"],
+        ["1", "政府機関の監視", "政府機関の情報システムの監視を強化する。"],
+        ["", "小計", "1件"],
+        ["2", "河川の堤防", "堤防を整備する。"],
+        [None, None, None],
+        ["3", "港湾の整備", "岸壁を整備する。"],
+    ]
+    src = tmp_path / "h.xlsx"
+    wb = Workbook()
+    for row in rows:
+        wb.active.append(row)
+    for r in (3, 5, 6):
+        wb.active.row_dimensions[r].hidden = True
+    wb.save(src)
+    err = _ok([src, "-o", tmp_path / "o.csv"])
+    assert (
+        f"note: {src}: 2 hidden rows (first row 3) are classified like the others, as every "
+        "row is; a hidden subtotal (小計) or a row a filter hides comes back in the output too"
+    ) in err
+    table = read_csv_output(tmp_path / "o.csv")
+    assert _col(table, "事業名") == ["政府機関の監視", "小計", "河川の堤防", "", "港湾の整備"]
+
+
+def test_a_workbook_with_no_hidden_row_gets_no_such_note(tmp_path):
+    src = tmp_path / "v.xlsx"
+    wb = Workbook()
+    wb.active.append(["事業名", "事業概要"])
+    wb.active.append(["政府機関の監視", "監視を強化する。"])
+    wb.active.row_dimensions[2].height = 30  # a row attribute that is not hiding it
+    wb.save(src)
+    assert "hidden row" not in _ok([src, "-o", tmp_path / "o.csv"])

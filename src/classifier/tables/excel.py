@@ -27,6 +27,7 @@ import itertools
 import zipfile
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import IO, Any
 
@@ -101,7 +102,15 @@ def _has_formulas(data: bytes) -> bool:
         )
 
 
-def _sheet_rows(ws: Any, merged: list[str] | None = None) -> Iterator[tuple[int, tuple]]:
+@dataclass
+class _SheetFacts:
+    """What the sheet's XML says besides the values, known once its rows are read."""
+
+    merged: list[str] = field(default_factory=list)  # merged ranges (after the rows)
+    hidden: set[int] = field(default_factory=set)  # rows hidden or filtered out
+
+
+def _sheet_rows(ws: Any, facts: _SheetFacts | None = None) -> Iterator[tuple[int, tuple]]:
     """``(Excel row number, values)`` of each row the sheet's XML holds, in file order.
 
     Rows the file leaves out are skipped here at no cost (openpyxl's own iterator yields an
@@ -130,13 +139,29 @@ def _sheet_rows(ws: Any, merged: list[str] | None = None) -> Iterator[tuple[int,
     with open_source() as src:
         last = 0
         parser = WorkSheetParser(src, strings, **options)
+        dimensions = getattr(parser, "row_dimensions", {})  # a row's attributes, if any
         for idx, cells in parser.parse():
             last = max(idx, last + 1)
+            if facts is not None and dimensions.get(str(idx), {}).get("hidden") in ("1", "true"):
+                facts.hidden.add(last)
             yield last, _dates(get_row(cells, values_only=True))
     # The sheet's merged ranges come after its rows in the file: known once all are read.
     ranges = getattr(getattr(parser, "merged_cells", None), "mergeCell", None) or []
-    if merged is not None:
-        merged.extend(str(r.ref) for r in ranges)
+    if facts is not None:
+        facts.merged.extend(str(r.ref) for r in ranges)
+
+
+def _hidden_note(path: str, shown: list[int]) -> list[str]:
+    """A note when data rows with values are hidden (by hand or by a filter): they are read
+    and classified like any row, which a hidden 小計 row or a filtered-out programme may not
+    be meant to be."""
+    if not shown:
+        return []
+    return [
+        f"{path}: {plural(len(shown), 'hidden row')} (first row {shown[0]}) "
+        f"{'is' if len(shown) == 1 else 'are'} classified like the others, as every row "
+        "is; a hidden subtotal (小計) or a row a filter hides comes back in the output too"
+    ]
 
 
 def _merged_note(path: str, header: list[str], merged: list[str], top: int) -> list[str]:
@@ -246,8 +271,8 @@ def open_xlsx(
             f"{path}: sheet {ws.title!r} is a chart, not a table; choose another with --sheet"
         )
     ws.reset_dimensions()  # never trust the declared size
-    merged: list[str] = []  # the sheet's merged ranges, once every row is read
-    values_it = _sheet_rows(ws, merged)
+    facts = _SheetFacts()  # merged ranges and hidden rows, once every row is read
+    values_it = _sheet_rows(ws, facts)
     # The first rows, for the header: position k is Excel row k + 1 (gaps filled).
     head: list[tuple[tuple, tuple]] = []
     beyond: list[tuple[int, tuple]] = []  # the row read past the head, if any
@@ -278,6 +303,7 @@ def open_xlsx(
     def rows() -> Iterator[Row]:
         done = top  # the last Excel row emitted (or the header)
         held: list[Row] = []  # blank rows holding empty strings, until shown not trailing
+        hidden: list[int] = []  # hidden data rows with values
         try:
             for idx, values, formula in source():
                 cells = list(values[:width]) + [None] * (width - len(values))
@@ -299,8 +325,11 @@ def open_xlsx(
                 yield from _blank_rows(done + 1, idx, top, width, held)
                 held = []
                 done = idx
+                if idx in facts.hidden:  # known for the rows read so far
+                    hidden.append(idx)
                 yield Row(idx - top, cells, error, line=idx, uncalculated=uncalculated)
-            notes.extend(_merged_note(path, header, merged, top))
+            notes.extend(_merged_note(path, header, facts.merged, top))
+            notes.extend(_hidden_note(path, hidden))
         except XLSX_ERRORS as exc:
             raise InputFileError(f"{path}: the sheet is damaged after row {done}: {exc}") from exc
         finally:
