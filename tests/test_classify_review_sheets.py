@@ -210,11 +210,18 @@ def test_duplicate_of_names_the_first_row_of_the_id(zip_run, real_input):
 
 
 @pytest.fixture(scope="module")
-def budget_run(tmp_path_factory):
-    """``classify <1-2 zip> --budget <2-1 zip> -o out.xlsx``: the classified and summary sheets."""
+def budget_xlsx(tmp_path_factory):
+    """``classify <1-2 zip> --budget <2-1 zip> -o out.xlsx``: the workbook and stderr."""
     out = tmp_path_factory.mktemp("rs_budget") / "out.xlsx"
     rc, err = run_classify([RS_12, "--budget", RS_21, "-o", out])
     assert rc == 0, err
+    return out, err
+
+
+@pytest.fixture(scope="module")
+def budget_run(budget_xlsx):
+    """The classified and summary sheets' values."""
+    out, err = budget_xlsx
     classified = read_xlsx_values(out, "classified")
     summary = read_xlsx_values(out, "summary")
     return err, classified, summary
@@ -303,6 +310,41 @@ def expected_summary(classified: list[tuple], summary: list[tuple]) -> list[list
             ]
         )
     return out
+
+
+def test_yen_and_probabilities_are_shown_as_a_budget_table_shows_them(budget_xlsx):
+    """Yen with thousands separators and probabilities to three places, in both sheets;
+    counts stay General."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(budget_xlsx[0], read_only=True)
+    try:
+        for sheet, wanted in (
+            ("classified", {"budget_initial_yen": "#,##0", "in_scope": "0.000"}),
+            (
+                "summary",
+                {
+                    "budget_initial_yen": "#,##0",
+                    "budget_request_yen_any": "#,##0",
+                    "programmes": "General",
+                },
+            ),
+        ):
+            rows = wb[sheet].iter_rows(max_row=40)
+            header = [c.value for c in next(rows)]
+            seen: dict[str, set[str]] = {c: set() for c in wanted}
+            for row in rows:
+                for name in seen:
+                    cell = row[header.index(name)]
+                    if isinstance(cell.value, int | float):
+                        seen[name].add(cell.number_format)
+            assert seen == {c: {f} for c, f in wanted.items()}
+        classified = wb["classified"]
+        header = [c.value for c in next(classified.iter_rows(max_row=1))]
+        first = next(classified.iter_rows(min_row=2, max_row=2))
+        assert first[header.index("confidence_1")].number_format == "0.000"
+    finally:
+        wb.close()
 
 
 def test_summary_sheet_sums_the_classified_rows(budget_run, r3_policy):

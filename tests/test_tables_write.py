@@ -597,3 +597,21 @@ def test_a_failure_while_opening_leaves_no_temporary_file(tmp_path, monkeypatch)
     with pytest.raises(RuntimeError, match="disk gone"):
         writer.__enter__()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_xlsx_number_formats_apply_to_numbers_of_the_named_columns_only(tmp_path):
+    from openpyxl import load_workbook
+
+    out = tmp_path / "o.xlsx"
+    formats = {"yen": "#,##0", "p": "0.000"}
+    with TableWriter(out, "xlsx", ["yen", "p", "n"], number_formats=formats) as writer:
+        writer.write([1_737_622_000, 0.5, 7])
+        writer.write(["", True, 8])  # an unknown amount stays empty; a flag is no number
+        writer.add_sheet("s", ["p", "yen"], [[0.25, 3]], number_formats={"p": "0.000"})
+    wb = load_workbook(out)
+    main = [[(c.value, c.number_format) for c in row] for row in wb["classified"].iter_rows()]
+    assert main[1:] == [
+        [(1_737_622_000, "#,##0"), (0.5, "0.000"), (7, "General")],
+        [(None, "General"), (True, "General"), (8, "General")],
+    ]
+    assert [(c.value, c.number_format) for c in wb["s"][2]] == [(0.25, "0.000"), (3, "General")]

@@ -68,6 +68,23 @@ REVIEW_ENTRY_COLUMNS = (REVIEW_LABEL_COLUMN, REVIEW_COMMENT_COLUMN)
 _NO_SCORES = (Status.EMPTY_TEXT, Status.ERROR)
 
 
+# Excel number formats: probabilities to the three places CSV writes them, yen (and
+# counts of them) with thousands separators, as a budget table shows them.
+PROBABILITY_FORMAT = "0.000"
+YEN_FORMAT = "#,##0"
+
+
+def number_formats(columns: Sequence[str]) -> dict[str, str]:
+    """The Excel number format of each of ``columns`` (classify's own) that is a number."""
+    formats = {}
+    for c in columns:
+        if c == "in_scope" or c.startswith("confidence_"):
+            formats[c] = PROBABILITY_FORMAT
+        elif c.endswith(("_yen", "_yen_any")):
+            formats[c] = YEN_FORMAT
+    return formats
+
+
 def output_columns(top_k: int) -> list[str]:
     """The columns classify appends, in order."""
     return [*ranked_columns(top_k), *TAIL_COLUMNS]
@@ -155,7 +172,7 @@ def write_review_sheet(
         REVIEW_POLICY_COLUMN,
         *REVIEW_ENTRY_COLUMNS,
     ]
-    with TableWriter(path, "xlsx", columns) as writer:
+    with TableWriter(path, "xlsx", columns, number_formats=number_formats(columns)) as writer:
         for number, ident, text, pred in sorted(rows, key=key):
             cells = prediction_cells(pred, top_k)
             writer.write([number, ident, text, *cells, policy.policy_id, "", ""])

@@ -25,6 +25,7 @@ from ..report import (
     REVIEW_ENTRY_COLUMNS,
     near_miss,
     near_miss_note,
+    number_formats,
     output_columns,
     row_summary_fields,
     write_review_sheet,
@@ -222,6 +223,8 @@ def classify(opts: ClassifyOptions) -> int:
             errors=opts.output_errors,
             formula_guard=not opts.keep_formulas,
             source=table.path,
+            # Only the columns classify adds: the input's own keep their values as read.
+            number_formats=number_formats(added),
         ) as writer,
     ):
         for chunk, texts, (chunk_cells, chunk_status, preds) in source:
@@ -251,7 +254,12 @@ def classify(opts: ClassifyOptions) -> int:
             total += len(chunk)
             progress.update(total, table.fraction_read())
         if out_fmt == "xlsx":
-            writer.add_sheet(SUMMARY_SHEET, list(SUMMARY_COLUMNS), summary.rows())
+            writer.add_sheet(
+                SUMMARY_SHEET,
+                list(SUMMARY_COLUMNS),
+                summary.rows(),
+                number_formats=number_formats(SUMMARY_COLUMNS),
+            )
     progress.close()
     cut = writer.cut_cells
     if opts.review:

@@ -1,5 +1,6 @@
 """What one cell becomes on its way out: JSON text for lists and objects, a ``'`` before
-CSV text Excel would run as a formula, and 〓 for a character the encoding cannot hold."""
+CSV text Excel would run as a formula, 〓 for a character the encoding cannot hold, and no
+character XML cannot hold in XLSX."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ _RISKY = frozenset("=+-@\t\r")
 _PLAIN_NUMBER = re.compile(
     r"^[+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?%?\Z"
 )
+# XML (and so XLSX) cannot hold control characters, lone surrogates or U+FFFE/FFFF.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 GETA = "〓"  # the mark Japanese typesetting uses for a character it cannot show
 
 
@@ -50,4 +53,11 @@ def plain(value: Any) -> Any:
     """A cell value a table can hold: lists and objects (from JSON) as JSON text."""
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, default=str)
+    return value
+
+
+def excel_safe(value: Any) -> Any:
+    """An XLSX cell value without the characters XML cannot hold (exports may have them)."""
+    if isinstance(value, str):
+        return _XML_INVALID.sub("", value)
     return value

@@ -21,16 +21,16 @@ import errno
 import io
 import json
 import os
-import re
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
 from ..errors import InputFileError, OutputFileError
 from ..textutil import display_width
 from .atomic import publish
-from .cells import GETA, Replacements, csv_cell, plain
+from .cells import GETA, Replacements, csv_cell, excel_safe, plain
 from .guard import check_regular
 from .records import MAIN_SHEET
 from .xlsx_save import save_workbook
@@ -38,7 +38,6 @@ from .xlsx_save import save_workbook
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_CHARS = 32_767  # in one cell; Excel holds no more
 EXCEL_MAX_COLUMNS = 16_384  # A to XFD
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # Columns worth a wide cell in Excel output (their text is long).
 WIDE = (
     "text",
@@ -76,6 +75,7 @@ class TableWriter:
         formula_guard: bool = True,
         sheet: str = MAIN_SHEET,
         source: str | None = None,
+        number_formats: Mapping[str, str] | None = None,
     ) -> None:
         self.path = None if path in (None, "-") else Path(path)
         self.source = source  # the input the rows come from, named in row messages
@@ -84,6 +84,7 @@ class TableWriter:
         self.encoding = "utf-8" if fmt == "jsonl" else encoding
         self.formula_guard = formula_guard and fmt in ("csv", "tsv")
         self.sheet = sheet
+        self.number_formats = dict(number_formats or {})  # XLSX: column -> Excel's format
         self.replaced = Replacements(self.encoding)
         self.cut_cells = 0  # XLSX cells cut to EXCEL_MAX_CHARS (classify says how many)
         # UTF-8 holds every character; only lone surrogates (from a JSON escape) cannot be
@@ -212,8 +213,9 @@ class TableWriter:
                     f"{self.path}: Excel shows at most {EXCEL_MAX_ROWS:,} rows, header included; "
                     f"write CSV (-o FILE.csv) for this many"
                 )
+            formats = self._formats(self.columns, self.number_formats)
             for cells in rows:
-                self._ws.append([self._excel_cell(c) for c in cells])
+                self._ws.append(self._excel_row(cells, formats))
             return
         assert self._fh is not None
         if self.fmt == "jsonl":
@@ -264,8 +266,22 @@ class TableWriter:
             )
         return OutputFileError(f"{target}: cannot be written ({exc.strerror or exc})")
 
+    @staticmethod
+    def _formats(header: list[str], formats: Mapping[str, str]) -> list[tuple[int, str]]:
+        return [(i, formats[c]) for i, c in enumerate(header) if c in formats]
+
+    def _excel_row(self, cells: list[Any], formats: list[tuple[int, str]], ws: Any = None) -> list:
+        out = [self._excel_cell(c, ws) for c in cells]
+        for i, number_format in formats:
+            if isinstance(out[i], int | float) and not isinstance(out[i], bool):
+                from openpyxl.cell import WriteOnlyCell
+
+                out[i] = WriteOnlyCell(ws or self._ws, value=out[i])
+                out[i].number_format = number_format
+        return out
+
     def _excel_cell(self, value: Any, ws: Any = None) -> Any:
-        value = _excel_safe(plain(value))
+        value = excel_safe(plain(value))
         if isinstance(value, str) and len(value) > EXCEL_MAX_CHARS:
             self.cut_cells += 1
             value = value[:EXCEL_MAX_CHARS]
@@ -284,8 +300,10 @@ class TableWriter:
         header: list[str],
         rows: list[list[Any]],
         validation: tuple[str, str] | None = None,
+        number_formats: Mapping[str, str] | None = None,
     ) -> None:
-        """Excel output only: append another sheet (e.g. the list of valid labels).
+        """Excel output only: append another sheet (e.g. the list of valid labels), its
+        numbers in ``number_formats`` (column -> Excel's format).
 
         ``validation`` is ``(column of the main sheet, this sheet's column letter)``: that
         column of the main sheet gets a drop-down of this sheet's values (a suggestion:
@@ -294,8 +312,9 @@ class TableWriter:
         ws = self._wb.create_sheet(name)
         ws.freeze_panes = "A2"
         ws.append([self._excel_cell(c, ws) for c in header])
+        formats = self._formats(header, number_formats or {})
         for row in rows:
-            ws.append([self._excel_cell(c, ws) for c in row])
+            ws.append(self._excel_row(row, formats, ws))
         if validation is not None:
             self._drop_down(name, len(rows), *validation)
 
@@ -374,10 +393,3 @@ class TableWriter:
         if self.path is not None and self._tmp is not None:
             check_regular(self.path)  # it may have appeared while we were writing
             publish(self._tmp, self.path)
-
-
-def _excel_safe(value: Any) -> Any:
-    # XML cannot hold control characters, lone surrogates or U+FFFE/FFFF; exports may.
-    if isinstance(value, str):
-        return _XML_INVALID.sub("", value)
-    return value
