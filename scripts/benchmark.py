@@ -1,6 +1,6 @@
 """Speed, memory and accuracy of classify against bare Sudachi and the obvious pipeline.
 
-    python scripts/benchmark.py            # the full run (10-20 minutes on 2 cores)
+    python scripts/benchmark.py            # the full run (4-8 minutes on 2 cores)
     python scripts/benchmark.py --quick    # small sizes, one round: a smoke test
     python scripts/benchmark.py --stages   # where the time goes, step by step, in one process
 

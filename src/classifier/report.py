@@ -239,7 +239,8 @@ def figures_text(figures: dict) -> str:
         f"macro_f1 {figure(figures['macro_f1'])}  mrr {figure(figures['mrr'])}  "
         f"ece {figure(figures['ece'])}\n"
         f"out of scope: recall {figure(oos['recall'])}  precision {figure(oos['precision'])}  "
-        f"in-scope flagged {figure(oos['in_scope_flagged_out'])}\n"
+        f"in-scope flagged out {figure(oos['in_scope_flagged_out'])} "
+        f"(given any flag {figure(oos['in_scope_flagged_any'])})\n"
         f"  {_intervals(figures['intervals'], _REQUEST_INTERVALS)}"
     )
     return text + ("\n" + scope_lines(figures["scope"]) if "scope" in figures else "")

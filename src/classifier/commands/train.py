@@ -241,7 +241,8 @@ def metric_lines(metrics: dict) -> list[str]:
                     f"top3 {_num(m['top3'])}  "
                     f"area {_num(m['area_top1'])}  ECE {_num(m['ece'])}  "
                     f"out-of-scope recall {_num(oos['recall'])}  "
-                    f"in-scope flagged {_num(oos['in_scope_flagged_any'])}  (n={m['n']})"
+                    f"in-scope flagged out {_num(oos['in_scope_flagged_out'])} "
+                    f"(given any flag {_num(oos['in_scope_flagged_any'])})  (n={m['n']})"
                 )
     return lines
 
