@@ -17,6 +17,7 @@ from classifier.textutil import (
     has_text,
     join_lines,
     non_ws,
+    split_sentences,
     squeeze,
 )
 
@@ -181,3 +182,16 @@ def test_excerpt_cuts_a_long_sentence_around_its_first_mark():
     assert len(shown) == 102
     assert excerpt("x" * 150, 100) == "x" * 100 + "…"  # no mark: from the start
     assert excerpt("【" + "x" * 150, 100) == "【" + "x" * 99 + "…"
+
+
+@given(st.text(alphabet="ab 。！？!?\n\u3000.．", max_size=30))
+def test_sentences_end_after_an_end_mark_and_at_a_line_break(text):
+    """The definition, as a split: after each of 。！？!? and at each line break, pieces
+    stripped, empty ones dropped."""
+    reference = re.split(r"(?<=[。！？!?])|\n", text)
+    assert split_sentences(text) == [s for s in map(str.strip, reference) if s]
+
+
+def test_sentences_examples():
+    assert split_sentences("A。。B\n\nC！ D") == ["A。", "。", "B", "C！", "D"]
+    assert split_sentences("2024.4 予定．続く") == ["2024.4 予定．続く"]
