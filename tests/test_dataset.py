@@ -409,3 +409,40 @@ def test_a_labelled_row_without_text_is_not_learnt(tmp_path):
     assert [r.id for r in report.requests] == ["B"]
     assert report.problems == ("f.csv row 2: a label but no text, so the row is not learnt from",)
     assert report.left_out == 1
+
+
+@pytest.mark.parametrize("typed", ["R3", "Ｒ３", " r3 ", "ｒ３"])
+def test_a_policy_typed_otherwise_is_the_policy_built(tmp_path, typed):
+    """The policies built here are r3 (and the tests' own): R3 or full-width ｒ３ is r3."""
+    assert review_policy(_review_sheet_of(tmp_path / "a.xlsx", typed, [("a", "x", "(1)①")])) == "r3"
+
+
+def test_a_misspelt_policy_column_is_refused_not_ignored(tmp_path):
+    """Read as no column, the sheet's labels would count as --labels-policy's silently."""
+    wb = Workbook()
+    wb.active.append(["id", "text", "polcy", "accepted_label"])
+    wb.active.append(["a", "x", "r4", "(1)①"])
+    wb.save(tmp_path / "p.xlsx")
+    with pytest.raises(InputFileError, match=r"no policy column, but 'polcy' looks like one"):
+        review_policy(tmp_path / "p.xlsx")
+    # A column only somewhat like it (a note about policy) is another column.
+    wb = Workbook()
+    wb.active.append(["id", "text", "policy_note", "accepted_label"])
+    wb.active.append(["a", "x", "see r4", "(1)①"])
+    wb.save(tmp_path / "n.xlsx")
+    assert review_policy(tmp_path / "n.xlsx") is None
+
+
+def test_a_review_sheet_with_its_accepted_label_header_misspelt_is_told_so(tmp_path):
+    """Not "fill accepted_label" (it was filled): the misspelt column is named."""
+    path = write_csv(
+        tmp_path / "review.csv",
+        [["1", "政府機関の監視", "(1)①", "ok", "(1)①", "(1)②"]],
+        ["id", "text", "label_1", "status", "labels", "accepted_lable"],
+    )
+    with pytest.raises(
+        InputFileError,
+        match=r"no accepted_label column \(did you mean 'accepted_lable'\?\); name it "
+        r"accepted_label",
+    ):
+        read_labelled(path)

@@ -258,3 +258,23 @@ def test_normalize_label_of_none_is_not_out_of_scope():
     assert parse_labels(None) is None
     with pytest.raises(LabelError, match="no label given"):
         normalize_label(None)  # type: ignore[arg-type]
+
+
+def test_another_targets_row_of_the_labels_sheet_after_a_label_is_a_problem(r3_policy):
+    """Sub-items show the start of their text, cut with …, on the labels sheet: pasted
+    after another label, that is caught as an item's heading is."""
+    from classifier.predict import display_heading
+
+    for label, other in (("(2)③ⅱ", "(2)③ⅰ"), ("(2)③", "(2)①ⅲ")):
+        shown = display_heading(r3_policy, other)
+        assert shown.endswith("…")
+        problems = pasted_heading_problems(f"{label} {shown}", r3_policy)
+        assert problems == [
+            f"'{label} {shown}': the heading after {label} is {other}'s: which of the two is "
+            f"meant cannot be told; keep the one meant ({label} or {other})"
+        ]
+
+
+def test_the_none_row_of_the_labels_sheet_copied_whole_is_none():
+    assert parse_labels("対象外 (supports no item)") == ()
+    assert parse_labels("NONE 対象外 (supports no item)") == ()

@@ -274,3 +274,36 @@ def test_diff_and_crosswalk_give_a_pair_the_same_similarity():
     for row in propose_crosswalk(OLD, NEW):
         if row["new_label"] and (row["old_label"], row["new_label"]) in diff:
             assert round(float(row["score"]), 3) == diff[row["old_label"], row["new_label"]]
+
+
+@pytest.mark.parametrize("header", ["Reviewed", "ｒｅｖｉｅｗｅｄ", "reviewed "])
+def test_read_crosswalk_finds_a_retyped_reviewed_column(tmp_path, header):
+    path = tmp_path / "cw.csv"
+    path.write_text(f"old_label,New Label,{header}\n(1)①,(1)①,yes\n", encoding="utf-8")
+    assert read_crosswalk(path, NEW).mapping == {"(1)①": "(1)①"}
+
+
+def test_read_crosswalk_refuses_a_file_without_its_reviewed_column(tmp_path):
+    """Read without it, every row would count as not reviewed, and train would learn
+    nothing from the labels without a word about why."""
+    path = tmp_path / "cw.csv"
+    path.write_text("old_label,new_label,reviewd\n(1)①,(1)①,yes\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match=r"it has no reviewed \(did you mean 'reviewd'\?\)"):
+        read_crosswalk(path, NEW)
+    path.write_text("old_label,new_label,確認\n(1)①,(1)①,yes\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match=r"it has no reviewed \(the columns are: old_label"):
+        read_crosswalk(path, NEW)
+
+
+def test_read_crosswalk_refuses_one_written_for_other_versions(tmp_path):
+    """The old side of a crosswalk is the proposal's and never edited: an old_heading that
+    is not the labels' policy's heading of old_label means another pair of versions."""
+    path = tmp_path / "cw.csv"
+    path.write_bytes(crosswalk_csv(propose_crosswalk(OLD, NEW)))
+    assert read_crosswalk(path, NEW, OLD).unreviewed  # the right pair reads
+    with pytest.raises(
+        InputFileError,
+        match=r"row 2: old_label \(1\)① is headed '政府機関の監視' here, but "
+        r"'政府機関の常時監視' in policy r4: this crosswalk maps another version's items",
+    ):
+        read_crosswalk(path, OLD, NEW)  # r3 -> r4's file used to carry r4 labels to r3

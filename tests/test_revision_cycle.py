@@ -188,6 +188,12 @@ def test_full_revision_cycle(project, capsys):
     assert proposal["(2)⑥"] == ("(2)⑤", "mapped") and proposal["(2)⑦"] == ("(2)⑥", "mapped")
     assert all(v == (k, "mapped") for k, v in proposal.items() if k not in REMOVED | set(RENAMED))
     assert revise_main(["crosswalk", "--old", "r3", "--new", "r4"]) == 2  # never clobbers a review
+    capsys.readouterr()
+    # Proposed but not reviewed: over it every row would be left out, so evaluate refuses.
+    assert evaluate_main([*EVALUATE_R4, "--split", "test"]) == 2
+    err = capsys.readouterr().err
+    assert "the model models/r4 to policy r4, and no row of the crosswalk " in err
+    assert "crosswalk_from_r3.csv is marked reviewed yet" in err
     _mark_reviewed(path)
 
     assert train_main(["--policy", "r4", *ONLY_REQUESTS]) == 0
@@ -214,10 +220,15 @@ def test_full_revision_cycle(project, capsys):
     # The same rows, carried the same way, as the card's held-out figures.
     card = json.loads((project / "models" / "r4" / "model_card.json").read_text(encoding="utf-8"))
     assert f"top1 {card['metrics']['test']['requests']['top1']:.3f}" in captured.out
-    # Told they are r4's labels, evaluate takes them as they are (and says nothing).
+    # Told they are r4's labels, evaluate takes them as they are; as the bundled file is
+    # known to be r3's, it warns.
     assert evaluate_main([*EVALUATE_R4, "--split", "test", "--labels-policy", "r4"]) == 0
     captured = capsys.readouterr()
     assert "carried" not in captured.err
+    assert (
+        "warning: corpus/labelled/requests.csv is the bundled labelled file, labelled against "
+        "r3: --labels-policy r4 reads its labels as r4's" in captured.err
+    )
     assert captured.out.startswith(f"n={len(test_rows)} ")
 
     requests = project / "new.csv"

@@ -3,6 +3,8 @@ carrying labels keyed to an older policy over a reviewed crosswalk."""
 
 from __future__ import annotations
 
+import difflib
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -70,6 +72,15 @@ def _read_labelled(
         if not is_review and all(c in table.columns for c in OUTPUT_MARK_COLUMNS):
             # Its labels column is the model's own prediction: learning from it would
             # replace analysts' labels with the model's guesses.
+            # A review sheet whose accepted_label header was misspelt looks the same:
+            # name the column that is probably it rather than tell them to fill it.
+            near = nearest_columns(table.columns, REVIEW_LABEL_COLUMN)
+            if near:
+                raise InputFileError(
+                    f"{path}: no {REVIEW_LABEL_COLUMN} column{near}; name it "
+                    f"{REVIEW_LABEL_COLUMN} (its labels column is the model's own, never "
+                    "learnt from)"
+                )
             raise InputFileError(
                 f"{path} is an output of classify: its labels column holds the model's "
                 "predictions, not an analyst's. Write a review sheet (classify --review "
@@ -338,7 +349,7 @@ def review_policy(path: str | Path) -> str | None:
     for a sheet written before the column existed, or for another labelled file)."""
     table = open_table(str(path))
     try:
-        named = find_column(table.columns, REVIEW_POLICY_COLUMN)
+        named = policy_column(path, table.columns)
         if named is None:
             return None
         at = table.columns.index(named)
@@ -347,10 +358,33 @@ def review_policy(path: str | Path) -> str | None:
         table.close()
 
 
+def policy_column(path: str | Path, columns: Sequence[str]) -> str | None:
+    """A review sheet's ``policy`` column as it may have been retyped; one misspelt
+    (``polcy``) is refused, since read as no column at all its labels would be taken for
+    another policy's without a word."""
+    named = find_column(columns, REVIEW_POLICY_COLUMN)
+    if named is None and find_column(columns, REVIEW_LABEL_COLUMN) is not None:
+        near = difflib.get_close_matches(
+            REVIEW_POLICY_COLUMN, [c.strip().lower() for c in columns], n=1, cutoff=0.8
+        )
+        if near:
+            raise InputFileError(
+                f"{path}: no {REVIEW_POLICY_COLUMN} column, but {near[0]!r} looks like one: "
+                f"rename it {REVIEW_POLICY_COLUMN} (it names the policy the sheet's labels "
+                "belong to)"
+            )
+    return named
+
+
 def sheet_policy(path: str | Path, values: Iterable[str]) -> str | None:
     """The one policy a review sheet's ``policy`` cells name (blanks aside), ``None`` if
-    they name none; several is an error."""
-    found = sorted({v.strip() for v in values} - {""})
+    they name none; several is an error. ``Ｒ３`` and ``R3`` are read as the policy r3 when
+    that is the one built."""
+    from .paths import built_policies
+
+    built = {b.lower(): b for b in built_policies()}
+    cells = {unicodedata.normalize("NFKC", v).strip() for v in values} - {""}
+    found = sorted({built.get(v.lower(), v) for v in cells})
     if len(found) > 1:
         raise InputFileError(
             f"{path}: its {REVIEW_POLICY_COLUMN} column names several policies "

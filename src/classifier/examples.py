@@ -126,7 +126,7 @@ def examples_for_policy(
             f"`{crosswalk_hint}`, review it, and train again"
         )
         return out
-    report = carry_labels(old_requests, read_crosswalk(Path(crosswalk_path), policy))
+    report = carry_labels(old_requests, read_crosswalk(Path(crosswalk_path), policy, labels_policy))
     out.notes.append(
         f"carried over from {labels_policy.policy_id}: {report.carried} unchanged, "
         f"{report.remapped} remapped, {report.reduced} kept with fewer labels, "
@@ -186,6 +186,8 @@ def gold_keying(
     else:
         keyed, why = model_id, ""
     if keyed == model_id:
+        if labels_policy and sheet_keyed is None and _is_bundled(path, root):
+            return GoldKeying(model_policy, note=_bundled_warning(path, labels_policy))
         return GoldKeying(model_policy)
     refusal = (
         f"{path}: its labels belong to policy {keyed} ({why}), the model {model_ref} to "
@@ -200,17 +202,40 @@ def gold_keying(
         raise InputFileError(
             f"{refusal}: scored as they are, {keyed}'s items would be read as {model_id}'s. "
             f"Carry them over a reviewed crosswalk (--crosswalk; propose one with "
-            f"`python scripts/revise.py crosswalk --old {keyed} --new {model_id}`), pass "
-            f"--labels-policy {model_id} if they are {model_id}'s labels, or evaluate with a "
-            f"model of {keyed} (--model models/{keyed})"
+            f"`python scripts/revise.py crosswalk --old {keyed} --new {model_id}`), "
+            + (
+                f"set its {REVIEW_POLICY_COLUMN} column to {model_id}"
+                if sheet_keyed is not None
+                else f"pass --labels-policy {model_id}"
+            )
+            + f" if they are {model_id}'s labels, or evaluate with a model of {keyed} "
+            f"(--model models/{keyed})"
         )
     note = (
         f"note: the labels of {path} are policy {keyed}'s ({why}); carried to {model_id} "
         f"over the reviewed crosswalk {found}"
-        + ("" if sheet_keyed else f" (pass --labels-policy {model_id} if they are {model_id}'s)")
+        + (
+            ""
+            if sheet_keyed or why == "a bundled labelled file"
+            else f" (pass --labels-policy {model_id} if they are {model_id}'s)"
+        )
     )
-    return GoldKeying(
-        read_clauses(corpus_dir(keyed, root)), read_crosswalk(Path(found), model_policy), note
+    keyed_policy = read_clauses(corpus_dir(keyed, root))
+    carried = read_crosswalk(Path(found), model_policy, keyed_policy)
+    if not carried.mapping:
+        raise InputFileError(
+            f"{refusal}, and no row of the crosswalk {found} is marked reviewed yet: scored "
+            f"over it, every labelled row would be left out. Review it (write yes in the "
+            f"reviewed column of each row checked), or evaluate with a model of {keyed}"
+        )
+    return GoldKeying(keyed_policy, carried, note)
+
+
+def _bundled_warning(path: str, labels_policy: str) -> str:
+    return (
+        f"warning: {path} is the bundled labelled file, labelled against "
+        f"{BUNDLED_LABELS_POLICY}: --labels-policy {labels_policy} reads its labels as "
+        f"{labels_policy}'s"
     )
 
 

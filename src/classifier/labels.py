@@ -123,7 +123,9 @@ def normalize_label(raw: str) -> str:
             )
         _check_unsure(s, s)
         head = _LABEL_HEAD.match(s)
-        return head.group(1) if head else s
+        word = head.group(1) if head else s
+        # NONE's row of the labels sheet, copied whole: 対象外 (supports no item).
+        return OUT_OF_SCOPE if _is_none(word) else word
     area_in_parentheses, bare_area, item, sub = m.groups()
     area = area_in_parentheses or bare_area
     if item is None:
@@ -241,7 +243,9 @@ def _parts(text: str) -> list[str]:
 
 
 _MIN_HEADING = 4  # characters after a label that can be told for a heading
-_HEADING_KEY = re.compile(r"[\s…。、]+")
+# Blanks and the punctuation a heading cut short ends in: NFKC makes the labels sheet's …
+# three full stops, so they go too.
+_HEADING_KEY = re.compile(r"[\s…。、.]+")
 
 
 def _heading_key(text: str) -> str:

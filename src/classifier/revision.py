@@ -29,7 +29,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from .errors import InputFileError, LabelError
 from .labels import LabelledRequest, normalize_label, parse_labels
 from .policy import Clause, Policy
-from .textutil import non_ws
+from .textutil import clean_text, non_ws, squeeze
 
 MATCH_FLOOR = 0.35  # below this a pairing is not the same clause
 AMBIGUOUS_MARGIN = 0.08  # runner-up this close: the analyst must decide
@@ -197,25 +197,7 @@ class Crosswalk:
 
 
 # Marks compared after NFKC and lower-casing, so ＹＥＳ and Ｙ count as yes.
-REVIEWED = frozenset(
-    {
-        "yes",
-        "y",
-        "1",
-        "true",
-        "ok",
-        "済",
-        "済み",
-        "レビュー済",
-        "はい",
-        "○",
-        "〇",
-        "◯",
-        "✓",
-        "✔",
-        "レ",
-    }
-)
+REVIEWED = frozenset("yes y 1 true ok 済 済み レビュー済 はい ○ 〇 ◯ ✓ ✔ レ".split())
 NOT_REVIEWED = frozenset({"", "no", "n", "0", "false", "未", "未済", "いいえ", "×", "✗", "✕"})
 
 
@@ -233,21 +215,53 @@ def _reviewed(mark: str, where: str) -> bool:
     )
 
 
-def read_crosswalk(path: Path, new: Policy) -> Crosswalk:
+_NEEDED = ("old_label", "new_label", "reviewed")
+
+
+def _crosswalk_columns(path: Path, columns: list[str]) -> dict[str, int]:
+    """Where the crosswalk's columns are, as an analyst may have retyped their names
+    (``Reviewed``, full-width); a missing one is refused, never read as all empty: without
+    its reviewed column every row would count as not reviewed."""
+    from .tables.header import find_column, nearest_columns
+
+    found = {name: find_column(columns, name) for name in (*_NEEDED, "old_heading")}
+    missing = [name for name in _NEEDED if found[name] is None]
+    if missing:
+        raise InputFileError(
+            f"{path}: a crosswalk needs the columns {', '.join(_NEEDED)}; it has no "
+            f"{missing[0]}{nearest_columns(columns, missing[0])} (the columns are: "
+            f"{', '.join(columns)})"
+        )
+    return {name: columns.index(c) for name, c in found.items() if c is not None}
+
+
+def _check_heading(where: str, label: str, heading: str, old: Policy) -> None:
+    """A reviewer edits new_label, never the old side: an old_heading that is not the old
+    policy's heading of old_label says the crosswalk was written for other versions."""
+    clause = next((c for c in old.targets if c.label == label), None)
+    if clause is None or not heading:
+        return
+    if squeeze(clean_text(heading)) != squeeze(clean_text(_short_heading(clause))):
+        raise InputFileError(
+            f"{where}: old_label {label} is headed {heading[:40]!r} here, but "
+            f"{_short_heading(clause)[:40]!r} in policy {old.policy_id}: this crosswalk maps "
+            f"another version's items; use the crosswalk from {old.policy_id} (propose it "
+            f"with `python scripts/revise.py crosswalk --old {old.policy_id} --new "
+            "<the model's policy>`)"
+        )
+
+
+def read_crosswalk(path: Path, new: Policy, old_policy: Policy | None = None) -> Crosswalk:
     """Read a crosswalk (CSV as written, or as Excel re-saves it: CP932, CRLF; or XLSX);
-    only rows marked reviewed (yes, はい, ○, 済, 1, …) are applied."""
+    only rows marked reviewed (yes, はい, ○, 済, 1, …) are applied. With ``old_policy``
+    (the policy the labels belong to), its old_heading column is checked against it."""
     from .tables import open_table
 
     if not Path(path).is_file():
         raise InputFileError(f"{path}: no such crosswalk file")
     table = open_table(str(path))
     try:
-        col = {c: i for i, c in enumerate(table.columns)}
-        if "old_label" not in col or "new_label" not in col:
-            raise InputFileError(
-                f"{path}: a crosswalk needs old_label and new_label columns; the columns "
-                f"are: {', '.join(table.columns)}"
-            )
+        col = _crosswalk_columns(path, table.columns)
         known = {c.label for c in new.targets}
         mapping: dict[str, str | None] = {}
         first_row: dict[str, int] = {}
@@ -259,7 +273,9 @@ def read_crosswalk(path: Path, new: Policy) -> Crosswalk:
                 old = normalize_label(cells["old_label"]) if cells["old_label"] else ""
                 if not old:
                     continue
-                if not _reviewed(cells.get("reviewed", ""), where):
+                if old_policy is not None:
+                    _check_heading(where, old, cells.get("old_heading", ""), old_policy)
+                if not _reviewed(cells["reviewed"], where):
                     unreviewed.append(old)
                     continue
                 raw = cells["new_label"]

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..dataset import sheet_policy
+from ..dataset import policy_column, sheet_policy
 from ..errors import InputFileError, LabelError, OutputFileError
 from ..examples import gold_keying
 from ..hierarchy import level_of, rollup_matrix
@@ -36,7 +36,6 @@ from ..textutil import cell_text, has_text, plural
 from ..vocab import (
     OUTPUT_MARK_COLUMNS,
     REVIEW_LABEL_COLUMN,
-    REVIEW_POLICY_COLUMN,
     ROLLUP_LEVELS,
     Level,
     Scope,
@@ -111,7 +110,7 @@ def evaluate(
     every_split = table.columns.index("split") if "split" in table.columns else None
     # A review sheet names the policy its labels belong to: another policy's (2)③ⅰ is
     # another item, so such labels are carried over a crosswalk or refused (gold_keying).
-    policy_col = find_column(table.columns, REVIEW_POLICY_COLUMN)
+    policy_col = policy_column(table.path, table.columns)
     policy_idx = table.columns.index(policy_col) if policy_col is not None else None
     sheet_policies: list[str] = []
     unlabelled = 0  # rows with an empty gold cell: not scored, and counted in a note
