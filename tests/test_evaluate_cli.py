@@ -6,6 +6,7 @@ import csv
 import json
 
 from classifier.cli import evaluate_main
+from classifier.report import MISCLASSIFIED_COLUMNS
 
 from .helpers import ROOT
 
@@ -166,6 +167,14 @@ def test_an_earlier_output_an_analyst_added_to_is_not_replaced(tmp_path, capsys)
     assert report.read_bytes() == kept and misses.read_bytes() == noted
     assert evaluate_test_split("--report", str(report), "--force") == 0
     assert "担当メモ" not in json.loads(report.read_text(encoding="utf-8"))
+    # A note added inside a figure's object is an addition too; evaluate's own nested keys
+    # (figure names, labels, thresholds) are not.
+    assert evaluate_test_split("--report", str(report)) == 0
+    earlier = json.loads(report.read_text(encoding="utf-8"))
+    earlier["out_of_scope"]["担当メモ"] = "要確認"
+    report.write_text(json.dumps(earlier, ensure_ascii=False), encoding="utf-8")
+    assert evaluate_test_split("--report", str(report)) == 2
+    assert "(out_of_scope.担当メモ): an analyst's additions" in capsys.readouterr().err
 
 
 def test_measuring_rows_the_model_learnt_from_warns(capsys):
@@ -278,3 +287,24 @@ def test_rows_with_texts_the_model_learnt_are_said_whatever_the_file(tmp_path, c
     )
     assert evaluate_test_split() == 0
     assert "learnt from" not in capsys.readouterr().err  # its own held-out rows: none
+
+
+def test_the_misclassified_file_is_written_in_the_format_its_name_says(tmp_path):
+    """m.xlsx is a workbook (it was CSV text under an Excel name), m.tsv tab-separated; a
+    rerun replaces evaluate's own earlier file in either."""
+    from openpyxl import load_workbook
+
+    xlsx, tsv = tmp_path / "m.xlsx", tmp_path / "m.tsv"
+    for _ in range(2):  # the second run replaces the first's files
+        assert evaluate_test_split("--misclassified", str(xlsx)) == 0
+        assert evaluate_test_split("--misclassified", str(tsv)) == 0
+    wb = load_workbook(xlsx, read_only=True)
+    try:
+        rows = list(wb.active.iter_rows(values_only=True))
+    finally:
+        wb.close()
+    assert list(rows[0]) == list(MISCLASSIFIED_COLUMNS) and len(rows) > 1
+    with open(tsv, encoding="utf-8-sig", newline="") as fh:
+        lines = list(csv.reader(fh, delimiter="\t"))
+    assert lines[0] == list(MISCLASSIFIED_COLUMNS)
+    assert [r[0] for r in lines[1:]] == [str(r[0]) for r in rows[1:]]

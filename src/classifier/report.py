@@ -204,9 +204,21 @@ def miss_kind(s: Scored) -> str | None:
     return None if p.status == Status.OUT_OF_SCOPE else "out of scope not flagged"
 
 
+def misclassified_format(path: str | Path) -> str:
+    """The format the misclassified-rows file is written in: as its name says (.xlsx, .tsv,
+    .jsonl), else CSV."""
+    from .tables.read import suffix_format
+
+    fmt = suffix_format(str(path))
+    return fmt if fmt and Path(path).suffix.lower() != ".xlsm" else "csv"
+
+
 def write_misclassified(path: Path, scored: Sequence[Scored], texts: Sequence[str]) -> None:
-    """CSV of rows the classifier got wrong, with gold, predictions, confidences and evidence."""
-    with TableWriter(path, "csv", list(MISCLASSIFIED_COLUMNS)) as writer:
+    """The rows the classifier got wrong, with gold, predictions, confidences and evidence,
+    in the format the file name says (:func:`misclassified_format`)."""
+    columns = list(MISCLASSIFIED_COLUMNS)
+    fmt = misclassified_format(path)
+    with TableWriter(path, fmt, columns, number_formats=number_formats(columns)) as writer:
         for s, text in zip(scored, texts, strict=True):
             error = miss_kind(s)
             if error is None:

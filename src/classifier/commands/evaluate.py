@@ -19,7 +19,12 @@ from ..paths import model_dir as default_model_dir
 from ..paths import model_ref, project_root
 from ..predict import Predictor, card_min_confidence
 from ..reconcile import text_key
-from ..report import MISCLASSIFIED_COLUMNS, figures_text, write_misclassified
+from ..report import (
+    MISCLASSIFIED_COLUMNS,
+    figures_text,
+    misclassified_format,
+    write_misclassified,
+)
 from ..revision import Carried, carry_one
 from ..sources import resolve_columns
 from ..store import load_model
@@ -31,7 +36,7 @@ from ..tables import (
     pick_column,
     sha256_file,
 )
-from ..tables.existing import check_replaceable
+from ..tables.existing import check_replaceable, check_report_keys
 from ..textutil import cell_text, has_text, plural
 from ..vocab import (
     OUTPUT_MARK_COLUMNS,
@@ -76,7 +81,7 @@ def evaluate(
                     misclassified,
                     "--misclassified",
                     ours=MISCLASSIFIED_COLUMNS,
-                    fmt="csv",
+                    fmt=misclassified_format(misclassified) if misclassified else "csv",
                     force=force,
                     # A column an analyst added (担当メモ) would be lost.
                     columns=MISCLASSIFIED_COLUMNS,
@@ -232,7 +237,7 @@ def evaluate(
         "model_sha256": card.get("model_sha256"),
     }
     if report:
-        _check_report_keys(report, figures, force)
+        check_report_keys(report, figures, force)
         text = json.dumps(json_safe(figures), ensure_ascii=False, indent=2, allow_nan=False)
         atomic_write_bytes(report, (text + "\n").encode())
     if misclassified:
@@ -301,21 +306,6 @@ def _check_report(path: Path | None, force: bool) -> bool:
             "choose another file name, or pass --force to replace it"
         )
     return True
-
-
-def _check_report_keys(path: Path, figures: dict, force: bool) -> None:
-    """Refuse to replace an earlier report that has a key this run does not write (an
-    analyst's note added to it, 担当メモ) unless ``force``: it would be lost."""
-    if force or str(path) == "-" or not Path(path).is_file():
-        return
-    earlier = json.loads(Path(path).read_text(encoding="utf-8"))
-    extra = [k for k in earlier if k not in figures and k != "scope"]
-    if extra:
-        raise OutputFileError(
-            f"--report {path} already exists and has key(s) this run does not write "
-            f"({', '.join(map(str, extra[:5]))}): an analyst's additions, which would be lost; "
-            "choose another file name, or pass --force to replace it"
-        )
 
 
 def _card_files(card: dict) -> dict[str, str]:

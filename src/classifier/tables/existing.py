@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ..errors import ClassifierError, OutputFileError
@@ -109,3 +110,39 @@ def manifest_policy(path: Path) -> str | None:
     except (OSError, ValueError, AttributeError):
         return None
     return policy if isinstance(policy, str) and policy else None
+
+
+# Keys evaluate writes below the top: figure names, and labels (per-label and confusion
+# tables, whose keys vary with the rows scored). Any other is someone's addition.
+_OUR_KEY = re.compile(r"[a-z0-9_.]+|\(\d+\).*|NONE")
+
+
+def _odd_keys(value: object, path: str = "") -> Iterator[str]:
+    """Keys nested in an earlier report that evaluate never writes (``out_of_scope.担当メモ``)."""
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, inner in items:
+        name = f"{path}.{key}" if path else str(key)
+        if path and isinstance(key, str) and not _OUR_KEY.fullmatch(key):
+            yield name
+        yield from _odd_keys(inner, name)
+
+
+def check_report_keys(path: Path, figures: dict, force: bool) -> None:
+    """Refuse to replace an earlier report that has a key this run does not write (an
+    analyst's note added to it, 担当メモ) unless ``force``: it would be lost."""
+    if force or str(path) == "-" or not Path(path).is_file():
+        return
+    earlier = json.loads(Path(path).read_text(encoding="utf-8"))
+    extra = [k for k in earlier if k not in figures and k != "scope"] + list(_odd_keys(earlier))
+    if extra:
+        raise OutputFileError(
+            f"--report {path} already exists and has key(s) this run does not write "
+            f"({', '.join(map(str, extra[:5]))}): an analyst's additions, which would be lost; "
+            "choose another file name, or pass --force to replace it"
+        )
