@@ -479,3 +479,46 @@ def test_an_xlsm_output_name_is_refused(tmp_path, capsys):
         captured.err == f"error: -o {out}: the output is a workbook without macros; name it .xlsx\n"
     )
     assert not out.exists()
+
+
+def _keep_document_time(book, core: bytes) -> None:
+    """Put the tool's own document properties back into a workbook openpyxl re-saved: a
+    program that keeps them (or an edit of the XML) leaves only the columns to tell."""
+    import zipfile
+
+    parts = {}
+    with zipfile.ZipFile(book) as zf:
+        for name in zf.namelist():
+            parts[name] = core if name == "docProps/core.xml" else zf.read(name)
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+
+
+@pytest.mark.parametrize("renamed", [("comment", "コメント"), ("accepted_label", "Accepted Label")])
+def test_a_review_sheet_with_a_renamed_entry_column_filled_in_is_not_replaced(
+    tmp_path, capsys, renamed
+):
+    import zipfile
+
+    src = tmp_path / "r.csv"
+    _write_csv(src, ROWS)
+    review = tmp_path / "review.xlsx"
+    args = [str(src), "--review", str(review), "-q"]
+    assert classify_main(args) == 0
+    with zipfile.ZipFile(review) as zf:
+        core = zf.read("docProps/core.xml")
+    wb = load_workbook(review)
+    ws = wb.active
+    header = [c.value for c in ws[1]]
+    column = header.index(renamed[0]) + 1
+    ws.cell(1, column, renamed[1])
+    ws.cell(2, column, "(2)③ⅰ" if renamed[0] == "accepted_label" else "所管課に確認済み")
+    wb.save(review)
+    _keep_document_time(review, core)
+    reviewed = review.read_bytes()
+    capsys.readouterr()
+    assert classify_main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: --review {review} already exists and ")
+    assert review.read_bytes() == reviewed

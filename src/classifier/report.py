@@ -145,6 +145,18 @@ def error_prediction(reason: str) -> Prediction:
     return Prediction((), (), (), (), 0.0, error_status(reason))
 
 
+def review_columns(top_k: int) -> list[str]:
+    """The review sheet's columns, in order."""
+    return [
+        "row",
+        "id",
+        "text",
+        *output_columns(top_k),
+        REVIEW_POLICY_COLUMN,
+        *REVIEW_ENTRY_COLUMNS,
+    ]
+
+
 def write_review_sheet(
     path: Path, rows: Sequence[tuple[int, Any, str, Prediction]], top_k: int, policy: Policy
 ) -> int:
@@ -164,14 +176,7 @@ def write_review_sheet(
         reviewable = not pred.status.startswith((Status.ERROR, Status.EMPTY_TEXT))
         return (not reviewable, -doubt(pred), number)
 
-    columns = [
-        "row",
-        "id",
-        "text",
-        *output_columns(top_k),
-        REVIEW_POLICY_COLUMN,
-        *REVIEW_ENTRY_COLUMNS,
-    ]
+    columns = review_columns(top_k)
     with TableWriter(path, "xlsx", columns, number_formats=number_formats(columns)) as writer:
         for number, ident, text, pred in sorted(rows, key=key):
             cells = prediction_cells(pred, top_k)

@@ -27,6 +27,7 @@ from ..report import (
     near_miss_note,
     number_formats,
     output_columns,
+    review_columns,
     row_summary_fields,
     write_review_sheet,
 )
@@ -122,7 +123,7 @@ def _check_options(opts: ClassifyOptions) -> None:
 
 
 def _output_path(
-    opts: ClassifyOptions, out_fmt: str, replaced: list[str], columns: list[str]
+    opts: ClassifyOptions, out_fmt: str, replaced: list[str], columns: list[str], n_classes: int
 ) -> Path | None:
     """Where the output goes (``None``: standard output); checked against every input and
     every other output of the run, and against replacing an analyst's file (the existing
@@ -147,6 +148,8 @@ def _output_path(
         entries=REVIEW_ENTRY_COLUMNS,
         fmt="xlsx",
         force=opts.force,
+        # A column an analyst added or renamed (コメント) would be lost, at any --top-k.
+        columns=review_columns(n_classes),
     ):
         replaced.append(str(opts.review))
     return out_path
@@ -191,7 +194,7 @@ def classify(opts: ClassifyOptions) -> int:
     replaced: list[str] = []
     # Any column a classify run writes, at any --top-k and with any join, is no addition.
     ours = [*output_columns(len(model.classes_)), *ExportColumns.ALL]
-    out_path = _output_path(opts, out_fmt, replaced, [*table.columns, *ours])
+    out_path = _output_path(opts, out_fmt, replaced, [*table.columns, *ours], len(model.classes_))
     text_idx = [table.columns.index(c) for c in text_columns]
     id_idx = table.columns.index(id_column) if id_column else None
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..errors import ClassifierError, OutputFileError
 from ..textutil import cell_text, plural
-from .header import column_key, one_line
+from .header import column_key, find_column, one_line
 from .read import detect_format, open_table
 from .xlsx_save import saved_elsewhere
 
@@ -75,7 +75,9 @@ def check_replaceable(
                         f"{' …' if len(extra) > 5 else ''}): an analyst's additions, or the "
                         f"output of another input, which would be lost; {retry}"
                     )
-            where = [keys.index(column_key(c)) for c in entries if column_key(c) in keys]
+            # As retyped (Accepted Label): still the analyst's entries.
+            named = [find_column(table.columns, c) for c in entries]
+            where = [table.columns.index(c) for c in named if c is not None]
             filled = sum(
                 any(i < len(row.cells) and cell_text(row.cells[i]).strip() for i in where)
                 for row in table.rows
