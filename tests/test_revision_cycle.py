@@ -220,6 +220,19 @@ def test_full_revision_cycle(project, capsys):
     # The same rows, carried the same way, as the card's held-out figures.
     card = json.loads((project / "models" / "r4" / "model_card.json").read_text(encoding="utf-8"))
     assert f"top1 {card['metrics']['test']['requests']['top1']:.3f}" in captured.out
+    # The report says which labels were scored and how they came, so n is explained.
+    report = project / "r.json"
+    assert evaluate_main([*EVALUATE_R4, "--split", "test", "--report", str(report)]) == 0
+    gold = json.loads(report.read_text(encoding="utf-8"))["gold"]
+    assert gold["labels_policy"] == "r3" and gold["crosswalk"].endswith("crosswalk_from_r3.csv")
+    assert sum(gold["carried"].values()) == len(test_rows)
+    assert gold["carried"]["dropped"] == len(test_rows) - len(scored)
+    # A crosswalk edited since training is still used, but the figures are not the card's.
+    path.write_bytes(path.read_bytes() + b"\r\n")
+    capsys.readouterr()
+    assert evaluate_main([*EVALUATE_R4, "--split", "test"]) == 0
+    assert "it has changed since the model was trained over it" in capsys.readouterr().err
+    _mark_reviewed(path)
     # Told they are r4's labels, evaluate takes them as they are; as the bundled file is
     # known to be r3's, it warns.
     assert evaluate_main([*EVALUATE_R4, "--split", "test", "--labels-policy", "r4"]) == 0

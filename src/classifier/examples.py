@@ -154,6 +154,7 @@ class GoldKeying:
     policy: Policy
     crosswalk: Crosswalk | None = None
     note: str = ""  # what was presumed, and over which file the labels were carried
+    crosswalk_file: str = ""  # the file ``crosswalk`` was read from
 
 
 def gold_keying(
@@ -198,6 +199,14 @@ def gold_keying(
             f"{refusal}; evaluate it with a model of {keyed} (--model models/{keyed})"
         )
     found = crosswalk or _crosswalk_for(keyed, model_id, labelled, root)
+    recorded = labelled.get("crosswalk")
+    changed = (
+        crosswalk is None
+        and found is not None
+        and labelled.get("labels_policy") == keyed
+        and isinstance(recorded, dict)
+        and sha256_file(found) != recorded.get("sha256")
+    )
     if found is None:
         raise InputFileError(
             f"{refusal}: scored as they are, {keyed}'s items would be read as {model_id}'s. "
@@ -219,6 +228,12 @@ def gold_keying(
             if sheet_keyed or why == "a bundled labelled file"
             else f" (pass --labels-policy {model_id} if they are {model_id}'s)"
         )
+        + (
+            "; it has changed since the model was trained over it (its sha256 is not the "
+            "card's), so the figures are not the card's"
+            if changed
+            else ""
+        )
     )
     keyed_policy = read_clauses(corpus_dir(keyed, root))
     carried = read_crosswalk(Path(found), model_policy, keyed_policy)
@@ -228,7 +243,7 @@ def gold_keying(
             f"over it, every labelled row would be left out. Review it (write yes in the "
             f"reviewed column of each row checked), or evaluate with a model of {keyed}"
         )
-    return GoldKeying(keyed_policy, carried, note)
+    return GoldKeying(keyed_policy, carried, note, str(found))
 
 
 def _bundled_warning(path: str, labels_policy: str) -> str:

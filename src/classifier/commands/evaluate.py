@@ -231,6 +231,14 @@ def evaluate(
     if scope_idx is not None:
         figures["scope"] = scope_metrics(scored)
     figures["level"] = level
+    # What the gold labels are, so the row count can be explained from the report alone.
+    figures["gold"] = {
+        "labels_policy": keying.policy.policy_id,
+        "crosswalk": keying.crosswalk_file or None,
+        "carried": {str(kind): n for kind, n in sorted(carried.items())},
+        "left_out": len(problems),
+        "unlabelled": unlabelled,
+    }
     figures["model"] = {
         "dir": str(model_path),
         "policy_id": card.get("policy_id"),
