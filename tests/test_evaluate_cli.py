@@ -308,3 +308,28 @@ def test_the_misclassified_file_is_written_in_the_format_its_name_says(tmp_path)
         lines = list(csv.reader(fh, delimiter="\t"))
     assert lines[0] == list(MISCLASSIFIED_COLUMNS)
     assert [r[0] for r in lines[1:]] == [str(r[0]) for r in rows[1:]]
+
+
+def test_a_gold_cell_merged_over_rows_is_said(tmp_path, capsys):
+    """Excel keeps a merged cell's value in its first row: the rows below are unlabelled,
+    and evaluate (and train, through read_labelled) say why, as classify does."""
+    from openpyxl import Workbook
+
+    from classifier.dataset import read_labelled
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["事業名", "事業概要", "labels"])
+    ws.append(["政府機関の監視", "政府機関の情報システムの監視を強化する。", "(2)③ⅰ"])
+    ws.append(["政府機関の監視（続き）", "監視体制の運用を行う。", None])
+    ws.append(["道路橋の修繕", "老朽化した橋梁を補修する。", "NONE"])
+    ws.merge_cells("C2:C3")
+    path = tmp_path / "gold.xlsx"
+    wb.save(path)
+    assert evaluate_main([str(path), "--gold-column", "labels"]) == 0
+    err = capsys.readouterr().err
+    note = f"note: {path}: 1 merged cell spans data rows (first C2:C3, labels)"
+    assert note in err
+    assert "1 row with an empty labels cell is not scored" in err
+    notes = read_labelled(path).notes
+    assert len(notes) == 1 and f"note: {notes[0]}".startswith(note)

@@ -33,6 +33,7 @@ class LabelledFileReport:
     problems: tuple[str, ...]  # one line per problem; a row may have several
     unlabelled: int
     left_out: int = 0  # labelled rows left out because of their problems
+    notes: tuple[str, ...] = ()  # what reading the file noticed (cells merged over rows …)
 
 
 def read_labelled(
@@ -51,9 +52,11 @@ def read_labelled(
     """
     table = open_table(str(path))
     try:
-        return _read_labelled(table, path, policy, label_column, text_columns, id_column)
+        report = _read_labelled(table, path, policy, label_column, text_columns, id_column)
     finally:
         table.close()
+    # Known once every row is read: a label cell merged over rows is empty below its first.
+    return replace(report, notes=tuple(table.notes))
 
 
 def _read_labelled(
@@ -320,6 +323,7 @@ def read_labelled_files(
             f"({len(report.requests) - n_test:,} dev, {n_test:,} test), "
             f"{report.unlabelled:,} without a label, {report.left_out:,} left out"
         )
+        counts += [f"note: {n}" for n in report.notes]
         for r in report.requests:
             if r.id in seen:
                 # Prefixed with the file's name, and numbered if that is taken too (an id

@@ -200,6 +200,8 @@ def evaluate(
             problems.append(f"{r.where}: a label but no text")
             continue
         kept.append(replace(r, gold=gold))
+    for n in table.notes:  # known once every row is read (cells merged over rows …)
+        print(f"note: {n}", file=sys.stderr)
     if keying.note:
         print(keying.note + _carried_text(carried), file=sys.stderr)
     texts = [r.text for r in kept]
