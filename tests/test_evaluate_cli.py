@@ -333,3 +333,25 @@ def test_a_gold_cell_merged_over_rows_is_said(tmp_path, capsys):
     assert "1 row with an empty labels cell is not scored" in err
     notes = read_labelled(path).notes
     assert len(notes) == 1 and f"note: {notes[0]}".startswith(note)
+
+
+def test_row_warnings_come_in_row_order_and_a_text_labelled_two_ways_is_said(tmp_path, capsys):
+    """A label that does not parse (row 4) and one the policy lacks (row 2) are said in
+    row order; one text with two gold labels is scored twice, and said."""
+    path = tmp_path / "gold.csv"
+    path.write_text(
+        "事業名,事業概要,labels\n"
+        "a,政府機関の情報システムの監視を強化する。,(9)①\n"
+        "b,地方公共団体の情報セキュリティ対策を支援する。,(2)②ⅲ\n"
+        "c,監視を行う。,(2)③ (2)⑦\n"
+        "b,地方公共団体の情報セキュリティ対策を支援する。,(2)②ⅱ\n",
+        encoding="utf-8",
+    )
+    assert evaluate_main([str(path), "--gold-column", "labels"]) == 0
+    err = capsys.readouterr().err
+    warned = [line for line in err.splitlines() if "(row left out)" in line]
+    assert [w.split(" row ")[1].split(":")[0] for w in warned] == ["2", "4"]
+    assert (
+        f"warning: {path}: 1 row repeats an earlier row's text with other gold labels (first: "
+        "row 5, (2)②ⅱ, against row 3, (2)②ⅲ); each is scored against its own labels" in err
+    )

@@ -33,6 +33,27 @@ def text_key(text: str) -> str:
     return unicodedata.normalize("NFKC", non_ws(text))
 
 
+def labelled_two_ways(path: str, rows: Sequence[tuple[int, tuple[str, ...], str]]) -> str | None:
+    """For evaluate: rows ``(line, gold, text)`` that repeat an earlier row's text with
+    other gold labels (a review sheet's copies of a programme corrected one way and not
+    the other). Each copy is scored against its own labels, so it is said, not merged."""
+    first: dict[str, tuple[int, tuple[str, ...]]] = {}
+    clashes = []
+    for line, gold, text in rows:
+        seen = first.setdefault(text_key(text), (line, gold))
+        if seen[0] != line and set(seen[1]) != set(gold):
+            clashes.append((seen, (line, gold)))
+    if not clashes:
+        return None
+    (a, a_gold), (b, b_gold) = clashes[0]
+    return (
+        f"{path}: {plural(len(clashes), 'row')} {'repeats' if len(clashes) == 1 else 'repeat'} "
+        "an earlier row's text with other gold "
+        f"labels (first: row {b}, {format_labels(b_gold)}, against row {a}, "
+        f"{format_labels(a_gold)}); each is scored against its own labels"
+    )
+
+
 def _labels_text(r: LabelledRequest) -> str:
     labels = format_labels(r.labels)
     return f"{r.scope} {labels}" if r.scope else labels

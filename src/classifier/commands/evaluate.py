@@ -18,7 +18,7 @@ from ..options import check_fraction
 from ..paths import model_dir as default_model_dir
 from ..paths import model_ref, project_root
 from ..predict import Predictor, card_min_confidence
-from ..reconcile import text_key
+from ..reconcile import labelled_two_ways, text_key
 from ..report import (
     MISCLASSIFIED_COLUMNS,
     figures_text,
@@ -110,7 +110,7 @@ def evaluate(
             raise InputFileError(f"{table.path}: --split needs a 'split' column in the input")
         split_idx = table.columns.index("split")
     rows: list[_Row] = []
-    problems: list[str] = []
+    problems: list[tuple[int, str]] = []  # (row, message): said in row order
     splits: set[str] = set()  # the values of the split column, to name on a typo
     every_split = table.columns.index("split") if "split" in table.columns else None
     # A review sheet names the policy its labels belong to: another policy's (2)③ⅰ is
@@ -133,13 +133,14 @@ def evaluate(
         try:
             gold = parse_labels(row.cells[table.columns.index(gold_col)])
         except LabelError as exc:
-            problems.append(f"{where}: {exc}")
+            problems.append((row.line or row.number, f"{where}: {exc}"))
             continue
         if gold is None:
             unlabelled += 1
             continue
         rows.append(
             _Row(
+                row.line or row.number,
                 where,
                 cell_text(row.cells[table.columns.index(gold_col)]),
                 str(row.cells[id_at]) if id_at is not None else str(row.number),
@@ -194,10 +195,10 @@ def evaluate(
                     f" ({keying.policy.policy_id} -> {policy.policy_id})"
                 ]
         if bad:
-            problems.extend(f"{r.where}: {b}" for b in bad)
+            problems.extend((r.line, f"{r.where}: {b}") for b in bad)
             continue
         if not has_text(r.text):
-            problems.append(f"{r.where}: a label but no text")
+            problems.append((r.line, f"{r.where}: a label but no text"))
             continue
         kept.append(replace(r, gold=gold))
     for n in table.notes:  # known once every row is read (cells merged over rows …)
@@ -207,8 +208,11 @@ def evaluate(
     texts = [r.text for r in kept]
     golds = [r.gold for r in kept]
     row_splits = [r.split for r in kept]
-    for p in problems:
+    for _, p in sorted(problems, key=lambda lp: lp[0]):
         print(f"warning: {p} (row left out)", file=sys.stderr)
+    clash = labelled_two_ways(table.path, [(r.line, r.gold, r.text) for r in kept])
+    if clash:
+        print(f"warning: {clash}", file=sys.stderr)
     if unlabelled:
         print(
             f"note: {plural(unlabelled, 'row')} with an empty {gold_col} cell "
@@ -267,6 +271,7 @@ def evaluate(
 class _Row:
     """One labelled row read, before its labels are checked against their policy."""
 
+    line: int  # its row in the file, as warnings name it
     where: str  # "FILE row N (id X)", for a warning
     cell: str  # the gold cell as written (a heading pasted after a label is checked)
     id: str
