@@ -207,3 +207,50 @@ def test_a_card_that_does_not_describe_its_model_is_refused(tmp_path, changes, m
 def test_a_model_json_naming_another_policy_is_refused(tmp_path):
     with pytest.raises(ModelLoadError, match=r"name different policies \(r3, r9, r3\)"):
         load_model(_tampered(tmp_path, state=_set("policy_id", "r9")), root=ROOT)
+
+
+def test_loading_from_inside_a_received_folder_imports_nothing_from_it(tmp_path):
+    """In a REPL, ``python -c`` or Jupyter the working folder of the moment is on the import
+    path: a model folder someone sent, entered after ``import classifier``, may hold packages
+    named like the ones loading and predicting import (Sudachi, its dictionary, daachorse).
+    They were imported on first use, from that folder; now with the package."""
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / "received"
+    shutil.copytree(MODEL_DIR, folder)
+    markers = []
+    for name in ("sudachipy", "sudachidict_core", "daachorse"):
+        marker = tmp_path / f"ran_{name}"
+        markers.append(marker)
+        (folder / name).mkdir()
+        (folder / name / "__init__.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    script = (
+        "import os, sys, classifier\n"
+        f"os.chdir({str(folder)!r})\n"
+        "model, _ = classifier.load_model('.')\n"
+        "predictor = classifier.Predictor(model, model.policy_)\n"
+        "print(predictor.predict(['政府機関の監視'])[0].labels[0])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,  # a folder of the user's own; '' on the path follows os.chdir
+        env={**os.environ, "CLASSIFIER_HOME": str(ROOT)},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("(")
+    assert [m.name for m in markers if m.exists()] == []
+    # Started inside the folder, as `cd received; python -c ...` does.
+    started_inside = script.replace(f"os.chdir({str(folder)!r})\n", "")
+    done = subprocess.run(
+        [sys.executable, "-c", started_inside],
+        cwd=folder,
+        env={**os.environ, "CLASSIFIER_HOME": str(ROOT)},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [m.name for m in markers if m.exists()] == []

@@ -12,7 +12,11 @@ does not pay for numpy, scipy or the model until they are needed.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
+import sys
+from collections.abc import Iterator
 from typing import Any
 
 from . import _kernels  # noqa: F401  (first: it must run before numpy loads)
@@ -59,9 +63,26 @@ __all__ = [
 ]
 
 
+@contextlib.contextmanager
+def _outside_working_folder() -> Iterator[None]:
+    """Imports that look nowhere in the working folder. A REPL, ``python -c`` and Jupyter
+    put it on the import path (as ``''``, which follows ``os.chdir``): a name first used
+    while the working folder is a model folder someone sent would otherwise import the
+    dependencies (numpy, Sudachi, its dictionary) from any package of that name there."""
+    here = os.getcwd()
+    saved = list(sys.path)
+    sys.path[:] = [p for p in saved if os.path.abspath(p or os.curdir) != here]
+    try:
+        yield
+    finally:
+        sys.path[:] = saved
+
+
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        with _outside_working_folder():
+            module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        value = getattr(module, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

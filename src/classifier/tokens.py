@@ -34,7 +34,15 @@ from dataclasses import dataclass
 from itertools import chain, compress, pairwise
 from typing import TYPE_CHECKING
 
+# Sudachi, its dictionary and daachorse are imported with the package, never on first use:
+# an import made later is looked up in the working folder of that moment (a REPL, python -c
+# and Jupyter put it on the path), which may by then be a model folder someone sent, with a
+# package of the same name in it. Sudachi finds its dictionary by importing
+# sudachidict_core, and takes the module imported here.
+import daachorse
 import numpy as np
+import sudachidict_core  # type: ignore[import-untyped]  # noqa: F401  (see above)
+import sudachipy
 
 from .textutil import chunks, clean_text, document_text, split_sentences, squeeze
 
@@ -107,14 +115,12 @@ def sudachi_config(settings: TokenizerSettings) -> Config | None:
     import json
     from importlib.resources import files
 
-    from sudachipy import Config
-
     defaults = json.loads(files("sudachipy").joinpath("resources/sudachi.json").read_text("utf-8"))
     kept = {
         kind: [p for p in defaults.get(kind, []) if p.get("class") not in off]
         for kind in ("inputTextPlugin", "pathRewritePlugin")
     }
-    return Config(**kept)
+    return sudachipy.Config(**kept)
 
 
 @dataclass(frozen=True)
@@ -215,7 +221,7 @@ class JapaneseTokenizer:
     def _sudachi(self):
         local = self._local
         if getattr(local, "tokenizer", None) is None:
-            from sudachipy import Dictionary, SplitMode
+            Dictionary, SplitMode = sudachipy.Dictionary, sudachipy.SplitMode
 
             local.dictionary = Dictionary(
                 dict=self.settings.dictionary, config=sudachi_config(self.settings)
@@ -243,8 +249,6 @@ class JapaneseTokenizer:
         would match them, several times faster), and the concept features of each term."""
         if not self.settings.thesaurus:
             return None, [], ()
-        import daachorse
-
         concepts: dict[str, set[str]] = {}
         for term, concept in self.settings.thesaurus:
             for surface in (clean_text(term), clean_text(concept)):
