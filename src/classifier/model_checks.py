@@ -15,6 +15,7 @@ import numpy as np
 from . import calibration
 from .errors import ModelLoadError
 from .model import PolicyClassifier
+from .vocab import ROLLUP_LEVELS
 
 # A model's arrays, uncompressed: the committed one holds about 20 MB.
 _MAX_ARRAY_BYTES = 1 << 30
@@ -143,6 +144,7 @@ def check_values(model: PolicyClassifier, arrays: dict[str, np.ndarray]) -> None
     for name in ("feature_names", "gram_names"):
         if name in arrays and arrays[name].dtype.kind != "U":
             raise ValueError(f"{name} is not text")
+    _check_shapes(arrays, len(model.classes_))
     if len(model.blend_) != 3:
         raise ValueError(f"blend has {len(model.blend_)} weights, not 3")
     lengths = (calibration.N_FEATURES, calibration.N_FEATURES + 2)  # before / after length
@@ -151,6 +153,38 @@ def check_values(model: PolicyClassifier, arrays: dict[str, np.ndarray]) -> None
             raise ValueError(f"label_layers.{level} has {len(layer)} values")
     if model.has_examples_ and not model.label_layers_:
         raise ValueError("a model learnt from requests has no calibration layers")
+    layers = model.label_layers_
+    missing = [str(lv) for lv in ROLLUP_LEVELS if layers and str(lv) not in layers]
+    if missing:  # --level would fail on every row (a KeyError per batch)
+        raise ValueError(f"label_layers has no layer for the level(s) {', '.join(missing)}")
     threshold = model.in_scope_threshold
     if not (isinstance(threshold, int | float) and 0.0 <= threshold <= 1.0):
         raise ValueError("params.in_scope_threshold must be a number between 0 and 1")
+
+
+# Each array's shape in terms of the vocabularies' and the classes' sizes: a row scored
+# with an array shorter than its vocabulary fails (or reads the wrong weights) only for the
+# words beyond its end, so the fixed text the load scores need not meet it.
+_SHAPES = {
+    "idf": ("feature_names",),
+    "word_coef": ("feature_names",),
+    "lr_intercept": ("classes",),
+    "lr_coef": ("classes", "feature_names"),
+    "centroid": ("classes", "feature_names"),
+    "proto": ("classes", "feature_names"),
+    "gram_idf": ("gram_names",),
+    "gram_coef": ("gram_names",),
+}
+
+
+def _check_shapes(arrays: dict[str, np.ndarray], n_classes: int) -> None:
+    sizes = {"classes": n_classes}
+    sizes.update({n: len(arrays[n]) for n in ("feature_names", "gram_names") if n in arrays})
+    for name, dims in _SHAPES.items():
+        if name not in arrays or not all(d in sizes for d in dims):
+            continue
+        wanted = tuple(sizes[d] for d in dims)
+        if arrays[name].shape != wanted:
+            raise ValueError(
+                f"{name} has shape {arrays[name].shape}, not {wanted} ({' x '.join(dims)})"
+            )
