@@ -8,6 +8,7 @@ committed model, which classify must refuse with a one-line message.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
 import json
@@ -496,3 +497,18 @@ def test_an_edited_model_with_its_checksum_recomputed_is_refused_in_words(tmp_pa
     _rehash(model)
     with pytest.raises(ModelLoadError, match=re.escape(f"the model cannot be read ({message})")):
         load_model(model, root=ROOT)
+
+
+def test_a_card_json_cannot_hold_leaves_the_earlier_model_whole(saved, small_model, tmp_path):
+    """The card is made before any file is written: a NaN in it (JSON has none) is an
+    error, and the model already in the folder still loads."""
+    before = {name: (saved / name).read_bytes() for name in (ARRAYS_FILE, STATE_FILE, CARD_FILE)}
+    card = json.loads((saved / CARD_FILE).read_text(encoding="utf-8"))
+    card = {k: card[k] for k in ("policy_id", "classes", "corpus", "parameters")}
+    card["metrics"] = {"top1": float("nan")}
+    other = copy.deepcopy(small_model)  # another model: its files differ from those saved
+    other.min_similarity_ += 0.01
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        save_model(other, saved, card)
+    assert {name: (saved / name).read_bytes() for name in before} == before
+    load_model(saved, root=tmp_path)

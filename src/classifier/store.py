@@ -148,12 +148,12 @@ def save_model(model: PolicyClassifier, out_dir: Path, card: dict[str, Any]) -> 
         "model_sha256": _digest(state_bytes, array_bytes),
         "environment": environment(),
     }
+    # Every file is made before any is written: a card JSON cannot hold (NaN) must not
+    # leave a new model beside the old card, which would then fail its checksum.
+    card_bytes = (json.dumps(card, ensure_ascii=False, indent=2, allow_nan=False) + "\n").encode()
     atomic_write_bytes(out_dir / ARRAYS_FILE, array_bytes)
     atomic_write_bytes(out_dir / STATE_FILE, state_bytes)
-    atomic_write_bytes(
-        out_dir / CARD_FILE,
-        (json.dumps(card, ensure_ascii=False, indent=2, allow_nan=False) + "\n").encode(),
-    )
+    atomic_write_bytes(out_dir / CARD_FILE, card_bytes)
     (out_dir / LEGACY_FILE).unlink(missing_ok=True)
     return out_dir
 
