@@ -278,3 +278,16 @@ def test_another_targets_row_of_the_labels_sheet_after_a_label_is_a_problem(r3_p
 def test_the_none_row_of_the_labels_sheet_copied_whole_is_none():
     assert parse_labels("対象外 (supports no item)") == ()
     assert parse_labels("NONE 対象外 (supports no item)") == ()
+
+
+@pytest.mark.parametrize("typed", ["(2)①ⅰⅰ", "(2)③xiii", "(2)③ⅹⅹ", "(2)③ⅱii"])
+def test_more_numerals_than_a_sub_item_has_are_refused_not_cut(typed):
+    """Keeping the label before them would read another target: (2)③xiii is not (2)③."""
+    with pytest.raises(LabelError, match="after the label is no sub-item number"):
+        normalize_label(typed)
+
+
+def test_one_label_with_a_separator_in_it_is_refused():
+    with pytest.raises(LabelError, match="holds more than one label or a separator"):
+        normalize_label("(2)③;NONE")
+    assert parse_labels("(2)③;(2)⑦") == ("(2)③", "(2)⑦")  # a cell separates them

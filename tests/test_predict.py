@@ -532,3 +532,15 @@ def test_a_predictor_pickles_and_predicts_the_same(tmp_path):
     again = pickle.loads(pickle.dumps(predictor))
     assert again.predict(texts) == before
     assert pickle.loads(pickle.dumps(_committed_predictor())).predict(texts) == before  # unused
+
+
+def test_predict_refuses_a_dataframe_and_takes_its_column():
+    """Iterating a DataFrame gives its column names: two 'predictions' for three rows."""
+    import pandas as pd
+
+    from classifier.errors import ClassifierError
+
+    frame = pd.DataFrame({"id": [1, 2, 3], "事業概要": ["監視", "訓練", "橋梁"]})
+    with pytest.raises(ClassifierError, match=r"not a DataFrame .*predict\(df\['事業概要'\]\)"):
+        _committed_predictor().predict(frame)
+    assert len(_committed_predictor().predict(frame["事業概要"])) == 3

@@ -164,11 +164,25 @@ def _check_rest(raw: str, rest: str) -> None:
             f"{raw!r} holds more than one label: separate labels with ';' (e.g. (2)③;(2)⑦)"
         )
     _check_unsure(raw, rest)
+    # Right after the label (no blank): more numerals than a sub-item has, (2)①ⅰⅰ or
+    # (2)③xiii. Keeping the label before them would read another target.
+    extra = _EXTRA_NUMERAL.match(rest)
+    if extra:
+        raise LabelError(
+            f"{raw!r}: {extra.group()!r} after the label is no sub-item number; write one "
+            "of ⅰ–ⅻ (or i–xii), once"
+        )
+    if _SPLIT.search(rest):
+        raise LabelError(
+            f"{raw!r} holds more than one label or a separator: one label here (a cell "
+            "separates them with ';')"
+        )
     words = rest.split()
     if words and _is_none(words[0]):
         raise LabelError(f"{raw!r}: a label and NONE (out of scope) cannot be combined")
 
 
+_EXTRA_NUMERAL = re.compile(r"[ⅰ-ⅻⅠ-Ⅻ]+|[ivx]+(?![a-z])", re.IGNORECASE)
 _ROMAN_ASCII_ORDER = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii")
 
 

@@ -177,6 +177,12 @@ class Predictor:
             raise InputFileError(
                 f"predict takes a list of texts, not {type(texts).__name__}: predict([text])"
             )
+        if hasattr(texts, "columns") and hasattr(texts, "iloc"):
+            # Iterating a DataFrame gives its column names, not its rows.
+            raise InputFileError(
+                "predict takes a list of texts, not a DataFrame (whose items are its column "
+                "names): pass one column, predict(df['事業概要'])"
+            )
         texts = texts if isinstance(texts, Sequence) else list(texts)
         if all(isinstance(t, str) for t in texts):
             first: dict[object, int] = {}
