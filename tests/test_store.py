@@ -483,6 +483,27 @@ EDITED_STATE = {
         "label_layers must give each level a list of numbers",
     ),
     "lr_coef of 1e300": (_huge_lr_coef, "lr_coef holds weights no fitted model has"),
+    # Text for a switch would be read as on, silently changing the tokens.
+    "a switch written as text": (
+        _state_edit(lambda s: s["tokenizer_settings"].update({"join_numerals": "no"})),
+        "join_numerals, ignore_yomigana, subwords, synonyms and has_examples must be true or false",
+    ),
+    "has_examples written as text": (
+        _state_edit(lambda s: s.update({"has_examples": "no"})),
+        "join_numerals, ignore_yomigana, subwords, synonyms and has_examples must be true or false",
+    ),
+    "a negative count of examples": (
+        _state_edit(lambda s: s.update({"n_examples": -5})),
+        "n_examples must be a whole number, 0 or more, and params an object",
+    ),
+    "a count of examples that is true": (
+        _state_edit(lambda s: s.update({"n_examples": True})),
+        "n_examples must be a whole number, 0 or more, and params an object",
+    ),
+    "a negative blend weight": (
+        _state_edit(lambda s: s.update({"blend": [-1.0, 1.0, 1.0]})),
+        "blend weights cannot be negative",
+    ),
 }
 
 

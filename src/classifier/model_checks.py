@@ -34,6 +34,15 @@ def check_state(state: Any) -> None:
     settings = state.get("tokenizer_settings")
     if not isinstance(settings, dict):
         raise ValueError("tokenizer_settings must be an object")
+    # A switch written as text ("no") would be read as on: Python's truth of a string.
+    switches = ("join_numerals", "ignore_yomigana", "subwords", "synonyms")
+    if not all(isinstance(settings.get(k, False), bool) for k in switches) or not isinstance(
+        state.get("has_examples", False), bool
+    ):
+        raise ValueError(f"{', '.join(switches)} and has_examples must be true or false")
+    groups = settings.get("max_synonym_groups", 0)
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 0:
+        raise ValueError("max_synonym_groups must be a whole number, 0 or more")
     if not _pairs(settings.get("thesaurus"), empty=False):
         raise ValueError("the thesaurus must be a list of [term, concept] pairs of text")
     lexicon = state.get("lexicon")
@@ -47,8 +56,16 @@ def check_state(state: Any) -> None:
         raise ValueError("label_layers must give each level a list of numbers")
     if not _numbers(state.get("blend")) or not _numbers([state.get("min_similarity")]):
         raise ValueError("blend and min_similarity must be numbers")
-    if not isinstance(state.get("n_examples"), int) or not isinstance(state.get("params"), dict):
-        raise ValueError("n_examples must be a whole number and params an object")
+    n = state.get("n_examples")
+    if (
+        isinstance(n, bool)
+        or not isinstance(n, int)
+        or n < 0
+        or not isinstance(state.get("params"), dict)
+    ):
+        raise ValueError("n_examples must be a whole number, 0 or more, and params an object")
+    if any(w < 0 for w in state["blend"]):  # fitted within [0, 200]
+        raise ValueError("blend weights cannot be negative")
     scope = state.get("scope")
     if scope is not None and not (
         isinstance(scope, dict)
