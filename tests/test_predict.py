@@ -544,3 +544,17 @@ def test_predict_refuses_a_dataframe_and_takes_its_column():
     with pytest.raises(ClassifierError, match=r"not a DataFrame .*predict\(df\['事業概要'\]\)"):
         _committed_predictor().predict(frame)
     assert len(_committed_predictor().predict(frame["事業概要"])) == 3
+
+
+@pytest.mark.parametrize("text", ["😀😀😀", "12345", "★★★"])
+def test_a_text_with_no_word_the_model_knows_is_out_of_scope_and_says_so(text):
+    """Out of scope at any threshold: its in_scope is 0, not the scope model's prior (0.34,
+    which a screening threshold of 0.2 would have listed as a near miss)."""
+    from classifier.predict import Predictor
+
+    from .helpers import load_committed_model
+
+    model, _ = load_committed_model(None)
+    for threshold in (None, 0.2):
+        pred = Predictor(model, model.policy_, scope_threshold=threshold).predict([text])[0]
+        assert (pred.status, pred.in_scope, pred.label_set) == ("out_of_scope", 0.0, ())

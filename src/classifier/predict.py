@@ -266,8 +266,11 @@ class Predictor:
             matched = self._matcher.match(found.X, order[:, 0])
             known = np.diff(found.X.indptr) > 0
             for i in np.flatnonzero(~known).tolist():
-                # No word the model knows (digits, symbols, or all words unseen).
+                # No word the model knows (digits, symbols, or all words unseen): out of
+                # scope at any threshold, and in_scope says so (the model's prior, 0.34, read
+                # as a screening candidate).
                 status[i] = (Status.OUT_OF_SCOPE if has_text(texts[i]) else Status.EMPTY_TEXT).value
+                p_rounded[i] = 0.0
         out = []
         for i, st in enumerate(status.tolist()):
             if st == Status.EMPTY_TEXT:
