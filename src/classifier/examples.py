@@ -198,14 +198,8 @@ def gold_keying(
         raise InputFileError(
             f"{refusal}; evaluate it with a model of {keyed} (--model models/{keyed})"
         )
-    found = crosswalk or _crosswalk_for(keyed, model_id, labelled, root)
-    recorded = labelled.get("crosswalk")
-    changed = (
-        crosswalk is None
-        and found is not None
-        and labelled.get("labels_policy") == keyed
-        and isinstance(recorded, dict)
-        and sha256_file(found) != recorded.get("sha256")
+    found, changed = (
+        (crosswalk, False) if crosswalk else _crosswalk_for(keyed, model_id, labelled, root)
     )
     if found is None:
         raise InputFileError(
@@ -265,13 +259,20 @@ def _is_bundled(path: str, root: Path) -> bool:
     )
 
 
-def _crosswalk_for(keyed: str, model_id: str, labelled: dict, root: Path) -> Path | None:
+def _crosswalk_for(
+    keyed: str, model_id: str, labelled: dict, root: Path
+) -> tuple[Path | None, bool]:
     """The crosswalk the model was trained over (if unchanged), else the one beside the
-    model policy's corpus, where `revise crosswalk` writes it."""
-    recorded = labelled.get("crosswalk")
-    if labelled.get("labels_policy") == keyed and isinstance(recorded, dict):
+    model policy's corpus, where `revise crosswalk` writes it; and whether that one is not
+    what the model was trained over (its sha256 is not the card's)."""
+    got = labelled.get("crosswalk")
+    recorded: dict = got if isinstance(got, dict) else {}
+    trained_over = labelled.get("labels_policy") == keyed and isinstance(got, dict)
+    if trained_over:
         file = root / str(recorded.get("file", ""))
         if file.is_file() and sha256_file(file) == recorded.get("sha256"):
-            return file
+            return file, False
     beside = crosswalk_in(corpus_dir(model_id, root), keyed)
-    return beside if beside.is_file() else None
+    if not beside.is_file():
+        return None, False
+    return beside, trained_over and sha256_file(beside) != recorded.get("sha256")

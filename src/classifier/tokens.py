@@ -32,7 +32,6 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain, compress, pairwise
-from typing import TYPE_CHECKING
 
 # Sudachi, its dictionary and daachorse are imported with the package, never on first use:
 # an import made later is looked up in the working folder of that moment (a REPL, python -c
@@ -42,12 +41,9 @@ from typing import TYPE_CHECKING
 import daachorse
 import numpy as np
 import sudachidict_core  # type: ignore[import-untyped]  # noqa: F401  (see above)
-import sudachipy
+from sudachipy import Config, Dictionary, SplitMode
 
 from .textutil import chunks, clean_text, document_text, split_sentences, squeeze
-
-if TYPE_CHECKING:
-    from sudachipy import Config
 
 # Policy boilerplate and function-like nouns that say nothing about the topic.
 STOP_WORDS = frozenset(
@@ -120,7 +116,7 @@ def sudachi_config(settings: TokenizerSettings) -> Config | None:
         kind: [p for p in defaults.get(kind, []) if p.get("class") not in off]
         for kind in ("inputTextPlugin", "pathRewritePlugin")
     }
-    return sudachipy.Config(**kept)
+    return Config(**kept)
 
 
 @dataclass(frozen=True)
@@ -221,8 +217,6 @@ class JapaneseTokenizer:
     def _sudachi(self):
         local = self._local
         if getattr(local, "tokenizer", None) is None:
-            Dictionary, SplitMode = sudachipy.Dictionary, sudachipy.SplitMode
-
             local.dictionary = Dictionary(
                 dict=self.settings.dictionary, config=sudachi_config(self.settings)
             )

@@ -84,7 +84,8 @@ class TableWriter:
         self.encoding = "utf-8" if fmt == "jsonl" else encoding
         self.formula_guard = formula_guard and fmt in ("csv", "tsv")
         self.sheet = sheet
-        self.number_formats = dict(number_formats or {})  # XLSX: column -> Excel's format
+        # XLSX: (column index, Excel's number format) of the main sheet's numbers, once.
+        self._main_formats = self._formats(columns, number_formats or {})
         self.replaced = Replacements(self.encoding)
         self.cut_cells = 0  # XLSX cells cut to EXCEL_MAX_CHARS (classify says how many)
         # UTF-8 holds every character; only lone surrogates (from a JSON escape) cannot be
@@ -213,9 +214,8 @@ class TableWriter:
                     f"{self.path}: Excel shows at most {EXCEL_MAX_ROWS:,} rows, header included; "
                     f"write CSV (-o FILE.csv) for this many"
                 )
-            formats = self._formats(self.columns, self.number_formats)
             for cells in rows:
-                self._ws.append(self._excel_row(cells, formats))
+                self._ws.append(self._excel_row(cells, self._main_formats))
             return
         assert self._fh is not None
         if self.fmt == "jsonl":
