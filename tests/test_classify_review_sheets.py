@@ -500,6 +500,47 @@ def test_hand_made_budget_join_and_missing_programme(tmp_path, hand_files):
         assert row[-4:] == [str(duplicate), str(initial), str(request), counted], row
 
 
+def test_a_retyped_header_is_still_the_review_sheet(tmp_path, hand_files):
+    """A 1-2 header that went through Excel (予算事業ＩＤ, 現状･課題, a note under 事業の概要,
+    事業目的) gives the rows the same text, ids, duplicates and amounts as the download's."""
+    _, budget = hand_files
+    names = {
+        "予算事業ID": "予算事業ＩＤ",
+        "事業年度": "事業年度\n(西暦)",
+        "事業の目的": "事業目的",
+        "現状・課題": "現状･課題",
+        "事業の概要": "事業の概要\n（500字以内）",
+    }
+    header = [names.get(c, c) for c in RS_HEADER]
+    outputs = []
+    for name, columns in (("download", RS_HEADER), ("retyped", header)):
+        src = tmp_path / f"{name}.csv"
+        src.write_bytes(csv_bytes(columns, HAND_ROWS))
+        out = tmp_path / f"{name}.out.csv"
+        rc, err = run_classify([src, "--budget", budget, "-o", out])
+        assert rc == 0, err
+        outputs.append((err, read_csv_output(out)))
+    (_, download), (err, table) = outputs
+    assert table[0][: len(RS_HEADER)] == header  # the names as the file wrote them
+    assert [r[len(RS_HEADER) :] for r in table] == [r[len(RS_HEADER) :] for r in download]
+    assert "text from 事業名 + 事業目的 + 現状･課題 + 事業の概要 （500字以内）" in err
+    assert "note: column 事業目的 is read as 事業の目的" in err
+    assert "2 rows repeat an earlier 予算事業ID" in err
+
+
+def test_a_header_that_lost_a_text_field_says_so(tmp_path):
+    header = ["目的" if c == "事業の目的" else c for c in RS_HEADER]
+    src = tmp_path / "lost.csv"
+    src.write_bytes(csv_bytes(header, HAND_ROWS))
+    rc, err = run_classify([src, "-o", tmp_path / "out.csv"])
+    assert rc == 0, err
+    assert (
+        "note: the header looks like the review-sheet download (1-2_RS_…_事業概要等) but has "
+        "no 事業の目的 column (the nearest to 事業の目的 is 目的): it is read as a plain table"
+    ) in err
+    assert "duplicate_of" not in read_csv_output(tmp_path / "out.csv")[0]
+
+
 def test_hand_made_summary_sheet(tmp_path, hand_files):
     src, budget = hand_files
     out = tmp_path / "out.xlsx"

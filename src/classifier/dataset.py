@@ -56,7 +56,7 @@ def read_labelled(
     finally:
         table.close()
     # Known once every row is read: a label cell merged over rows is empty below its first.
-    return replace(report, notes=tuple(table.notes))
+    return replace(report, notes=(*report.notes, *table.notes))
 
 
 def _read_labelled(
@@ -176,7 +176,7 @@ def _read_labelled(
             f"{Path(str(path)).name}: no {label_column} is filled in on any of its "
             f"{plural(unlabelled, 'row')}, so it teaches nothing"
         )
-    return LabelledFileReport(tuple(requests), tuple(problems), unlabelled, left_out)
+    return LabelledFileReport(tuple(requests), tuple(problems), unlabelled, left_out, layout.notes)
 
 
 def _scope(value: object) -> str:

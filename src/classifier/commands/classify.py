@@ -282,6 +282,7 @@ def classify(opts: ClassifyOptions) -> int:
             file=sys.stderr,
         )
         said = [
+            *layout.notes,
             *notes,
             *_run_notes(
                 opts,

@@ -201,7 +201,8 @@ def evaluate(
             problems.append((r.line, f"{r.where}: a label but no text"))
             continue
         kept.append(replace(r, gold=gold))
-    for n in table.notes:  # known once every row is read (cells merged over rows …)
+    # (the table's notes are known once every row is read: cells merged over rows …)
+    for n in (*layout.notes, *table.notes):
         print(f"note: {n}", file=sys.stderr)
     if keying.note:
         print(keying.note + _carried_text(carried), file=sys.stderr)

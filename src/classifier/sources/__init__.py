@@ -2,7 +2,8 @@
 
 :func:`resolve_columns` is where a table's layout is recognised: a review-sheet header
 needs no options (its text is 事業名 + 事業の目的 + 現状・課題 + 事業の概要, its id
-予算事業ID); any other table goes through the generic column rules.
+予算事業ID, as retyped: :mod:`.review_header`); any other table goes through the generic
+column rules.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from dataclasses import dataclass
 
 from ..errors import InputFileError
 from ..tables import pick_id_column, resolve_text_columns
-from . import rs
+from ..tables.header import one_line
+from .review_header import review_header
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,9 @@ class Columns:
     text: list[str]
     id: str | None
     layout: str  # "review_sheet" or "table"
+    # What the analyst should know about how the header was read (a retyped review-sheet
+    # column, or a header that resembles the download but is read as a plain table).
+    notes: tuple[str, ...] = ()
 
     @property
     def is_review_sheet(self) -> bool:
@@ -48,13 +53,23 @@ def resolve_columns(
 
 
 def _resolve(header: list[str], text: Sequence[str] | None, id_column: str | None) -> Columns:
-    layout = REVIEW_SHEET if rs.is_review_sheet(header) else "table"
+    known = review_header(header)
+    if known.complete:
+        layout, notes = REVIEW_SHEET, known.notes()
+    else:
+        layout, notes = "table", []
     if text:
         text_columns = resolve_text_columns(header, list(text))
     elif layout == REVIEW_SHEET:
-        text_columns = list(rs.TEXT_FIELDS)
+        text_columns = known.text
     else:
         text_columns = resolve_text_columns(header, None)
     if id_column is None and layout == REVIEW_SHEET:
-        return Columns(text_columns, rs.ID, layout)
-    return Columns(text_columns, pick_id_column(header, id_column), layout)
+        ident = known.id
+    else:
+        ident = pick_id_column(header, id_column)
+    if known.resembles and not text:
+        read = f"the text from {' + '.join(map(one_line, text_columns))}"
+        read += f" and the id from {one_line(ident)}" if ident else " and no id column"
+        notes.append(known.incomplete_note(read))
+    return Columns(text_columns, ident, layout, tuple(notes))

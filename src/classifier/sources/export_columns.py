@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import InputFileError
-from ..tables import Row
+from ..tables import Row, find_column
+from ..tables.header import nearest_columns
 from ..textutil import cell_text, plural
 from . import rs
 
@@ -27,17 +28,22 @@ class ExportColumns:
         self.columns: list[str] = [rs.DUPLICATE_COLUMN] if review_sheet else []
         self.budgets: rs.Budgets | None = None
         self.citations: rs.Citations | None = None
-        self._id = columns.index(rs.ID) if review_sheet else None
+        # Found as the header may have been retyped (予算事業ＩＤ, 事業年度 + a note).
+        id_name, year_name = find_column(columns, rs.ID), find_column(columns, rs.YEAR)
+        self._id = columns.index(id_name) if review_sheet and id_name else None
         self._year: int | None = None
         for option, given in (("--budget", budget), ("--cited", cited)):
-            if given and (rs.ID not in columns or rs.YEAR not in columns):
+            lacking = [n for n, c in ((rs.ID, id_name), (rs.YEAR, year_name)) if c is None]
+            if given and lacking:
+                near = "".join(nearest_columns(columns, n) for n in lacking)
                 raise InputFileError(
-                    f"{option} joins on {rs.ID} and {rs.YEAR}, which the input does not have; "
-                    f"use it with the review-sheet download (1-2_RS_…_事業概要等)"
+                    f"{option} joins on {rs.ID} and {rs.YEAR}, and the input has no "
+                    f"{' or '.join(lacking)} column{near}; use it with the review-sheet "
+                    f"download (1-2_RS_…_事業概要等), or rename the column"
                 )
-        if budget or cited or (review_sheet and rs.YEAR in columns):
-            self._id = columns.index(rs.ID)
-            self._year = columns.index(rs.YEAR)
+        if id_name and year_name and (budget or cited or review_sheet):
+            self._id = columns.index(id_name)
+            self._year = columns.index(year_name)
         self._budget_at = len(self.columns)  # where the amounts sit among the added cells
         if budget:
             self.budgets = rs.read_budgets(budget)

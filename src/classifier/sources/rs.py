@@ -71,7 +71,8 @@ _TEST_TENTHS = 4  # 40% of programmes are in the fixed test split
 
 
 def is_review_sheet(columns: Sequence[str]) -> bool:
-    """Whether a table's header is the review-sheet layout (its id and all text fields)."""
+    """Whether a table's header is the review-sheet layout exactly as the download names
+    it (its id and all text fields); classify also reads it retyped (:mod:`.review_header`)."""
     return ID in columns and all(f in columns for f in TEXT_FIELDS)
 
 
