@@ -477,7 +477,7 @@ def test_hand_made_budget_join_and_missing_programme(tmp_path, hand_files):
     # A CSV has no summary sheet: the note says where the summary is.
     assert (
         "note: the budget summary per policy label is a sheet of Excel output (-o FILE.xlsx); "
-        "for this CSV file, scripts/show_results.py prints it" in err
+        "for this CSV file, show-results (scripts/show_results.py) prints it" in err
     )
     table = read_csv_output(out)
     assert table[0] == [
@@ -593,6 +593,29 @@ def test_hand_made_duplicate_of(tmp_path):
     table = read_csv_output(tmp_path / "rs.classified.csv")
     assert [r[-1] for r in table[1:]] == ["", "", "2", "", "", "3", "2"]
     assert [r[: len(RS_HEADER)] for r in table[1:]] == rows
+
+
+def test_duplicate_of_names_the_output_row_below_title_rows(tmp_path):
+    """A workbook with a title and a units line above its header: the output has neither,
+    so duplicate_of names the row where the first occurrence is in the output."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["令和6年度 行政事業レビューシート 抜粋"])
+    ws.append(["（単位：円）"])
+    ws.append(RS_HEADER)
+    for r in [rs_row("7", LOCAL), rs_row("8", CRIME), rs_row("7", LOCAL)]:
+        ws.append(r)
+    wb.save(tmp_path / "rs.xlsx")
+    out = tmp_path / "out.xlsx"
+    rc, err = run_classify([tmp_path / "rs.xlsx", "-o", out])
+    assert rc == 0, err
+    table = read_xlsx_values(out, "classified")
+    assert table[0][: len(RS_HEADER)] == tuple(RS_HEADER)
+    assert table[0][-1] == "duplicate_of"
+    assert [r[-1] for r in table[1:]] == [None, None, 2]  # row 2 of the output, not row 4
+    assert table[1][0] == table[3][0] == "7"
 
 
 def test_two_years_pasted_together_are_two_programmes_each(tmp_path):

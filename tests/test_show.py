@@ -303,3 +303,29 @@ def test_a_csv_classified_at_item_level_is_summarised_as_its_workbook_is(tmp_pat
         assert printed[level, "csv"] == printed[level, "xlsx"]
     assert "\n(2)①  target" in printed["item", "csv"]  # an item, reported as a label
     assert "\n(2)  target" in printed["area", "csv"]
+
+
+def test_amounts_are_read_as_excel_re_saves_them_and_others_are_named(tmp_path, capsys):
+    """A CSV re-saved from the workbook writes 33,498,000 (the #,##0 format) and △ for
+    minus: read as --budget reads the 2-1 file. A cell that is no amount is unknown, and
+    the note names its row."""
+    rows = [
+        ["政府機関の監視", "(2)③", "政府機関のセキュリティ", "0.955", "ok", "(2)③", "0.998",
+         "33,498,000", "△1,000"],
+        ["政府機関の監視２", "(2)③", "政府機関のセキュリティ", "0.9", "ok", "(2)③", "0.99",
+         "abc", "2"],
+    ]  # fmt: skip
+    path = _classified(tmp_path / "c.csv", rows)
+    assert show_results_main([str(path), "--summary-only"]) == 0
+    out, err = capsys.readouterr()
+    row = next(line.split("  ") for line in out.splitlines() if line.startswith("(2)③  target"))
+    assert row[3:6] == [
+        "2",
+        "33498000",
+        "-998",
+    ]  # programmes, initial (33,498,000 + unknown), request (△1,000 + 2)
+    assert row[-2] == "1"  # programmes_budget_unknown: the row with abc
+    assert (
+        "note: 1 budget cell is no amount and counted as unknown: row 3 budget_initial_yen: "
+        "'abc' is not an amount of yen" in err
+    )

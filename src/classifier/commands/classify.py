@@ -344,7 +344,7 @@ def _run_notes(
     if extras.budgets is not None and out_fmt != "xlsx":
         out.append(
             f"the budget summary per policy label is a sheet of Excel output (-o FILE.xlsx); "
-            f"for this {out_fmt.upper()} file, scripts/show_results.py prints it"
+            f"for this {out_fmt.upper()} file, show-results (scripts/show_results.py) prints it"
         )
     out += extras.cited_notes(opts.cited, cited_out)
     return out

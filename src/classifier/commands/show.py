@@ -43,11 +43,14 @@ def _two_places(text: str) -> str:
     return f"{value:.2f} " if 0.0 <= value <= 1.0 else "     "
 
 
-def _number(value: object) -> int | None:
-    text = cell_text(value).strip()
+def _yen(value: object, where: str, bad: list[str]) -> int | None:
+    """An amount cell read as classify's --budget reads the 2-1 file (``33,498,000`` as
+    Excel re-saves a ``#,##0`` cell, ``△1,000``); one that is no amount is unknown, and
+    said in ``bad``."""
     try:
-        return int(float(text)) if text else None
-    except ValueError:
+        return rs.yen(value)
+    except ValueError as exc:
+        bad.append(f"{where}: {exc}")
         return None
 
 
@@ -60,7 +63,9 @@ def show_results(path: str, policy: str = "r3", summary_only: bool = False) -> i
     if "label_1" not in col or "status" not in col:
         table.close()
         raise InputFileError(f"{path}: not a classified file (no label_1 and status columns)")
-    rows = [r.cells for r in table.rows]
+    read = list(table.rows)
+    rows = [r.cells for r in read]
+    lines = [r.line or r.number for r in read]  # as Excel numbers the rows
     name = next((c for c in NAME_COLUMNS if c in col), None)
 
     def cell(row: list, column: str) -> str:
@@ -95,7 +100,7 @@ def show_results(path: str, policy: str = "r3", summary_only: bool = False) -> i
             )
         if len(listed) < len(rows):
             print(f"({len(listed)} of {len(rows)} rows shown: those not out of scope)")
-    summary_rows, unknown, mismatched = _summary(path, rows, col, policy)
+    summary_rows, unknown, mismatched, bad = _summary(path, rows, lines, col, policy)
     print()
     print("  ".join(SUMMARY_COLUMNS))
     hidden = 0
@@ -107,6 +112,13 @@ def show_results(path: str, policy: str = "r3", summary_only: bool = False) -> i
             hidden += 1
     if hidden:
         print(f"({plural(hidden, 'label')} with no programme not shown)")
+    if bad:
+        more = f" ({len(bad) - 1} more)" if len(bad) > 1 else ""
+        print(
+            f"note: {plural(len(bad), 'budget cell')} {'is' if len(bad) == 1 else 'are'} no "
+            f"amount and counted as unknown: {bad[0]}{more}",
+            file=sys.stderr,
+        )
     if mismatched:
         print(
             f"note: {plural(mismatched, 'row')} name{'s' if mismatched == 1 else ''} a label whose "
@@ -147,15 +159,16 @@ def _reported_labels(policy: Policy, rows: list[list], get) -> list[str]:
 
 
 def _summary(
-    path: str, rows: list[list], col: dict[str, int], policy: str
-) -> tuple[list[list], dict[str, int], int]:
-    """The summary rows, the labels of counted rows the policy does not have, and how many
+    path: str, rows: list[list], lines: list[int], col: dict[str, int], policy: str
+) -> tuple[list[list], dict[str, int], int, list[str]]:
+    """The summary rows, the labels of counted rows the policy does not have, how many
     rows give a label a heading_1 other than the policy's (classified under another
-    version: r4's (2)③ may be another item than r3's)."""
+    version: r4's (2)③ may be another item than r3's), and the budget cells that are no
+    amount (named by row)."""
     if path.lower().endswith(".xlsx"):
         try:
             sheet = open_table(path, sheet=SUMMARY_SHEET)
-            return [r.cells for r in sheet.rows], {}, 0
+            return [r.cells for r in sheet.rows], {}, 0, []
         except Exception:  # an older workbook without the sheet: compute it
             pass
     labels = read_clauses(corpus_dir(policy))
@@ -172,7 +185,8 @@ def _summary(
     seen: set[str] = set()
     known = {c.label for c in labels.targets}
     mismatched = 0
-    for r in rows:
+    bad: list[str] = []
+    for line, r in zip(lines, rows, strict=True):
         ident = cell_text(get(r, "id")).strip() if by_id else ""
         repeat = bool(ident) and ident in seen
         seen.add(ident)
@@ -185,10 +199,10 @@ def _summary(
             cell_text(get(r, "status")),
             label_1,
             tuple(x for x in listed.split(";") if x) or ((label_1,) if label_1 else ()),
-            _number(get(r, rs.BUDGET_COLUMNS[0])),
-            _number(get(r, rs.BUDGET_COLUMNS[1])),
+            _yen(get(r, rs.BUDGET_COLUMNS[0]), f"row {line} {rs.BUDGET_COLUMNS[0]}", bad),
+            _yen(get(r, rs.BUDGET_COLUMNS[1]), f"row {line} {rs.BUDGET_COLUMNS[1]}", bad),
             repeat
             or bool(cell_text(get(r, rs.DUPLICATE_COLUMN)).strip())
             or cell_text(get(r, rs.BUDGET_COUNTED_COLUMN)).strip() == "0",
         )
-    return summary.rows(), summary.unknown, mismatched
+    return summary.rows(), summary.unknown, mismatched, bad

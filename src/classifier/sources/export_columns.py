@@ -107,13 +107,16 @@ class ExportColumns:
         if not ident and (self.budgets is not None or self.citations is not None):
             self.no_id += 1
         if self.review_sheet:
-            # The Excel row (header = row 1) of the first row of this programme: the same
-            # 予算事業ID in the same 事業年度 (two years' downloads pasted together repeat
-            # every id, once a year, and each year's row is a programme of its own).
+            # The output's row (header = row 1) of the first row of this programme: the
+            # same 予算事業ID in the same 事業年度 (two years' downloads pasted together
+            # repeat every id, once a year, and each year's row is a programme of its own).
+            # The output's, not the input's: the output has no title rows above its header,
+            # and it is the file an analyst filters on duplicate_of.
             if ident and key is not None:
                 self.years.add(key[1])
-            first = self._seen.setdefault(key or ident, row.line) if ident else row.line
-            repeat = first != row.line
+            here = row.number + 1
+            first = self._seen.setdefault(key or ident, here) if ident else here
+            repeat = first != here
             self.duplicates += repeat
             out.append(first if repeat else "")
         if self.budgets is not None:
@@ -149,7 +152,7 @@ class ExportColumns:
             out.append(
                 f"{plural(self.duplicates, 'row')} "
                 f"{'repeats' if self.duplicates == 1 else 'repeat'} an earlier {rs.ID} of "
-                f"the same {rs.YEAR} ({rs.DUPLICATE_COLUMN} names the row repeated; a "
+                f"the same {rs.YEAR} ({rs.DUPLICATE_COLUMN} names the output row repeated; a "
                 f"programme counts once in the summary{zero})"
             )
         if len(self.years) > 1:
