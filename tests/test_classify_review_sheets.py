@@ -42,6 +42,7 @@ SUMMARY_COLUMNS = [
     "budget_request_yen_any",
     "programmes_budget_unknown",
     "programmes_budget_unknown_any",
+    "lookup_key",
 ]
 NOT_COUNTED = ("out_of_scope", "empty_text", "error")
 
@@ -307,6 +308,7 @@ def expected_summary(classified: list[tuple], summary: list[tuple]) -> list[list
                 sum(c[3] for c in anywhere),
                 sum(c[4] for c in first),
                 sum(c[4] for c in anywhere),
+                f"{label} {kind}",
             ]
         )
     return out
@@ -557,7 +559,10 @@ def test_hand_made_summary_sheet(tmp_path, hand_files):
         if label:
             assert row[header.index("label_1")] == label
         assert [blank(v) for v in row[-4:]] == [duplicate, initial, request, 0 if duplicate else 1]
-    summary = {(r[0], r[1]): list(r[3:]) for r in read_xlsx_values(out, "summary")[1:]}
+    sheet = read_xlsx_values(out, "summary")[1:]
+    assert [r[-1] for r in sheet] == [f"{r[0]} {r[1]}" for r in sheet]  # lookup_key
+    assert len({r[-1] for r in sheet}) == len(sheet)  # one row per key, as a lookup needs
+    summary = {(r[0], r[1]): list(r[3:-1]) for r in sheet}
     # Counted: row 2 (2)②ⅲ 1,200,000 / 1,500,000; row 3 (2)①ⅳ 300,000 / 0; row 7 (2)③
     # without a budget. Not counted: the bridge (out of scope), the empty row, rows 5 and 8
     # (repeats). Every counted programme is in every _any row: 3, 1,500,000, 1,500,000;

@@ -124,7 +124,8 @@ def test_a_workbook_from_classify_shows_its_own_summary_sheet(tmp_path, capsys):
     assert [r[:2] for r in counted] == [["(2)③", "target"], ["(2)③", "item"], ["(2)", "area"]]
     assert all(r[3] == "1" for r in counted)
     # No --budget: the amounts are unknown, shown as "-", never as 0 yen.
-    assert all(r[4:6] == ["-", "-"] and r[7:] == ["-"] * 4 for r in counted)
+    assert all(r[4:6] == ["-", "-"] and r[7:11] == ["-"] * 4 for r in counted)
+    assert [r[11] for r in counted] == ["(2)③ target", "(2)③ item", "(2) area"]
 
 
 def test_a_csv_without_budget_columns_shows_no_amounts(tmp_path, capsys):
@@ -133,7 +134,7 @@ def test_a_csv_without_budget_columns_shows_no_amounts(tmp_path, capsys):
     path.write_bytes(write_csv_bytes(rows, header=COLUMNS[:-2]))
     summary = _table(capsys, path, "--summary-only")[2:]
     row = next(line.split("  ") for line in summary if line.startswith("(2)③  target"))
-    assert row[3:] == ["1", "-", "-", "1", "-", "-", "-", "-"]
+    assert row[3:] == ["1", "-", "-", "1", "-", "-", "-", "-", "(2)③ target"]
 
 
 def test_labels_the_policy_does_not_have_are_counted_nowhere_and_named(tmp_path, capsys):

@@ -32,6 +32,9 @@ SUMMARY_COLUMNS = (
     "budget_request_yen_any",
     "programmes_budget_unknown",
     "programmes_budget_unknown_any",
+    # "(2)③ item": unique where a label is both a target and a roll-up ((2)③ has text of
+    # its own and sub-items; (5) has no items), so a lookup on it cannot take the wrong row.
+    "lookup_key",
 )
 TARGET = "target"
 _COUNTED_OUT = (Status.OUT_OF_SCOPE, Status.EMPTY_TEXT, Status.ERROR)
@@ -147,6 +150,7 @@ class BudgetSummary:
                     b.request if known else None,
                     a.unknown if known else None,
                     b.unknown if known else None,
+                    f"{label} {kind}",
                 ]
             )
         return out
