@@ -479,6 +479,13 @@ def test_an_xlsm_output_name_is_refused(tmp_path, capsys):
         captured.err == f"error: -o {out}: the output is a workbook without macros; name it .xlsx\n"
     )
     assert not out.exists()
+    review = tmp_path / "review.xlsm"
+    assert classify_main([str(src), "-o", str(tmp_path / "o.csv"), "--review", str(review)]) == 2
+    assert capsys.readouterr().err == (
+        "error: --review writes an Excel workbook (with a drop-down of valid labels); name it "
+        ".xlsx, not review.xlsm\n"
+    )
+    assert not review.exists() and not (tmp_path / "o.csv").exists()
 
 
 def _keep_document_time(book, core: bytes) -> None:

@@ -663,6 +663,31 @@ def test_two_years_pasted_together_are_two_programmes_each(tmp_path):
     assert summary["(2)①ⅳ", "target"] == (2, 330, 40)
 
 
+def test_era_years_join_the_download_s_years_and_a_blank_year_is_no_year(tmp_path):
+    """A 1-2 file typed by hand writes 令和6年度 where 2-1 writes 2024: the same year. A row
+    with no 事業年度 is not listed among the file's years."""
+    rows = [
+        rs_row("101", LOCAL, year="令和6年度"),
+        rs_row("102", CRIME, year="R6"),
+        rs_row("103", BRIDGE, year=""),
+    ]
+    budget_rows = [
+        ["レビューシート", "101", "甲", "2024", "1200", "1500", ""],
+        ["レビューシート", "102", "乙", "令和6年度", "300", "0", ""],
+    ]
+    src = tmp_path / "1-2.csv"
+    src.write_bytes(csv_bytes(RS_HEADER, rows))
+    budget = tmp_path / "2-1.csv"
+    budget.write_bytes(csv_bytes(BUDGET_HEADER, budget_rows))
+    out = tmp_path / "out.csv"
+    rc, err = run_classify([src, "--budget", budget, "-o", out])
+    assert rc == 0, err
+    assert "the file holds" not in err  # one year only: no note listing years
+    assert "1 programme is not in" in err and "(first: 予算事業ID 103, 事業年度 blank)" in err
+    table = read_csv_output(out)
+    assert [r[-3:-1] for r in table[1:]] == [["1200", "1500"], ["300", "0"], ["", ""]]
+
+
 def test_budget_on_a_table_that_is_not_a_review_sheet(tmp_path, hand_files):
     _, budget = hand_files
     src = tmp_path / "requests.csv"
@@ -720,8 +745,9 @@ def _classified_plain(tmp_path: Path, name: str) -> list[list[str]]:
         {},
         {"__MACOSX/": None, "__MACOSX/._requests.csv": b"\x00\x05\x16\x07", ".DS_Store": b"\x00"},
         {"folder/": None, "folder/.hidden.csv": b"id,text\n9,x\n"},
+        {"readme.txt": "列の説明".encode(), "定義書.pdf": b"%PDF-1.4"},
     ],
-    ids=["one member", "with mac files", "with a folder and a dot-file"],
+    ids=["one member", "with mac files", "with a folder and a dot-file", "with documents"],
 )
 def test_zip_with_one_table_is_classified_like_the_table(tmp_path, extra):
     expected = _classified_plain(tmp_path, "plain.csv")
@@ -759,11 +785,12 @@ def test_zip_holding_an_xlsx(tmp_path):
     ("members", "says"),
     [
         ({"a.csv": b"id,text\n1,x\n", "b.csv": b"id,text\n2,y\n"}, "holds 2 (a.csv, b.csv)"),
+        ({"a.txt": b"id\ttext\n1\tx\n", "b.txt": b"x"}, "holds 2 (a.txt, b.txt)"),
         ({"folder/": None}, "holds 0 (nothing)"),
         ({}, "holds 0 (nothing)"),
         ({"__MACOSX/": None, "__MACOSX/._a.csv": b"x", ".DS_Store": b"x"}, "holds 0 (nothing)"),
     ],
-    ids=["two files", "only a folder", "empty", "only mac files"],
+    ids=["two files", "two txt files", "only a folder", "empty", "only mac files"],
 )
 def test_zip_without_exactly_one_table_exits_2(tmp_path, members, says):
     src = make_zip(tmp_path / "export.zip", members)

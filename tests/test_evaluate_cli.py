@@ -310,6 +310,16 @@ def test_the_misclassified_file_is_written_in_the_format_its_name_says(tmp_path)
     assert [r[0] for r in lines[1:]] == [str(r[0]) for r in rows[1:]]
 
 
+def test_a_macro_workbook_name_for_the_misclassified_file_is_refused(tmp_path, capsys):
+    """m.xlsm would be a workbook without macros (or CSV text) that Excel will not open."""
+    target = tmp_path / "m.xlsm"
+    assert evaluate_test_split("--misclassified", str(target)) == 2
+    assert capsys.readouterr().err == (
+        f"error: --misclassified {target}: the output is a workbook without macros; name it .xlsx\n"
+    )
+    assert not target.exists()
+
+
 def test_a_gold_cell_merged_over_rows_is_said(tmp_path, capsys):
     """Excel keeps a merged cell's value in its first row: the rows below are unlabelled,
     and evaluate (and train, through read_labelled) say why, as classify does."""

@@ -650,7 +650,25 @@ def test_programme_key_matches_ids_as_numbers(cell, key):
 
 
 @pytest.mark.parametrize(
-    ("cell", "key"), [("2024", "2024"), ("２０２４", "2024"), ("2024.0", "2024")]
+    ("cell", "key"),
+    [
+        ("2024", "2024"),
+        ("２０２４", "2024"),
+        ("2024.0", "2024"),
+        (2024, "2024"),
+        ("2024年度", "2024"),
+        ("令和6年度", "2024"),  # 令和 1 is 2019
+        ("令和６", "2024"),
+        ("R6", "2024"),
+        ("Ｒ６年度", "2024"),
+        ("令和元年度", "2019"),
+        ("平成31年度", "2019"),  # 平成 1 is 1989
+        ("H30", "2018"),
+        ("", ""),
+        ("R2024", "R2024"),  # no era year: left as written, so it joins nothing
+        ("元年度", "元年度"),
+        ("未定", "未定"),
+    ],
 )
 def test_year_key_matches_years_as_numbers(cell, key):
     assert rs.year_key(cell) == key

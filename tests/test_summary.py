@@ -45,7 +45,7 @@ def test_columns_and_sheet_name():
         "budget_request_yen_any",
         "programmes_budget_unknown",
         "programmes_budget_unknown_any",
-    "lookup_key",
+        "lookup_key",
     )
 
 
@@ -60,7 +60,9 @@ def test_layout_targets_then_items_then_areas(small_policy):
         ("(1)", "area"),
         ("(2)", "area"),
     ]
-    assert all(r[3:11] == [0] * 8 and r[11] == f"{r[0]} {r[1]}" for r in rows)  # nothing counted yet
+    assert all(
+        r[3:11] == [0] * 8 and r[11] == f"{r[0]} {r[1]}" for r in rows
+    )  # nothing counted yet
 
 
 def test_layout_at_item_level(small_policy):

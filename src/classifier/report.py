@@ -211,11 +211,10 @@ def miss_kind(s: Scored) -> str | None:
 
 def misclassified_format(path: str | Path) -> str:
     """The format the misclassified-rows file is written in: as its name says (.xlsx, .tsv,
-    .jsonl), else CSV."""
+    .jsonl), else CSV (an .xlsm name is refused before: :func:`~.tables.check_outputs`)."""
     from .tables.read import suffix_format
 
-    fmt = suffix_format(str(path))
-    return fmt if fmt and Path(path).suffix.lower() != ".xlsm" else "csv"
+    return suffix_format(str(path)) or "csv"
 
 
 def write_misclassified(path: Path, scored: Sequence[Scored], texts: Sequence[str]) -> None:

@@ -40,7 +40,6 @@ from ..tables import (
     TableWriter,
     check_encoding,
     check_outputs,
-    check_regular,
     default_output_path,
     detect_format,
     one_line,
@@ -100,13 +99,9 @@ def _check_options(opts: ClassifyOptions) -> None:
     if opts.header_row is not None and opts.header_row < 1:
         raise InputFileError("--header-row counts rows as Excel does, from 1")
     if opts.output and opts.output != "-":
-        check_regular(opts.output, "-o")  # a folder: say so, not that its name has no suffix
-        if Path(opts.output).suffix.lower() == ".xlsm":
-            # Read as input (macros never run), but a workbook written under that name has
-            # no macros, and Excel refuses to open it ("format or extension not valid").
-            raise InputFileError(
-                f"-o {opts.output}: the output is a workbook without macros; name it .xlsx"
-            )
+        # A folder or a macro workbook's name: said before the model loads, and before a
+        # folder is told its name has no suffix.
+        check_outputs([("-o", opts.output)])
     named = suffix_format(opts.output) if opts.output and opts.output != "-" else None
     if named and opts.output_format and named != opts.output_format:
         # Excel refuses a CSV named .xlsx as damaged; say so before anything is written.

@@ -75,7 +75,7 @@ class ExportColumns:
     def missing_budget_example(self) -> str:
         """The first programme the budget file does not have, as ``予算事業ID N, 事業年度 Y``."""
         for (_, year), ident in self._missing_budget.items():
-            return f"{rs.ID} {ident}, {rs.YEAR} {year}"
+            return f"{rs.ID} {ident}, {rs.YEAR} {year or 'blank'}"
         return ""
 
     @property
@@ -112,7 +112,7 @@ class ExportColumns:
             # repeat every id, once a year, and each year's row is a programme of its own).
             # The output's, not the input's: the output has no title rows above its header,
             # and it is the file an analyst filters on duplicate_of.
-            if ident and key is not None:
+            if ident and key is not None and key[1]:  # (a blank 事業年度 is no year)
                 self.years.add(key[1])
             here = row.number + 1
             first = self._seen.setdefault(key or ident, here) if ident else here

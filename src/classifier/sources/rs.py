@@ -125,8 +125,24 @@ def programme_key(value: object) -> str:
 
 
 def year_key(value: object) -> str:
-    """A 事業年度 or 予算年度 as the files are joined on: NFKC and trimmed (2024.0 is 2024)."""
-    return _WHOLE.sub(r"\1", unicodedata.normalize("NFKC", cell_text(value)).strip())
+    """A 事業年度 or 予算年度 as the files are joined on: NFKC and trimmed, the Western year
+    (2024.0, 2024年度, 令和6年度, R6 and 令和６ are 2024; the download writes 2024, a file
+    typed by hand often the era year)."""
+    text = _WHOLE.sub(r"\1", unicodedata.normalize("NFKC", cell_text(value)).strip())
+    era = _ERA_YEAR.match(text)
+    if era is None:
+        return text
+    name, number, _ = era.groups()
+    if name is None:
+        return number if number != "元" else text
+    if len(number) > 2:  # (R2024 is no era year)
+        return text
+    year = 1 if number == "元" else int(number)
+    return str(_ERA_START[name.upper()] + year - 1)
+
+
+_ERA_START = {"令和": 2019, "R": 2019, "平成": 1989, "H": 1989}
+_ERA_YEAR = re.compile(r"^(令和|平成|[RrHh])?\s*(\d{1,4}|元)\s*(年度|年)?$")
 
 
 _WHOLE = re.compile(r"^(\d+)\.0+$")

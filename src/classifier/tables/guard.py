@@ -1,5 +1,5 @@
 """One rule for every file a command writes: never over an input, another output of the
-same run, a device, a FIFO or a folder.
+same run, a device, a FIFO or a folder, and never under a macro workbook's name.
 
 Paths are compared after resolving ``..`` and symbolic links, so ``./in.csv``,
 ``sub/../in.csv`` and a link to the input are all the input.
@@ -43,6 +43,12 @@ def check_outputs(
             )
         seen[real] = f"{option} {path}"
         check_regular(real, option)
+        if real.suffix.lower() == ".xlsm":
+            # Read as input (macros never run), but a workbook written under that name has
+            # no macros, and Excel refuses to open it ("format or extension not valid").
+            raise OutputFileError(
+                f"{option} {path}: the output is a workbook without macros; name it .xlsx"
+            )
 
 
 def check_regular(path: str | Path, option: str = "output") -> None:

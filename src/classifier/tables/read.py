@@ -110,7 +110,7 @@ MAX_ZIP_MEMBER_BYTES = 1 << 30
 
 
 def _zip_member(path: str) -> tuple[IO[bytes], str]:
-    """The one table file inside a zip, opened, and its name."""
+    """The one table file inside a zip (beside any documents), opened, and its name."""
     try:
         zf = zipfile.ZipFile(_open_binary(path))
         names = [
@@ -122,6 +122,11 @@ def _zip_member(path: str) -> tuple[IO[bytes], str]:
         ]
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise InputFileError(f"{path}: not a readable .zip file ({exc})") from exc
+    # A table beside documents (a readme.txt or a PDF explaining the columns) is the one
+    # meant; .txt is left out of the tables here, as a zipped one is a readme more often.
+    tables = [n for n in names if Path(n).suffix.lower() in _SUFFIX_FORMAT.keys() - {".txt"}]
+    if len(names) != 1 and len(tables) == 1:
+        names = tables
     if len(names) != 1:
         listed = ", ".join(names[:10]) if names else "nothing"
         raise InputFileError(
