@@ -31,6 +31,8 @@ API = {
     "Level": "classifier.vocab",
     "ClassifierError": "classifier.errors",
     "WorkerError": "classifier.errors",
+    "OutputFileError": "classifier.errors",
+    "InputFileError": "classifier.errors",
 }
 
 

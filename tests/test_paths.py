@@ -40,6 +40,22 @@ def test_corpus_ref_with_a_folder_or_an_id(project):
     assert paths.corpus_ref("work/r4.txt", project) == Path("work/r4.txt")
 
 
+def test_model_ref_a_bare_id_is_the_project_s_model_even_beside_a_folder_of_that_name(
+    project, monkeypatch
+):
+    """A received model unzipped as ./r3 does not stand in for models/r3; ./r3 names it."""
+    (project / "models" / "r3").mkdir()
+    work = project / "work"
+    (work / "r3").mkdir(parents=True)
+    monkeypatch.chdir(work)
+    assert paths.model_ref("r3", project) == project / "models" / "r3"
+    assert paths.model_ref("./r3", project) == Path("./r3")
+    assert paths.model_ref(Path("r3"), project) == Path("r3")  # a Path is a path
+    # An id with no model built is a path as given (its error names it).
+    assert paths.model_ref("r9", project) == Path("r9")
+    assert paths.model_ref("out/r3", project) == Path("out/r3")
+
+
 def test_project_root_is_the_checkout_wherever_the_command_runs(project, monkeypatch):
     """A working directory with its own corpus/ and models/ (say, a folder received by
     mail) never changes which model or corpus a command uses."""

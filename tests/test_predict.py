@@ -431,6 +431,7 @@ def _committed_predictor(**settings):
         ({"level": "bogus"}, "level must be one of subitem, item, area"),
         ({"min_confidence": 5}, "min_confidence must be between 0 and 1"),
         ({"set_threshold": None}, "set_threshold must be a number between 0 and 1, not None"),
+        ({"min_confidence": None}, "min_confidence must be a number between 0 and 1, not None"),
         ({"min_confidence": "0.3"}, "min_confidence must be a number between 0 and 1, not '0.3'"),
         ({"set_threshold": -0.1}, "set_threshold must be between 0 and 1"),
         ({"scope_threshold": 2}, "scope_threshold must be between 0 and 1"),
@@ -438,9 +439,9 @@ def _committed_predictor(**settings):
     ],
 )
 def test_a_predictor_refuses_what_the_cli_refuses(settings, message):
-    """(Also: a string is not a number; numpy's numbers are, see below.)"""
     """The library says what the CLI says, at construction, as a ClassifierError (was an
-    IndexError or TypeError at predict time, or silently every row out of scope)."""
+    IndexError or TypeError at predict time, or silently every row out of scope). A string
+    is not a number; numpy's numbers are (below)."""
     from classifier.errors import ClassifierError
 
     with pytest.raises(ClassifierError, match=f"^{message}"):

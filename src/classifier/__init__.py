@@ -25,6 +25,7 @@ from .errors import (
     InputFileError,
     LabelError,
     ModelLoadError,
+    OutputFileError,
     PolicyParseError,
     WorkerError,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "LabelError",
     "Level",
     "ModelLoadError",
+    "OutputFileError",
     "PolicyParseError",
     "Status",
     "WorkerError",

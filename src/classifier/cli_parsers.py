@@ -27,7 +27,8 @@ _SHARED: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "model": (
         ("--model",),
         {
-            "type": Path,
+            # Kept as typed: Path("./r3") would lose the ./ that tells a folder from an id.
+            "type": str,
             "metavar": "DIR",
         },
     ),

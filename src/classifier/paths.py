@@ -88,12 +88,17 @@ def model_dir(policy_id: str = DEFAULT_POLICY, root: Path | None = None) -> Path
 
 
 def model_ref(ref: str | Path, root: Path | None = None) -> Path:
-    """A model folder given as a path, or as a policy id (``r4`` → ``models/r4``)."""
-    path = Path(ref)
-    if path.exists() or len(path.parts) > 1:
-        return path
-    by_id = model_dir(str(ref), root)
-    return by_id if by_id.is_dir() else path
+    """A model folder given as a policy id (``r4`` → ``models/r4``, when built) or a path.
+
+    A bare id is the project's model even when the working folder holds a folder of that
+    name (a model received by mail, unzipped as ``r3/``): ``./r3`` names that one.
+    """
+    text = str(ref)
+    if isinstance(ref, str) and is_policy_id(text):
+        by_id = model_dir(text, root)
+        if by_id.is_dir():
+            return by_id
+    return Path(ref)
 
 
 def corpus_ref(ref: str, root: Path | None = None) -> Path:

@@ -85,7 +85,7 @@ class Predictor:
         if not isinstance(policy, Policy):
             raise TypeError(f"policy must be the model's Policy (model.policy_), not {policy!r}")
         check_settings(top_k, level, n_evidence)
-        check_fraction(min_confidence, "min_confidence")
+        check_fraction(min_confidence, "min_confidence", required=True)
         check_fraction(set_threshold, "set_threshold", required=True)
         check_fraction(scope_threshold, "scope_threshold")
         self.model = model

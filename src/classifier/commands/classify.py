@@ -67,7 +67,7 @@ class ClassifyOptions:
     id_column: str | None = None
     top_k: int = 3
     min_confidence: float | None = None
-    model: Path | None = None
+    model: str | Path | None = None  # a policy id or a folder (paths.model_ref)
     encoding: str | None = None
     output_encoding: str = "utf-8-sig"
     sheet: str | None = None

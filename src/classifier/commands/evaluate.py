@@ -53,7 +53,7 @@ def evaluate(
     gold_column: str,
     text_columns: list[str] | None = None,
     id_column: str | None = None,
-    model: Path | None = None,
+    model: str | Path | None = None,
     report: Path | None = None,
     misclassified: Path | None = None,
     split: str | None = None,
