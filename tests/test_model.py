@@ -99,3 +99,24 @@ def test_the_committed_model_matches_its_card(committed):
     assert model.blend_weights == pytest.approx(weights, abs=5e-5)  # the card rounds to 4
     assert model.in_scope_threshold == card["parameters"]["in_scope_threshold"]
     assert model.has_examples_ and model.fitted_.lr_coef is not None
+
+
+def test_parameters_follow_the_estimator_rules():
+    """get_params / set_params / clone, as scikit-learn's estimators have them: the
+    parameters are exactly __init__'s, and clone gives an unfitted copy."""
+    import inspect
+
+    from sklearn.base import clone
+
+    from classifier.tokens import TokenizerSettings
+
+    model = PolicyClassifier(C=4.0, scope_C=16.0)
+    names = set(inspect.signature(PolicyClassifier.__init__).parameters) - {"self"}
+    assert set(model.get_params()) == names
+    assert model.get_params()["C"] == 4.0 and model.get_params()["scope_C"] == 16.0
+    assert model.set_params(C=2.0) is model and model.C == 2.0
+    copy = clone(model)
+    assert copy is not model and copy.get_params() == model.get_params()
+    assert not hasattr(copy, "classes_")
+    settings = TokenizerSettings(thesaurus=(("市町村", "地方公共団体"),))
+    assert "市町村" not in repr(PolicyClassifier(settings))  # 200 pairs would fill a cell

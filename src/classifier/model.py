@@ -19,7 +19,6 @@ Whether a text is a cybersecurity programme at all is the scope model's question
 (:mod:`classifier.scope`): a calibrated probability from its sentences naming a security
 term, its whole text and its closeness to the policy, learnt from labelled requests,
 labelled review sheets and the real review sheets presumed out of scope.
-
 Learned state ends in ``_``; ``fit`` returns ``self``; ``classes_`` orders predict_proba.
 """
 
@@ -30,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from . import calibration
 from .descriptions import clause_descriptions, clause_sentences
@@ -68,7 +68,7 @@ class OutOfFold:
     p_in: np.ndarray  # (n_scope,): their in-scope probabilities
 
 
-class PolicyClassifier:
+class PolicyClassifier(BaseEstimator):  # (get_params, set_params, clone and repr)
     """Classify request texts into the target clauses of one policy version."""
 
     def __init__(

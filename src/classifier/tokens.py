@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain, compress, pairwise
 
 # Sudachi, its dictionary and daachorse are imported with the package, never on first use:
@@ -81,7 +81,8 @@ class TokenizerSettings:
     synonyms: bool = False
     max_synonym_groups: int = 2  # words in many groups (職員: 5) are too ambiguous to expand
     # Domain thesaurus, (term as requests write it, the policy's concept): 市町村 → 地方公共団体.
-    thesaurus: tuple[tuple[str, str], ...] = ()
+    # (Out of the repr: its 200 pairs would fill a notebook cell showing the model.)
+    thesaurus: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     # Two of Sudachi's default plugins, each off unless a model saved before its setting
     # existed asks for it (see README, Features). JoinNumericPlugin joins digits into one
     # numeral: numerals are dropped as features (数詞), so joining changes no feature
