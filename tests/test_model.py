@@ -118,5 +118,8 @@ def test_parameters_follow_the_estimator_rules():
     copy = clone(model)
     assert copy is not model and copy.get_params() == model.get_params()
     assert not hasattr(copy, "classes_")
+    assert repr(model) == "PolicyClassifier(C=2.0, scope_C=16.0)"  # what differs from defaults
+    with pytest.raises(ValueError, match="has no parameter c; its parameters are C, "):
+        model.set_params(c=1.0)
     settings = TokenizerSettings(thesaurus=(("市町村", "地方公共団体"),))
     assert "市町村" not in repr(PolicyClassifier(settings))  # 200 pairs would fill a cell

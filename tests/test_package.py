@@ -57,3 +57,19 @@ def test_import_is_cheap():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_classifying_loads_neither_scikit_learn_nor_scipy(tmp_path):
+    """A classify run uses numpy and the saved arrays only: scikit-learn (imported to fit)
+    brings SciPy's statistics with it, over a second of start-up on every run."""
+    src = tmp_path / "in.csv"
+    src.write_text("id,text\n1,市町村の情報セキュリティ対策\n", encoding="utf-8")
+    code = (
+        "import sys; from classifier.cli import classify_main; "
+        f"assert classify_main([{str(src)!r}, '-o', {str(tmp_path / 'out.csv')!r}, '-q']) == 0; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'scipy', 'sklearn'}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"

@@ -29,12 +29,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.base import BaseEstimator
 
 from . import calibration
 from .descriptions import clause_descriptions, clause_sentences
 from .hierarchy import rollup_matrix
 from .labels import LabelledRequest
+from .params import ParamsMixin
 from .policy import Policy
 from .scope import best_anchored, distinct_terms, policy_similarity
 from .tokens import FeatureBatch, JapaneseTokenizer, TokenizerSettings
@@ -68,7 +68,7 @@ class OutOfFold:
     p_in: np.ndarray  # (n_scope,): their in-scope probabilities
 
 
-class PolicyClassifier(BaseEstimator):  # (get_params, set_params, clone and repr)
+class PolicyClassifier(ParamsMixin):  # get_params, set_params, repr; clone works
     """Classify request texts into the target clauses of one policy version."""
 
     def __init__(
