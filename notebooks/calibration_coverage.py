@@ -59,10 +59,13 @@ from classifier.metrics import (
     reliability,
 )
 from classifier.notebook import (
+    check_with_evaluate,
     figure_dir,
     find_root,
+    left_out_border,
     notebook_inputs,
     of_split,
+    same_rows,
     use_japanese_font,
 )
 from classifier.predict import Predictor, card_min_confidence, display_heading
@@ -77,6 +80,11 @@ print(f"root: {ROOT}\nfigures: {OUT}\nfont: {FONT}")
 # %%
 inputs = notebook_inputs(LABELLED, MODEL, GOLD_COLUMN, SPLIT)
 print(inputs)
+# The evaluate command reads the same inputs first: what it refuses (a classified file as
+# the answer key, another policy's labels) stops here, and what it warns of is shown.
+check = check_with_evaluate(inputs)
+for line in check.said:
+    print(line)
 model, card = load_model(inputs.model)
 policy = model.policy_
 min_confidence = card_min_confidence(card)
@@ -97,7 +105,10 @@ def heading(label: str, width: int | None = None) -> str:
 # ## Reliability diagram
 
 # %%
-split = of_split(requests, SPLIT, inputs.labelled)
+split, border = left_out_border(of_split(requests, SPLIT, inputs.labelled))
+if border:
+    print(f"{border} BORDER rows left out (security named in passing), as evaluate does")
+same_rows(len(split), check)
 predictions = predictor.predict([r.text for r in split])
 report = compute_metrics(
     [Scored(r.id, r.labels, p) for r, p in zip(split, predictions, strict=True)], predictor.columns
@@ -109,7 +120,7 @@ hit = np.array([bool(p.labels) and p.labels[0] in r.labels for r, p in inside], 
 ece = expected_calibration_error(confidence, hit, bins=BINS)
 assert BINS != 10 or np.isclose(ece, report["ece"]), (ece, report["ece"])
 print(
-    f"{SPLIT}: {len(split)} requests, {len(inside)} in scope; top-1 accuracy "
+    f"{SPLIT or 'all rows'}: {len(split)} requests, {len(inside)} in scope; top-1 accuracy "
     f"{hit.mean():.3f}, mean confidence_1 {confidence.mean():.3f}, ECE {ece:.4f}"
 )
 # Each slot's confidence is its own probability that label_k is one of the gold labels.
@@ -234,7 +245,8 @@ def coverage_table(policy, labelled) -> pd.DataFrame:
                 "label": c.label,
                 "heading": display_heading(policy, c.label),
                 "requests": len(primary),
-                "amount": float(sum(amounts)),
+                # Unknown, not 0 yen, when none of the item's requests gives an amount.
+                "amount": float(sum(amounts)) if amounts or not primary else np.nan,
                 "amount_unknown": len(primary) - len(amounts),
                 "secondary": sum(c.label in r.labels[1:] for r in labelled),
             }
@@ -257,7 +269,11 @@ print(
     f"{len(in_scope)} in-scope labelled requests, 要求額 {total} over {len(coverage)} policy items"
 )
 print("items with no supporting request:", ", ".join(heading(lab) for lab in empty) or "none")
-display(coverage.assign(share=(coverage["amount"] / coverage["amount"].sum()).round(3)))
+display(
+    coverage.assign(share=(coverage["amount"] / coverage["amount"].sum()).round(3))
+    if known
+    else coverage.drop(columns=["amount"])
+)
 
 # %% [markdown]
 # The empty-item path, checked on data that certainly has an empty item (the first
@@ -291,7 +307,8 @@ def plot_coverage(coverage: pd.DataFrame, path: Path, title: str) -> Path:
     ):
         if k:
             note = f" (額不明 {unknown} 件)" if unknown else ""
-            ax_a.text(a, i, f" {a:,.0f}{note}", va="center", fontsize=7)
+            shown = "額不明" if np.isnan(a) else f"{a:,.0f}{note}"
+            ax_a.text(0 if np.isnan(a) else a, i, f" {shown}", va="center", fontsize=7)
             ax_n.text(k, i, f" {k}", va="center", fontsize=7)
     labels = [heading(lab, 26) for lab in coverage["label"]]
     ax_a.set_yticks(y, labels, fontsize=8)
@@ -301,7 +318,7 @@ def plot_coverage(coverage: pd.DataFrame, path: Path, title: str) -> Path:
     ax_a.invert_yaxis()
     ax_a.set_xlabel("要求額 (百万円)")
     ax_n.set_xlabel("要求件数")
-    ax_a.set_xlim(0, max(coverage["amount"].max(), 1) * 1.15)
+    ax_a.set_xlim(0, max(np.nan_to_num(coverage["amount"].max()), 1) * 1.15)
     ax_n.set_xlim(0, max(coverage["requests"].max(), 1) * 1.2)
     n_empty = int(empty.sum())
     fig.suptitle(

@@ -83,7 +83,7 @@ def test_text_is_title_and_description_and_ids_default_to_row_numbers(tmp_path):
     # Both columns, as written: cleaning (NFKC, zero-width characters) is the tokeniser's,
     # exactly as for text to classify.
     assert request.text == "自治体クラウド\n市町村の\u200b監視を強化する。"
-    assert request.id == "row1"
+    assert request.id == "row2"  # the row as Excel numbers it (the header is row 1)
     (only_title,) = read_labelled(path, text_columns=("事業名",)).requests
     assert only_title.text == "自治体クラウド"
 
@@ -154,7 +154,7 @@ def test_read_labelled_files_gives_every_request_its_own_id(tmp_path, small_poli
     )
     ids = [r.id for r in read_labelled_files([a, b, b], small_policy).requests]
     assert len(set(ids)) == len(ids) == 9
-    assert ids[:5] == ["1", "b:1", "b:1#2", "b:1#3", "row4"]
+    assert ids[:5] == ["1", "b:1", "b:1#2", "b:1#3", "row5"]
     assert "None" not in ids
 
 

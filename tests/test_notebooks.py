@@ -130,3 +130,87 @@ def test_a_relative_input_is_found_from_the_notebooks_folder(tmp_path, monkeypat
     inputs = notebook_inputs()
     assert inputs.labelled == ROOT / "corpus" / "labelled" / "rs2024_dev.csv"
     assert inputs.labelled.is_file() and (inputs.model / "model_card.json").is_file()
+
+
+def _inputs(labelled: Path, split: str | None = "test", gold: str = "labels"):
+    from classifier.notebook import NotebookInputs
+
+    return NotebookInputs(labelled, ROOT / "models" / "r3", gold, split)
+
+
+def _requests_with(tmp_path: Path, change) -> Path:
+    """The bundled labelled requests, changed by ``change(header, rows)``, as a CSV."""
+    import csv
+
+    with open(ROOT / "corpus/labelled/requests.csv", encoding="utf-8-sig", newline="") as fh:
+        header, *rows = list(csv.reader(fh))
+    header, rows = change(header, rows)
+    path = tmp_path / "labelled.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    return path
+
+
+def test_the_notebooks_refuse_what_evaluate_refuses(tmp_path):
+    """A classified file given as the answer key would score the model against itself:
+    evaluate's refusal stops the notebook, in its words."""
+    from classifier.cli import classify_main
+    from classifier.errors import InputFileError
+    from classifier.notebook import check_with_evaluate
+
+    src = tmp_path / "requests.csv"
+    src.write_bytes((ROOT / "corpus/examples/requests_example.csv").read_bytes())
+    assert classify_main([str(src), "-q"]) == 0
+    classified = tmp_path / "requests.classified.csv"
+    with pytest.raises(InputFileError, match=r"^evaluate refuses these inputs: .*own predictions"):
+        check_with_evaluate(_inputs(classified, split=None))
+
+
+def test_a_file_without_a_split_column_is_told_to_set_the_split_to_all(tmp_path):
+    from classifier.errors import InputFileError
+    from classifier.notebook import check_with_evaluate
+
+    def drop_split(header, rows):
+        at = header.index("split")
+        return [c for i, c in enumerate(header) if i != at], [r[:at] + r[at + 1 :] for r in rows]
+
+    path = _requests_with(tmp_path, drop_split)
+    with pytest.raises(InputFileError, match=r"has no split column.*to 'all'"):
+        check_with_evaluate(_inputs(path))
+
+
+def test_evaluate_s_warnings_and_counts_come_back_to_the_notebook(tmp_path):
+    """Rows with an unknown label are left out by both, and evaluate's warning is shown."""
+    from classifier.dataset import read_labelled
+    from classifier.notebook import check_with_evaluate, left_out_border, of_split, same_rows
+    from classifier.store import load_model
+
+    def typo(header, rows):
+        at, split = header.index("labels"), header.index("split")
+        test = [i for i, r in enumerate(rows) if r[split] == "test"][:3]
+        for i in test:
+            rows[i][at] = "(2)⑧"
+        return header, rows
+
+    path = _requests_with(tmp_path, typo)
+    check = check_with_evaluate(_inputs(path))
+    assert len([s for s in check.said if "unknown label '(2)⑧'" in s]) == 3, check.said
+    assert check.report["n"] == 249 - 3
+    model, _ = load_model(ROOT / "models" / "r3")
+    requests = read_labelled(path, model.policy_).requests
+    rows, border = left_out_border(of_split(requests, "test", path))
+    assert border == 0
+    same_rows(len(rows), check)  # the notebook's reading agrees
+
+
+def test_border_programmes_are_left_out_as_evaluate_leaves_them():
+    from classifier.labels import LabelledRequest
+    from classifier.notebook import left_out_border
+
+    rows = [
+        LabelledRequest("1", "a", ("(1)①",), scope="IN"),
+        LabelledRequest("2", "b", ("(1)①",), scope="BORDER"),
+        LabelledRequest("3", "c", (), scope="OUT"),
+    ]
+    kept, border = left_out_border(rows)
+    assert [r.id for r in kept] == ["1", "3"] and border == 1

@@ -160,7 +160,8 @@ def _read_labelled(
         requests.append(
             LabelledRequest(
                 id=(cell_text(row.cells[col[id_col]]).strip() if id_col else "")
-                or f"row{row.number}",
+                # (the row as Excel numbers it, as evaluate's misclassified file names it)
+                or f"row{row.line or row.number}",
                 text=text,
                 labels=labels,
                 ministry=str(row.cells[col["府省庁"]] or "") if "府省庁" in col else "",

@@ -5,19 +5,34 @@ matplotlib is a development dependency; it is imported only when a figure is wan
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
+import json
 import os
 import tempfile
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from .errors import ClassifierError, InputFileError
 from .paths import labelled_requests
 from .paths import project_root as find_root
+from .vocab import Scope
 
-__all__ = ["NotebookInputs", "figure_dir", "find_root", "notebook_inputs", "use_japanese_font"]
+__all__ = [
+    "EvaluateCheck",
+    "NotebookInputs",
+    "check_with_evaluate",
+    "figure_dir",
+    "find_root",
+    "left_out_border",
+    "notebook_inputs",
+    "same_rows",
+    "use_japanese_font",
+]
 
 
 @dataclass(frozen=True)
@@ -61,6 +76,70 @@ def notebook_inputs(
     )
 
 
+@dataclass(frozen=True)
+class EvaluateCheck:
+    """What the evaluate command says about the notebook's inputs."""
+
+    said: tuple[str, ...]  # its warnings and notes (rows left out, figures not held out …)
+    report: dict[str, Any]  # its --report
+
+
+def check_with_evaluate(inputs: NotebookInputs, misclassified: Path | None = None) -> EvaluateCheck:
+    """Run the evaluate command on the notebook's inputs before the notebook reads them.
+
+    Its refusals become the notebook's (a classified file given as the labelled one would
+    score the model against its own predictions; another policy's labels would be read
+    as this policy's), and its warnings are shown with the figures. ``misclassified``:
+    where evaluate writes its misclassified rows (a new file; the notebook compares them).
+    """
+    if inputs.split is not None and not _has_split_column(inputs.labelled):
+        raise InputFileError(
+            f"{inputs.labelled} has no split column, so no row is in split {inputs.split!r}: "
+            "set SPLIT in the parameters cell (or NOTEBOOK_SPLIT) to 'all'"
+        )
+    from .commands.evaluate import evaluate
+
+    said = io.StringIO()
+    with tempfile.TemporaryDirectory(prefix="notebook-evaluate-") as tmp:
+        report = Path(tmp) / "report.json"
+        try:
+            # Its figures (stdout) are the notebook's to show; its warnings are kept.
+            with contextlib.redirect_stderr(said), contextlib.redirect_stdout(io.StringIO()):
+                evaluate(
+                    str(inputs.labelled),
+                    inputs.gold_column,
+                    model=str(inputs.model),
+                    report=report,
+                    misclassified=misclassified,
+                    split=inputs.split,
+                )
+        except ClassifierError as exc:
+            raise InputFileError(f"evaluate refuses these inputs: {exc}") from None
+        figures = json.loads(report.read_text(encoding="utf-8"))
+    lines = [line for line in said.getvalue().splitlines() if line.startswith(("warning", "note"))]
+    return EvaluateCheck(tuple(lines), figures)
+
+
+def same_rows(n_read: int, check: EvaluateCheck) -> None:
+    """Refuse figures over other rows than evaluate scored (a guard against the notebook
+    drifting from the command's reading of the file)."""
+    if n_read != check.report["n"]:
+        raise InputFileError(
+            f"the notebook read {n_read} labelled rows where evaluate scores "
+            f"{check.report['n']}: a bug in the notebook's reading, please report it"
+        )
+
+
+def _has_split_column(path: Path) -> bool:
+    from .tables import find_column, open_table
+
+    table = open_table(str(path))
+    try:
+        return find_column(table.columns, "split") is not None
+    finally:
+        table.close()
+
+
 def _from_root(given: str, root: Path) -> Path:
     """A path as given, or, when relative and not there, under the project root: Jupyter
     runs a notebook in notebooks/, where the README's corpus/… paths are not."""
@@ -79,6 +158,13 @@ def of_split(requests: Sequence[T], split: str | None, path: Path) -> list[T]:
             f"{', '.join(there)} (set NOTEBOOK_SPLIT to one of them, or to all)"
         )
     return rows
+
+
+def left_out_border(requests: Sequence[T]) -> tuple[list[T], int]:
+    """The requests evaluate scores, and how many it leaves out: an annotated programme's
+    ``BORDER`` (security named in passing) counts in no figure, as in ``evaluate``."""
+    kept = [r for r in requests if getattr(r, "scope", "") != Scope.BORDER]
+    return kept, len(requests) - len(kept)
 
 
 def figure_dir() -> Path:

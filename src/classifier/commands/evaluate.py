@@ -143,7 +143,7 @@ def evaluate(
                 row.line or row.number,
                 where,
                 cell_text(row.cells[table.columns.index(gold_col)]),
-                str(row.cells[id_at]) if id_at is not None else str(row.number),
+                str(row.cells[id_at]) if id_at is not None else f"row{row.line or row.number}",
                 gold,
                 row_text(row, text_idx),
                 cell_text(row.cells[scope_idx]).strip().upper() if scope_idx is not None else "",
