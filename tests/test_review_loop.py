@@ -187,6 +187,41 @@ def test_train_replaces_its_own_model_with_a_note_and_nothing_else(tmp_path, mon
     assert train_main(["--clause-only", "--out", str(other), "--force"]) == 0
 
 
+def test_train_does_not_replace_a_model_of_another_text_of_the_policy(
+    tmp_path, monkeypatch, capsys
+):
+    """A corpus of r3 built from another text (a page lost in extraction) is not trained
+    over the model of r3's own text without --force; a rebuild of the same text is."""
+    from classifier.cli import build_corpus_main
+
+    _scratch_project(tmp_path, monkeypatch)
+    out = tmp_path / "models" / "r3"
+    assert train_main(["--clause-only"]) == 0
+    source = (tmp_path / "corpus" / "r3" / "source.txt").read_text(encoding="utf-8")
+    start, end = source.index("⑥ 従来の枠"), source.index("⑦ 大規模サイバー攻撃事態等")
+    (tmp_path / "lost.txt").write_text(source[:start] + source[end:], encoding="utf-8")
+    alt = tmp_path / "alt"
+    assert (
+        build_corpus_main(
+            [str(tmp_path / "lost.txt"), "--policy-id", "r3", "--out", str(alt), "-q"]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert train_main(["--clause-only", "--corpus", str(alt)]) == 2
+    assert (
+        f"--out {out} holds the model of policy r3 trained on another text of it than {alt} "
+        "was built from; training would replace it: choose another --out, or pass --force"
+    ) in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert train_main(["--clause-only", "--corpus", str(alt), "--force"]) == 0
+    # The same text again (as after a parser fix rebuilds its clauses): retrained as usual.
+    assert train_main(["--clause-only", "--corpus", str(alt)]) == 0
+    # And back to r3's own text only with --force.
+    assert train_main(["--clause-only"]) == 2
+
+
 def test_labels_with_few_rows_get_a_plain_note_not_scikit_learns_warning(
     tmp_path, monkeypatch, capsys
 ):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -42,8 +43,8 @@ def train(
     check_fraction(min_confidence, "--min-confidence")
     root = paths.project_root()
     out = out or paths.model_dir(policy_id, root)
-    replacing = _check_out(out, policy_id, force)
     corpus_dir = corpus or paths.corpus_dir(policy_id, root)
+    replacing = _check_out(out, policy_id, force, corpus_dir)
     policy = read_clauses(corpus_dir)
     if policy.policy_id != policy_id:
         # Its labels would be learnt under another version's numbering.
@@ -155,10 +156,11 @@ def train(
     return 0
 
 
-def _check_out(out: Path, policy_id: str, force: bool) -> bool:
+def _check_out(out: Path, policy_id: str, force: bool, corpus_dir: Path) -> bool:
     """Whether ``out`` holds a model that training replaces. Retraining a policy's model
-    is routine; another policy's model, or model-named files in a folder that is not a
-    model folder, are refused unless ``force`` (fails before the training run)."""
+    is routine; another policy's model, one trained on another text of the policy than
+    ``corpus_dir`` was built from, or model-named files in a folder that is not a model
+    folder, are refused unless ``force`` (fails before the training run)."""
     if out.exists() and not out.is_dir():
         raise OutputFileError(f"--out {out} is a file; a model is a folder: name a folder")
     names = [out / n for n in (CARD_FILE, STATE_FILE, ARRAYS_FILE)]
@@ -179,7 +181,26 @@ def _check_out(out: Path, policy_id: str, force: bool) -> bool:
             f"--out {out} holds the model of policy {built}; training {policy_id} there "
             f"would replace it: {retry}"
         )
+    # The policy text, not the clauses: a parser fix rebuilds the clauses of the same text,
+    # and retraining on them is routine; another text under the same id (a page lost in
+    # extraction, a draft) is what build-corpus refuses too.
+    earlier = _trained_source(out / CARD_FILE)
+    source = Path(corpus_dir) / "source.txt"
+    if earlier and source.is_file() and sha256_file(source) != earlier:
+        raise OutputFileError(
+            f"--out {out} holds the model of policy {policy_id} trained on another text of "
+            f"it than {corpus_dir} was built from; training would replace it: {retry}"
+        )
     return True
+
+
+def _trained_source(card: Path) -> str | None:
+    """The sha256 of the policy text a model card says its corpus was built from."""
+    try:
+        value = json.loads(card.read_text(encoding="utf-8"))["corpus"]["source_sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 def _report(warnings: list[str], notes: list[str]) -> None:
