@@ -292,3 +292,28 @@ def test_a_policy_id_that_is_not_a_folder_name_is_refused(policy_id):
 def test_policy_text_that_is_not_text_is_refused():
     with pytest.raises(PolicyParseError, match="must be text, not NoneType"):
         parse_policy(None, "r3")  # type: ignore[arg-type]
+
+
+def test_a_marker_that_breaks_the_numbering_is_said(r3_text):
+    """A page lost in extraction takes (2)⑥ out, and the ⑦ after it, no longer next in
+    the numbering, is read as text of (2)⑤: the parser says so, naming the line."""
+    from classifier.policy.parse import parse_policy_checked
+
+    policy, said = parse_policy_checked(r3_text, "r3")
+    assert said == [] and "(2)⑦" in policy.labels
+    start, end = r3_text.index("⑥ 従来の枠"), r3_text.index("⑦ 大規模サイバー攻撃事態等")
+    lost = r3_text[:start] + r3_text[end:]
+    policy, said = parse_policy_checked(lost, "r3")
+    line = lost[: lost.index("⑦ 大規模サイバー攻撃事態等")].count("\n") + 1
+    assert said == [
+        f"line {line}: '⑦ 大規模サイバー攻撃事態等への対処態勢の強化' does not continue the "
+        "numbering after ⑤ (is an item between them missing?), so it is read as text of the "
+        "clause above it, not as an item of its own; check the text there"
+    ]
+    assert "(2)⑥" not in policy.labels and "(2)⑦" not in policy.labels
+    # A page repeated: the item's marker comes again.
+    item = r3_text[r3_text.index("② 多様なつながり") :].split("\n", 1)[0]
+    at = r3_text.index("③ 安全なIoTシステム")
+    repeated = r3_text[:at] + item + "\n" + r3_text[at:]
+    said = parse_policy_checked(repeated, "r3")[1]
+    assert len(said) == 1 and "after ② (a page repeated, or out of order?)" in said[0]

@@ -132,10 +132,11 @@ def load_policy(
     """Parse ``source`` (and its summary map, if any) into a Policy plus warnings."""
     text = read_policy_text(source)
     mapping, starts = read_summary_map(summary_map) if summary_map else (None, {})
-    from .policy.parse import parse_policy  # the parser: building only, not classify
+    # the parser: building only, not classify
+    from .policy.parse import parse_policy_checked
 
-    policy = parse_policy(text, policy_id, mapping)
-    return policy, check_summary_map(policy, starts)
+    policy, noticed = parse_policy_checked(text, policy_id, mapping)
+    return policy, [*noticed, *check_summary_map(policy, starts)]
 
 
 def _jsonl(records: list[dict]) -> bytes:

@@ -8,6 +8,7 @@ from ..errors import PolicyParseError
 from ..paths import is_policy_id
 from ..textutil import squeeze
 from .artefacts import remove_running_headers, strip_artefacts
+from .markers import Line, match_marker
 from .structure import StructureReader, to_clauses
 from .summary import find_body_start, parse_summary
 from .types import Policy
@@ -36,6 +37,17 @@ def parse_policy(
     Raises :class:`PolicyParseError` for empty or binary text or text without numbered
     sections.
     """
+    return parse_policy_checked(text, policy_id, summary_map)[0]
+
+
+def parse_policy_checked(
+    text: str,
+    policy_id: str,
+    summary_map: Mapping[str, tuple[str, ...]] | None = None,
+) -> tuple[Policy, list[str]]:
+    """:func:`parse_policy`, and what the parser read that an analyst should check: each
+    line opening with a marker that breaks its list's numbering (read as text of the
+    clause above, so the item it opens is lost or merged; build-corpus warns of them)."""
     if not isinstance(text, str):
         raise PolicyParseError(f"the policy text must be text, not {type(text).__name__}")
     if not is_policy_id(policy_id):
@@ -70,4 +82,16 @@ def parse_policy(
     if not any(c.is_target for c in clauses):
         raise PolicyParseError("numbered sections were found but no areas or items inside them")
     all_artefacts = sorted(summary_artefacts + artefacts, key=lambda a: (a.line, a.kind))
-    return Policy(policy_id, squeeze(title), tuple(clauses), tuple(summary), tuple(all_artefacts))
+    policy = Policy(policy_id, squeeze(title), tuple(clauses), tuple(summary), tuple(all_artefacts))
+    return policy, [_out_of_sequence(*where) for where in reader.out_of_sequence]
+
+
+def _out_of_sequence(line: Line, after: str, value: int) -> str:
+    mk = match_marker(line.text)
+    gap = mk is not None and mk.value > value + 1
+    why = "is an item between them missing?" if gap else "a page repeated, or out of order?"
+    return (
+        f"line {line.no}: {line.text.strip()[:40]!r} does not continue the numbering after "
+        f"{after} ({why}), so it is read as text of the clause above it, not as an "
+        "item of its own; check the text there"
+    )
