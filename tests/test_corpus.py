@@ -36,6 +36,11 @@ def test_read_policy_text_encodings(tmp_path):
     assert read_policy_text(path) == "（１）サイバー"  # BOM dropped
     path.write_bytes("（１）サイバー".encode("cp932"))
     assert read_policy_text(path) == "（１）サイバー"
+    # Notepad's and Word's "Unicode": UTF-16 with its BOM, either byte order.
+    for encoding in ("utf-16", "utf-16-be"):
+        bom = codecs.BOM_UTF16_BE if encoding.endswith("be") else b""
+        path.write_bytes(bom + "（１）サイバー\n".encode(encoding))
+        assert read_policy_text(path) == "（１）サイバー\n"
 
 
 @pytest.mark.parametrize(
@@ -45,6 +50,9 @@ def test_read_policy_text_encodings(tmp_path):
         (b" \r\n\n", "the file is empty"),
         (b"%PDF-1.4\x00\x01", "binary file"),
         (b"abc\x81", "not readable as UTF-8 or Shift_JIS"),
+        # The first byte UTF-8 does not allow, and its line (Shift_JIS cannot read \xff).
+        ("（１）\n方針\n".encode() + b"\xff" + "本文".encode(), r"line 3 holds byte\(s\) ff"),
+        (codecs.BOM_UTF16_LE + b"\x00\xd8", "not readable as the UTF-16 its BOM says"),
     ],
 )
 def test_read_policy_text_refuses(tmp_path, data, message):

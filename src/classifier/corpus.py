@@ -17,6 +17,7 @@ with fixed key order and line endings, so rebuilding gives byte-identical files.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -61,14 +62,28 @@ def read_policy_text(path: Path) -> str:
         raise PolicyParseError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if not data.strip():
         raise PolicyParseError(f"{path}: the file is empty")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # What Notepad and Word save as "Unicode": its BOM says so.
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise PolicyParseError(f"{path}: not readable as the UTF-16 its BOM says") from None
     if b"\x00" in data[:4096]:
         raise PolicyParseError(f"{path}: this is a binary file, not the policy text")
-    for encoding in ("utf-8-sig", "cp932"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise PolicyParseError(f"{path}: not readable as UTF-8 or Shift_JIS text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        utf8 = exc
+    try:
+        return data.decode("cp932")
+    except UnicodeDecodeError:
+        pass
+    line = data[: utf8.start].count(b"\n") + 1
+    raise PolicyParseError(
+        f"{path}: not readable as UTF-8 or Shift_JIS text (line {line} holds byte(s) "
+        f"{data[utf8.start : utf8.end].hex(' ')} that UTF-8 does not allow); save it again "
+        "as UTF-8"
+    )
 
 
 def _rows(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
