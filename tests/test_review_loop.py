@@ -325,3 +325,29 @@ def test_a_named_file_with_nothing_to_learn_is_refused_and_the_model_kept(
         assert train_main([*base, "--labelled", str(good), str(bad)]) == 2
         assert f"error: nothing to learn from {bad} " in capsys.readouterr().err
         assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_train_s_hints_name_what_train_can_do(tmp_path, capsys):
+    """Reading a workbook names --sheet, and undecodable text --encoding: options of
+    classify and evaluate that train does not have. Train says what to do instead."""
+    src = tmp_path / "requests.csv"
+    src.write_bytes((ROOT / "corpus/examples/requests_example.csv").read_bytes())
+    review = tmp_path / "review.xlsx"
+    assert classify_main([str(src), "--review", str(review), "-q"]) == 0
+    wb = load_workbook(review)
+    copy = wb.create_sheet("修正", 0)  # the analyst's own tab, in front
+    for row in wb["classified"].iter_rows(values_only=True):
+        copy.append(row)
+    wb.save(review)
+    capsys.readouterr()
+    assert train_main(["--labelled", str(review), "--out", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err
+    assert "--sheet" not in err
+    assert "train reads that one: put the labels there, or save their sheet as a workbook" in err
+    bad = tmp_path / "labels.csv"
+    bad.write_bytes(b"id,text,labels\n1,\x82\xa0\xff\xfe\x80\x81,(1)\xe2\n")
+    assert train_main(["--labelled", str(bad), "--out", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err
+    assert "--encoding" not in err.replace("train has no --encoding", ""), err
+    assert train_main(["--labelled", str(tmp_path / "labels.dat")]) == 2
+    assert "--format" not in capsys.readouterr().err

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .. import paths
 from ..corpus import read_clauses
@@ -24,7 +27,36 @@ from ..textutil import plural
 from ..training import train as fit_and_card
 from ..vocab import CVGroups
 
+# The readers' hints name classify's and evaluate's options; train reads each labelled
+# file as it is (its --labelled takes files), so it says what to do instead.
+_HINTS = (
+    ("; choose with --sheet)", "; train reads that one: put the labels there, or save their "
+     "sheet as a workbook of its own)"),
+    ("; choose another with --sheet", "; save the labels' sheet as a workbook of its own"),
+    (" (or --format)", ""),
+    ("name the encoding with --encoding", "save the file again as UTF-8 (train has no "
+     "--encoding)"),
+)  # fmt: skip
 
+
+def _for_train(message: str) -> str:
+    for said, instead in _HINTS:
+        message = message.replace(said, instead)
+    return message
+
+
+def _train_hints(run: Callable[..., int]) -> Callable[..., int]:
+    @functools.wraps(run)
+    def wrapped(*args: Any, **kwargs: Any) -> int:
+        try:
+            return run(*args, **kwargs)
+        except InputFileError as exc:
+            raise InputFileError(_for_train(str(exc))) from None
+
+    return wrapped
+
+
+@_train_hints
 def train(
     policy_id: str = paths.DEFAULT_POLICY,
     corpus: Path | None = None,
@@ -205,9 +237,9 @@ def _trained_source(card: Path) -> str | None:
 
 def _report(warnings: list[str], notes: list[str]) -> None:
     for line in warnings:
-        print(f"warning: {line}", file=sys.stderr)
+        print(f"warning: {_for_train(line)}", file=sys.stderr)
     for line in notes:
-        print(line, file=sys.stderr)
+        print(_for_train(line), file=sys.stderr)
 
 
 def _refuse_unused(files: list[Path], first_given: int, learnt: list[LabelledRequest]) -> None:
