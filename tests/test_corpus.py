@@ -189,6 +189,9 @@ def test_check_summary_map(small_policy):
     ]
     with pytest.raises(LabelError, match=r"bullet S1 names label '\(9\)①'"):
         check_summary_map(_with_summary(small_policy, ("(9)①",)), {})
+    # Without a map, the label is the area the slide names: a text cut short, not a map.
+    with pytest.raises(LabelError, match=r"^the summary slide names area \(9\) \(bullet S1, .*cut"):
+        check_summary_map(_with_summary(small_policy, ("(9)",)), {}, mapped=False)
 
 
 def test_read_thesaurus(tmp_path):

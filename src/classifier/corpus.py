@@ -117,13 +117,21 @@ def read_summary_map(path: Path) -> tuple[dict[str, tuple[str, ...]], dict[str, 
     return labels, starts
 
 
-def check_summary_map(policy: Policy, starts: Mapping[str, str]) -> list[str]:
-    """Problems with the summary map: unknown labels raise, stale text only warns."""
+def check_summary_map(policy: Policy, starts: Mapping[str, str], mapped: bool = True) -> list[str]:
+    """Problems with the summary map: unknown labels raise, stale text only warns.
+    Without a map (``mapped`` false) a bullet's label is the area its slide names."""
     known = set(policy.labels)
     warnings: list[str] = []
     by_id = {s.id: s for s in policy.summary}
     for entry in policy.summary:
         for label in entry.labels:
+            if label not in known and not mapped:
+                # (no map: the label is the area the summary slide's heading names)
+                raise LabelError(
+                    f"the summary slide names area {label} (bullet {entry.id}, "
+                    f"{entry.text[:20]!r}…) but the text has no {label}: is the text cut "
+                    "short, or an area's heading lost in extraction?"
+                )
             if label not in known:
                 raise LabelError(
                     f"summary_map.csv: bullet {entry.id} names label {label!r}, "
@@ -151,7 +159,7 @@ def load_policy(
     from .policy.parse import parse_policy_checked
 
     policy, noticed = parse_policy_checked(text, policy_id, mapping)
-    return policy, [*noticed, *check_summary_map(policy, starts)]
+    return policy, [*noticed, *check_summary_map(policy, starts, summary_map is not None)]
 
 
 def _jsonl(records: list[dict]) -> bytes:
