@@ -307,3 +307,17 @@ def test_read_crosswalk_refuses_one_written_for_other_versions(tmp_path):
         r"'政府機関の常時監視' in policy r4: this crosswalk maps another version's items",
     ):
         read_crosswalk(path, OLD, NEW)  # r3 -> r4's file used to carry r4 labels to r3
+
+
+@pytest.mark.parametrize("typed", ["(1)⑧", "合計"])
+def test_read_crosswalk_refuses_an_old_label_the_old_policy_does_not_have(tmp_path, typed):
+    """Its row would map nothing, and the item's requests would be left out as having no
+    row: the row is named instead."""
+    path = tmp_path / "cw.csv"
+    path.write_text(f"old_label,new_label,reviewed\n{typed},(1)①,yes\n", encoding="utf-8")
+    with pytest.raises(
+        InputFileError, match=rf"row 2: old_label is not an item of policy {OLD.policy_id}: "
+    ) as info:
+        read_crosswalk(path, NEW, OLD)
+    assert "put it back, or delete the row" in str(info.value)
+    assert read_crosswalk(path, NEW).mapping == {typed: "(1)①"}  # no old policy: unchecked

@@ -27,7 +27,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .errors import InputFileError, LabelError
-from .labels import LabelledRequest, normalize_label, parse_labels
+from .labels import LabelledRequest, check_labels, normalize_label, parse_labels
 from .policy import Clause, Policy
 from .textutil import clean_text, non_ws, squeeze
 
@@ -236,10 +236,20 @@ def _crosswalk_columns(path: Path, columns: list[str]) -> dict[str, int]:
 
 
 def _check_heading(where: str, label: str, heading: str, old: Policy) -> None:
-    """A reviewer edits new_label, never the old side: an old_heading that is not the old
-    policy's heading of old_label says the crosswalk was written for other versions."""
+    """A reviewer edits new_label, never the old side: an old_label that is no item of the
+    old policy (a typo, a 合計 row), or an old_heading that is not the old policy's heading
+    of old_label, says the crosswalk was edited on the wrong side or is for other versions."""
     clause = next((c for c in old.targets if c.label == label), None)
-    if clause is None or not heading:
+    if clause is None:
+        # Its row would map nothing, and the requests of the item meant would be left out
+        # as having no row at all.
+        (problem,) = check_labels([label], old) or [f"{label!r} is no item"]
+        raise InputFileError(
+            f"{where}: old_label is not an item of policy {old.policy_id}: {problem}; the "
+            "old side is the crosswalk's own (a reviewer edits new_label): put it back, or "
+            "delete the row"
+        )
+    if not heading:
         return
     if squeeze(clean_text(heading)) != squeeze(clean_text(_short_heading(clause))):
         raise InputFileError(
