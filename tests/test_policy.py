@@ -317,3 +317,17 @@ def test_a_marker_that_breaks_the_numbering_is_said(r3_text):
     repeated = r3_text[:at] + item + "\n" + r3_text[at:]
     said = parse_policy_checked(repeated, "r3")[1]
     assert len(said) == 1 and "after ② (a page repeated, or out of order?)" in said[0]
+
+
+def test_invisible_characters_of_an_extraction_do_not_reach_the_clauses(r3_text):
+    """Zero-width spaces, a soft hyphen and no-break spaces (PDF and web extractions leave
+    them) show as nothing or as a space: the clauses are those of the clean text."""
+    from classifier.policy import parse_policy
+
+    dirty = (
+        r3_text.replace("サイバーセキュリティ", "サイバー\u200bセキュリティ")
+        .replace(" \n", "\u00a0\n")
+        .replace("政府機関", "政府\u00ad機関")
+    )
+    assert dirty != r3_text
+    assert parse_policy(dirty, "r3").clauses == parse_policy(r3_text, "r3").clauses

@@ -13,6 +13,14 @@ from .structure import StructureReader, to_clauses
 from .summary import find_body_start, parse_summary
 from .types import Policy
 
+# Characters a PDF or web extraction leaves that show as nothing (zero-width spaces and
+# joiners, a soft hyphen, a BOM inside the text) or as a space (no-break spaces): kept, they
+# would be part of headings and clause text, and revise would call unchanged items reworded.
+_INVISIBLE = str.maketrans(
+    {"\u200b": None, "\u200c": None, "\u200d": None, "\u2060": None, "\ufeff": None,
+     "\u00ad": None, "\u00a0": " ", "\u202f": " "}
+)  # fmt: skip
+
 
 def _check_text(text: str) -> None:
     if not text.strip():
@@ -56,7 +64,7 @@ def parse_policy_checked(
             "r4_draft), as it names the folders corpus/<id> and models/<id>"
         )
     _check_text(text)
-    raw_lines = text.lstrip("\ufeff").splitlines()
+    raw_lines = text.lstrip("\ufeff").translate(_INVISIBLE).splitlines()
     body_start = find_body_start(raw_lines)
     summary, summary_artefacts = (
         parse_summary(policy_id, raw_lines, body_start, summary_map) if body_start else ([], [])
