@@ -211,3 +211,13 @@ def test_a_folder_holding_only_a_copy_of_the_source_is_built_in(tmp_path, capsys
     argv = [str(out / "source.txt"), "--policy-id", "x1", "--out", str(out), "-q"]
     assert build_corpus_main(argv) == 0
     assert json.loads((out / "corpus.json").read_text(encoding="utf-8"))["policy_id"] == "x1"
+
+
+def test_an_out_that_is_a_file_is_refused_in_words(tmp_path, capsys):
+    out = tmp_path / "policy.txt"
+    out.write_text("メモ", encoding="utf-8")
+    assert build_corpus_main([str(R3_SOURCE), "--policy-id", "r8", "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: --out {out} is a file; a corpus is a folder: name a folder\n"
+    )
+    assert out.read_text(encoding="utf-8") == "メモ"

@@ -351,3 +351,17 @@ def test_train_s_hints_name_what_train_can_do(tmp_path, capsys):
     assert "--encoding" not in err.replace("train has no --encoding", ""), err
     assert train_main(["--labelled", str(tmp_path / "labels.dat")]) == 2
     assert "--format" not in capsys.readouterr().err
+
+
+def test_clause_only_says_the_labelled_files_are_not_read(tmp_path, monkeypatch, capsys):
+    _scratch_project(tmp_path, monkeypatch)
+    labelled = tmp_path / "l.csv"
+    labelled.write_text("id,text,labels\n1,政府機関の監視,(2)③ⅰ\n", encoding="utf-8")
+    assert train_main(["--clause-only", "--labelled", str(labelled), "--out", "m"]) == 0
+    assert (
+        f"note: --labelled {labelled} is not read: a clause-only model learns from the policy "
+        "text alone" in capsys.readouterr().err
+    )
+    # --labelled with no file is a mistake, not "no files".
+    assert train_main(["--labelled"]) == 2
+    assert "--labelled: expected at least one argument" in capsys.readouterr().err

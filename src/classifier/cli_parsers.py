@@ -116,7 +116,7 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--labelled",
         type=Path,
-        nargs="*",
+        nargs="+",
         default=None,
         help="labelled request files (CSV/TSV/XLSX/JSONL), read after the bundled "
         "corpus/labelled/requests.csv and rs2024_dev.csv. A review sheet from `classify "

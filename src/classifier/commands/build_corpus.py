@@ -16,6 +16,8 @@ def _check_out(source: Path, policy_id: str, out: Path, force: bool) -> None:
     """Rebuilding a corpus from its own source is routine; replacing another policy's
     corpus, another policy text, or files of a folder that is not a corpus is refused
     unless ``force`` (the source copy is raw data, never silently replaced)."""
+    if out.exists() and not out.is_dir():
+        raise OutputFileError(f"--out {out} is a file; a corpus is a folder: name a folder")
     if force or not out.is_dir():
         return
     retry = "choose another --out, or pass --force to replace it"

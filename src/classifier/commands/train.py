@@ -93,6 +93,12 @@ def train(
             file=sys.stderr,
         )
     files = list(labelled or [])
+    if clause_only and files:
+        print(
+            f"note: --labelled {' '.join(map(str, files))} is not read: a clause-only model "
+            "learns from the policy text alone (leave out --clause-only to learn from it)",
+            file=sys.stderr,
+        )
     if not no_default_labelled:
         defaults = [paths.labelled_requests(root), paths.labelled_review_sheets(root)]
         defaults = [f for f in defaults if f.is_file() and f not in files]
