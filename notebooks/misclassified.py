@@ -184,6 +184,18 @@ def matches_item(label_cell: str, item: str) -> bool:
     return any(lab == item or lab.startswith(item) for lab in label_cell.split(";"))
 
 
+# A filter value that matches nothing by its spelling is a typo, not "no rows": say so.
+if ERROR is not None and ERROR not in ERROR_ORDER:
+    raise ValueError(f"ERROR = {ERROR!r} is none of {', '.join(map(repr, ERROR_ORDER))}")
+if ITEM is not None and not any(matches_item(lab, ITEM) for lab in policy.labels):
+    raise ValueError(
+        f"ITEM = {ITEM!r} is no label or label prefix of policy {policy.policy_id} "
+        f"(its areas: {', '.join(c.label for c in policy.clauses if c.level == 'area')})"
+    )
+if REQUEST_ID is not None and REQUEST_ID not in set(misclassified["id"]):
+    right = REQUEST_ID in set(results["id"])
+    where = "the id of a row the model got right" if right else "no id of the rows read"
+    raise ValueError(f"REQUEST_ID = {REQUEST_ID!r} is {where}, not of a misclassified row")
 view = misclassified
 if ITEM is not None:
     view = view[
