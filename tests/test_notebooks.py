@@ -214,3 +214,13 @@ def test_border_programmes_are_left_out_as_evaluate_leaves_them():
     ]
     kept, border = left_out_border(rows)
     assert [r.id for r in kept] == ["1", "3"] and border == 1
+
+
+def test_a_relative_input_is_found_from_the_folder_jupyter_was_started_in(tmp_path, monkeypatch):
+    from classifier.notebook import notebook_inputs
+
+    (tmp_path / "mine.csv").write_text("id,text,labels\n", encoding="utf-8")
+    monkeypatch.chdir(ROOT / "notebooks")  # where the kernel runs the notebook
+    monkeypatch.setenv("PWD", str(tmp_path))  # where the analyst typed the command
+    monkeypatch.setenv("NOTEBOOK_LABELLED", "mine.csv")
+    assert notebook_inputs().labelled == tmp_path / "mine.csv"

@@ -141,10 +141,17 @@ def _has_split_column(path: Path) -> bool:
 
 
 def _from_root(given: str, root: Path) -> Path:
-    """A path as given, or, when relative and not there, under the project root: Jupyter
-    runs a notebook in notebooks/, where the README's corpus/… paths are not."""
+    """A path as given: absolute, or relative to the folder the notebook runs in, else to
+    the folder Jupyter was started from (``$PWD``: ``NOTEBOOK_LABELLED=mine.csv jupyter
+    execute …`` names a file there), else to the project root (Jupyter runs a notebook in
+    notebooks/, where the README's corpus/… paths are not)."""
     path = Path(given)
-    return path if path.is_absolute() or path.exists() else root / path
+    if path.is_absolute() or path.exists():
+        return path
+    started = os.environ.get("PWD")
+    if started and (Path(started) / path).exists():
+        return Path(started) / path
+    return root / path
 
 
 def of_split(requests: Sequence[T], split: str | None, path: Path) -> list[T]:
