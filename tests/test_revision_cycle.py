@@ -187,7 +187,18 @@ def test_full_revision_cycle(project, capsys):
     assert proposal["(2)⑤"] == ("", "removed")
     assert proposal["(2)⑥"] == ("(2)⑤", "mapped") and proposal["(2)⑦"] == ("(2)⑥", "mapped")
     assert all(v == (k, "mapped") for k, v in proposal.items() if k not in REMOVED | set(RENAMED))
+    capsys.readouterr()
+    before = path.read_bytes()
+    # A rerun over its own unedited proposal: the same bytes, left as they are.
+    assert revise_main(["crosswalk", "--old", "r3", "--new", "r4"]) == 0
+    assert "(unchanged: the same proposal as the file held)" in capsys.readouterr().out
+    assert path.read_bytes() == before
+    # Edited (an analyst's review), it is never replaced without --force.
+    edited = before + "担当メモ\r\n".encode()
+    path.write_bytes(edited)
     assert revise_main(["crosswalk", "--old", "r3", "--new", "r4"]) == 2  # never clobbers a review
+    assert path.read_bytes() == edited
+    path.write_bytes(before)
     capsys.readouterr()
     # Proposed but not reviewed: over it every row would be left out, so evaluate refuses.
     assert evaluate_main([*EVALUATE_R4, "--split", "test"]) == 2

@@ -76,12 +76,16 @@ def revise_crosswalk(old: str, new: str, output: Path | None = None, force: bool
         )
     out = output or crosswalk_in(corpus_ref(new), old_policy.policy_id)
     _csv_name(out)
-    if out.exists() and not force:
+    rows = propose_crosswalk(old_policy, new_policy)
+    data = crosswalk_csv(rows)
+    # The same proposal again (a rerun) holds no review: left as it is, and said.
+    same = out.is_file() and out.read_bytes() == data
+    if out.exists() and not force and not same:
         raise InputFileError(
             f"{out} exists and may hold an analyst's review; use --force to replace it"
         )
-    rows = propose_crosswalk(old_policy, new_policy)
-    atomic_write_bytes(out, crosswalk_csv(rows))
+    if not same:
+        atomic_write_bytes(out, data)
     kinds: Counter[str] = Counter()
     for r in rows:
         kinds[r["proposal"]] += 1
@@ -94,5 +98,6 @@ def revise_crosswalk(old: str, new: str, output: Path | None = None, force: bool
         f"{len(rows)} old items: "
         + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
         + f" -> {out} (review it, then mark rows reviewed=yes)"
+        + (" (unchanged: the same proposal as the file held)" if same else "")
     )
     return 0
