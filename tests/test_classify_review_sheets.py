@@ -623,6 +623,20 @@ def test_duplicate_of_names_the_output_row_below_title_rows(tmp_path):
     assert table[1][0] == table[3][0] == "7"
 
 
+def _classify_with_budget(
+    tmp_path: Path, rows: list[list[str]], budget_rows: list[list[str]], out_name: str
+) -> tuple[Path, str]:
+    """classify a hand-made 1-2 CSV with --budget on a hand-made 2-1 CSV; (output, stderr)."""
+    src = tmp_path / "1-2.csv"
+    src.write_bytes(csv_bytes(RS_HEADER, rows))
+    budget = tmp_path / "2-1.csv"
+    budget.write_bytes(csv_bytes(BUDGET_HEADER, budget_rows))
+    out = tmp_path / out_name
+    rc, err = run_classify([src, "--budget", budget, "-o", out])
+    assert rc == 0, err
+    return out, err
+
+
 def test_two_years_pasted_together_are_two_programmes_each(tmp_path):
     """A programme repeats once a year in two years' downloads pasted together: each
     year's row counts in the summary, and repeats are within a year only."""
@@ -639,13 +653,7 @@ def test_two_years_pasted_together_are_two_programmes_each(tmp_path):
         ["レビューシート", "101", "甲", "2024", "1200", "1500", ""],
         ["レビューシート", "102", "乙", "2024", "300", "0", ""],
     ]
-    src = tmp_path / "1-2.csv"
-    src.write_bytes(csv_bytes(RS_HEADER, rows))
-    budget = tmp_path / "2-1.csv"
-    budget.write_bytes(csv_bytes(BUDGET_HEADER, budget_rows))
-    out = tmp_path / "out.xlsx"
-    rc, err = run_classify([src, "--budget", budget, "-o", out])
-    assert rc == 0, err
+    out, err = _classify_with_budget(tmp_path, rows, budget_rows, "out.xlsx")
     assert "1 row repeats an earlier 予算事業ID of the same 事業年度" in err
     assert "the file holds 2 事業年度 (2023, 2024)" in err
     classified = read_xlsx_values(out, "classified")
@@ -675,13 +683,7 @@ def test_era_years_join_the_download_s_years_and_a_blank_year_is_no_year(tmp_pat
         ["レビューシート", "101", "甲", "2024", "1200", "1500", ""],
         ["レビューシート", "102", "乙", "令和6年度", "300", "0", ""],
     ]
-    src = tmp_path / "1-2.csv"
-    src.write_bytes(csv_bytes(RS_HEADER, rows))
-    budget = tmp_path / "2-1.csv"
-    budget.write_bytes(csv_bytes(BUDGET_HEADER, budget_rows))
-    out = tmp_path / "out.csv"
-    rc, err = run_classify([src, "--budget", budget, "-o", out])
-    assert rc == 0, err
+    out, err = _classify_with_budget(tmp_path, rows, budget_rows, "out.csv")
     assert "the file holds" not in err  # one year only: no note listing years
     assert "1 programme is not in" in err and "(first: 予算事業ID 103, 事業年度 blank)" in err
     table = read_csv_output(out)
