@@ -272,6 +272,18 @@ def test_a_classify_output_is_not_taken_for_labelled_data(tmp_path):
     assert read_labelled(path, label_column="label_1").requests[0].labels == ("(1)①",)
 
 
+def test_a_review_sheet_with_its_entry_column_renamed_is_named_as_one(tmp_path):
+    """採用ラベル for accepted_label: its policy column says it is a review sheet, so the
+    message is about the renamed column, not about a classify output."""
+    path = write_csv(
+        tmp_path / "review.csv",
+        [["a", "市町村の訓練", "(1)①", "ok", "(1)①", "(1)②", "r3"]],
+        ["id", "text", "label_1", "status", "labels", "採用ラベル", "policy"],
+    )
+    with pytest.raises(InputFileError, match="is a review sheet without its accepted_label column"):
+        read_labelled(path)
+
+
 @pytest.mark.parametrize(
     "header",
     ["accepted label", "Accepted_Label ", "ａｃｃｅｐｔｅｄ＿ｌａｂｅｌ", "accepted\nlabel"],

@@ -282,9 +282,12 @@ def test_bare_page_numbers_and_dotted_roman_sub_items():
     assert sorted(a.text for a in policy.artefacts if a.kind == "page_number") == ["3", "－４－"]
 
 
-@pytest.mark.parametrize("policy_id", ["", "../x", "r3/..", "a b", "r3\n", "-r3", None])
+@pytest.mark.parametrize(
+    "policy_id", ["", "../x", "r3/..", "a b", "r3\n", "-r3", None, "NONE", "none"]
+)
 def test_a_policy_id_that_is_not_a_folder_name_is_refused(policy_id):
-    """The id names corpus/<id> and models/<id>: a path or a blank would write elsewhere."""
+    """The id names corpus/<id> and models/<id>: a path or a blank would write elsewhere
+    (and NONE is the out-of-scope label)."""
     with pytest.raises(PolicyParseError, match="is not a policy id"):
         parse_policy("１ 基本的な考え方\n（１）政府機関\n", policy_id)  # type: ignore[arg-type]
 

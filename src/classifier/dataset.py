@@ -67,22 +67,25 @@ def _read_labelled(
     text_columns: tuple[str, ...] | None,
     id_column: str | None,
 ) -> LabelledFileReport:
-    # As retyped (Accepted Label, full-width): still the analyst's column, never mistaken
-    # for a classify output's own labels.
+    # As retyped (Accepted Label, full-width): still the analyst's column.
     review_column = find_column(table.columns, REVIEW_LABEL_COLUMN)
     is_review = review_column is not None
     if label_column is None:
         if not is_review and all(c in table.columns for c in OUTPUT_MARK_COLUMNS):
-            # Its labels column is the model's own prediction: learning from it would
-            # replace analysts' labels with the model's guesses.
-            # A review sheet whose accepted_label header was misspelt looks the same:
-            # name the column that is probably it rather than tell them to fill it.
+            # Its labels column is the model's own guess, never learnt from. A review
+            # sheet with its accepted_label misspelt looks the same: name the column.
             near = nearest_columns(table.columns, REVIEW_LABEL_COLUMN)
             if near:
                 raise InputFileError(
                     f"{path}: no {REVIEW_LABEL_COLUMN} column{near}; name it "
                     f"{REVIEW_LABEL_COLUMN} (its labels column is the model's own, never "
                     "learnt from)"
+                )
+            if find_column(table.columns, REVIEW_POLICY_COLUMN) is not None:
+                # Only a review sheet has one: its entry column was renamed (採用ラベル).
+                raise InputFileError(
+                    f"{path} is a review sheet without its {REVIEW_LABEL_COLUMN} column: "
+                    f"name the column the reviewers filled in {REVIEW_LABEL_COLUMN} again"
                 )
             raise InputFileError(
                 f"{path} is an output of classify: its labels column holds the model's "
@@ -160,8 +163,7 @@ def _read_labelled(
         requests.append(
             LabelledRequest(
                 id=(cell_text(row.cells[col[id_col]]).strip() if id_col else "")
-                # (the row as Excel numbers it, as evaluate's misclassified file names it)
-                or f"row{row.line or row.number}",
+                or f"row{row.line or row.number}",  # as Excel (and evaluate) number it
                 text=text,
                 labels=labels,
                 ministry=str(row.cells[col["府省庁"]] or "") if "府省庁" in col else "",

@@ -30,7 +30,8 @@ _POLICY_ID = re.compile(r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
 
 def is_policy_id(value: object) -> bool:
     """Whether ``value`` can be a policy id (``r3``, ``r4_draft``): a folder name, never a path."""
-    return isinstance(value, str) and bool(_POLICY_ID.match(value))
+    # (NONE is the out-of-scope label, never a policy's name.)
+    return isinstance(value, str) and bool(_POLICY_ID.match(value)) and value.upper() != "NONE"
 
 
 def model_folder(value: object) -> Path:
