@@ -327,26 +327,34 @@ def test_a_named_file_with_nothing_to_learn_is_refused_and_the_model_kept(
         assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
-def test_train_s_hints_name_what_train_can_do(tmp_path, capsys):
-    """Reading a workbook names --sheet, and undecodable text --encoding: options of
-    classify and evaluate that train does not have. Train says what to do instead."""
+def test_train_reads_the_sheet_named_and_its_hints_name_what_train_has(
+    tmp_path, monkeypatch, capsys
+):
+    """An analyst corrects labels on a tab of their own: --sheet names it (the review
+    sheet's classified tab is read otherwise). Undecodable text is not answered with
+    --encoding or --format, options train does not have."""
+    _scratch_project(tmp_path, monkeypatch)
     src = tmp_path / "requests.csv"
     src.write_bytes((ROOT / "corpus/examples/requests_example.csv").read_bytes())
     review = tmp_path / "review.xlsx"
-    assert classify_main([str(src), "--review", str(review), "-q"]) == 0
+    model = str(ROOT / "models" / "r3")
+    assert classify_main([str(src), "--review", str(review), "-q", "--model", model]) == 0
     wb = load_workbook(review)
     copy = wb.create_sheet("修正", 0)  # the analyst's own tab, in front
     for row in wb["classified"].iter_rows(values_only=True):
         copy.append(row)
+    header = [c.value for c in copy[1]]
+    copy.cell(2, header.index("accepted_label") + 1).value = "(2)③ⅰ"
     wb.save(review)
     capsys.readouterr()
-    assert train_main(["--labelled", str(review), "--out", str(tmp_path / "m")]) == 2
-    err = capsys.readouterr().err
-    assert "--sheet" not in err
-    assert "train reads that one: put the labels there, or save their sheet as a workbook" in err
+    argv = ["--no-default-labelled", "--labelled", str(review), "--out", "m"]
+    assert train_main(argv) == 2  # the classified tab: nothing filled in
+    assert "choose with --sheet" in capsys.readouterr().err
+    assert train_main([*argv, "--sheet", "修正"]) == 0
+    assert "review.xlsx: 1 labelled row read (1 dev, 0 test)" in capsys.readouterr().err
     bad = tmp_path / "labels.csv"
     bad.write_bytes(b"id,text,labels\n1,\x82\xa0\xff\xfe\x80\x81,(1)\xe2\n")
-    assert train_main(["--labelled", str(bad), "--out", str(tmp_path / "m")]) == 2
+    assert train_main(["--labelled", str(bad), "--out", "m"]) == 2
     err = capsys.readouterr().err
     assert "--encoding" not in err.replace("train has no --encoding", ""), err
     assert train_main(["--labelled", str(tmp_path / "labels.dat")]) == 2

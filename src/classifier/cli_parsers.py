@@ -122,6 +122,7 @@ def train_parser() -> argparse.ArgumentParser:
         "corpus/labelled/requests.csv and rs2024_dev.csv. A review sheet from `classify "
         "--review` is read through its accepted_label column",
     )
+    _add(p, "sheet", "the sheet of each --labelled workbook to read (name or number)")
     p.add_argument(
         "--no-default-labelled",
         action="store_true",
@@ -161,8 +162,8 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--force",
         action="store_true",
-        help="replace OUT even if it holds the model of another policy, or files of a "
-        "folder that is not a model folder",
+        help="replace OUT even if it holds the model of another policy or policy text, or "
+        "files of a folder that is not a model folder",
     )
     return p
 

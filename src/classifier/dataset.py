@@ -42,6 +42,7 @@ def read_labelled(
     label_column: str | None = None,
     text_columns: tuple[str, ...] | None = None,
     id_column: str | None = None,
+    sheet: str | None = None,
 ) -> LabelledFileReport:
     """Read labelled requests from CSV/TSV/XLSX/JSONL.
 
@@ -50,7 +51,7 @@ def read_labelled(
     skipped (counted in ``unlabelled``). With a policy, each label is checked against it;
     bad rows are left out and reported by row number in ``problems``.
     """
-    table = open_table(str(path))
+    table = open_table(str(path), sheet=sheet)  # (a sheet: of a workbook only)
     try:
         report = _read_labelled(table, path, policy, label_column, text_columns, id_column)
     finally:
@@ -302,6 +303,7 @@ def read_labelled_files(
     policy: Policy,
     names: Sequence[str] | None = None,
     seen: set[str] | None = None,
+    sheet: str | None = None,
 ) -> LabelledFiles:
     """Read several labelled files (or reviewed sheets) against one policy.
 
@@ -317,7 +319,7 @@ def read_labelled_files(
     counts: list[str] = []
     left_out = 0
     for path, name in zip(paths, names, strict=True):
-        report = read_labelled(path, policy)
+        report = read_labelled(path, policy, sheet=sheet)
         problems.extend(report.problems)
         left_out += report.left_out
         n_test = sum(r.split == "test" for r in report.requests)
@@ -342,16 +344,16 @@ def read_labelled_files(
     return LabelledFiles(requests, problems, left_out, counts)
 
 
-def is_review_sheet(path: str | Path) -> bool:
+def is_review_sheet(path: str | Path, sheet: str | None = None) -> bool:
     """Whether a labelled file is a review sheet written by ``classify --review``."""
-    table = open_table(str(path))
+    table = open_table(str(path), sheet=sheet)
     try:
         return find_column(table.columns, REVIEW_LABEL_COLUMN) is not None
     finally:
         table.close()
 
 
-def review_policy(path: str | Path) -> str | None:
+def review_policy(path: str | Path, sheet: str | None = None) -> str | None:
     """The policy a review sheet's labels belong to, from its ``policy`` column (``None``
     for a sheet written before the column existed, or for another labelled file)."""
     table = open_table(str(path))

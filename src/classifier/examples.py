@@ -42,6 +42,7 @@ def examples_for_policy(
     labels_corpus: Path | None,
     crosswalk_path: Path | None,
     crosswalk_hint: str = "",
+    sheet: str | None = None,
 ) -> TrainingExamples:
     """Labelled requests usable for ``policy``: direct, or carried over a reviewed crosswalk.
 
@@ -50,7 +51,8 @@ def examples_for_policy(
     to the policy in ``labels_corpus`` (``None``: to ``policy`` itself). Rows keyed to the
     ``labels_corpus`` policy, when that is another version, are carried over the reviewed
     crosswalk at ``crosswalk_path``; a review sheet of any other policy is left out.
-    ``crosswalk_hint`` is the command that proposes a missing crosswalk, for the warning.
+    ``crosswalk_hint`` is the command that proposes a missing crosswalk, for the warning;
+    ``sheet`` the sheet read of every workbook among the files.
     """
 
     labels_policy = read_clauses(labels_corpus) if labels_corpus is not None else None
@@ -59,9 +61,9 @@ def examples_for_policy(
     old_keyed: list[int] = []
     foreign: list[tuple[Path, str]] = []
     for i, f in enumerate(files):
-        sheet = is_review_sheet(f)
-        keyed = review_policy(f) if sheet else None
-        if not sheet:
+        review = is_review_sheet(f, sheet)
+        keyed = review_policy(f, sheet) if review else None
+        if not review:
             (old_keyed if labels_policy is not None else direct).append(i)
         elif keyed is None:
             # Written before review sheets named their policy: like any labelled file, keyed
@@ -85,7 +87,7 @@ def examples_for_policy(
             continue
         keyed_to = policy if i in direct else labels_policy
         assert keyed_to is not None
-        read = read_labelled_files([f], keyed_to, [names[i]], seen)
+        read = read_labelled_files([f], keyed_to, [names[i]], seen, sheet)
         counts += read.counts
         if i in direct:
             requests += read.requests

@@ -27,12 +27,8 @@ from ..textutil import plural
 from ..training import train as fit_and_card
 from ..vocab import CVGroups
 
-# The readers' hints name classify's and evaluate's options; train reads each labelled
-# file as it is (its --labelled takes files), so it says what to do instead.
+# The readers' hints name options of classify and evaluate that train does not have.
 _HINTS = (
-    ("; choose with --sheet)", "; train reads that one: put the labels there, or save their "
-     "sheet as a workbook of its own)"),
-    ("; choose another with --sheet", "; save the labels' sheet as a workbook of its own"),
     (" (or --format)", ""),
     ("name the encoding with --encoding", "save the file again as UTF-8 (train has no "
      "--encoding)"),
@@ -70,6 +66,7 @@ def train(
     min_confidence: float | None = None,
     cv_groups: str = CVGroups.PROGRAMME,
     force: bool = False,
+    sheet: str | None = None,
 ) -> int:
     """Train a model for ``policy_id`` and save it with its card; print what it measured."""
     check_fraction(min_confidence, "--min-confidence")
@@ -129,6 +126,7 @@ def train(
             crosswalk_hint=(
                 f"python scripts/revise.py crosswalk --old {labels_policy} --new {new_ref}"
             ),
+            sheet=sheet,
         )
         _report(examples.warnings, examples.notes)
         _refuse_unused(files, len(files) - len(labelled or []), examples.requests)
