@@ -111,8 +111,7 @@ def _read_labelled(
     for row in table.rows:
         where = f"{Path(str(path)).name} row {row.line}"
         if is_review and id_col:
-            # The sheet's own `row` column is the input's row: name the request as well, so
-            # the row meant is not looked up in the wrong numbering.
+            # Its `row` column is the input's row: the id says which request is meant.
             ident = cell_text(row.cells[col[id_col]]).strip()
             where += f" (id {ident})" if ident else ""
         try:
@@ -147,8 +146,7 @@ def _read_labelled(
             problems.append(f"{where}: {unreadable}; the row is not learnt from")
             left_out += 1
             continue
-        # Cleaning is the tokeniser's, as for text to classify (a review sheet's ／ line
-        # breaks are sentence ends).
+        # Cleaning is the tokeniser's, as for text to classify (／ line breaks end sentences).
         text = "\n".join(cell_text(row.cells[col[c]]) for c in texts).strip()
         if not has_text(text):
             # classify gives such a row empty_text and no label: nothing to learn from.
