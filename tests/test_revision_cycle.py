@@ -346,7 +346,7 @@ def test_train_with_corpus_reads_the_crosswalk_revise_wrote_beside_it(project, c
     assert written.is_file()
     seen = {}
 
-    def stop(files, policy, old, crosswalk, crosswalk_hint):
+    def stop(files, policy, old, crosswalk, crosswalk_hint, sheet=None):
         seen.update(crosswalk=crosswalk, hint=crosswalk_hint)
         raise SystemExit(0)
 
