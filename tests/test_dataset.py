@@ -458,3 +458,23 @@ def test_a_review_sheet_with_its_accepted_label_header_misspelt_is_told_so(tmp_p
         r"accepted_label",
     ):
         read_labelled(path)
+
+
+def test_the_sheet_named_is_the_one_whose_policy_and_labels_are_read(tmp_path):
+    """train --sheet: the review sheet's kind, policy and labels all come from that sheet,
+    not from the one the workbook opens at."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    first = wb.active
+    first.title = "古い"
+    first.append(["id", "text", "labels", "accepted_label", "policy"])
+    first.append(["a", "市町村の訓練", "(1)①", "", "r2"])
+    mine = wb.create_sheet("修正")
+    mine.append(["id", "text", "labels", "accepted_label", "policy"])
+    mine.append(["a", "市町村の訓練", "(1)①", "(1)②", "r3"])
+    path = tmp_path / "review.xlsx"
+    wb.save(path)
+    assert review_policy(path) == "r2"
+    assert is_review_sheet(path, "修正") and review_policy(path, "修正") == "r3"
+    assert [r.labels for r in read_labelled(path, sheet="修正").requests] == [("(1)②",)]

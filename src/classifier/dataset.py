@@ -354,7 +354,7 @@ def is_review_sheet(path: str | Path, sheet: str | None = None) -> bool:
 def review_policy(path: str | Path, sheet: str | None = None) -> str | None:
     """The policy a review sheet's labels belong to, from its ``policy`` column (``None``
     for a sheet written before the column existed, or for another labelled file)."""
-    table = open_table(str(path))
+    table = open_table(str(path), sheet=sheet)
     try:
         named = policy_column(path, table.columns)
         if named is None:
