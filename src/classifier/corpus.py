@@ -125,18 +125,18 @@ def check_summary_map(policy: Policy, starts: Mapping[str, str], mapped: bool = 
     by_id = {s.id: s for s in policy.summary}
     for entry in policy.summary:
         for label in entry.labels:
-            if label not in known and not mapped:
-                # (no map: the label is the area the summary slide's heading names)
+            if label in known:
+                continue
+            if not mapped:  # the label is the area the summary slide's heading names
                 raise LabelError(
                     f"the summary slide names area {label} (bullet {entry.id}, "
                     f"{entry.text[:20]!r}…) but the text has no {label}: is the text cut "
                     "short, or an area's heading lost in extraction?"
                 )
-            if label not in known:
-                raise LabelError(
-                    f"summary_map.csv: bullet {entry.id} names label {label!r}, "
-                    f"which this policy does not have"
-                )
+            raise LabelError(
+                f"summary_map.csv: bullet {entry.id} names label {label!r}, "
+                f"which this policy does not have"
+            )
     for bullet, start in starts.items():
         found = by_id.get(bullet)
         if found is None:

@@ -8,7 +8,7 @@ from ..errors import PolicyParseError
 from ..paths import is_policy_id
 from ..textutil import squeeze
 from .artefacts import remove_running_headers, strip_artefacts
-from .markers import Line, match_marker
+from .markers import Line
 from .structure import StructureReader, to_clauses
 from .summary import find_body_start, parse_summary
 from .types import Policy
@@ -94,10 +94,12 @@ def parse_policy_checked(
     return policy, [_out_of_sequence(*where) for where in reader.out_of_sequence]
 
 
-def _out_of_sequence(line: Line, after: str, value: int) -> str:
-    mk = match_marker(line.text)
-    gap = mk is not None and mk.value > value + 1
-    why = "is an item between them missing?" if gap else "a page repeated, or out of order?"
+def _out_of_sequence(line: Line, number: int, after: str, value: int) -> str:
+    why = (
+        "is an item between them missing?"
+        if number > value + 1
+        else "a page repeated, or out of order?"
+    )
     return (
         f"line {line.no}: {line.text.strip()[:40]!r} does not continue the numbering after "
         f"{after} ({why}), so it is read as text of the clause above it, not as an "

@@ -58,9 +58,9 @@ class StructureReader:
         self.roots: list[_Node] = []
         self.stack: list[_Node] = []
         # Markers at a line's start read as text because they break their list's numbering
-        # (a page lost in extraction, a page repeated): (the line, the marker and number of
-        # the clause of that list it follows). Said by build-corpus: items are lost there.
-        self.out_of_sequence: list[tuple[Line, str, int]] = []
+        # (a page lost in extraction, a page repeated): (the line, its marker's number, the
+        # marker and number of the clause of that list it follows). Said by build-corpus.
+        self.out_of_sequence: list[tuple[Line, int, str, int]] = []
         # Sections are numbered 第1 / １ / 1.; where the text has such a style, a circled or
         # bracketed marker never opens a section (a stray slide heading stays text).
         found = (match_marker(ln.text) for ln in content)
@@ -98,7 +98,7 @@ class StructureReader:
                 if mk is not None and mk.rest:
                     same = next((n for n in self.stack if n.style == mk.style), None)
                     if same is not None and mk.value != same.value + 1:
-                        self.out_of_sequence.append((ln, same.marker, same.value))
+                        self.out_of_sequence.append((ln, mk.value, same.marker, same.value))
                 self._text_line(ln, prev_text, prev_ends)
                 # A sentence end can straddle a wrap (``…であるこ`` / ``と``).
                 prev_ends = bool(SENTENCE_END.search(non_ws((prev_text or "")[-4:] + ln.text)))
