@@ -24,7 +24,10 @@
 #    among the request's gold labels.
 # 2. **Coverage**: how much budget (要求額, 百万円) and how many requests support each
 #    policy item, over **all** labelled in-scope requests (dev and test) by their primary
-#    label, and which items have no supporting request at all.
+#    label, and which items have no supporting request at all; then, on the **test
+#    split**, the budget per item as the annotators place it against where the model
+#    places it (what the classify summary sheet would report), and the money of the
+#    programmes it misses or wrongly takes in.
 #
 # Figures are written to `$NOTEBOOK_OUTPUT_DIR` (default: a new temporary folder).
 
@@ -36,6 +39,10 @@ LABELLED = None  # e.g. "review.xlsx" (its accepted_label column is the gold)
 MODEL = None  # e.g. "models/r4"
 GOLD_COLUMN = None  # None: accepted_label in a review sheet, else labels
 SPLIT = "test"  # rows whose split column says this (the model was trained on "dev")
+# The programmes' 要求額: None reads the labelled file's 要求額 column (百万円); a 2-1
+# budget file (NOTEBOOK_BUDGET) gives each programme's 翌年度要求額（合計） by 予算事業ID,
+# e.g. "corpus/rs2024/2-1_RS_2024_予算・執行_サマリ.zip" for rs2024_dev.csv.
+BUDGET = None
 BINS = 10  # equal-width confidence bins of the reliability diagram
 
 # %%
@@ -65,11 +72,15 @@ from classifier.notebook import (
     left_out_border,
     notebook_inputs,
     of_split,
+    requested_yen,
     same_rows,
     use_japanese_font,
 )
 from classifier.predict import Predictor, card_min_confidence, display_heading
 from classifier.store import load_model
+from classifier.summary import SUMMARY_COLUMNS, TARGET, BudgetSummary
+from classifier.textutil import plural
+from classifier.vocab import Status
 
 ROOT = find_root()
 OUT = figure_dir()
@@ -78,7 +89,7 @@ pd.set_option("display.width", 200)
 print(f"root: {ROOT}\nfigures: {OUT}\nfont: {FONT}")
 
 # %%
-inputs = notebook_inputs(LABELLED, MODEL, GOLD_COLUMN, SPLIT)
+inputs = notebook_inputs(LABELLED, MODEL, GOLD_COLUMN, SPLIT, BUDGET)
 print(inputs)
 # The evaluate command reads the same inputs first: what it refuses (a classified file as
 # the answer key, another policy's labels) stops here, and what it warns of is shown.
@@ -228,30 +239,65 @@ display(bands)
 # %% [markdown]
 # ## Coverage: budget and requests per policy item
 #
-# All labelled in-scope requests, dev and test, counted under their **primary** label
-# (the first one an analyst gave). Secondary labels are listed separately for context;
-# they do not add to the amounts, so no yen is counted twice.
+# All labelled in-scope requests, dev and test, counted as the classify summary sheet
+# counts predictions (`classifier.summary`): under their **primary** label (the first one
+# an analyst gave), and under every label they have in `requests_any`; a repeated
+# 予算事業ID counts once, and no yen is counted twice within a column. An amount the
+# file does not give is unknown, not 0 yen: it is counted in `amount_unknown`.
 
 
 # %%
-def coverage_table(policy, labelled) -> pd.DataFrame:
-    """Per target item, in document order: requests and 要求額 (百万円) by primary label."""
-    rows = []
-    for c in policy.targets:
-        primary = [r for r in labelled if r.labels and r.labels[0] == c.label]
-        amounts = [r.amount for r in primary if r.amount is not None and r.amount == r.amount]
-        rows.append(
-            {
-                "label": c.label,
-                "heading": display_heading(policy, c.label),
-                "requests": len(primary),
-                # Unknown, not 0 yen, when none of the item's requests gives an amount.
-                "amount": float(sum(amounts)) if amounts or not primary else np.nan,
-                "amount_unknown": len(primary) - len(amounts),
-                "secondary": sum(c.label in r.labels[1:] for r in labelled),
-            }
-        )
-    return pd.DataFrame(rows)
+def known_yen(requests) -> dict[str, int | None]:
+    """Each request's 要求額 in yen: the 2-1 file's by 予算事業ID with BUDGET, else the
+    labelled file's 要求額 column (百万円)."""
+    if inputs.budget is not None:
+        found, notes = requested_yen([r.id for r in requests], inputs.budget)
+        for line in notes:
+            print(line)
+        return found
+    return {
+        r.id: None if r.amount is None or r.amount != r.amount else round(r.amount * 1e6)
+        for r in requests
+    }
+
+
+def summarise(rows, yen: dict[str, int | None]) -> pd.DataFrame:
+    """The summary sheet's target rows over ``rows`` of (id, status, label_1, label set),
+    要求額 in 百万円 (NaN where every counted programme's amount is unknown)."""
+    summary = BudgetSummary(policy, predictor.columns)
+    seen: set[str] = set()
+    for ident, status, label_1, label_set in rows:
+        # Only 要求額 is read here: the initial budget stands in as 0 when the request is
+        # known, so programmes_budget_unknown counts the programmes without a 要求額.
+        request = yen[ident]
+        initial = None if request is None else 0
+        summary.add(status, label_1, label_set, initial, request, duplicate=ident in seen)
+        seen.add(ident)
+    table = pd.DataFrame(summary.rows(), columns=list(SUMMARY_COLUMNS))
+    table = table[table["kind"] == TARGET].reset_index(drop=True)
+    out = pd.DataFrame(
+        {
+            "label": table["label"],
+            "heading": table["heading"],
+            "requests": table["programmes"],
+            "amount": table["budget_request_yen"] / 1e6,
+            "amount_unknown": table["programmes_budget_unknown"],
+            "requests_any": table["programmes_any"],
+            "amount_any": table["budget_request_yen_any"] / 1e6,
+        }
+    )
+    # Unknown, not 0 yen, when none of the item's programmes gives an amount.
+    out.loc[(out["requests"] > 0) & (out["amount_unknown"] == out["requests"]), "amount"] = np.nan
+    none_any = table["programmes_budget_unknown_any"] == table["programmes_any"]
+    out.loc[(out["requests_any"] > 0) & none_any, "amount_any"] = np.nan
+    return out
+
+
+def gold_rows(requests):
+    """(id, status, label_1, label set) as the annotators label each request."""
+    for r in requests:
+        status = Status.OK if r.in_scope else Status.OUT_OF_SCOPE
+        yield r.id, status, r.labels[0] if r.labels else "", r.labels
 
 
 def unsupported(coverage: pd.DataFrame) -> list[str]:
@@ -259,20 +305,27 @@ def unsupported(coverage: pd.DataFrame) -> list[str]:
     return list(coverage.loc[coverage["requests"] == 0, "label"])
 
 
-in_scope = [r for r in requests if r.in_scope]
-coverage = coverage_table(policy, in_scope)
+labelled_in, border_all = left_out_border(requests)
+if border_all:
+    print(f"{border_all} BORDER programmes left out: they count toward no item's budget")
+in_scope = [r for r in labelled_in if r.in_scope]
+yen = known_yen(requests)
+coverage = summarise(gold_rows(in_scope), yen)
 empty = unsupported(coverage)
-# An amount the file does not give is unknown, not 0 yen.
-known = any(r.amount is not None for r in in_scope)
+known = any(yen[r.id] is not None for r in in_scope)
 total = f"{coverage['amount'].sum():,.0f} 百万円" if known else "not given in this file"
-print(
-    f"{len(in_scope)} in-scope labelled requests, 要求額 {total} over {len(coverage)} policy items"
+programmes = len({r.id for r in in_scope})
+# Every programme counts under exactly one primary item, once: the items' sums are the
+# programmes' amounts summed.
+assert np.isclose(
+    np.nansum(coverage["amount"]), sum(yen[i] or 0 for i in {r.id for r in in_scope}) / 1e6
 )
+print(f"{programmes} in-scope labelled requests, 要求額 {total} over {len(coverage)} policy items")
 print("items with no supporting request:", ", ".join(heading(lab) for lab in empty) or "none")
 display(
-    coverage.assign(share=(coverage["amount"] / coverage["amount"].sum()).round(3))
+    coverage.assign(share=(coverage["amount"] / coverage["amount"].sum()).round(3)).round(1)
     if known
-    else coverage.drop(columns=["amount"])
+    else coverage.drop(columns=["amount", "amount_any"])
 )
 
 # %% [markdown]
@@ -281,10 +334,88 @@ display(
 
 # %%
 dropped = policy.targets[0].label
-check = coverage_table(policy, [r for r in in_scope if r.labels[0] != dropped])
+check = summarise(gold_rows([r for r in in_scope if r.labels[0] != dropped]), yen)
 assert dropped in unsupported(check), unsupported(check)
 assert check.loc[check["label"] == dropped, "amount"].item() == 0.0
 print(f"without {dropped}'s requests, unsupported items: {unsupported(check)}")
+
+# %% [markdown]
+# ## Budget per item on the test split: the annotators' against the model's
+#
+# The rows the reliability diagram scores (the model never learnt from them). For each
+# item: the programmes and 要求額 whose primary gold label it is, against those the
+# model calls in scope with it as `label_1` (what the classify summary sheet would report
+# for these rows). Below the table, the money on either side of the scope boundary: in-scope
+# programmes the model calls out of scope (missing from every item), and out-of-scope
+# programmes it takes in (counted under some item).
+
+# %%
+predicted = summarise(
+    (
+        (r.id, p.status, p.labels[0] if p.labels else "", p.label_set)
+        for r, p in zip(split, predictions, strict=True)
+    ),
+    yen,
+)
+gold = summarise(gold_rows(split), yen)
+budget_by_item = pd.DataFrame(
+    {
+        "item": [heading(lab, 28) for lab in gold["label"]],
+        "gold_requests": gold["requests"],
+        "model_requests": predicted["requests"],
+        "gold_要求額": gold["amount"].round(0),
+        "model_要求額": predicted["amount"].round(0),
+    }
+)
+budget_by_item["difference"] = budget_by_item["model_要求額"] - budget_by_item["gold_要求額"]
+shown = budget_by_item[(budget_by_item["gold_requests"] + budget_by_item["model_requests"]) > 0]
+display(shown.reset_index(drop=True))
+
+
+def money(rows) -> str:
+    """How many programmes and their 要求額, e.g. ``4 programmes, 1,234 百万円 (1 unknown)``."""
+    ids = list(dict.fromkeys(r.id for r in rows))
+    amounts = [yen[i] for i in ids if yen[i] is not None]
+    unknown = len(ids) - len(amounts)
+    return f"{plural(len(ids), 'programme')}, {sum(amounts) / 1e6:,.0f} 百万円" + (
+        f" ({unknown} of unknown amount)" if unknown else ""
+    )
+
+
+counted = {
+    r.id
+    for r, p in zip(split, predictions, strict=True)
+    if p.status in (Status.OK, Status.LOW_CONFIDENCE)  # the rows the summary counts
+}
+missed = [r for r in split if r.in_scope and r.id not in counted]
+taken_in = [r for r in split if not r.in_scope and r.id in counted]
+wrong_item = [
+    r
+    for r, p in zip(split, predictions, strict=True)
+    if r.in_scope and r.id in counted and p.labels[0] != r.labels[0]
+]
+print(f"in scope, called out of scope by the model (in no item): {money(missed)}")
+print(f"out of scope, taken in by the model (counted under an item): {money(taken_in)}")
+print(f"in scope and found, under another primary item than the gold one: {money(wrong_item)}")
+# The programmes behind the first two lines, the largest first: one large programme missed
+# moves an item's sum more than many small ones.
+scope_errors = pd.DataFrame(
+    [
+        {
+            "side": "missed" if r.in_scope else "taken in",
+            "id": r.id,
+            "text": r.text.splitlines()[0][:40],
+            "要求額 (百万円)": np.nan if yen[r.id] is None else round(yen[r.id] / 1e6, 1),
+            "in_scope": round(p.in_scope, 3),
+            "gold": ";".join(r.labels),
+            "label_1": p.labels[0] if p.labels else "",
+        }
+        for r, p in zip(split, predictions, strict=True)
+        if r in missed or r in taken_in
+    ]
+)
+if len(scope_errors):
+    display(scope_errors.sort_values("要求額 (百万円)", ascending=False, na_position="last"))
 
 
 # %%

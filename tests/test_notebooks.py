@@ -224,3 +224,74 @@ def test_a_relative_input_is_found_from_the_folder_jupyter_was_started_in(tmp_pa
     monkeypatch.setenv("PWD", str(tmp_path))  # where the analyst typed the command
     monkeypatch.setenv("NOTEBOOK_LABELLED", "mine.csv")
     assert notebook_inputs().labelled == tmp_path / "mine.csv"
+
+
+def _budget_csv(tmp_path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
+    """A 2-1 budget file: (予算事業ID, 事業年度, 予算年度, 翌年度要求額（合計）) per row."""
+    from classifier.sources import rs
+
+    header = [rs.ID, rs.YEAR, rs.BUDGET_YEAR, rs.INITIAL, rs.REQUEST]
+    lines = [",".join(header)] + [",".join([i, y, b, "1000", r]) for i, y, b, r in rows]
+    path = tmp_path / "2-1.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_programme_s_requested_amount_comes_from_the_budget_file_by_its_id(tmp_path):
+    from classifier.notebook import requested_yen
+
+    budget = _budget_csv(
+        tmp_path,
+        [
+            ("47", "2024", "2023", "5"),  # an earlier budget year: not the year's own row
+            ("47", "2024", "2024", '"34,482,000"'),  # as Excel re-saves a #,##0 cell
+            ("52", "2024", "2024", ""),  # no request given
+            ("60", "2023", "2023", "1"),  # two years' downloads: which one is unknown
+            ("60", "2024", "2024", "2"),
+        ],
+    )
+    found, notes = requested_yen(["0047", "52", "60", "99", "0047"], budget)
+    # Matched as numbers, as classify --budget matches them; a repeat is one programme.
+    assert found == {"0047": 34_482_000, "52": None, "60": None, "99": None}
+    assert notes == (
+        "note: 要求額 unknown for 1 programme of 4, not in 2-1.csv (予算事業ID 99)",
+        "note: 要求額 unknown for 1 programme of 4, with amounts for several years in "
+        "2-1.csv (予算事業ID 60)",
+        "note: 要求額 unknown for 1 programme of 4, without a 翌年度要求額 in 2-1.csv "
+        "(予算事業ID 52)",
+    )
+
+
+def test_the_budget_file_is_a_notebook_input_named_like_the_others(tmp_path, monkeypatch):
+    from classifier.notebook import notebook_inputs
+
+    assert notebook_inputs().budget is None
+    monkeypatch.setenv("NOTEBOOK_BUDGET", "corpus/rs2024/2-1_RS_2024_予算・執行_サマリ.zip")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PWD", raising=False)
+    assert notebook_inputs().budget == ROOT / "corpus/rs2024/2-1_RS_2024_予算・執行_サマリ.zip"
+
+
+def test_coverage_on_the_real_programmes_with_their_budget(tmp_path, monkeypatch):
+    """The coverage section on rs2024_dev.csv with the 2-1 file: amounts by 予算事業ID,
+    the annotators' budget per item against the model's on the test split, and the money
+    of the programmes missed, as the README quotes them."""
+    monkeypatch.setenv("NOTEBOOK_OUTPUT_DIR", str(tmp_path))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("NOTEBOOK_LABELLED", "corpus/labelled/rs2024_dev.csv")
+    monkeypatch.setenv("NOTEBOOK_BUDGET", "corpus/rs2024/2-1_RS_2024_予算・執行_サマリ.zip")
+    nb = nbformat.read(NOTEBOOK_DIR / "calibration_coverage.ipynb", as_version=4)
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}
+    ).execute()
+    printed = "".join(
+        output.get("text", "")
+        for cell in nb.cells
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream"
+    )
+    assert "48 BORDER programmes left out" in printed
+    assert "53 in-scope labelled requests, 要求額 158,363 百万円" in printed
+    assert "要求額 unknown" not in printed  # every labelled programme is in the 2-1 file
+    assert "called out of scope by the model (in no item): 4 programmes, 73,186 百万円" in printed
+    assert "taken in by the model (counted under an item): 1 programme, 1 百万円" in printed

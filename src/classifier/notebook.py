@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from .errors import ClassifierError, InputFileError
 from .paths import labelled_requests
 from .paths import project_root as find_root
+from .textutil import plural
 from .vocab import Scope
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "find_root",
     "left_out_border",
     "notebook_inputs",
+    "requested_yen",
     "same_rows",
     "use_japanese_font",
 ]
@@ -37,12 +39,16 @@ __all__ = [
 
 @dataclass(frozen=True)
 class NotebookInputs:
-    """What a notebook explores: a labelled file, a model, the gold column and a split."""
+    """What a notebook explores: a labelled file, a model, the gold column and a split,
+    and where the programmes' amounts come from."""
 
     labelled: Path
     model: Path
     gold_column: str  # accepted_label in a review sheet, else labels, unless named
     split: str | None  # None: every row
+    # A 2-1 budget file to take each programme's 要求額 from by 予算事業ID; None: the
+    # labelled file's own 要求額 column (百万円), where it has one.
+    budget: Path | None = None
 
 
 T = TypeVar("T")
@@ -53,13 +59,16 @@ def notebook_inputs(
     model: str | None = None,
     gold_column: str | None = None,
     split: str | None = "test",
+    budget: str | None = None,
 ) -> NotebookInputs:
     """The notebook's inputs: its parameters cell's values, else the environment variables
-    ``NOTEBOOK_LABELLED``, ``NOTEBOOK_MODEL``, ``NOTEBOOK_GOLD_COLUMN`` and
-    ``NOTEBOOK_SPLIT`` (``all`` for every row), else the bundled requests and models/r3."""
+    ``NOTEBOOK_LABELLED``, ``NOTEBOOK_MODEL``, ``NOTEBOOK_GOLD_COLUMN``,
+    ``NOTEBOOK_SPLIT`` (``all`` for every row) and ``NOTEBOOK_BUDGET``, else the bundled
+    requests and models/r3 (and no budget file)."""
     root = find_root()
     labelled = labelled or os.environ.get("NOTEBOOK_LABELLED")
     model = model or os.environ.get("NOTEBOOK_MODEL")
+    budget = budget or os.environ.get("NOTEBOOK_BUDGET")
     split = os.environ.get("NOTEBOOK_SPLIT", split)
     from .dataset import is_review_sheet
     from .vocab import REVIEW_LABEL_COLUMN
@@ -73,7 +82,47 @@ def notebook_inputs(
         _from_root(model, root) if model else root / "models" / "r3",
         gold,
         None if split in (None, "", "all") else split,
+        _from_root(budget, root) if budget else None,
     )
+
+
+def requested_yen(ids: Sequence[str], path: Path) -> tuple[dict[str, int | None], tuple[str, ...]]:
+    """Each labelled programme's 翌年度要求額（合計） in yen from a 2-1 budget file, by
+    予算事業ID (matched as numbers, as ``classify --budget`` matches them), and notes on
+    the ones left unknown.
+
+    A labelled file keeps no 事業年度 (one year's download), so a programme is joined to
+    its one year in the 2-1 file; one listed for several years is left unknown rather
+    than guessed, as is one the file lacks or gives no amount for.
+    """
+    from .sources.rs import programme_key, read_budgets
+
+    budgets = read_budgets(path)
+    years: dict[str, list[int | None]] = {}
+    for (ident, _year), amounts in budgets.amounts.items():
+        years.setdefault(ident, []).append(amounts.request)
+    found: dict[str, int | None] = {}
+    absent, several, blank = [], [], []
+    for ident in dict.fromkeys(ids):  # a programme repeated in the file is one
+        requests = years.get(programme_key(ident), [])
+        found[ident] = requests[0] if len(requests) == 1 else None
+        if not requests:
+            absent.append(ident)
+        elif len(requests) > 1:
+            several.append(ident)
+        elif requests[0] is None:
+            blank.append(ident)
+    notes = [
+        f"note: 要求額 unknown for {plural(len(group), 'programme')} of {len(found)}, "
+        f"{why} {path.name} (予算事業ID {', '.join(group[:3])}{' …' if len(group) > 3 else ''})"
+        for group, why in (
+            (absent, "not in"),
+            (several, "with amounts for several years in"),
+            (blank, "without a 翌年度要求額 in"),
+        )
+        if group
+    ]
+    return found, tuple(notes)
 
 
 @dataclass(frozen=True)
