@@ -78,7 +78,7 @@ from classifier.notebook import (
 )
 from classifier.predict import Predictor, card_min_confidence, display_heading
 from classifier.store import load_model
-from classifier.summary import SUMMARY_COLUMNS, TARGET, BudgetSummary
+from classifier.summary import SUMMARY_COLUMNS, TARGET, BudgetSummary, is_counted
 from classifier.textutil import plural
 from classifier.vocab import Status
 
@@ -314,13 +314,12 @@ coverage = summarise(gold_rows(in_scope), yen)
 empty = unsupported(coverage)
 known = any(yen[r.id] is not None for r in in_scope)
 total = f"{coverage['amount'].sum():,.0f} 百万円" if known else "not given in this file"
-programmes = len({r.id for r in in_scope})
+programmes = {r.id for r in in_scope}
 # Every programme counts under exactly one primary item, once: the items' sums are the
 # programmes' amounts summed.
-assert np.isclose(
-    np.nansum(coverage["amount"]), sum(yen[i] or 0 for i in {r.id for r in in_scope}) / 1e6
-)
-print(f"{programmes} in-scope labelled requests, 要求額 {total} over {len(coverage)} policy items")
+assert np.isclose(np.nansum(coverage["amount"]), sum(yen[i] or 0 for i in programmes) / 1e6)
+n_items = len(coverage)
+print(f"{len(programmes)} in-scope labelled requests, 要求額 {total} over {n_items} policy items")
 print("items with no supporting request:", ", ".join(heading(lab) for lab in empty) or "none")
 display(
     coverage.assign(share=(coverage["amount"] / coverage["amount"].sum()).round(3)).round(1)
@@ -382,11 +381,7 @@ def money(rows) -> str:
     )
 
 
-counted = {
-    r.id
-    for r, p in zip(split, predictions, strict=True)
-    if p.status in (Status.OK, Status.LOW_CONFIDENCE)  # the rows the summary counts
-}
+counted = {r.id for r, p in zip(split, predictions, strict=True) if is_counted(p.status)}
 missed = [r for r in split if r.in_scope and r.id not in counted]
 taken_in = [r for r in split if not r.in_scope and r.id in counted]
 wrong_item = [
@@ -411,7 +406,7 @@ scope_errors = pd.DataFrame(
             "label_1": p.labels[0] if p.labels else "",
         }
         for r, p in zip(split, predictions, strict=True)
-        if r in missed or r in taken_in
+        if r.in_scope != (r.id in counted)  # missed, or taken in
     ]
 )
 if len(scope_errors):

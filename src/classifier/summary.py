@@ -40,6 +40,12 @@ TARGET = "target"
 _COUNTED_OUT = (Status.OUT_OF_SCOPE, Status.EMPTY_TEXT, Status.ERROR)
 
 
+def is_counted(status: str) -> bool:
+    """Whether a row of this status counts in the summary (``ok`` and ``low_confidence``;
+    never an out-of-scope, empty or unreadable row)."""
+    return not status.startswith(_COUNTED_OUT)
+
+
 @dataclass
 class _Totals:
     programmes: int = 0
@@ -117,7 +123,7 @@ class BudgetSummary:
         duplicate: bool = False,
     ) -> None:
         """Count one classified row (``label_set``: its predicted set, label_1 first)."""
-        if duplicate or not label_1 or status.startswith(_COUNTED_OUT):
+        if duplicate or not label_1 or not is_counted(status):
             return
         labels = dict.fromkeys((label_1, *label_set))
         for x in labels:
